@@ -1,0 +1,278 @@
+// What counts as a basic block. This file is the one place that decides it: each rule
+// below names a construct, the block(s) it starts, and where the counter goes. It does
+// not emit code (counter-emission.ts) and does not choose PCs (pc-layout.ts).
+import type { NodePath } from "@babel/core";
+import { types as t } from "@babel/core";
+import type { BlockKind } from "./block-table";
+import { propertyKeyName } from "./function-names";
+
+/** Where a block's counter is placed. Every placement keeps the program's behaviour. */
+export type Placement =
+  /** First statement of a statement list (after directives): `{ COUNTER; ... }`. */
+  | { type: "list-start"; list: t.Statement[] }
+  /** Just before `statement` in `list`: the join point after a control-flow statement. */
+  | { type: "before-statement"; list: t.Statement[]; statement: t.Statement }
+  /** A lone statement in a slot becomes a block: `if (a) f();` -> `if (a) { COUNTER; f(); }`. */
+  | { type: "wrap-statement"; parent: t.Node; key: string }
+  /**
+   * An expression becomes `(COUNTER, expression)`. When the expression is an anonymous
+   * function or class whose name comes from its position (`x = () => {}`), it is kept
+   * named as `(COUNTER, { [name]: expression }[name])`.
+   */
+  | { type: "wrap-expression"; parent: t.Node; key: string; keepName?: string }
+  /** `if (a) x;` -> `if (a) x; else { COUNTER; }` */
+  | { type: "add-else"; statement: t.IfStatement }
+  /** A switch without default gets `default: COUNTER; break;` as its first clause. */
+  | { type: "add-default"; statement: t.SwitchStatement }
+  /** `a?.b` -> `a?.[(COUNTER, "b")]`: runs only when `a` is not nullish. */
+  | { type: "optional-property"; member: t.OptionalMemberExpression }
+  /** `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, []))`. */
+  | { type: "optional-arguments"; call: t.OptionalCallExpression };
+
+export interface Range {
+  start: t.SourceLocation["start"];
+  end: t.SourceLocation["end"];
+}
+
+export interface BlockSite {
+  kind: BlockKind;
+  range: Range;
+  placement: Placement;
+}
+
+type Rule<T extends t.Node> = (path: NodePath<T>, found: BlockSite[]) => void;
+
+function range(node: t.Node): Range | undefined {
+  return node.loc ? { start: node.loc.start, end: node.loc.end } : undefined;
+}
+
+/** An empty range at the end of `node`: for blocks that have no code of their own. */
+function emptyRangeAtEnd(node: t.Node): Range | undefined {
+  return node.loc ? { start: node.loc.end, end: node.loc.end } : undefined;
+}
+
+function add(found: BlockSite[], kind: BlockKind, where: Range | undefined, placement: Placement): void {
+  // Nodes made by other plugins have no location: they are not the user's code.
+  if (where) found.push({ kind, range: where, placement });
+}
+
+/** A statement slot that may hold a block or a lone statement (if/loop bodies). */
+function statementBody(found: BlockSite[], kind: BlockKind, parent: t.Node, key: string): void {
+  const body = (parent as unknown as Record<string, t.Statement>)[key];
+  if (t.isBlockStatement(body)) add(found, kind, range(body), { type: "list-start", list: body.body });
+  else add(found, kind, range(body), { type: "wrap-statement", parent, key });
+}
+
+/** Looks through TypeScript-only wrappers, which vanish before the code runs. */
+function withoutTypeWrappers(node: t.Node): t.Node {
+  while (t.isTSAsExpression(node) || t.isTSSatisfiesExpression(node) || t.isTSNonNullExpression(node) ||
+         t.isTSTypeAssertion(node) || t.isParenthesizedExpression(node)) {
+    node = node.expression;
+  }
+  return node;
+}
+
+/** ECMAScript's IsAnonymousFunctionDefinition: such values take their name from their target. */
+function isAnonymousFunctionDefinition(node: t.Node): boolean {
+  const inner = withoutTypeWrappers(node);
+  return t.isArrowFunctionExpression(inner) ||
+    ((t.isFunctionExpression(inner) || t.isClassExpression(inner)) && !inner.id);
+}
+
+/** Marks a position that names its value with a key only known at run time. */
+const RUNTIME_NAME = Symbol("name known only at run time");
+
+/**
+ * An expression slot. `positionName` is the name the slot gives an anonymous function or
+ * class placed in it (NamedEvaluation: `x = () => {}` is named "x"), or null if none.
+ */
+function expressionBranch(found: BlockSite[], kind: BlockKind, parent: t.Node, key: string,
+                          positionName: string | typeof RUNTIME_NAME | null = null): void {
+  const value = (parent as unknown as Record<string, t.Expression>)[key];
+  let keepName: string | undefined;
+  if (positionName !== null && isAnonymousFunctionDefinition(value)) {
+    // Wrapping would lose a name we cannot reproduce: leave this rare case uncounted.
+    if (positionName === RUNTIME_NAME) return;
+    keepName = positionName;
+  }
+  add(found, kind, range(value), { type: "wrap-expression", parent, key, keepName });
+}
+
+/** The name an assignment target gives its value: only a plain identifier gives one. */
+function targetName(target: t.Node): string | null {
+  return t.isIdentifier(target) ? target.name : null;
+}
+
+/** The outermost node of the optional chain that `node` is a link of. */
+function chainEnd(path: NodePath): t.Node {
+  let current = path;
+  while (current.parentPath &&
+         ((current.parentPath.isOptionalMemberExpression() && current.key === "object") ||
+          (current.parentPath.isOptionalCallExpression() && current.key === "callee"))) {
+    current = current.parentPath;
+  }
+  return current.node;
+}
+
+function rangeBetween(from: t.Node, to: t.Node): Range | undefined {
+  return from.loc && to.loc ? { start: from.loc.end, end: to.loc.end } : undefined;
+}
+
+const CONTROL_FLOW_STATEMENT = (node: t.Node): boolean =>
+  t.isIfStatement(node) || t.isSwitchStatement(node) || t.isLoop(node) ||
+  t.isTryStatement(node) || t.isLabeledStatement(node);
+
+/**
+ * Join points: in a statement list, the statement after a control-flow statement starts
+ * a block, because control reaches it only when the construct completes normally (not
+ * after a `return` in every branch, not before a `break label` lands there, and so on).
+ * Its range runs to the end of the list.
+ */
+function joinPoints(list: t.Statement[], found: BlockSite[]): void {
+  const last = list[list.length - 1];
+  for (let i = 0; i + 1 < list.length; i++) {
+    if (!CONTROL_FLOW_STATEMENT(list[i])) continue;
+    const next = list[i + 1];
+    const where = next.loc && last.loc ? { start: next.loc.start, end: last.loc.end } : undefined;
+    add(found, "join", where, { type: "before-statement", list, statement: next });
+  }
+}
+
+function functionEntry(path: NodePath<t.Function>, found: BlockSite[]): void {
+  const fn = path.node;
+  if (t.isBlockStatement(fn.body)) {
+    add(found, "function", range(fn), { type: "list-start", list: fn.body.body });
+  } else {
+    // Expression-bodied arrow: `x => x + 1` -> `x => (COUNTER, x + 1)`.
+    add(found, "function", range(fn), { type: "wrap-expression", parent: fn, key: "body" });
+  }
+}
+
+function classField(path: NodePath<t.ClassProperty | t.ClassPrivateProperty | t.ClassAccessorProperty>, found: BlockSite[]): void {
+  const field = path.node;
+  if (!field.value) return; // `x;` runs no code of its own
+  const computed = "computed" in field && Boolean(field.computed);
+  expressionBranch(found, "class-field", field, "value", propertyKeyName(field.key, computed) ?? RUNTIME_NAME);
+}
+
+/**
+ * The rules, by node type. Read top to bottom; each says which blocks a construct starts.
+ * Code units (program, functions, field initializers, static blocks) are tracked by the
+ * walker in instrument.ts; rules only report sites.
+ */
+export const blockRules: { [K in t.Node["type"]]?: Rule<Extract<t.Node, { type: K }>> } = {
+  // Program entry: the first statement of the script or module.
+  Program(path, found) {
+    add(found, "program", range(path.node), { type: "list-start", list: path.node.body });
+    joinPoints(path.node.body, found);
+  },
+
+  // Function entry, for every form: declarations, expressions, arrows (also
+  // expression-bodied), object and class methods, getters/setters, constructors,
+  // generators, async functions, private methods. The counter is the first statement of
+  // the body, after parameter defaults ran; before `super()` is fine since it does not
+  // touch `this`.
+  FunctionDeclaration: functionEntry,
+  FunctionExpression: functionEntry,
+  ArrowFunctionExpression: functionEntry,
+  ObjectMethod: functionEntry,
+  ClassMethod: functionEntry,
+  ClassPrivateMethod: functionEntry,
+
+  // Class static blocks and each class field initializer run as code units of their own.
+  StaticBlock(path, found) {
+    add(found, "static-block", range(path.node), { type: "list-start", list: path.node.body });
+    joinPoints(path.node.body, found);
+  },
+  ClassProperty: classField,
+  ClassPrivateProperty: classField,
+  ClassAccessorProperty: classField,
+
+  // Statement lists: the join point after each control-flow statement.
+  BlockStatement(path, found) { joinPoints(path.node.body, found); },
+  TSModuleBlock(path, found) { joinPoints(path.node.body, found); },
+
+  // `if`: the consequent, and the alternate or, without one, the implicit else, so that
+  // both outcomes of the test are observable. `else if` counts in its test.
+  IfStatement(path, found) {
+    const statement = path.node;
+    statementBody(found, "if-consequent", statement, "consequent");
+    if (!statement.alternate) {
+      add(found, "if-implicit-else", emptyRangeAtEnd(statement), { type: "add-else", statement });
+    } else if (t.isIfStatement(statement.alternate)) {
+      add(found, "if-alternate", range(statement.alternate), { type: "wrap-expression", parent: statement.alternate, key: "test" });
+    } else {
+      statementBody(found, "if-alternate", statement, "alternate");
+    }
+  },
+
+  // `switch`: every case body, entered by a match or by fall-through (an empty body
+  // too), and the implicit "no case matched" edge when there is no default.
+  SwitchStatement(path, found) {
+    const statement = path.node;
+    for (const clause of statement.cases) {
+      const body = clause.consequent;
+      const where = body.length > 0 && body[0].loc && body[body.length - 1].loc
+        ? { start: body[0].loc.start, end: body[body.length - 1].loc!.end }
+        : emptyRangeAtEnd(clause);
+      add(found, "switch-case", where, { type: "list-start", list: body });
+    }
+    if (!statement.cases.some((clause) => clause.test === null)) {
+      add(found, "switch-implicit-default", emptyRangeAtEnd(statement), { type: "add-default", statement });
+    }
+  },
+  SwitchCase(path, found) { joinPoints(path.node.consequent, found); },
+
+  // Loop bodies of all five loop forms.
+  ForStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+  ForInStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+  ForOfStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+  WhileStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+  DoWhileStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+
+  // `catch` and `finally` bodies.
+  CatchClause(path, found) {
+    add(found, "catch", range(path.node), { type: "list-start", list: path.node.body.body });
+  },
+  TryStatement(path, found) {
+    const finalizer = path.node.finalizer;
+    if (finalizer) add(found, "finally", range(finalizer), { type: "list-start", list: finalizer.body });
+  },
+
+  // Expression-level branches: both arms of `?:`.
+  ConditionalExpression(path, found) {
+    expressionBranch(found, "conditional-consequent", path.node, "consequent");
+    expressionBranch(found, "conditional-alternate", path.node, "alternate");
+  },
+
+  // The right operand of `&&`, `||`, `??`: evaluated only when not short-circuited.
+  LogicalExpression(path, found) {
+    expressionBranch(found, "logical-right", path.node, "right");
+  },
+
+  // The right side of `&&=`, `||=`, `??=` (named after an identifier target).
+  AssignmentExpression(path, found) {
+    const { operator, left } = path.node;
+    if (operator === "&&=" || operator === "||=" || operator === "??=") {
+      expressionBranch(found, "logical-assignment-right", path.node, "right", targetName(left));
+    }
+  },
+
+  // Default values of parameters and of destructuring patterns.
+  AssignmentPattern(path, found) {
+    expressionBranch(found, "default-value", path.node, "right", targetName(path.node.left));
+  },
+
+  // The continuation of an optional chain, so "short-circuited" and "went on" differ.
+  OptionalMemberExpression(path, found) {
+    const member = path.node;
+    // `a?.#x` has no slot for a counter that runs only when `a` is not nullish.
+    if (!member.optional || t.isPrivateName(member.property)) return;
+    add(found, "optional-continuation", rangeBetween(member.object, chainEnd(path)), { type: "optional-property", member });
+  },
+  OptionalCallExpression(path, found) {
+    const call = path.node;
+    if (!call.optional) return;
+    add(found, "optional-continuation", rangeBetween(call.callee, chainEnd(path)), { type: "optional-arguments", call });
+  },
+};

@@ -1,0 +1,177 @@
+// How a counter is emitted: the registration prelude and the increment at each block
+// site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
+import { template, types as t } from "@babel/core";
+import type { Placement } from "./block-rules";
+
+export const REGISTRY_KEY = "babel-plugin-kcov.registry";
+/** Every instrumented file declares a variable with this prefix first: the marker. */
+export const COUNTERS_PREFIX = "__kcov$";
+
+export interface CounterEmitter {
+  /** `C[i] = 1` ("hit") or `C[i]++` ("count"). */
+  expression(counter: number): t.Expression;
+  statement(counter: number): t.Statement;
+}
+
+export interface EmitterOptions {
+  countersName: string;
+  counterMode: "hit" | "count";
+  /**
+   * Name of a hoisted function that registers the file, for ES modules whose functions
+   * may run before the module body (cyclic imports): increments then read
+   * `(C || (C = register()))`.
+   */
+  lazyRegisterName?: string;
+}
+
+export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
+  const counters = (): t.Expression => options.lazyRegisterName
+    ? t.logicalExpression("||", t.identifier(options.countersName), t.assignmentExpression(
+      "=", t.identifier(options.countersName), t.callExpression(t.identifier(options.lazyRegisterName), [])))
+    : t.identifier(options.countersName);
+  const expression = (counter: number): t.Expression => {
+    const slot = t.memberExpression(counters(), t.numericLiteral(counter), true);
+    return options.counterMode === "hit"
+      ? t.assignmentExpression("=", slot, t.numericLiteral(1))
+      : t.updateExpression("++", slot);
+  };
+  return { expression, statement: (counter) => t.expressionStatement(expression(counter)) };
+}
+
+export interface FileRegistration {
+  path: string;
+  fingerprint: string;
+  regionStart: number;
+  regionSize: number;
+  blockCount: number;
+  counterMode: "hit" | "count";
+  table: string;
+  /** The program declares its own `globalThis`: reach the global object another way. */
+  shadowsGlobalThis: boolean;
+}
+
+/**
+ * The body of the registration function (docs/block-table.md, "Registration"). ES5 so
+ * that it runs wherever the user's code runs, and reads globals through the global
+ * object because the file's own top-level bindings (`var Map`...) are not set yet.
+ */
+function registrationBody(file: FileRegistration): string {
+  const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
+  const global = file.shadowsGlobalThis ? `Function("return this")()` : "globalThis";
+  const record = [
+    `path: ${JSON.stringify(file.path)}`,
+    `fingerprint: ${JSON.stringify(file.fingerprint)}`,
+    `regionStart: ${file.regionStart}`,
+    `regionSize: ${file.regionSize}`,
+    `blockCount: ${file.blockCount}`,
+    `counters: new g.${counterArray}(${file.blockCount})`,
+    `table: ${JSON.stringify(file.table)}`,
+  ].join(", ");
+  return `
+    var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
+    var registry = g[key] || (g[key] = { version: 1, files: [], onRegister: null });
+    for (var i = 0; i < registry.files.length; i++) {
+      var known = registry.files[i];
+      if (known.path === ${JSON.stringify(file.path)} && known.fingerprint === ${JSON.stringify(file.fingerprint)}) return known.counters;
+    }
+    var file = { ${record} };
+    if (registry.onRegister) registry.onRegister(file);
+    registry.files.push(file);
+    return file.counters;`;
+}
+
+/** Statements that go first in the program (after directives). */
+export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): t.Statement[] {
+  const body = registrationBody(file);
+  const source = emitter.lazyRegisterName
+    ? `var ${emitter.countersName} = ${emitter.lazyRegisterName}();\nfunction ${emitter.lazyRegisterName}() {${body}\n}`
+    : `var ${emitter.countersName} = function () {${body}\n}();`;
+  return template.statements.ast(source, { preserveComments: false });
+}
+
+function statementOf(node: t.Node, key: string): t.Statement {
+  return (node as unknown as Record<string, t.Statement>)[key];
+}
+
+function setSlot(node: t.Node, key: string, value: t.Node): void {
+  (node as unknown as Record<string, t.Node>)[key] = value;
+}
+
+/** `(COUNTER, value)`, keeping the name an anonymous function would get from its slot. */
+function counted(counter: t.Expression, value: t.Expression, keepName: string | undefined): t.Expression {
+  if (keepName === undefined) return t.sequenceExpression([counter, value]);
+  const name = t.stringLiteral(keepName);
+  // `{ [name]: value }[name]` names the value exactly as the slot would; a computed key
+  // also avoids `__proto__` setting the prototype.
+  const named = t.memberExpression(t.objectExpression([t.objectProperty(name, value, true)]), t.cloneNode(name), true);
+  return t.sequenceExpression([counter, named]);
+}
+
+/**
+ * Applies all placements by mutating nodes in place (no path API: the inserted nodes must
+ * not be revisited and the paths of other sites must stay valid). Statement lists are
+ * rebuilt once each, so several insertions into one list do not disturb each other.
+ */
+export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counter: number; emitter: CounterEmitter }>): void {
+  const listStarts = new Map<t.Statement[], t.Statement[]>();
+  const beforeStatement = new Map<t.Statement[], Map<t.Statement, t.Statement[]>>();
+  for (const { placement, counter, emitter } of sites) {
+    switch (placement.type) {
+      case "list-start": {
+        const first = listStarts.get(placement.list) ?? [];
+        first.push(emitter.statement(counter));
+        listStarts.set(placement.list, first);
+        break;
+      }
+      case "before-statement": {
+        const byStatement = beforeStatement.get(placement.list) ?? new Map<t.Statement, t.Statement[]>();
+        byStatement.set(placement.statement, [...(byStatement.get(placement.statement) ?? []), emitter.statement(counter)]);
+        beforeStatement.set(placement.list, byStatement);
+        break;
+      }
+      case "wrap-statement":
+        setSlot(placement.parent, placement.key,
+          t.blockStatement([emitter.statement(counter), statementOf(placement.parent, placement.key)]));
+        break;
+      case "wrap-expression": {
+        const value = (placement.parent as unknown as Record<string, t.Expression>)[placement.key];
+        setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
+        break;
+      }
+      case "add-else":
+        placement.statement.alternate = t.blockStatement([emitter.statement(counter)]);
+        break;
+      case "add-default":
+        // First, so that no case can fall through into it; cases are still tested in order.
+        placement.statement.cases.unshift(t.switchCase(null, [emitter.statement(counter), t.breakStatement()]));
+        break;
+      case "optional-property": {
+        const { member } = placement;
+        const key = member.computed ? (member.property as t.Expression)
+          : t.stringLiteral((member.property as t.Identifier).name);
+        member.property = t.sequenceExpression([emitter.expression(counter), key]);
+        member.computed = true;
+        break;
+      }
+      case "optional-arguments": {
+        const args = placement.call.arguments;
+        const first = args[0];
+        if (first === undefined) {
+          args.push(t.spreadElement(t.sequenceExpression([emitter.expression(counter), t.arrayExpression([])])));
+        } else if (t.isSpreadElement(first)) {
+          first.argument = t.sequenceExpression([emitter.expression(counter), first.argument]);
+        } else {
+          args[0] = t.sequenceExpression([emitter.expression(counter), first as t.Expression]);
+        }
+        break;
+      }
+    }
+  }
+  const lists = new Set([...listStarts.keys(), ...beforeStatement.keys()]);
+  for (const list of lists) {
+    const inserted = beforeStatement.get(list);
+    const rebuilt = [...(listStarts.get(list) ?? [])];
+    for (const statement of list) rebuilt.push(...(inserted?.get(statement) ?? []), statement);
+    list.splice(0, list.length, ...rebuilt);
+  }
+}

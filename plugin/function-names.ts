@@ -1,0 +1,78 @@
+// Human-readable names for the code units that own blocks (program, functions, class
+// field initializers, static blocks). Names feed symbolize output and, through the
+// function key, the placement of PCs inside a file's region.
+import type { NodePath } from "@babel/core";
+import { types as t } from "@babel/core";
+
+export const TOP_LEVEL_NAME = "(top level)";
+const ANONYMOUS = "<anonymous>";
+
+/** Name of a property key as JavaScript would print it in a function name. */
+export function propertyKeyName(key: t.Node, computed: boolean): string | undefined {
+  if (t.isPrivateName(key)) return `#${key.id.name}`;
+  if (computed) {
+    return t.isStringLiteral(key) || t.isNumericLiteral(key) ? String(key.value) : undefined;
+  }
+  if (t.isIdentifier(key)) return key.name;
+  if (t.isStringLiteral(key) || t.isNumericLiteral(key)) return String(key.value);
+  if (t.isBigIntLiteral(key)) return key.value;
+  return undefined;
+}
+
+/** The name a binding or assignment target gives to an anonymous function assigned to it. */
+function targetName(target: t.Node | null | undefined): string | undefined {
+  if (!target) return undefined;
+  if (t.isIdentifier(target)) return target.name;
+  if (t.isMemberExpression(target) && !target.computed) {
+    const object = targetName(target.object) ?? (t.isThisExpression(target.object) ? "this" : undefined);
+    const property = propertyKeyName(target.property, false);
+    return object && property ? `${object}.${property}` : property;
+  }
+  return undefined;
+}
+
+/** Name inferred from where an anonymous function or class expression stands. */
+function contextualName(path: NodePath): string | undefined {
+  const parent = path.parent;
+  if (t.isVariableDeclarator(parent) && parent.init === path.node) return targetName(parent.id);
+  if (t.isAssignmentExpression(parent) && parent.right === path.node) return targetName(parent.left);
+  if (t.isAssignmentPattern(parent) && parent.right === path.node) return targetName(parent.left);
+  if ((t.isObjectProperty(parent) || t.isClassProperty(parent) || t.isClassAccessorProperty(parent)) &&
+      parent.value === path.node) {
+    return propertyKeyName(parent.key, parent.computed);
+  }
+  if (t.isClassPrivateProperty(parent) && parent.value === path.node) return propertyKeyName(parent.key, false);
+  if (t.isExportDefaultDeclaration(parent)) return "default";
+  return undefined;
+}
+
+function className(path: NodePath<t.Class>): string {
+  return path.node.id?.name ?? contextualName(path) ?? ANONYMOUS;
+}
+
+function enclosingClassName(path: NodePath): string {
+  const classPath = path.findParent((p) => p.isClass()) as NodePath<t.Class> | null;
+  return classPath ? className(classPath) : ANONYMOUS;
+}
+
+/**
+ * Name of a code unit: the program, a function of any form, a class field initializer
+ * (`path` is the property) or a static block.
+ */
+export function unitName(path: NodePath): string {
+  const node = path.node;
+  if (t.isProgram(node)) return TOP_LEVEL_NAME;
+  if (t.isStaticBlock(node)) return `${enclosingClassName(path)}.<static>`;
+  if (t.isClassMethod(node) || t.isClassPrivateMethod(node) || t.isClassProperty(node) ||
+      t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) {
+    const key = propertyKeyName(node.key, "computed" in node ? Boolean(node.computed) : false) ?? "[computed]";
+    const accessor = "kind" in node && (node.kind === "get" || node.kind === "set") ? `${node.kind} ` : "";
+    return `${enclosingClassName(path)}.${accessor}${key}`;
+  }
+  if (t.isObjectMethod(node)) {
+    const key = propertyKeyName(node.key, node.computed) ?? "[computed]";
+    return node.kind === "get" || node.kind === "set" ? `${node.kind} ${key}` : key;
+  }
+  if ((t.isFunctionDeclaration(node) || t.isFunctionExpression(node)) && node.id) return node.id.name;
+  return contextualName(path) ?? ANONYMOUS;
+}

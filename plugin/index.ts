@@ -1,0 +1,71 @@
+// babel-plugin-kcov: a counter at the start of every basic block of the files that match
+// `instrumentationFilter`, each block with a stable synthetic PC. See README.md and
+// docs/block-table.md.
+import * as path from "node:path";
+import type { ConfigAPI, PluginObj, PluginPass } from "@babel/core";
+import { instrumentProgram, isAlreadyInstrumented } from "./instrument";
+import type * as blockTable from "./block-table";
+import * as options from "./options";
+import { createRangeMapper, toPosix } from "./source-ranges";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PLUGIN_VERSION: string = require("../../package.json").version;
+
+/** The directories of our own runtime: instrumenting it would make it count itself. */
+const RUNTIME_DIRS = [path.resolve(__dirname, "../runtime"), path.resolve(__dirname, "../../runtime")];
+
+/**
+ * The plugin. `require("babel-plugin-kcov")` returns it directly (so `plugins: ["kcov"]`
+ * works), and `import kcov from "babel-plugin-kcov"` gives the same function. Options are
+ * validated once per configuration, before any file is seen.
+ */
+function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): PluginObj<PluginPass> {
+  api.assertVersion(7);
+  const resolved = options.resolveOptions(rawOptions);
+  const configurationKey = JSON.stringify([PLUGIN_VERSION, resolved.filter, resolved.pcSeed, resolved.counterMode]);
+
+  return {
+    name: "kcov",
+    visitor: {
+      Program(program, state) {
+        const filename = state.filename;
+        if (!filename) {
+          throw program.buildCodeFrameError(
+            "babel-plugin-kcov: the code has no filename, and PCs and instrumentationFilter are " +
+            "derived from the file's path; pass `filename` to Babel");
+        }
+        if (RUNTIME_DIRS.some((dir) => filename.startsWith(dir + path.sep))) return;
+        const root = path.resolve(state.cwd ?? process.cwd(), resolved.root ?? ".");
+        const relativePath = toPosix(path.relative(root, filename));
+        if (!resolved.matchesFilter(relativePath)) return;
+        if (isAlreadyInstrumented(program.node)) return;
+
+        const inputMap = (state.file as unknown as { inputMap?: { toObject(): object } }).inputMap?.toObject();
+        const metadata = instrumentProgram({
+          program,
+          code: state.file.code,
+          relativePath,
+          pcSeed: resolved.pcSeed,
+          counterMode: resolved.counterMode,
+          mapRange: createRangeMapper(inputMap as never, filename, root, relativePath),
+          configurationKey,
+        });
+        (state.file.metadata as unknown as { kcov?: unknown }).kcov = metadata;
+      },
+    },
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace kcovPlugin {
+  export type KcovPluginOptions = options.KcovPluginOptions;
+  export type KcovFileMetadata = blockTable.KcovFileMetadata;
+  export type BlockEntry = blockTable.BlockEntry;
+  export type BlockKind = blockTable.BlockKind;
+  export type RuntimeBlockTable = blockTable.RuntimeBlockTable;
+  export const KcovOptionError = options.KcovOptionError;
+  export const DEFAULT_FILTER = options.DEFAULT_FILTER;
+}
+Object.defineProperty(kcovPlugin, "default", { value: kcovPlugin, enumerable: false });
+
+export = kcovPlugin;

@@ -1,0 +1,197 @@
+// Instruments one file: walks it once to collect block sites (block-rules.ts), orders
+// them into the block table, chooses PCs (pc-layout.ts), then emits the counters and the
+// registration prelude (counter-emission.ts).
+import { createHash } from "node:crypto";
+import type { NodePath } from "@babel/core";
+import { types as t } from "@babel/core";
+import { blockRules, type BlockSite } from "./block-rules";
+import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
+import {
+  COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type EmitterOptions,
+} from "./counter-emission";
+import { unitName } from "./function-names";
+import { MAX_REGION_SIZE, pcOfSlot, placeFunctionRuns, regionSizeFor, regionStartFor } from "./pc-layout";
+import type { RangeMapper } from "./source-ranges";
+
+export interface InstrumentRequest {
+  program: NodePath<t.Program>;
+  /** Source text as given to Babel: part of the fingerprint. */
+  code: string;
+  relativePath: string;
+  pcSeed: number;
+  counterMode: "hit" | "count";
+  mapRange: RangeMapper;
+  /** Identifies the plugin version and options, so a change of either changes the fingerprint. */
+  configurationKey: string;
+}
+
+/** A code unit owns blocks: program, function, class field initializer, static block. */
+interface CodeUnit {
+  name: string;
+  /** Names from the program down, with `#n` for same-named siblings: stable under edits elsewhere. */
+  key: string;
+  siblingNames: Map<string, number>;
+  /** A top-level function declaration, or inside one: callable before the module body runs. */
+  earlyCallable: boolean;
+}
+
+interface FoundBlock extends BlockSite {
+  unit: CodeUnit;
+  order: number;
+}
+
+function isCodeUnit(path: NodePath): boolean {
+  const node = path.node;
+  return t.isProgram(node) || t.isFunction(node) || t.isStaticBlock(node) ||
+    ((t.isClassProperty(node) || t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) && node.value != null);
+}
+
+/** Constructs whose contents never run as written: type-only or compiled as constants. */
+function isSkippedSubtree(path: NodePath): boolean {
+  const node = path.node;
+  return t.isTSEnumDeclaration(node) || (t.isTSModuleDeclaration(node) && Boolean(node.declare)) ||
+    t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) || t.isTSInterfaceDeclaration(node) ||
+    t.isTSTypeAliasDeclaration(node) || ("declare" in node && node.declare === true);
+}
+
+function collectBlocks(program: NodePath<t.Program>): FoundBlock[] {
+  const found: FoundBlock[] = [];
+  const units: CodeUnit[] = [];
+  const visit = (path: NodePath): void => {
+    const rule = blockRules[path.node.type] as ((p: NodePath, f: BlockSite[]) => void) | undefined;
+    if (!rule) return;
+    const sites: BlockSite[] = [];
+    rule(path, sites);
+    for (const site of sites) found.push({ ...site, unit: units[units.length - 1], order: found.length });
+  };
+  const enterUnit = (path: NodePath): void => {
+    const parent = units[units.length - 1];
+    const name = unitName(path);
+    let key = name;
+    if (parent) {
+      const seen = parent.siblingNames.get(name) ?? 0;
+      parent.siblingNames.set(name, seen + 1);
+      key = `${parent.key}/${name}${seen > 0 ? `#${seen}` : ""}`;
+    }
+    const topLevelDeclaration = t.isFunctionDeclaration(path.node) &&
+      (path.parentPath?.isProgram() || (path.parentPath?.isExportDeclaration() && path.parentPath.parentPath?.isProgram()));
+    units.push({ name, key, siblingNames: new Map(), earlyCallable: Boolean(parent?.earlyCallable || topLevelDeclaration) });
+  };
+
+  enterUnit(program);
+  visit(program);
+  program.traverse({
+    enter(path) {
+      if (isSkippedSubtree(path)) {
+        path.skip();
+        return;
+      }
+      if (isCodeUnit(path)) enterUnit(path);
+      visit(path);
+    },
+    exit(path) {
+      if (isCodeUnit(path)) units.pop();
+    },
+  });
+  return found;
+}
+
+/** Source order of block starts; for equal starts the outer (longer) block first. */
+function compareBlocks(a: FoundBlock, b: FoundBlock): number {
+  const { start: sa, end: ea } = a.range;
+  const { start: sb, end: eb } = b.range;
+  return sa.line - sb.line || sa.column - sb.column || eb.line - ea.line || eb.column - ea.column || a.order - b.order;
+}
+
+/** Finds an earlier instrumentation of this program by our marker variable. */
+export function isAlreadyInstrumented(program: t.Program): boolean {
+  return program.body.some((statement) =>
+    t.isVariableDeclaration(statement) &&
+    statement.declarations.some((d) => t.isIdentifier(d.id) && d.id.name.startsWith(COUNTERS_PREFIX)));
+}
+
+/**
+ * Functions that an ES module with imports can have called before its body runs: through
+ * a cyclic import, a module's hoisted top-level function declarations are callable early.
+ */
+function needsLazyRegistration(program: NodePath<t.Program>): boolean {
+  const node = program.node;
+  if (node.sourceType !== "module") return false;
+  return node.body.some((s) => t.isImportDeclaration(s) ||
+    ((t.isExportAllDeclaration(s) || t.isExportNamedDeclaration(s)) && s.source != null));
+}
+
+export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
+  const { program, relativePath, counterMode } = request;
+  const found = collectBlocks(program).sort(compareBlocks);
+
+  // PC layout: blocks grouped into runs by code unit, each run placed in the region.
+  const runs = new Map<CodeUnit, FoundBlock[]>();
+  for (const block of found) {
+    const run = runs.get(block.unit) ?? [];
+    run.push(block);
+    runs.set(block.unit, run);
+  }
+  const unitList = [...runs.keys()];
+  let regionSize = regionSizeFor(found.length);
+  let offsets = placeFunctionRuns(unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), regionSize);
+  while (!offsets) {
+    regionSize *= 2;
+    if (regionSize > MAX_REGION_SIZE) break;
+    offsets = placeFunctionRuns(unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), regionSize);
+  }
+  if (!offsets) {
+    throw program.buildCodeFrameError(
+      `babel-plugin-kcov: ${relativePath} has ${found.length} blocks, more than one file can hold ` +
+      `(${MAX_REGION_SIZE / 2}); split the file or exclude it with instrumentationFilter`);
+  }
+  const regionStart = regionStartFor(relativePath, regionSize, request.pcSeed);
+  const slotOfBlock = new Map<FoundBlock, number>();
+  unitList.forEach((unit, index) => {
+    runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (offsets![index] + i) % regionSize));
+  });
+
+  const blocks: BlockEntry[] = found.map((block, index) => {
+    const original = request.mapRange(block.range);
+    const slotOffset = slotOfBlock.get(block)!;
+    return {
+      index,
+      kind: block.kind,
+      pc: pcOfSlot(regionStart + slotOffset),
+      slotOffset,
+      counter: index,
+      functionName: block.unit.name,
+      source: original.source,
+      range: original.range,
+    };
+  });
+
+  const fingerprint = createHash("sha256")
+    .update([request.configurationKey, relativePath, request.code].join("\0"))
+    .digest("hex").slice(0, 16);
+  const countersName = `${COUNTERS_PREFIX}${fingerprint.slice(0, 8)}`;
+  const emitterOptions: EmitterOptions = {
+    countersName,
+    counterMode,
+    lazyRegisterName: needsLazyRegistration(program) ? `${countersName}$register` : undefined,
+  };
+  const eager = createCounterEmitter({ ...emitterOptions, lazyRegisterName: undefined });
+  const lazy = createCounterEmitter(emitterOptions);
+  emitCounters(found.map((block, counter) => ({
+    placement: block.placement, counter, emitter: block.unit.earlyCallable ? lazy : eager,
+  })));
+
+  const prelude = preludeStatements({
+    path: relativePath,
+    fingerprint,
+    regionStart,
+    regionSize,
+    blockCount: blocks.length,
+    counterMode,
+    table: JSON.stringify(toRuntimeTable(blocks)),
+    shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
+  }, emitterOptions);
+  program.unshiftContainer("body", prelude);
+
+  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, blocks };
+}

@@ -1,0 +1,95 @@
+import picomatch from "picomatch";
+
+/** Options as a user writes them in a Babel config. */
+export interface KcovPluginOptions {
+  /** Globs relative to `root`; `!` excludes. Default: every file outside node_modules. */
+  instrumentationFilter?: string | string[];
+  /** Project root that paths (filter, PCs, block tables) are relative to. Default: Babel's `cwd`. */
+  root?: string;
+  /** Salt for file regions; change it to move files whose PC regions collide. Default 0. */
+  pcSeed?: number;
+  /** "hit" (default): a Uint8Array set to 1. "count": a Float64Array incremented, exact to 2^53. */
+  counterMode?: "hit" | "count";
+}
+
+export interface ResolvedOptions {
+  filter: readonly string[];
+  matchesFilter: (relativePath: string) => boolean;
+  root: string | undefined;
+  pcSeed: number;
+  counterMode: "hit" | "count";
+}
+
+export const DEFAULT_FILTER = ["**", "!**/node_modules/**"];
+
+const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "counterMode"];
+
+/** Thrown for a bad plugin option; the message names the option and the value. */
+export class KcovOptionError extends Error {
+  override name = "KcovOptionError";
+}
+
+function fail(message: string): never {
+  throw new KcovOptionError(`babel-plugin-kcov: ${message}`);
+}
+
+export function resolveOptions(raw: unknown): ResolvedOptions {
+  const options = (raw ?? {}) as Record<string, unknown>;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    fail(`options must be an object, got ${JSON.stringify(raw)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      fail(`unknown option "${key}". Known options: ${KNOWN_OPTIONS.join(", ")}.`);
+    }
+  }
+
+  const filter = resolveFilter(options.instrumentationFilter);
+
+  const root = options.root;
+  if (root !== undefined && (typeof root !== "string" || root === "")) {
+    fail(`option "root" must be a non-empty path string, got ${JSON.stringify(root)}`);
+  }
+
+  const pcSeed = options.pcSeed ?? 0;
+  if (typeof pcSeed !== "number" || !Number.isInteger(pcSeed) || pcSeed < 0 || pcSeed > 0xffffffff) {
+    fail(`option "pcSeed" must be an integer from 0 to 4294967295, got ${JSON.stringify(options.pcSeed)}`);
+  }
+
+  const counterMode = options.counterMode ?? "hit";
+  if (counterMode !== "hit" && counterMode !== "count") {
+    fail(`option "counterMode" must be "hit" or "count", got ${JSON.stringify(options.counterMode)}`);
+  }
+
+  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, counterMode };
+}
+
+function resolveFilter(value: unknown): string[] {
+  if (value === undefined) return DEFAULT_FILTER;
+  const globs = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(globs) || globs.length === 0) {
+    fail(`option "instrumentationFilter" must be a glob string or a non-empty array of globs, got ${JSON.stringify(value)}`);
+  }
+  globs.forEach((glob, index) => {
+    const where = typeof value === "string" ? "" : `[${index}]`;
+    if (typeof glob !== "string" || glob === "" || glob === "!") {
+      fail(`option "instrumentationFilter${where}" must be a non-empty glob string, got ${JSON.stringify(glob)}`);
+    }
+    try {
+      picomatch(glob, { strictBrackets: true });
+    } catch (error) {
+      fail(`option "instrumentationFilter${where}" is not a valid glob (${JSON.stringify(glob)}): ${(error as Error).message}`);
+    }
+  });
+  return globs as string[];
+}
+
+/** A file takes part when it matches some positive glob (or there are none) and no `!` glob. */
+function compileFilter(globs: readonly string[]): (relativePath: string) => boolean {
+  const positive = globs.filter((glob) => !glob.startsWith("!"));
+  const negative = globs.filter((glob) => glob.startsWith("!")).map((glob) => glob.slice(1));
+  const matchOptions = { dot: true };
+  const included = positive.length > 0 ? picomatch(positive, matchOptions) : () => true;
+  const excluded = negative.length > 0 ? picomatch(negative, matchOptions) : () => false;
+  return (relativePath) => included(relativePath) && !excluded(relativePath);
+}

@@ -1,0 +1,71 @@
+// How a block's synthetic PC is chosen (docs/block-table.md, "Synthetic PCs"). Pure
+// functions of the file's relative path, its blocks and the options: nothing here may
+// depend on build order, absolute paths, caches or the machine.
+import { createHash } from "node:crypto";
+
+/** PC of slot 0. Inside syzkaller's kernel range; all identity is in the low 32 bits. */
+export const PC_BASE = 0xffffffff80000000n;
+/** Slots between PC_BASE and 0xffffffffff000000, 8 bytes apart. */
+export const SLOT_COUNT = (0xff000000 - 0x80000000) / 8;
+export const MIN_REGION_SIZE = 1 << 12;
+export const MAX_REGION_SIZE = 1 << 24;
+
+export function pcOfSlot(slot: number): bigint {
+  return PC_BASE + BigInt(slot) * 8n;
+}
+
+/** First 32 bits of SHA-256 over the parts, NUL-separated. */
+export function hash32(...parts: Array<string | number>): number {
+  return createHash("sha256").update(parts.join("\0")).digest().readUInt32BE(0);
+}
+
+/** A region at most half full, so that function runs rarely have to move. */
+export function regionSizeFor(blockCount: number): number {
+  let size = MIN_REGION_SIZE;
+  while (size < 2 * blockCount) size *= 2;
+  return size;
+}
+
+export function regionStartFor(relativePath: string, regionSize: number, pcSeed: number): number {
+  const regionCount = Math.floor(SLOT_COUNT / regionSize);
+  return (hash32("region", pcSeed, relativePath) % regionCount) * regionSize;
+}
+
+export interface FunctionRun {
+  /** Names from the program down, e.g. `Parser.parse/<anonymous>#2`. */
+  key: string;
+  blockCount: number;
+}
+
+/**
+ * Places each function's blocks as a run of consecutive slots inside the region, at a
+ * home derived from the function key alone, so editing one function leaves the others
+ * where they were unless a run has to move past an occupied stretch. Returns the slot
+ * offset of each run's first block, in the order of `runs`, or undefined when the runs do
+ * not fit (the caller then takes a larger region).
+ */
+export function placeFunctionRuns(runs: readonly FunctionRun[], regionSize: number): number[] | undefined {
+  const occupied = new Uint8Array(regionSize);
+  const offsets = new Array<number>(runs.length);
+  const placementOrder = runs.map((_, index) => index)
+    .sort((a, b) => (runs[a].key < runs[b].key ? -1 : runs[a].key > runs[b].key ? 1 : 0));
+  for (const index of placementOrder) {
+    const { key, blockCount } = runs[index];
+    const home = hash32("function", key) % regionSize;
+    let start = home;
+    while (!runFits(occupied, start, blockCount)) {
+      start = (start + 1) % regionSize;
+      if (start === home) return undefined;
+    }
+    for (let i = 0; i < blockCount; i++) occupied[(start + i) % regionSize] = 1;
+    offsets[index] = start;
+  }
+  return offsets;
+}
+
+function runFits(occupied: Uint8Array, start: number, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    if (occupied[(start + i) % occupied.length]) return false;
+  }
+  return true;
+}
