@@ -1,0 +1,138 @@
+// Test helpers for the runtime: registry records built by hand, following
+// docs/block-table.md, and registered exactly as the plugin's inline prelude does.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { toRuntimeTable, type BlockEntry, type BlockKind } from "../plugin/block-table";
+import type { KcovFileRecord, KcovRegistry } from "../runtime";
+
+export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
+const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
+const PC_BASE = 0xffffffff80000000n;
+
+export interface BlockSpec {
+  slotOffset: number;
+  kind?: BlockKind;
+  functionName?: string;
+  source?: string;
+  /** [line from 1, column from 0] */
+  start?: [number, number];
+  end?: [number, number];
+}
+
+export interface FileSpec {
+  path: string;
+  fingerprint?: string;
+  regionStart: number;
+  regionSize?: number;
+  counterMode?: "hit" | "count";
+  blocks: BlockSpec[];
+}
+
+/** The PC docs/block-table.md gives a slot. */
+export function pcOf(slot: number): bigint {
+  return PC_BASE + BigInt(slot) * 8n;
+}
+
+/** A registry record as the plugin would emit it for these blocks. */
+export function makeRecord(spec: FileSpec): KcovFileRecord {
+  const regionSize = spec.regionSize ?? 4096;
+  const entries: BlockEntry[] = spec.blocks.map((block, index) => ({
+    index,
+    kind: block.kind ?? (index === 0 ? "program" : "if-consequent"),
+    pc: pcOf(spec.regionStart + block.slotOffset),
+    slotOffset: block.slotOffset,
+    counter: index,
+    functionName: block.functionName ?? "(top level)",
+    source: block.source ?? spec.path,
+    range: {
+      start: { line: block.start?.[0] ?? index + 1, column: block.start?.[1] ?? 0 },
+      end: { line: block.end?.[0] ?? index + 1, column: block.end?.[1] ?? 10 },
+    },
+  }));
+  const count = entries.length;
+  return {
+    path: spec.path,
+    fingerprint: spec.fingerprint ?? "f00d",
+    regionStart: spec.regionStart,
+    regionSize,
+    blockCount: count,
+    counters: spec.counterMode === "count" ? new Float64Array(count) : new Uint8Array(count),
+    table: JSON.stringify(toRuntimeTable(entries)),
+  };
+}
+
+/**
+ * What an instrumented file does when it loads (docs/block-table.md, "Registration"):
+ * create the registry if missing, reuse a record with the same path and fingerprint,
+ * else call onRegister (which may throw) and push. Returns the record in use.
+ */
+export function registerRecord(record: KcovFileRecord): KcovFileRecord {
+  const realm = globalThis as Record<symbol, unknown>;
+  let registry = realm[REGISTRY_KEY] as KcovRegistry | undefined;
+  if (registry === undefined) {
+    registry = { version: 1, files: [], onRegister: null };
+    realm[REGISTRY_KEY] = registry;
+  }
+  const existing = registry.files.find(
+    (file) => file.path === record.path && file.fingerprint === record.fingerprint,
+  );
+  if (existing !== undefined) return existing;
+  if (registry.onRegister !== null) registry.onRegister(record);
+  registry.files.push(record);
+  return record;
+}
+
+export function registerFile(spec: FileSpec): KcovFileRecord {
+  return registerRecord(makeRecord(spec));
+}
+
+/** A file with `count` blocks at slot offsets 0, 1, 2, ... */
+export function registerLinearFile(filePath: string, regionStart: number, count: number): KcovFileRecord {
+  return registerFile({
+    path: filePath,
+    regionStart,
+    blocks: Array.from({ length: count }, (_, slotOffset) => ({ slotOffset })),
+  });
+}
+
+/** Forgets this realm's registry and enabled device, as a fresh realm would start. */
+export function resetRealm(): void {
+  const realm = globalThis as Record<symbol, unknown>;
+  delete realm[REGISTRY_KEY];
+  delete realm[ENABLED_DEVICE_KEY];
+}
+
+/** Little-endian bytes of 64-bit words, computed without typed arrays. */
+export function littleEndianBytes(words: readonly bigint[]): number[] {
+  const bytes: number[] = [];
+  for (const word of words) {
+    for (let byte = 0n; byte < 8n; byte++) bytes.push(Number((word >> (byte * 8n)) & 0xffn));
+  }
+  return bytes;
+}
+
+/** The area's bytes, as a reader of the raw memory would see them. */
+export function areaBytes(area: BigUint64Array): number[] {
+  return Array.from(new Uint8Array(area.buffer, area.byteOffset, area.byteLength));
+}
+
+/**
+ * The runtime compiled to CommonJS in a temporary directory, for code that runs outside
+ * jest's module system (worker threads). Returns the path of its index.js.
+ */
+export function compileRuntime(): string {
+  const runtimeDir = path.join(__dirname, "..", "runtime");
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "kcov-runtime-"));
+  for (const name of fs.readdirSync(runtimeDir)) {
+    if (!name.endsWith(".ts")) continue;
+    const source = fs.readFileSync(path.join(runtimeDir, name), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    });
+    fs.writeFileSync(path.join(outDir, name.replace(/\.ts$/, ".js")), outputText);
+  }
+  return path.join(outDir, "index.js");
+}

@@ -1,0 +1,38 @@
+// Numbers shared by the device, the flush loop and symbolize. Values that come from
+// Linux's uapi header keep Linux's names; the PC layout comes from docs/block-table.md.
+
+/** KCOV_ENABLE argument: one PC per executed basic block (the only supported mode). */
+export const KCOV_TRACE_PC = 0;
+
+/**
+ * KCOV_ENABLE argument: comparison operands. Known but not supported yet: `enable` gives
+ * ENOTSUP, as Linux does when the kernel was built without comparison tracing.
+ */
+export const KCOV_TRACE_CMP = 1;
+
+/** Device modes, numbered as Linux's `enum kcov_mode` and KCOV.md's table. */
+export const KCOV_MODE_DISABLED = 0;
+export const KCOV_MODE_INIT = 1;
+export const KCOV_MODE_TRACE_PC = 2;
+
+/**
+ * Largest area `initTrace` accepts, in 64-bit words (80 MiB). gVisor's bound; Linux's is
+ * INT_MAX / 8 words, far more than a JavaScript heap wants to share.
+ */
+export const KCOV_MAX_AREA_WORDS = 10 * 1024 * 1024;
+
+/** Smallest area: word 0 plus room for one PC. */
+export const KCOV_MIN_AREA_WORDS = 2;
+
+/** PC of slot 0 (docs/block-table.md, "Synthetic PCs"). */
+export const PC_BASE = 0xffffffff80000000n;
+
+/** Slots in the synthetic PC space; PC_BASE + SLOT_COUNT * 8 is syzkaller's upper bound. */
+export const SLOT_COUNT = 0x0fe00000;
+
+/**
+ * Every synthetic PC has the same high 32 bits, so the flush loop writes PCs as two
+ * 32-bit halves and never creates a BigInt.
+ */
+export const PC_HIGH_WORD = 0xffffffff;
+export const PC_LOW_BASE = 0x80000000;

@@ -1,0 +1,16 @@
+// babel-plugin-kcov/runtime: the kcov device a fuzzer opens in the program under test.
+// Dependency-free, no effect at load time; see docs/runtime.md.
+
+export { Kcov, type KcovOptions } from "./kcov";
+export { KcovError, KcovRegistrationError, type KcovErrorCode } from "./errors";
+export {
+  KCOV_TRACE_PC,
+  KCOV_TRACE_CMP,
+  KCOV_MODE_DISABLED,
+  KCOV_MODE_INIT,
+  KCOV_MODE_TRACE_PC,
+  KCOV_MAX_AREA_WORDS,
+  KCOV_MIN_AREA_WORDS,
+} from "./constants";
+export { symbolize, blocks, blockAtIndex, formatSymbolized, type SymbolizedBlock, type SourcePosition } from "./symbolize";
+export { REGISTRY_KEY, type KcovRegistry, type KcovFileRecord } from "./registry";

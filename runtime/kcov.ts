@@ -1,0 +1,294 @@
+// The device: Linux's /sys/kernel/debug/kcov file descriptor, as an object. The state
+// machine and its errno values follow KCOV.md's table; the flush follows gVisor.
+
+import {
+  KCOV_MAX_AREA_WORDS,
+  KCOV_MIN_AREA_WORDS,
+  KCOV_MODE_DISABLED,
+  KCOV_MODE_INIT,
+  KCOV_MODE_TRACE_PC,
+  KCOV_TRACE_CMP,
+  KCOV_TRACE_PC,
+} from "./constants";
+import { HIGH_HALF, LOW_HALF, registeredCounters } from "./consume-counters";
+import { KcovError } from "./errors";
+import { FileArea } from "./file-area";
+import { realmRegistry } from "./registry";
+
+/** Options for `new Kcov()`. */
+export interface KcovOptions {
+  /**
+   * Also keep the area in this file (created or truncated by `initTrace`, mode 0600,
+   * e.g. on /dev/shm), updated by every `collect()`, so that a native fuzzer can mmap
+   * it. Needs Node's fs; without this option the runtime never loads fs.
+   */
+  file?: string;
+}
+
+/** The realm's enabled device, on globalThis so that two copies of the runtime agree. */
+const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
+type RealmGlobal = typeof globalThis & { [ENABLED_DEVICE_KEY]?: Kcov };
+
+const MODE_NAMES = ["DISABLED", "INIT", "TRACE_PC"];
+
+/**
+ * A kcov device for this realm (the main thread, or one worker thread).
+ *
+ * Call order, as with the ioctls: `initTrace(words)`, `mmap()`, `enable(KCOV_TRACE_PC)`,
+ * then `collect()` after each run of the target, `disable()`, `close()`.
+ *
+ * Coverage is per realm, not per thread of control: every instrumented file loaded in
+ * this realm counts, whichever async task ran it, and only one device per realm can be
+ * enabled at a time. Unlike Linux, nothing is appended while the target runs; the
+ * target's counters are turned into PCs by `collect()`, as gVisor does when a task
+ * returns to user space.
+ */
+export class Kcov {
+  #mode = KCOV_MODE_DISABLED;
+  #closed = false;
+  #mapped = false;
+  #areaWords = 0;
+  #leftover = 0;
+  #buffer: SharedArrayBuffer | undefined;
+  /** The area as 32-bit halves: PCs are written without creating BigInts. */
+  #halves: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  #view: BigUint64Array<SharedArrayBuffer> | undefined;
+  #fileArea: FileArea | undefined;
+  readonly #filePath: string | undefined;
+
+  /**
+   * Creates a closed-to-the-world device in mode DISABLED. Also adopts this realm's
+   * registry, throwing KcovRegistrationError if the files already registered clash.
+   */
+  constructor(options: KcovOptions = {}) {
+    if (options.file !== undefined && (typeof options.file !== "string" || options.file === "")) {
+      throw new TypeError(`new Kcov({ file }) needs a non-empty path string; got ${String(options.file)}`);
+    }
+    this.#filePath = options.file;
+    realmRegistry();
+  }
+
+  /** DISABLED (0), INIT (1) or TRACE_PC (2), as Linux numbers `enum kcov_mode`. */
+  get mode(): number {
+    return this.#mode;
+  }
+
+  /**
+   * How many executed blocks the last `collect()` or `collectIndices()` could not fit.
+   * Their counters stay set, so the next flush reports them (Linux and gVisor drop them).
+   */
+  get leftover(): number {
+    return this.#leftover;
+  }
+
+  /** The backing file's path, if the device was created with `{ file }`. */
+  get file(): string | undefined {
+    return this.#filePath;
+  }
+
+  /**
+   * KCOV_INIT_TRACE: allocates an area of `words` 64-bit words, word 0 included, so at
+   * most `words - 1` PCs fit. Like Linux and unlike gVisor, the size need not fill whole
+   * 4096-byte pages; like gVisor, it is at most KCOV_MAX_AREA_WORDS. An area cannot be
+   * resized: EBUSY once initialized.
+   */
+  initTrace(words: number): void {
+    this.#checkOpen("initTrace");
+    if (this.#mode !== KCOV_MODE_DISABLED) {
+      throw new KcovError(
+        "EBUSY",
+        `initTrace() was already called on this device (area of ${this.#areaWords} words); ` +
+          `an area cannot be resized: close() this device and create a new Kcov.`,
+      );
+    }
+    if (!Number.isInteger(words) || words < KCOV_MIN_AREA_WORDS || words > KCOV_MAX_AREA_WORDS) {
+      throw new KcovError(
+        "EINVAL",
+        `initTrace(words) needs a whole number of 64-bit words from ${KCOV_MIN_AREA_WORDS} ` +
+          `(word 0 and one PC) to ${KCOV_MAX_AREA_WORDS}; got ${String(words)}.`,
+      );
+    }
+    const buffer = new SharedArrayBuffer(words * 8);
+    // Open the file before changing state, so a failure leaves the device DISABLED.
+    this.#fileArea = this.#filePath === undefined ? undefined : new FileArea(this.#filePath, buffer);
+    this.#buffer = buffer;
+    this.#halves = new Uint32Array(buffer);
+    this.#areaWords = words;
+    this.#mode = KCOV_MODE_INIT;
+  }
+
+  /**
+   * mmap: the area as a BigUint64Array over a SharedArrayBuffer (host byte order,
+   * little-endian on every platform Node ships for but s390x). Word 0 is the PC count,
+   * PCs follow. Can be called more than once; every call views the same memory. The
+   * optional `byteLength` is checked as Linux checks the mapping length (words * 8).
+   * Post the view's `.buffer` to another thread to read it there with Atomics.
+   */
+  mmap(byteLength?: number): BigUint64Array<SharedArrayBuffer> {
+    this.#checkOpen("mmap");
+    if (this.#buffer === undefined) {
+      throw new KcovError("EINVAL", "mmap() needs an area: call initTrace(words) first.");
+    }
+    if (byteLength !== undefined && byteLength !== this.#areaWords * 8) {
+      throw new KcovError(
+        "EINVAL",
+        `mmap(byteLength) must map the whole area, ${this.#areaWords * 8} bytes ` +
+          `(${this.#areaWords} words * 8); got ${String(byteLength)}. Omit the argument.`,
+      );
+    }
+    this.#view ??= new BigUint64Array(this.#buffer);
+    this.#mapped = true;
+    return this.#view;
+  }
+
+  /**
+   * KCOV_ENABLE: starts collecting for this realm. Needs initTrace and mmap first
+   * (gVisor's rule; Linux needs only initTrace). Clears the counters of every registered
+   * file, as gVisor does, so the first flush holds only what ran after this call; the
+   * area itself is left alone (reset word 0 to drop what it holds). Files that register
+   * later take part too. Errors are checked in Linux's order: device state (EINVAL),
+   * another enabled device in this realm (EBUSY), then `traceMode` (ENOTSUP for
+   * KCOV_TRACE_CMP, EINVAL for an unknown value).
+   */
+  enable(traceMode: number): void {
+    this.#checkOpen("enable");
+    if (this.#mode !== KCOV_MODE_INIT || !this.#mapped) {
+      throw new KcovError(
+        "EINVAL",
+        this.#mode === KCOV_MODE_TRACE_PC
+          ? "enable() was already called on this device; call disable() first."
+          : this.#mode === KCOV_MODE_DISABLED
+            ? "enable() needs an area: call initTrace(words), then mmap(), first."
+            : "enable() needs the area mapped: call mmap() first.",
+      );
+    }
+    const realm = globalThis as RealmGlobal;
+    const owner = realm[ENABLED_DEVICE_KEY];
+    if (owner !== undefined && owner !== this) {
+      throw new KcovError(
+        "EBUSY",
+        "another Kcov device is enabled in this realm, and coverage is per realm: " +
+          "call disable() on that device first (a worker thread can have its own device).",
+      );
+    }
+    if (traceMode === KCOV_TRACE_CMP) {
+      throw new KcovError("ENOTSUP", "KCOV_TRACE_CMP is not supported yet; enable KCOV_TRACE_PC.");
+    }
+    if (traceMode !== KCOV_TRACE_PC) {
+      throw new KcovError(
+        "EINVAL",
+        `unknown trace mode ${String(traceMode)}; enable KCOV_TRACE_PC (${KCOV_TRACE_PC}).`,
+      );
+    }
+    registeredCounters().clearAll();
+    realm[ENABLED_DEVICE_KEY] = this;
+    this.#mode = KCOV_MODE_TRACE_PC;
+  }
+
+  /**
+   * The flush (gVisor's ConsumeCoverageData): re-reads word 0, so a consumer's reset is
+   * honoured; appends the PC of every block whose counter is non-zero, once, file by
+   * file in registration order and block by block; clears those counters; stores the new
+   * count in word 0 last (an atomic store, after the PCs). Never writes past the area:
+   * blocks that do not fit keep their counters and are counted in `leftover`. If word 0
+   * holds a count the area cannot have (>= words), nothing is appended, as in Linux.
+   * Returns how many PCs it appended. Allocates nothing; with `{ file }`, also copies
+   * the new words into the file (two preads/pwrites).
+   */
+  collect(): number {
+    this.#checkEnabled("collect");
+    const halves = this.#halves;
+    const areaWords = this.#areaWords;
+    const fileArea = this.#fileArea;
+    const counters = registeredCounters();
+    const areaCount = Atomics.load(halves, HIGH_HALF) === 0 ? Atomics.load(halves, LOW_HALF) : Infinity;
+    const fileCount = fileArea === undefined ? Infinity : fileArea.readCount();
+    // A reset may have been made in either copy; a consumer only ever lowers the count.
+    const count = Math.min(areaCount, fileCount);
+    if (count >= areaWords - 1) {
+      // Full, or a count no area of this size can hold: append nothing, as Linux does.
+      counters.consumeIntoArea(halves, areaWords, areaWords);
+      this.#leftover = counters.leftover;
+      return 0;
+    }
+    const appended = counters.consumeIntoArea(halves, count + 1, areaWords);
+    this.#leftover = counters.leftover;
+    const newCount = count + appended;
+    if (newCount !== areaCount) {
+      halves[HIGH_HALF] = 0;
+      Atomics.store(halves, LOW_HALF, newCount);
+    }
+    if (fileArea !== undefined && (appended > 0 || newCount !== fileCount)) fileArea.write(count + 1, newCount + 1);
+    return appended;
+  }
+
+  /**
+   * Extension beyond kcov, for JavaScript fuzzers that would rather not use BigInt:
+   * like `collect()`, but writes the dense index of each executed block into `out`
+   * (from out[0]) instead of appending PCs to the area, and returns how many it wrote.
+   * Dense index = blocks of earlier-registered files + block index in its file, so it
+   * depends on the order files load; map it back with `blockAtIndex`. Blocks that do
+   * not fit keep their counters (see `leftover`). The area is not touched.
+   */
+  collectIndices(out: Uint32Array): number {
+    this.#checkEnabled("collectIndices");
+    if (!(out instanceof Uint32Array)) {
+      throw new TypeError("collectIndices(out) needs a Uint32Array to fill.");
+    }
+    const counters = registeredCounters();
+    const written = counters.consumeIntoIndices(out);
+    this.#leftover = counters.leftover;
+    return written;
+  }
+
+  /**
+   * KCOV_DISABLE: stops collecting; mode returns to INIT and, as in Linux, the area
+   * stays mapped (gVisor drops the mapping; a JavaScript view cannot be revoked), so
+   * `enable()` can follow directly. Counters keep running but nothing reads them.
+   */
+  disable(): void {
+    this.#checkEnabled("disable");
+    this.#release();
+    this.#mode = KCOV_MODE_INIT;
+  }
+
+  /**
+   * Closes the device: disables it if enabled, closes the backing file (which stays on
+   * disk). Views returned by `mmap()` remain readable. Calling it again does nothing;
+   * any other call afterwards throws EBADF.
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#mode === KCOV_MODE_TRACE_PC) this.#release();
+    this.#closed = true;
+    this.#mode = KCOV_MODE_DISABLED;
+    this.#fileArea?.close();
+    this.#fileArea = undefined;
+    this.#buffer = undefined;
+    this.#view = undefined;
+    this.#halves = new Uint32Array(0);
+  }
+
+  #release(): void {
+    const realm = globalThis as RealmGlobal;
+    if (realm[ENABLED_DEVICE_KEY] === this) delete realm[ENABLED_DEVICE_KEY];
+  }
+
+  #checkOpen(call: string): void {
+    if (this.#closed) {
+      throw new KcovError("EBADF", `${call}() on a closed device; create a new Kcov.`);
+    }
+  }
+
+  #checkEnabled(call: string): void {
+    this.#checkOpen(call);
+    if (this.#mode !== KCOV_MODE_TRACE_PC) {
+      throw new KcovError(
+        "EINVAL",
+        `${call}() needs an enabled device, but this one is in mode ${MODE_NAMES[this.#mode]}: ` +
+          `call ${this.#mode === KCOV_MODE_DISABLED ? "initTrace(words), mmap(), then " : ""}` +
+          `enable(KCOV_TRACE_PC) first.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// From PCs back to source: gVisor's `runsc symbolize`, over the registered files'
+// block tables. Tables are parsed on first need and cached; nothing here runs during
+// a flush.
+
+import { PC_BASE, PC_HIGH_WORD, SLOT_COUNT } from "./constants";
+import { blockAtSlot, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
+import { realmRegistry } from "./registry";
+
+export type { SymbolizedBlock, SourcePosition } from "./block-table";
+
+/**
+ * The block a PC stands for, or undefined if no file registered in this realm owns it.
+ * `pc` is the 64-bit PC as a bigint, or its low 32 bits as a number (what older
+ * syzkaller keeps; all identity lives there). Only files registered in this realm are
+ * known: a PC from a worker's area must be symbolized in that worker.
+ */
+export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
+  const fullPc = typeof pc === "number" ? fromLow32(pc) : pc;
+  if (fullPc === undefined) return undefined;
+  const offset = fullPc - PC_BASE;
+  if (offset < 0n || offset >= BigInt(SLOT_COUNT) * 8n || offset % 8n !== 0n) return undefined;
+  const slot = Number(offset / 8n);
+  for (const record of realmRegistry().files) {
+    if (slot < record.regionStart || slot >= record.regionStart + record.regionSize) continue;
+    const block = blockAtSlot(record, slot);
+    return block === undefined ? undefined : symbolizedBlocks(record)[block];
+  }
+  return undefined;
+}
+
+function fromLow32(low: number): bigint | undefined {
+  if (!Number.isInteger(low) || low < 0 || low > 0xffffffff) return undefined;
+  return (BigInt(PC_HIGH_WORD) << 32n) | BigInt(low);
+}
+
+/**
+ * Every block of every file registered in this realm, in flush order (registration
+ * order, then block order), as the objects `symbolize` returns. Parses each file's
+ * table on first use.
+ */
+export function* blocks(): IterableIterator<SymbolizedBlock> {
+  for (const record of realmRegistry().files) yield* symbolizedBlocks(record);
+}
+
+/**
+ * The block with this dense index, the number `Kcov#collectIndices` reports (blocks of
+ * earlier-registered files first), or undefined past the last block.
+ */
+export function blockAtIndex(index: number): SymbolizedBlock | undefined {
+  if (!Number.isSafeInteger(index) || index < 0) return undefined;
+  let first = 0;
+  for (const record of realmRegistry().files) {
+    if (index < first + record.blockCount) return symbolizedBlocks(record)[index - first];
+    first += record.blockCount;
+  }
+  return undefined;
+}
+
+/**
+ * One block in `runsc symbolize`'s form: `0x<pc in hex>` then
+ * `<file>:<startLine>.<startCol>,<endLine>.<endCol>`, each line ending in "\n".
+ * Columns are counted from 1 here, as Go prints them (the objects count from 0, as
+ * Babel does); the end stays exclusive.
+ */
+export function formatSymbolized(block: SymbolizedBlock): string {
+  const { start, end } = block;
+  return (
+    `0x${block.pc.toString(16)}\n` +
+    `${block.file}:${start.line}.${start.column + 1},${end.line}.${end.column + 1}\n`
+  );
+}
+
