@@ -1,6 +1,7 @@
 // babel-plugin-kcov: a counter at the start of every basic block of the files that match
 // `instrumentationFilter`, each block with a stable synthetic PC. See README.md and
 // docs/block-table.md.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ConfigAPI, PluginObj, PluginPass } from "@babel/core";
 import { instrumentProgram, isAlreadyInstrumented } from "./instrument";
@@ -8,11 +9,13 @@ import type * as blockTable from "./block-table";
 import * as options from "./options";
 import { createRangeMapper, toPosix } from "./source-ranges";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const PLUGIN_VERSION: string = require("../../package.json").version;
+/** This package's root: the directory of package.json above plugin/ (sources) or dist/plugin/. */
+const PACKAGE_ROOT = [path.resolve(__dirname, ".."), path.resolve(__dirname, "../..")]
+  .find((dir) => fs.existsSync(path.join(dir, "package.json")))!;
+const PLUGIN_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")).version;
 
 /** The directories of our own runtime: instrumenting it would make it count itself. */
-const RUNTIME_DIRS = [path.resolve(__dirname, "../runtime"), path.resolve(__dirname, "../../runtime")];
+const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT, "dist", "runtime")];
 
 /**
  * The plugin. `require("babel-plugin-kcov")` returns it directly (so `plugins: ["kcov"]`

@@ -1,0 +1,93 @@
+// Runs every folder in fixtures/: the instrumented output and block table match the
+// checked-in snapshots, the instrumented code behaves exactly like the original on every
+// case, and each case runs exactly the blocks it lists.
+// UPDATE_FIXTURES=1 rewrites output.js and blocks.json (never cases.json, which is written by hand).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { PluginItem } from "@babel/core";
+import {
+  REPO_ROOT, blocksRunBy, instrument, loadCommonJs, outcomeOf, takeBlocksRun, transform,
+} from "./helpers/instrument";
+import type { KcovFileMetadata } from "../plugin";
+
+const FIXTURES = path.join(REPO_ROOT, "fixtures");
+const update = process.env.UPDATE_FIXTURES === "1";
+
+interface FixtureOptions {
+  plugin?: Record<string, unknown>;
+  presets?: string[];
+  sourceType?: "script" | "module";
+}
+
+interface FixtureCase {
+  input: unknown;
+  blocks: string[];
+}
+
+/** cases.json: the blocks that run when the module loads, then one entry per call of `run`. */
+interface FixtureCases {
+  load: string[];
+  cases: FixtureCase[];
+}
+
+const PRESETS: Record<string, PluginItem> = {
+  typescript: [require.resolve("@babel/preset-typescript"), { allowDeclareFields: true }],
+  react: require.resolve("@babel/preset-react"),
+};
+
+function readJson<T>(file: string, fallback: T): T {
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : fallback;
+}
+
+export function formatBlockTable(metadata: KcovFileMetadata): string[] {
+  return metadata.blocks.map((b) =>
+    `#${b.index} ${b.kind} 0x${b.pc.toString(16)} ${b.functionName} ` +
+    `${b.range.start.line}:${b.range.start.column}-${b.range.end.line}:${b.range.end.column}`);
+}
+
+function checkSnapshot(file: string, actual: string): void {
+  if (update || !fs.existsSync(file)) fs.writeFileSync(file, actual);
+  else expect(actual).toBe(fs.readFileSync(file, "utf8"));
+}
+
+const folders = fs.readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+
+describe.each(folders)("fixture %s", (name) => {
+  const dir = path.join(FIXTURES, name);
+  const inputFile = fs.readdirSync(dir).find((f) => /^input\.(js|ts|tsx|jsx)$/.test(f));
+  if (!inputFile) throw new Error(`fixtures/${name} has no input file`);
+  const filename = path.join(dir, inputFile);
+  const source = fs.readFileSync(filename, "utf8");
+  const options = readJson<FixtureOptions>(path.join(dir, "options.json"), {});
+  const { load, cases } = readJson<FixtureCases>(path.join(dir, "cases.json"), { load: [], cases: [] });
+  const presets = (options.presets ?? []).map((preset) => PRESETS[preset]);
+  const sourceType = options.sourceType ?? "script";
+
+  const instrumented = instrument(source, filename, options.plugin ?? {}, { presets, sourceType });
+  const original = presets.length > 0 ? transform(source, filename, { presets, sourceType }).code : source;
+
+  test("instrumented output and block table match the snapshots", () => {
+    checkSnapshot(path.join(dir, "output.js"), `${instrumented.code}\n`);
+    checkSnapshot(path.join(dir, "blocks.json"), `${JSON.stringify(formatBlockTable(instrumented.metadata), null, 2)}\n`);
+  });
+
+  test("has cases", () => {
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  const originalRun = loadCommonJs(original);
+  const instrumentedRun = loadCommonJs(instrumented.code);
+  const ranAtLoad = takeBlocksRun(instrumented.metadata);
+
+  test("loading runs the listed blocks", () => {
+    expect(ranAtLoad).toEqual([...load].sort());
+  });
+
+  test.each(cases.map((c, i) => [i, c] as const))("case %i behaves as the original and runs the listed blocks", async (_i, fixtureCase) => {
+    const expected = await outcomeOf(originalRun, fixtureCase.input);
+    const { value: actual, ran } = await blocksRunBy(instrumented.metadata, () => outcomeOf(instrumentedRun, fixtureCase.input));
+    expect(actual).toEqual(expected);
+    expect(ran).toEqual([...fixtureCase.blocks].sort());
+  });
+});
