@@ -124,6 +124,13 @@ function describeRegion(record: KcovFileRecord): string {
   return `0x${record.regionStart.toString(16)}..0x${end.toString(16)}`;
 }
 
+/** By tag rather than instanceof, so counters made in another realm (vm contexts) pass. */
+function isCounterArray(counters: unknown): boolean {
+  if (!ArrayBuffer.isView(counters)) return false;
+  const tag = (counters as Uint8Array)[Symbol.toStringTag];
+  return tag === "Uint8Array" || tag === "Float64Array";
+}
+
 /** Catches hand-written or corrupted records before they reach the flush loop. */
 function checkShape(record: KcovFileRecord): void {
   const { regionStart, regionSize, blockCount, counters } = record;
@@ -136,7 +143,7 @@ function checkShape(record: KcovFileRecord): void {
           ? `regionStart ${regionStart} is not a multiple of regionSize ${regionSize}`
           : regionStart + regionSize > SLOT_COUNT
             ? `region ends after slot 0x${SLOT_COUNT.toString(16)}`
-            : !(counters instanceof Uint8Array || counters instanceof Float64Array)
+            : !isCounterArray(counters)
               ? "counters is neither a Uint8Array nor a Float64Array"
               : !Number.isSafeInteger(blockCount) || blockCount < 0 || blockCount > counters.length
                 ? `blockCount ${blockCount} does not fit its ${counters.length} counters`

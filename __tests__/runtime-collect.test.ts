@@ -1,0 +1,203 @@
+// The flush: byte-exact area contents, consumer reset, overflow and carry-over, enable
+// clearing, lazy registration, count-mode counters and the dense-index extension.
+
+import { Kcov, KCOV_TRACE_PC } from "../runtime";
+import {
+  areaBytes,
+  littleEndianBytes,
+  pcOf,
+  registerFile,
+  registerLinearFile,
+  resetRealm,
+} from "./runtime-helpers";
+
+let kcov: Kcov;
+let area: BigUint64Array;
+
+function openDevice(words: number): void {
+  kcov = new Kcov();
+  kcov.initTrace(words);
+  area = kcov.mmap();
+  kcov.enable(KCOV_TRACE_PC);
+}
+
+beforeEach(resetRealm);
+afterEach(() => kcov?.close());
+
+test("the area holds the count, then each hit block's PC once, in file then block order", () => {
+  // Two files; block order differs from slot order in the first, to show PCs come from
+  // the table and the order from the blocks.
+  const first = registerFile({
+    path: "src/first.js",
+    regionStart: 0x1000,
+    blocks: [{ slotOffset: 7 }, { slotOffset: 3 }, { slotOffset: 12 }],
+  });
+  const second = registerFile({
+    path: "src/second.js",
+    regionStart: 0x4000,
+    blocks: [{ slotOffset: 0 }, { slotOffset: 1 }],
+  });
+  openDevice(8);
+  second.counters[1] = 1;
+  first.counters[2] = 1;
+  first.counters[0] = 1;
+
+  expect(kcov.collect()).toBe(3);
+  expect(areaBytes(area)).toEqual(
+    littleEndianBytes([3n, pcOf(0x1007), pcOf(0x100c), pcOf(0x4001), 0n, 0n, 0n, 0n]),
+  );
+  // The PCs are exactly the contract's numbers.
+  expect(area[1]).toBe(0xffffffff80008038n);
+  // The counters were consumed.
+  expect(Array.from(first.counters)).toEqual([0, 0, 0]);
+  expect(Array.from(second.counters)).toEqual([0, 0]);
+  expect(kcov.leftover).toBe(0);
+});
+
+test("a second flush appends after the current count; a block that ran again appears again", () => {
+  const file = registerLinearFile("a.js", 0, 4);
+  openDevice(8);
+  file.counters[1] = 1;
+  kcov.collect();
+  file.counters[1] = 1;
+  file.counters[3] = 1;
+  expect(kcov.collect()).toBe(2);
+  expect(areaBytes(area)).toEqual(littleEndianBytes([3n, pcOf(1), pcOf(1), pcOf(3), 0n, 0n, 0n, 0n]));
+  expect(kcov.collect()).toBe(0);
+  expect(area[0]).toBe(3n);
+});
+
+test("the consumer resets by storing 0 in word 0; the flush re-reads it", () => {
+  const file = registerLinearFile("a.js", 0, 4);
+  openDevice(8);
+  file.counters[0] = 1;
+  file.counters[1] = 1;
+  kcov.collect();
+  area[0] = 0n;
+  file.counters[2] = 1;
+  expect(kcov.collect()).toBe(1);
+  // Word 1 is overwritten, the stale word 2 stays beyond the count.
+  expect(areaBytes(area)).toEqual(littleEndianBytes([1n, pcOf(2), pcOf(1), 0n, 0n, 0n, 0n, 0n]));
+});
+
+test("a consumer may also rewind to a non-zero count", () => {
+  const file = registerLinearFile("a.js", 0, 4);
+  openDevice(8);
+  file.counters.fill(1);
+  kcov.collect();
+  area[0] = 1n;
+  file.counters[3] = 1;
+  kcov.collect();
+  expect(Array.from(area.slice(0, 3))).toEqual([2n, pcOf(0), pcOf(3)]);
+});
+
+test("overflow: never writes past the end; blocks that did not fit stay set and come next", () => {
+  const file = registerLinearFile("a.js", 0x2000, 5);
+  openDevice(3); // room for 2 PCs
+  const guard = new BigUint64Array(area.buffer); // the whole SharedArrayBuffer
+  expect(guard.length).toBe(3);
+  file.counters.fill(1);
+  expect(kcov.collect()).toBe(2);
+  expect(kcov.leftover).toBe(3);
+  expect(areaBytes(area)).toEqual(littleEndianBytes([2n, pcOf(0x2000), pcOf(0x2001)]));
+  expect(Array.from(file.counters)).toEqual([0, 0, 1, 1, 1]);
+
+  // Full: nothing is appended, nothing is lost.
+  file.counters[0] = 1;
+  expect(kcov.collect()).toBe(0);
+  expect(kcov.leftover).toBe(4);
+  expect(area[0]).toBe(2n);
+
+  area[0] = 0n;
+  expect(kcov.collect()).toBe(2);
+  expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2002)]);
+  area[0] = 0n;
+  expect(kcov.collect()).toBe(2);
+  expect(Array.from(area)).toEqual([2n, pcOf(0x2003), pcOf(0x2004)]);
+  expect(kcov.leftover).toBe(0);
+});
+
+test("a count the area cannot hold appends nothing and is left alone", () => {
+  const file = registerLinearFile("a.js", 0, 2);
+  openDevice(4);
+  area[0] = 1n << 40n;
+  file.counters[0] = 1;
+  expect(kcov.collect()).toBe(0);
+  expect(area[0]).toBe(1n << 40n);
+  expect(kcov.leftover).toBe(1);
+  area[0] = 3n;
+  expect(kcov.collect()).toBe(0);
+  area[0] = 0n;
+  expect(kcov.collect()).toBe(1);
+});
+
+test("enable clears coverage gathered before it; the area itself is not reset", () => {
+  const file = registerLinearFile("a.js", 0, 3);
+  file.counters[0] = 1; // ran before any device existed
+  openDevice(8);
+  expect(kcov.collect()).toBe(0);
+  file.counters[1] = 1;
+  kcov.collect();
+  kcov.disable();
+  file.counters[2] = 1; // ran while disabled
+  kcov.enable(KCOV_TRACE_PC);
+  expect(kcov.collect()).toBe(0);
+  expect(Array.from(area.slice(0, 2))).toEqual([1n, pcOf(1)]);
+});
+
+test("files that register after enable take part, after earlier files in the order", () => {
+  const early = registerLinearFile("early.js", 0x1000, 2);
+  openDevice(8);
+  const late = registerLinearFile("late.js", 0, 2); // lower region, registered later
+  late.counters[0] = 1; // its top level ran while loading
+  early.counters[1] = 1;
+  expect(kcov.collect()).toBe(2);
+  expect(Array.from(area.slice(0, 3))).toEqual([2n, pcOf(0x1001), pcOf(0)]);
+});
+
+test("a file evaluated again reuses its record, so nothing is counted twice", () => {
+  const first = registerLinearFile("a.js", 0, 2);
+  openDevice(8);
+  const again = registerLinearFile("a.js", 0, 2);
+  expect(again).toBe(first);
+  again.counters[0] = 1;
+  expect(kcov.collect()).toBe(1);
+});
+
+test("count-mode counters (Float64Array) report a block once however often it ran", () => {
+  const file = registerFile({
+    path: "count.js",
+    regionStart: 0,
+    counterMode: "count",
+    blocks: [{ slotOffset: 0 }, { slotOffset: 1 }],
+  });
+  openDevice(8);
+  file.counters[1] = 41;
+  expect(kcov.collect()).toBe(1);
+  expect(Array.from(area.slice(0, 2))).toEqual([1n, pcOf(1)]);
+  expect(Array.from(file.counters)).toEqual([0, 0]);
+});
+
+test("collectIndices fills dense block indices, leaves the area alone and carries over", () => {
+  const a = registerLinearFile("a.js", 0x1000, 3);
+  const b = registerLinearFile("b.js", 0, 2);
+  openDevice(8);
+  a.counters[2] = 1;
+  b.counters[0] = 1;
+  b.counters[1] = 1;
+  const out = new Uint32Array(2);
+  expect(kcov.collectIndices(out)).toBe(2);
+  expect(Array.from(out)).toEqual([2, 3]);
+  expect(kcov.leftover).toBe(1);
+  expect(kcov.collectIndices(out)).toBe(1);
+  expect(out[0]).toBe(4);
+  expect(area[0]).toBe(0n);
+});
+
+test("a table that breaks the contract is reported when its file is first flushed", () => {
+  const file = registerLinearFile("bad.js", 0, 2);
+  file.table = JSON.stringify({ version: 1, sources: [], functions: [], kinds: [], blocks: [0] });
+  openDevice(4);
+  file.counters[0] = 1;
+  expect(() => kcov.collect()).toThrow(/block table of "bad.js" does not hold 2 blocks/);
+});
