@@ -1,0 +1,148 @@
+// Synthetic PCs: where they lie, what they depend on, and what they must not depend on.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { REPO_ROOT, instrument } from "./helpers/instrument";
+import { SLOT_COUNT, placeFunctionRuns } from "../plugin/pc-layout";
+
+const SOURCE = `
+function parse(s) {
+  if (s.length > 3) return s.slice(1);
+  return s || "empty";
+}
+function format(v) {
+  for (const k of Object.keys(v)) { if (k) v[k] = String(v[k]); }
+  return v;
+}
+const helper = (x) => x ?? parse(String(x));
+module.exports = { parse, format, helper };
+`;
+
+const pcsByFunction = (metadata: ReturnType<typeof instrument>["metadata"]) => {
+  const byFunction: Record<string, string[]> = {};
+  for (const block of metadata.blocks) (byFunction[block.functionName] ??= []).push(block.pc.toString(16));
+  return byFunction;
+};
+
+describe("PC values", () => {
+  const { metadata } = instrument(SOURCE, path.join(REPO_ROOT, "src/parse.js"));
+
+  test("are unique, 8 apart in the low bits, and inside syzkaller's kernel range", () => {
+    const pcs = metadata.blocks.map((b) => b.pc);
+    expect(new Set(pcs).size).toBe(pcs.length);
+    for (const pc of pcs) {
+      expect(pc >= 0xffffffff80000000n && pc < 0xffffffffff000000n).toBe(true);
+      expect(pc % 8n).toBe(0n);
+    }
+  });
+
+  test("all identity is in the low 32 bits", () => {
+    const low = metadata.blocks.map((b) => b.pc & 0xffffffffn);
+    expect(new Set(low).size).toBe(low.length);
+    expect(metadata.blocks.every((b) => b.pc >> 32n === 0xffffffffn)).toBe(true);
+  });
+
+  test("lie inside the file's region", () => {
+    for (const block of metadata.blocks) {
+      const slot = Number((block.pc - 0xffffffff80000000n) / 8n);
+      expect(slot - metadata.regionStart).toBe(block.slotOffset);
+      expect(block.slotOffset).toBeGreaterThanOrEqual(0);
+      expect(block.slotOffset).toBeLessThan(metadata.regionSize);
+    }
+    expect(metadata.regionStart % metadata.regionSize).toBe(0);
+    expect(metadata.regionStart + metadata.regionSize).toBeLessThanOrEqual(SLOT_COUNT);
+  });
+});
+
+describe("PC stability", () => {
+  test("do not depend on the checkout's absolute path", () => {
+    const roots = [fs.mkdtempSync(path.join(os.tmpdir(), "kcov-a-")), fs.mkdtempSync(path.join(os.tmpdir(), "kcov-b-nested-"))];
+    const [a, b] = roots.map((root) => {
+      fs.mkdirSync(path.join(root, "src"));
+      const file = path.join(root, "src/parse.js");
+      fs.writeFileSync(file, SOURCE);
+      return instrument(SOURCE, file, { root });
+    });
+    expect(a.metadata.blocks.map((x) => x.pc)).toEqual(b.metadata.blocks.map((x) => x.pc));
+    expect(a.code).toBe(b.code);
+  });
+
+  test("are the same on every transform of the same input (no hidden state)", () => {
+    const file = path.join(REPO_ROOT, "src/parse.js");
+    const first = instrument(SOURCE, file);
+    instrument(SOURCE.replace("parse", "other"), path.join(REPO_ROOT, "src/other.js"));
+    expect(instrument(SOURCE, file).code).toBe(first.code);
+  });
+
+  test("editing one function leaves the PCs of the other functions alone", () => {
+    const file = path.join(REPO_ROOT, "src/parse.js");
+    const before = pcsByFunction(instrument(SOURCE, file).metadata);
+    const edited = SOURCE.replace("return v;", "if (v.x) { while (v.x--) {} }\n  return v ? v : null;");
+    const after = pcsByFunction(instrument(edited, file).metadata);
+    expect(after.format.length).toBeGreaterThan(before.format.length);
+    expect(after.parse).toEqual(before.parse);
+    expect(after.helper).toEqual(before.helper);
+    // Top-level blocks shift only in position inside the file, not in PC.
+    expect(after["(top level)"]).toEqual(before["(top level)"]);
+  });
+
+  test("depend on the relative path and on pcSeed", () => {
+    const a = instrument(SOURCE, path.join(REPO_ROOT, "src/parse.js")).metadata;
+    const b = instrument(SOURCE, path.join(REPO_ROOT, "src/parse2.js")).metadata;
+    const seeded = instrument(SOURCE, path.join(REPO_ROOT, "src/parse.js"), { pcSeed: 7 }).metadata;
+    expect(b.regionStart).not.toBe(a.regionStart);
+    expect(seeded.regionStart).not.toBe(a.regionStart);
+    expect(seeded.blocks.map((x) => x.slotOffset)).toEqual(a.blocks.map((x) => x.slotOffset));
+  });
+
+  test("large files get larger regions, still at most half full", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `function f${i}(a) { return a ? ${i} : -${i}; }`).join("\n");
+    const { metadata } = instrument(many, path.join(REPO_ROOT, "src/many.js"));
+    expect(metadata.blocks.length).toBe(1 + 3 * 3000);
+    expect(metadata.regionSize).toBe(32768);
+    expect(new Set(metadata.blocks.map((b) => b.pc)).size).toBe(metadata.blocks.length);
+  });
+});
+
+describe("placeFunctionRuns", () => {
+  test("places each run contiguously without overlap, or reports that they do not fit", () => {
+    const runs = Array.from({ length: 50 }, (_, i) => ({ key: `f${i}`, blockCount: 1 + (i % 7) }));
+    const offsets = placeFunctionRuns(runs, 256)!;
+    const used = new Set<number>();
+    runs.forEach((run, i) => {
+      for (let k = 0; k < run.blockCount; k++) {
+        const slot = (offsets[i] + k) % 256;
+        expect(used.has(slot)).toBe(false);
+        used.add(slot);
+      }
+    });
+    expect(placeFunctionRuns([{ key: "a", blockCount: 3 }, { key: "b", blockCount: 2 }], 4)).toBeUndefined();
+  });
+});
+
+describe("source ranges", () => {
+  test("follow an input source map back to the TypeScript source", () => {
+    const tsSource = [
+      "export function pick(flag: boolean, n: number): number {",
+      "  if (flag) {",
+      "    return n * 2;",
+      "  }",
+      "  return n;",
+      "}",
+      "",
+    ].join("\n");
+    const compiled = ts.transpileModule(tsSource, {
+      fileName: "pick.ts",
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, inlineSourceMap: true, inlineSources: true },
+    }).outputText;
+    const { metadata } = instrument(compiled, path.join(REPO_ROOT, "src/pick.js"));
+    const consequent = metadata.blocks.find((b) => b.kind === "if-consequent")!;
+    expect(consequent.source).toBe("src/pick.ts");
+    expect(consequent.range.start).toEqual({ line: 2, column: 12 });
+    expect(consequent.range.end.line).toBe(4);
+    const fn = metadata.blocks.find((b) => b.kind === "function")!;
+    expect(fn.range.start).toEqual({ line: 1, column: 0 });
+    expect(fn.functionName).toBe("pick");
+  });
+});
