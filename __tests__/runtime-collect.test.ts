@@ -5,9 +5,11 @@ import { Kcov, KCOV_TRACE_PC } from "../runtime";
 import {
   areaBytes,
   littleEndianBytes,
+  makeRecord,
   pcOf,
   registerFile,
   registerLinearFile,
+  registerRecord,
   resetRealm,
 } from "./runtime-helpers";
 
@@ -200,4 +202,24 @@ test("a table that breaks the contract is reported when its file is first flushe
   openDevice(4);
   file.counters[0] = 1;
   expect(() => kcov.collect()).toThrow(/block table of "bad.js" does not hold 2 blocks/);
+});
+
+test("hits anywhere in a large file come out in block order, whatever the counters' alignment", () => {
+  const aligned = registerLinearFile("aligned.js", 0, 37);
+  const unaligned = makeRecord({
+    path: "unaligned.js",
+    regionStart: 0x1000,
+    blocks: Array.from({ length: 9 }, (_, slotOffset) => ({ slotOffset })),
+  });
+  unaligned.counters = new Uint8Array(16).subarray(3, 12); // byteOffset 3
+  registerRecord(unaligned);
+  openDevice(16);
+  for (const block of [0, 3, 4, 17, 35, 36]) aligned.counters[block] = 1;
+  for (const block of [0, 5, 8]) unaligned.counters[block] = 1;
+  expect(kcov.collect()).toBe(9);
+  expect(Array.from(area.slice(1, 10))).toEqual(
+    [0, 3, 4, 17, 35, 36, 0x1000, 0x1005, 0x1008].map(pcOf),
+  );
+  expect(aligned.counters.every((counter) => counter === 0)).toBe(true);
+  expect(unaligned.counters.every((counter) => counter === 0)).toBe(true);
 });
