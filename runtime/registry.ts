@@ -68,15 +68,10 @@ function adopt(realm: RealmGlobal): KcovRegistry {
   }
   const files = registry.files;
   for (let i = 0; i < files.length; i++) checkRegistration(files[i], files, i);
-  registry.onRegister = checkNewRegistration;
+  // Runs before the prelude pushes the record, so a throw keeps the file out.
+  registry.onRegister = (record) => checkRegistration(record, files, files.length);
   adopted = registry;
   return registry;
-}
-
-/** Installed as `onRegister`: runs before the record is pushed, so a throw keeps it out. */
-function checkNewRegistration(record: KcovFileRecord): void {
-  const files = (globalThis as RealmGlobal)[REGISTRY_KEY]?.files ?? [];
-  checkRegistration(record, files, files.length);
 }
 
 /** Checks `record` against `files[0..count)`, the files registered before it. */
