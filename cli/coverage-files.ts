@@ -1,0 +1,133 @@
+// The two files `jskcov run` leaves behind and `symbolize` and `report` read:
+// - the dump: a kcov area, little-endian 64-bit words, word 0 = count, then the PCs;
+// - the block map (`<dump>.blocks.json`): the realm's registry records with their block
+//   tables, so PCs can be symbolized without loading (or even having) the sources.
+// Symbolizing goes through the runtime: the map is put back into a registry, exactly as
+// the instrumented files built it, and the runtime's `symbolize`/`blocks` read it.
+
+import * as fs from "node:fs";
+import { REGISTRY_KEY, blocks, type KcovFileRecord, type KcovRegistry, type SymbolizedBlock } from "../runtime";
+
+export const BLOCK_MAP_FORMAT = "jskcov-block-map";
+export const BLOCK_MAP_VERSION = 1;
+
+/** One registry record, its table parsed (readable JSON) and counters left out. */
+export interface BlockMapFile {
+  path: string;
+  fingerprint: string;
+  regionStart: number;
+  regionSize: number;
+  blockCount: number;
+  counterMode: "hit" | "count";
+  table: unknown;
+}
+
+export interface BlockMap {
+  format: typeof BLOCK_MAP_FORMAT;
+  version: typeof BLOCK_MAP_VERSION;
+  /** Absolute project root the paths are relative to, when the map was written. */
+  root: string;
+  files: BlockMapFile[];
+}
+
+/** The records of this realm's registry, or none if no instrumented file loaded. */
+export function registeredFiles(): KcovFileRecord[] {
+  const registry = (globalThis as { [REGISTRY_KEY]?: KcovRegistry })[REGISTRY_KEY];
+  return registry?.files ?? [];
+}
+
+/**
+ * The PCs of every block whose counter is set, in flush order (file registration order,
+ * then block order), as the runtime's flush would append them. Reads the counters without
+ * clearing them, so a program that has its own `Kcov` device enabled is not disturbed.
+ */
+export function executedPcs(): bigint[] {
+  const files = registeredFiles();
+  const allBlocks = blocks();
+  const pcs: bigint[] = [];
+  for (const file of files) {
+    // Table version 1: block i counts in counters[i] (the runtime checks it).
+    for (let index = 0; index < file.blockCount; index++) {
+      const block = allBlocks.next().value as SymbolizedBlock;
+      if (file.counters[index] !== 0) pcs.push(block.pc);
+    }
+  }
+  return pcs;
+}
+
+export function blockMapOf(files: readonly KcovFileRecord[], root: string): BlockMap {
+  return {
+    format: BLOCK_MAP_FORMAT,
+    version: BLOCK_MAP_VERSION,
+    root,
+    files: files.map((file) => ({
+      path: file.path,
+      fingerprint: file.fingerprint,
+      regionStart: file.regionStart,
+      regionSize: file.regionSize,
+      blockCount: file.blockCount,
+      counterMode: file.counters instanceof Float64Array ? "count" : "hit",
+      table: JSON.parse(file.table) as unknown,
+    })),
+  };
+}
+
+/** The kcov area for `pcs`: word 0 = count, then the PCs, little-endian. */
+export function encodeArea(pcs: readonly bigint[]): Buffer {
+  const area = Buffer.alloc((pcs.length + 1) * 8);
+  area.writeBigUInt64LE(BigInt(pcs.length), 0);
+  pcs.forEach((pc, index) => area.writeBigUInt64LE(pc, (index + 1) * 8));
+  return area;
+}
+
+/** The PCs in a kcov area file. Throws, naming the file, if it is not one. */
+export function readArea(file: string): bigint[] {
+  const area = fs.readFileSync(file);
+  if (area.length < 8 || area.length % 8 !== 0) {
+    throw new Error(`${file} is not a kcov area: its size (${area.length} bytes) is not a positive multiple of 8`);
+  }
+  const words = area.length / 8;
+  const count = area.readBigUInt64LE(0);
+  if (count > BigInt(words - 1)) {
+    throw new Error(`${file} is not a kcov area: word 0 says ${count} PCs, but only ${words - 1} words follow`);
+  }
+  const pcs: bigint[] = [];
+  for (let word = 1; word <= Number(count); word++) pcs.push(area.readBigUInt64LE(word * 8));
+  return pcs;
+}
+
+/** Reads a block map. Throws, naming the file, if it is not one. */
+export function readBlockMap(file: string): BlockMap {
+  let map: BlockMap;
+  try {
+    map = JSON.parse(fs.readFileSync(file, "utf8")) as BlockMap;
+  } catch (error) {
+    throw new Error(`cannot read the block map ${file}: ${(error as Error).message}`);
+  }
+  if (map?.format !== BLOCK_MAP_FORMAT || map.version !== BLOCK_MAP_VERSION || !Array.isArray(map.files)) {
+    throw new Error(`${file} is not a jskcov block map (version ${BLOCK_MAP_VERSION}), as 'jskcov run' writes beside its dump`);
+  }
+  return map;
+}
+
+/**
+ * Puts the map's files into this realm's registry, as if the instrumented files had
+ * loaded, so the runtime's symbolize and blocks see them. For the CLI's own process,
+ * which runs no instrumented code.
+ */
+export function installBlockMap(map: BlockMap): void {
+  const registry: KcovRegistry = {
+    version: 1,
+    files: map.files.map((file) => ({
+      path: file.path,
+      fingerprint: file.fingerprint,
+      regionStart: file.regionStart,
+      regionSize: file.regionSize,
+      blockCount: file.blockCount,
+      counters: new Uint8Array(file.blockCount),
+      table: JSON.stringify(file.table),
+    })),
+    onRegister: null,
+  };
+  (globalThis as { [REGISTRY_KEY]?: KcovRegistry })[REGISTRY_KEY] = registry;
+}

@@ -1,0 +1,101 @@
+// Node's module customization hooks for `jskcov run` (registered by preload.ts, run on
+// Node's hooks thread). ES modules that match the filter are instrumented here;
+// TypeScript files are stripped here if they are ES modules, and handed to the require
+// hook otherwise. See https://nodejs.org/api/module.html#customization-hooks.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunConfig } from "./run-config";
+import { SourceTransformer, TYPESCRIPT_EXTENSIONS, typeScriptFormat } from "./transform";
+
+interface ResolveContext {
+  conditions: string[];
+  importAttributes: Record<string, string>;
+  parentURL?: string;
+}
+interface ResolveResult {
+  url: string;
+  format?: string | null;
+  shortCircuit?: boolean;
+}
+interface LoadContext {
+  conditions: string[];
+  format?: string | null;
+  importAttributes: Record<string, string>;
+}
+interface LoadResult {
+  format: string;
+  source?: string | ArrayBuffer | Uint8Array | null;
+  shortCircuit?: boolean;
+}
+
+let transformer: SourceTransformer | undefined;
+
+export function initialize(config: RunConfig): void {
+  transformer = new SourceTransformer(config);
+}
+
+/** TypeScript's convention: `import "./a.js"` names a.ts when only a.ts exists. */
+const TYPESCRIPT_FOR = new Map([
+  [".js", [".ts"]],
+  [".mjs", [".mts"]],
+  [".cjs", [".cts"]],
+]);
+
+/**
+ * What a relative specifier that Node cannot find may name in TypeScript: a.js -> a.ts
+ * (any importer), and, from a TypeScript file, the extensionless ./a -> ./a.ts and
+ * ./dir -> ./dir/index.ts, as TypeScript's own module resolution allows.
+ */
+function typeScriptCandidates(specifier: string, parentURL: string | undefined): string[] {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return [];
+  const extension = path.posix.extname(specifier);
+  const replacements = TYPESCRIPT_FOR.get(extension);
+  if (replacements !== undefined) return replacements.map((ts) => specifier.slice(0, -extension.length) + ts);
+  const fromTypeScript = parentURL !== undefined && TYPESCRIPT_EXTENSIONS.includes(path.posix.extname(parentURL));
+  if (!fromTypeScript || extension !== "") return [];
+  return [...TYPESCRIPT_EXTENSIONS, ".js"].map((ts) => specifier + ts).concat(`${specifier}/index.ts`, `${specifier}/index.js`);
+}
+
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: (specifier: string, context: ResolveContext) => Promise<ResolveResult>,
+): Promise<ResolveResult> {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    for (const candidate of typeScriptCandidates(specifier, context.parentURL)) {
+      try {
+        return await nextResolve(candidate, context);
+      } catch {
+        // Try the next one; the original error is the one to report.
+      }
+    }
+    throw error;
+  }
+}
+
+export async function load(
+  url: string,
+  context: LoadContext,
+  nextLoad: (url: string, context: LoadContext) => Promise<LoadResult>,
+): Promise<LoadResult> {
+  if (transformer === undefined || !url.startsWith("file:")) return nextLoad(url, context);
+  const filename = fileURLToPath(url);
+  if (TYPESCRIPT_EXTENSIONS.includes(path.extname(filename))) {
+    const source = fs.readFileSync(filename, "utf8");
+    if (typeScriptFormat(filename, source) === "commonjs") {
+      // No source: Node hands the file to the CommonJS loader, where the require hook
+      // strips and instruments it (and `require` inside it keeps working).
+      return { format: "commonjs", shortCircuit: true };
+    }
+    return { format: "module", source: transformer.transform(filename, source, "module"), shortCircuit: true };
+  }
+  const loaded = await nextLoad(url, context);
+  if (loaded.format !== "module" || loaded.source == null || !transformer.shouldInstrument(filename)) return loaded;
+  const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
+  return { format: "module", source: transformer.transform(filename, source, "module") };
+}

@@ -1,0 +1,74 @@
+// On-disk cache of instrumented code, as babel-jest and nyc keep one: the key hashes
+// everything the output depends on, the value is the output itself, so a hit returns
+// exactly the bytes a miss would have produced.
+
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PACKAGE_VERSION: string = require("../../package.json").version;
+
+/** Bump when the cache's layout or the key's parts change. */
+const CACHE_FORMAT = 1;
+
+let toolFingerprintValue: string | undefined;
+
+/**
+ * What identifies the code that produces instrumented output: this package's version,
+ * Babel's, and the built plugin and transform files themselves (so a rebuilt plugin
+ * never meets stale entries, even without a version bump).
+ */
+function toolFingerprint(): string {
+  if (toolFingerprintValue !== undefined) return toolFingerprintValue;
+  const hash = createHash("sha256");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  hash.update(`${CACHE_FORMAT}\0${PACKAGE_VERSION}\0${require("@babel/core").version}\0`);
+  const pluginDir = path.resolve(__dirname, "../plugin");
+  const files = fs.readdirSync(pluginDir).filter((name) => name.endsWith(".js")).sort();
+  for (const name of files) hash.update(name).update("\0").update(fs.readFileSync(path.join(pluginDir, name)));
+  hash.update(fs.readFileSync(path.join(__dirname, "transform.js")));
+  toolFingerprintValue = hash.digest("hex");
+  return toolFingerprintValue;
+}
+
+export class TransformCache {
+  #warned = false;
+
+  /** `dir` null: no cache, every lookup is a miss and nothing is written. */
+  constructor(private readonly dir: string | null) {}
+
+  /** The key for `parts` (options, file name, source...). */
+  key(parts: readonly unknown[]): string {
+    return createHash("sha256").update(toolFingerprint()).update(JSON.stringify(parts)).digest("hex");
+  }
+
+  /** The cached output for `key`, or the result of `produce()`, stored for next time. */
+  getOrProduce(key: string, produce: () => string): { output: string; hit: boolean } {
+    if (this.dir === null) return { output: produce(), hit: false };
+    const file = path.join(this.dir, key.slice(0, 2), `${key}.js`);
+    try {
+      return { output: fs.readFileSync(file, "utf8"), hit: true };
+    } catch {
+      // A miss; fall through.
+    }
+    const output = produce();
+    this.#store(file, output);
+    return { output, hit: false };
+  }
+
+  /** Written to a temporary name and renamed, so a parallel reader never sees half a file. */
+  #store(file: string, output: string): void {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+      fs.writeFileSync(temporary, output);
+      fs.renameSync(temporary, file);
+    } catch (error) {
+      if (!this.#warned) {
+        this.#warned = true;
+        process.stderr.write(`jskcov: warning: cannot write the transform cache in ${this.dir}: ${(error as Error).message}\n`);
+      }
+    }
+  }
+}
