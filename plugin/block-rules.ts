@@ -1,37 +1,40 @@
 // What counts as a basic block. This file is the one place that decides it: each rule
 // below names a construct, the block(s) it starts, and where the counter goes. It does
 // not emit code (counter-emission.ts) and does not choose PCs (pc-layout.ts).
-import type { NodePath } from "@babel/core";
-import { types as t } from "@babel/core";
+import { types as T } from "@babel/core";
+
+// @babel/core exports `types` through a getter: read it once, not on every check.
+const t = T;
 import type { BlockKind } from "./block-table";
 import { propertyKeyName } from "./function-names";
+import type { NodeCursor } from "./node-walk";
 
 /** Where a block's counter is placed. Every placement keeps the program's behaviour. */
 export type Placement =
   /** First statement of a statement list (after directives): `{ COUNTER; ... }`. */
-  | { type: "list-start"; list: t.Statement[] }
+  | { type: "list-start"; list: T.Statement[] }
   /** Just before `statement` in `list`: the join point after a control-flow statement. */
-  | { type: "before-statement"; list: t.Statement[]; statement: t.Statement }
+  | { type: "before-statement"; list: T.Statement[]; statement: T.Statement }
   /** A lone statement in a slot becomes a block: `if (a) f();` -> `if (a) { COUNTER; f(); }`. */
-  | { type: "wrap-statement"; parent: t.Node; key: string }
+  | { type: "wrap-statement"; parent: T.Node; key: string }
   /**
    * An expression becomes `(COUNTER, expression)`. When the expression is an anonymous
    * function or class whose name comes from its position (`x = () => {}`), it is kept
    * named as `(COUNTER, { [name]: expression }[name])`.
    */
-  | { type: "wrap-expression"; parent: t.Node; key: string; keepName?: string }
+  | { type: "wrap-expression"; parent: T.Node; key: string; keepName?: string }
   /** `if (a) x;` -> `if (a) x; else { COUNTER; }` */
-  | { type: "add-else"; statement: t.IfStatement }
+  | { type: "add-else"; statement: T.IfStatement }
   /** A switch without default gets `default: COUNTER; break;` as its first clause. */
-  | { type: "add-default"; statement: t.SwitchStatement }
+  | { type: "add-default"; statement: T.SwitchStatement }
   /** `a?.b` -> `a?.[(COUNTER, "b")]`: runs only when `a` is not nullish. */
-  | { type: "optional-property"; member: t.OptionalMemberExpression }
+  | { type: "optional-property"; member: T.OptionalMemberExpression }
   /** `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, []))`. */
-  | { type: "optional-arguments"; call: t.OptionalCallExpression };
+  | { type: "optional-arguments"; call: T.OptionalCallExpression };
 
 export interface Range {
-  start: t.SourceLocation["start"];
-  end: t.SourceLocation["end"];
+  start: T.SourceLocation["start"];
+  end: T.SourceLocation["end"];
 }
 
 export interface BlockSite {
@@ -40,14 +43,14 @@ export interface BlockSite {
   placement: Placement;
 }
 
-type Rule<T extends t.Node> = (path: NodePath<T>, found: BlockSite[]) => void;
+type Rule<N extends T.Node> = (path: NodeCursor<N>, found: BlockSite[]) => void;
 
-function range(node: t.Node): Range | undefined {
+function range(node: T.Node): Range | undefined {
   return node.loc ? { start: node.loc.start, end: node.loc.end } : undefined;
 }
 
 /** An empty range at the end of `node`: for blocks that have no code of their own. */
-function emptyRangeAtEnd(node: t.Node): Range | undefined {
+function emptyRangeAtEnd(node: T.Node): Range | undefined {
   return node.loc ? { start: node.loc.end, end: node.loc.end } : undefined;
 }
 
@@ -57,14 +60,14 @@ function add(found: BlockSite[], kind: BlockKind, where: Range | undefined, plac
 }
 
 /** A statement slot that may hold a block or a lone statement (if/loop bodies). */
-function statementBody(found: BlockSite[], kind: BlockKind, parent: t.Node, key: string): void {
-  const body = (parent as unknown as Record<string, t.Statement>)[key];
+function statementBody(found: BlockSite[], kind: BlockKind, parent: T.Node, key: string): void {
+  const body = (parent as unknown as Record<string, T.Statement>)[key];
   if (t.isBlockStatement(body)) add(found, kind, range(body), { type: "list-start", list: body.body });
   else add(found, kind, range(body), { type: "wrap-statement", parent, key });
 }
 
 /** Looks through TypeScript-only wrappers, which vanish before the code runs. */
-function withoutTypeWrappers(node: t.Node): t.Node {
+function withoutTypeWrappers(node: T.Node): T.Node {
   while (t.isTSAsExpression(node) || t.isTSSatisfiesExpression(node) || t.isTSNonNullExpression(node) ||
          t.isTSTypeAssertion(node) || t.isParenthesizedExpression(node)) {
     node = node.expression;
@@ -73,7 +76,7 @@ function withoutTypeWrappers(node: t.Node): t.Node {
 }
 
 /** ECMAScript's IsAnonymousFunctionDefinition: such values take their name from their target. */
-function isAnonymousFunctionDefinition(node: t.Node): boolean {
+function isAnonymousFunctionDefinition(node: T.Node): boolean {
   const inner = withoutTypeWrappers(node);
   return t.isArrowFunctionExpression(inner) ||
     ((t.isFunctionExpression(inner) || t.isClassExpression(inner)) && !inner.id);
@@ -86,9 +89,9 @@ const RUNTIME_NAME = Symbol("name known only at run time");
  * An expression slot. `positionName` is the name the slot gives an anonymous function or
  * class placed in it (NamedEvaluation: `x = () => {}` is named "x"), or null if none.
  */
-function expressionBranch(found: BlockSite[], kind: BlockKind, parent: t.Node, key: string,
+function expressionBranch(found: BlockSite[], kind: BlockKind, parent: T.Node, key: string,
                           positionName: string | typeof RUNTIME_NAME | null = null): void {
-  const value = (parent as unknown as Record<string, t.Expression>)[key];
+  const value = (parent as unknown as Record<string, T.Expression>)[key];
   let keepName: string | undefined;
   if (positionName !== null && isAnonymousFunctionDefinition(value)) {
     // Wrapping would lose a name we cannot reproduce: leave this rare case uncounted.
@@ -99,26 +102,26 @@ function expressionBranch(found: BlockSite[], kind: BlockKind, parent: t.Node, k
 }
 
 /** The name an assignment target gives its value: only a plain identifier gives one. */
-function targetName(target: t.Node): string | null {
+function targetName(target: T.Node): string | null {
   return t.isIdentifier(target) ? target.name : null;
 }
 
 /** The outermost node of the optional chain that `node` is a link of. */
-function chainEnd(path: NodePath): t.Node {
+function chainEnd(path: NodeCursor): T.Node {
   let current = path;
-  while (current.parentPath &&
-         ((current.parentPath.isOptionalMemberExpression() && current.key === "object") ||
-          (current.parentPath.isOptionalCallExpression() && current.key === "callee"))) {
-    current = current.parentPath;
+  while (current.parent &&
+         ((t.isOptionalMemberExpression(current.parent.node) && current.key === "object") ||
+          (t.isOptionalCallExpression(current.parent.node) && current.key === "callee"))) {
+    current = current.parent;
   }
   return current.node;
 }
 
-function rangeBetween(from: t.Node, to: t.Node): Range | undefined {
+function rangeBetween(from: T.Node, to: T.Node): Range | undefined {
   return from.loc && to.loc ? { start: from.loc.end, end: to.loc.end } : undefined;
 }
 
-const CONTROL_FLOW_STATEMENT = (node: t.Node): boolean =>
+const CONTROL_FLOW_STATEMENT = (node: T.Node): boolean =>
   t.isIfStatement(node) || t.isSwitchStatement(node) || t.isLoop(node) ||
   t.isTryStatement(node) || t.isLabeledStatement(node);
 
@@ -128,7 +131,7 @@ const CONTROL_FLOW_STATEMENT = (node: t.Node): boolean =>
  * after a `return` in every branch, not before a `break label` lands there, and so on).
  * Its range runs to the end of the list.
  */
-function joinPoints(list: t.Statement[], found: BlockSite[]): void {
+function joinPoints(list: T.Statement[], found: BlockSite[]): void {
   const last = list[list.length - 1];
   for (let i = 0; i + 1 < list.length; i++) {
     if (!CONTROL_FLOW_STATEMENT(list[i])) continue;
@@ -138,7 +141,7 @@ function joinPoints(list: t.Statement[], found: BlockSite[]): void {
   }
 }
 
-function functionEntry(path: NodePath<t.Function>, found: BlockSite[]): void {
+function functionEntry(path: NodeCursor<T.Function>, found: BlockSite[]): void {
   const fn = path.node;
   if (t.isBlockStatement(fn.body)) {
     add(found, "function", range(fn), { type: "list-start", list: fn.body.body });
@@ -148,7 +151,7 @@ function functionEntry(path: NodePath<t.Function>, found: BlockSite[]): void {
   }
 }
 
-function classField(path: NodePath<t.ClassProperty | t.ClassPrivateProperty | t.ClassAccessorProperty>, found: BlockSite[]): void {
+function classField(path: NodeCursor<T.ClassProperty | T.ClassPrivateProperty | T.ClassAccessorProperty>, found: BlockSite[]): void {
   const field = path.node;
   if (!field.value) return; // `x;` runs no code of its own
   const computed = "computed" in field && Boolean(field.computed);
@@ -160,7 +163,7 @@ function classField(path: NodePath<t.ClassProperty | t.ClassPrivateProperty | t.
  * Code units (program, functions, field initializers, static blocks) are tracked by the
  * walker in instrument.ts; rules only report sites.
  */
-export const blockRules: { [K in t.Node["type"]]?: Rule<Extract<t.Node, { type: K }>> } = {
+export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: K }>> } = {
   // Program entry: the first statement of the script or module.
   Program(path, found) {
     add(found, "program", range(path.node), { type: "list-start", list: path.node.body });

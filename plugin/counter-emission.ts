@@ -1,7 +1,10 @@
 // How a counter is emitted: the registration prelude and the increment at each block
 // site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
-import { template, types as t } from "@babel/core";
+import { template, types as T } from "@babel/core";
 import type { Placement } from "./block-rules";
+
+// @babel/core exports `types` through a getter: read it once, not on every call.
+const t = T;
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
 /** Every instrumented file declares a variable with this prefix first: the marker. */
@@ -9,8 +12,8 @@ export const COUNTERS_PREFIX = "__kcov$";
 
 export interface CounterEmitter {
   /** `C[i] = 1` ("hit") or `C[i]++` ("count"). */
-  expression(counter: number): t.Expression;
-  statement(counter: number): t.Statement;
+  expression(counter: number): T.Expression;
+  statement(counter: number): T.Statement;
 }
 
 export interface EmitterOptions {
@@ -25,11 +28,11 @@ export interface EmitterOptions {
 }
 
 export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
-  const counters = (): t.Expression => options.lazyRegisterName
+  const counters = (): T.Expression => options.lazyRegisterName
     ? t.logicalExpression("||", t.identifier(options.countersName), t.assignmentExpression(
       "=", t.identifier(options.countersName), t.callExpression(t.identifier(options.lazyRegisterName), [])))
     : t.identifier(options.countersName);
-  const expression = (counter: number): t.Expression => {
+  const expression = (counter: number): T.Expression => {
     const slot = t.memberExpression(counters(), t.numericLiteral(counter), true);
     return options.counterMode === "hit"
       ? t.assignmentExpression("=", slot, t.numericLiteral(1))
@@ -81,7 +84,7 @@ function registrationBody(file: FileRegistration): string {
 }
 
 /** Statements that go first in the program (after directives). */
-export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): t.Statement[] {
+export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): T.Statement[] {
   const body = registrationBody(file);
   const source = emitter.lazyRegisterName
     ? `var ${emitter.countersName} = ${emitter.lazyRegisterName}();\nfunction ${emitter.lazyRegisterName}() {${body}\n}`
@@ -89,16 +92,16 @@ export function preludeStatements(file: FileRegistration, emitter: EmitterOption
   return template.statements.ast(source, { preserveComments: false });
 }
 
-function statementOf(node: t.Node, key: string): t.Statement {
-  return (node as unknown as Record<string, t.Statement>)[key];
+function statementOf(node: T.Node, key: string): T.Statement {
+  return (node as unknown as Record<string, T.Statement>)[key];
 }
 
-function setSlot(node: t.Node, key: string, value: t.Node): void {
-  (node as unknown as Record<string, t.Node>)[key] = value;
+function setSlot(node: T.Node, key: string, value: T.Node): void {
+  (node as unknown as Record<string, T.Node>)[key] = value;
 }
 
 /** `(COUNTER, value)`, keeping the name an anonymous function would get from its slot. */
-function counted(counter: t.Expression, value: t.Expression, keepName: string | undefined): t.Expression {
+function counted(counter: T.Expression, value: T.Expression, keepName: string | undefined): T.Expression {
   if (keepName === undefined) return t.sequenceExpression([counter, value]);
   const name = t.stringLiteral(keepName);
   // `{ [name]: value }[name]` names the value exactly as the slot would; a computed key
@@ -113,8 +116,8 @@ function counted(counter: t.Expression, value: t.Expression, keepName: string | 
  * rebuilt once each, so several insertions into one list do not disturb each other.
  */
 export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counter: number; emitter: CounterEmitter }>): void {
-  const listStarts = new Map<t.Statement[], t.Statement[]>();
-  const beforeStatement = new Map<t.Statement[], Map<t.Statement, t.Statement[]>>();
+  const listStarts = new Map<T.Statement[], T.Statement[]>();
+  const beforeStatement = new Map<T.Statement[], Map<T.Statement, T.Statement[]>>();
   for (const { placement, counter, emitter } of sites) {
     switch (placement.type) {
       case "list-start": {
@@ -124,7 +127,7 @@ export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counte
         break;
       }
       case "before-statement": {
-        const byStatement = beforeStatement.get(placement.list) ?? new Map<t.Statement, t.Statement[]>();
+        const byStatement = beforeStatement.get(placement.list) ?? new Map<T.Statement, T.Statement[]>();
         byStatement.set(placement.statement, [...(byStatement.get(placement.statement) ?? []), emitter.statement(counter)]);
         beforeStatement.set(placement.list, byStatement);
         break;
@@ -134,7 +137,7 @@ export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counte
           t.blockStatement([emitter.statement(counter), statementOf(placement.parent, placement.key)]));
         break;
       case "wrap-expression": {
-        const value = (placement.parent as unknown as Record<string, t.Expression>)[placement.key];
+        const value = (placement.parent as unknown as Record<string, T.Expression>)[placement.key];
         setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
         break;
       }
@@ -147,8 +150,8 @@ export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counte
         break;
       case "optional-property": {
         const { member } = placement;
-        const key = member.computed ? (member.property as t.Expression)
-          : t.stringLiteral((member.property as t.Identifier).name);
+        const key = member.computed ? (member.property as T.Expression)
+          : t.stringLiteral((member.property as T.Identifier).name);
         member.property = t.sequenceExpression([emitter.expression(counter), key]);
         member.computed = true;
         break;
@@ -161,7 +164,7 @@ export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counte
         } else if (t.isSpreadElement(first)) {
           first.argument = t.sequenceExpression([emitter.expression(counter), first.argument]);
         } else {
-          args[0] = t.sequenceExpression([emitter.expression(counter), first as t.Expression]);
+          args[0] = t.sequenceExpression([emitter.expression(counter), first as T.Expression]);
         }
         break;
       }

@@ -1,14 +1,17 @@
 // Human-readable names for the code units that own blocks (program, functions, class
 // field initializers, static blocks). Names feed symbolize output and, through the
 // function key, the placement of PCs inside a file's region.
-import type { NodePath } from "@babel/core";
-import { types as t } from "@babel/core";
+import { types as T } from "@babel/core";
+
+// @babel/core exports `types` through a getter: read it once, not on every check.
+const t = T;
+import { findAncestor, type NodeCursor } from "./node-walk";
 
 export const TOP_LEVEL_NAME = "(top level)";
 const ANONYMOUS = "<anonymous>";
 
 /** Name of a property key as JavaScript would print it in a function name. */
-export function propertyKeyName(key: t.Node, computed: boolean): string | undefined {
+export function propertyKeyName(key: T.Node, computed: boolean): string | undefined {
   if (t.isPrivateName(key)) return `#${key.id.name}`;
   if (computed) {
     return t.isStringLiteral(key) || t.isNumericLiteral(key) ? String(key.value) : undefined;
@@ -20,7 +23,7 @@ export function propertyKeyName(key: t.Node, computed: boolean): string | undefi
 }
 
 /** The name a binding or assignment target gives to an anonymous function assigned to it. */
-function targetName(target: t.Node | null | undefined): string | undefined {
+function targetName(target: T.Node | null | undefined): string | undefined {
   if (!target) return undefined;
   if (t.isIdentifier(target)) return target.name;
   if (t.isMemberExpression(target) && !target.computed) {
@@ -32,8 +35,8 @@ function targetName(target: t.Node | null | undefined): string | undefined {
 }
 
 /** Name inferred from where an anonymous function or class expression stands. */
-function contextualName(path: NodePath): string | undefined {
-  const parent = path.parent;
+function contextualName(path: NodeCursor): string | undefined {
+  const parent = path.parent?.node;
   if (t.isVariableDeclarator(parent) && parent.init === path.node) return targetName(parent.id);
   if (t.isAssignmentExpression(parent) && parent.right === path.node) return targetName(parent.left);
   if (t.isAssignmentPattern(parent) && parent.right === path.node) return targetName(parent.left);
@@ -46,20 +49,16 @@ function contextualName(path: NodePath): string | undefined {
   return undefined;
 }
 
-function className(path: NodePath<t.Class>): string {
-  return path.node.id?.name ?? contextualName(path) ?? ANONYMOUS;
-}
-
-function enclosingClassName(path: NodePath): string {
-  const classPath = path.findParent((p) => p.isClass()) as NodePath<t.Class> | null;
-  return classPath ? className(classPath) : ANONYMOUS;
+function enclosingClassName(path: NodeCursor): string {
+  const classCursor = findAncestor(path, (node) => t.isClass(node));
+  return classCursor ? (classCursor.node as T.Class).id?.name ?? contextualName(classCursor) ?? ANONYMOUS : ANONYMOUS;
 }
 
 /**
  * Name of a code unit: the program, a function of any form, a class field initializer
  * (`path` is the property) or a static block.
  */
-export function unitName(path: NodePath): string {
+export function unitName(path: NodeCursor): string {
   const node = path.node;
   if (t.isProgram(node)) return TOP_LEVEL_NAME;
   if (t.isStaticBlock(node)) return `${enclosingClassName(path)}.<static>`;

@@ -3,18 +3,22 @@
 // registration prelude (counter-emission.ts).
 import { createHash } from "node:crypto";
 import type { NodePath } from "@babel/core";
-import { types as t } from "@babel/core";
+import { types as T } from "@babel/core";
+
+// @babel/core exports `types` through a getter: read it once, not on every check.
+const t = T;
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
 import {
   COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type EmitterOptions,
 } from "./counter-emission";
 import { unitName } from "./function-names";
+import { walk, type NodeCursor } from "./node-walk";
 import { MAX_REGION_SIZE, pcOfSlot, placeFunctionRuns, regionSizeFor, regionStartFor } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
 
 export interface InstrumentRequest {
-  program: NodePath<t.Program>;
+  program: NodePath<T.Program>;
   /** Source text as given to Babel: part of the fingerprint. */
   code: string;
   relativePath: string;
@@ -40,57 +44,56 @@ interface FoundBlock extends BlockSite {
   order: number;
 }
 
-function isCodeUnit(path: NodePath): boolean {
-  const node = path.node;
+function isCodeUnit(node: T.Node): boolean {
   return t.isProgram(node) || t.isFunction(node) || t.isStaticBlock(node) ||
     ((t.isClassProperty(node) || t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) && node.value != null);
 }
 
 /** Constructs whose contents never run as written: type-only or compiled as constants. */
-function isSkippedSubtree(path: NodePath): boolean {
-  const node = path.node;
-  return t.isTSEnumDeclaration(node) || (t.isTSModuleDeclaration(node) && Boolean(node.declare)) ||
-    t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) || t.isTSInterfaceDeclaration(node) ||
-    t.isTSTypeAliasDeclaration(node) || ("declare" in node && node.declare === true);
+function isSkippedSubtree(node: T.Node): boolean {
+  return t.isTSEnumDeclaration(node) || t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) ||
+    t.isTSInterfaceDeclaration(node) || t.isTSTypeAliasDeclaration(node) ||
+    ("declare" in node && node.declare === true);
 }
 
-function collectBlocks(program: NodePath<t.Program>): FoundBlock[] {
+/** A function declaration directly in the program (or its export): hoisted and callable early. */
+function isTopLevelFunctionDeclaration(cursor: NodeCursor): boolean {
+  if (!t.isFunctionDeclaration(cursor.node)) return false;
+  const parent = cursor.parent;
+  if (parent && t.isProgram(parent.node)) return true;
+  return Boolean(parent && t.isExportDeclaration(parent.node) && parent.parent && t.isProgram(parent.parent.node));
+}
+
+function collectBlocks(program: T.Program): FoundBlock[] {
   const found: FoundBlock[] = [];
   const units: CodeUnit[] = [];
-  const visit = (path: NodePath): void => {
-    const rule = blockRules[path.node.type] as ((p: NodePath, f: BlockSite[]) => void) | undefined;
-    if (!rule) return;
-    const sites: BlockSite[] = [];
-    rule(path, sites);
-    for (const site of sites) found.push({ ...site, unit: units[units.length - 1], order: found.length });
-  };
-  const enterUnit = (path: NodePath): void => {
+  const enterUnit = (cursor: NodeCursor): void => {
     const parent = units[units.length - 1];
-    const name = unitName(path);
+    const name = unitName(cursor);
     let key = name;
     if (parent) {
       const seen = parent.siblingNames.get(name) ?? 0;
       parent.siblingNames.set(name, seen + 1);
       key = `${parent.key}/${name}${seen > 0 ? `#${seen}` : ""}`;
     }
-    const topLevelDeclaration = t.isFunctionDeclaration(path.node) &&
-      (path.parentPath?.isProgram() || (path.parentPath?.isExportDeclaration() && path.parentPath.parentPath?.isProgram()));
-    units.push({ name, key, siblingNames: new Map(), earlyCallable: Boolean(parent?.earlyCallable || topLevelDeclaration) });
+    const earlyCallable = Boolean(parent?.earlyCallable) || isTopLevelFunctionDeclaration(cursor);
+    units.push({ name, key, siblingNames: new Map(), earlyCallable });
   };
 
-  enterUnit(program);
-  visit(program);
-  program.traverse({
-    enter(path) {
-      if (isSkippedSubtree(path)) {
-        path.skip();
-        return;
+  walk(program, {
+    enter(cursor) {
+      if (isSkippedSubtree(cursor.node)) return false;
+      if (isCodeUnit(cursor.node)) enterUnit(cursor);
+      const rule = blockRules[cursor.node.type] as ((c: NodeCursor, f: BlockSite[]) => void) | undefined;
+      if (rule) {
+        const sites: BlockSite[] = [];
+        rule(cursor, sites);
+        for (const site of sites) found.push({ ...site, unit: units[units.length - 1], order: found.length });
       }
-      if (isCodeUnit(path)) enterUnit(path);
-      visit(path);
+      return true;
     },
-    exit(path) {
-      if (isCodeUnit(path)) units.pop();
+    exit(cursor) {
+      if (isCodeUnit(cursor.node)) units.pop();
     },
   });
   return found;
@@ -104,7 +107,7 @@ function compareBlocks(a: FoundBlock, b: FoundBlock): number {
 }
 
 /** Finds an earlier instrumentation of this program by our marker variable. */
-export function isAlreadyInstrumented(program: t.Program): boolean {
+export function isAlreadyInstrumented(program: T.Program): boolean {
   return program.body.some((statement) =>
     t.isVariableDeclaration(statement) &&
     statement.declarations.some((d) => t.isIdentifier(d.id) && d.id.name.startsWith(COUNTERS_PREFIX)));
@@ -114,7 +117,7 @@ export function isAlreadyInstrumented(program: t.Program): boolean {
  * Functions that an ES module with imports can have called before its body runs: through
  * a cyclic import, a module's hoisted top-level function declarations are callable early.
  */
-function needsLazyRegistration(program: NodePath<t.Program>): boolean {
+function needsLazyRegistration(program: NodePath<T.Program>): boolean {
   const node = program.node;
   if (node.sourceType !== "module") return false;
   return node.body.some((s) => t.isImportDeclaration(s) ||
@@ -123,7 +126,7 @@ function needsLazyRegistration(program: NodePath<t.Program>): boolean {
 
 export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
   const { program, relativePath, counterMode } = request;
-  const found = collectBlocks(program).sort(compareBlocks);
+  const found = collectBlocks(program.node).sort(compareBlocks);
 
   // PC layout: blocks grouped into runs by code unit, each run placed in the region.
   const runs = new Map<CodeUnit, FoundBlock[]>();
