@@ -20,7 +20,8 @@ import { babelOnly, REPO_ROOT, variants } from "./variants.mjs";
 import { SMOKE_WORKLOAD, workloads } from "./workloads.mjs";
 
 const BENCH_DIR = join(REPO_ROOT, "bench");
-const WORKDIR = join(BENCH_DIR, "workdir");
+// One folder per run, so a smoke run cannot pull the files from under a full run.
+const WORKDIR = join(BENCH_DIR, "workdir", `run-${process.pid}`);
 const SOURCE_ROOT = join(WORKDIR, "src");
 const COLLECT_SCRIPTS = ["collect.mjs", "collect.cjs", "collect.js"];
 
@@ -102,9 +103,11 @@ function prepare(options, activeVariants, errors) {
     const transforming = activeVariants.filter((v) => v.transform);
     const timings = { babel: [] };
     const outputs = {};
+    const babelBaseline = { id: "babel", transform: babelOnly };
+    const contenders = [babelBaseline, ...transforming];
     for (let rep = 0; rep < options.transformReps; rep++) {
-      timings.babel.push(time(() => babelOnly(srcFile)).ms);
-      for (const variant of transforming) {
+      for (let k = 0; k < contenders.length; k++) {
+        const variant = contenders[(k + rep) % contenders.length]; // rotate, so no one is always first (cold)
         if (outputs[variant.id] === null) continue; // failed earlier
         try {
           const { value, ms } = time(() => variant.transform(srcFile, { sourceRoot: SOURCE_ROOT }));
@@ -116,7 +119,7 @@ function prepare(options, activeVariants, errors) {
         }
       }
     }
-    const babelCode = babelOnly(srcFile).code;
+    const babelCode = outputs.babel.code;
     const entry = {
       library: `${file.from} (${packageVersion(file.from)})`,
       originalBytes: Buffer.byteLength(code),
@@ -271,15 +274,20 @@ function markdownTable(header, rows) {
 function summarize(options, activeVariants, unavailable, prepared, samples, collect) {
   const runtime = {};
   for (const name of options.workloadNames) {
-    const none = median((samples[name]?.none || []).filter((r) => !r.error).map((r) => r.runMs));
+    const noneRuns = (samples[name]?.none || []).filter((r) => !r.error);
+    const none = median(noneRuns.map((r) => r.runMs));
+    const noneCpu = noneRuns.every((r) => r.cpuMs !== null) ? median(noneRuns.map((r) => r.cpuMs)) : NaN;
     runtime[name] = {};
     for (const variant of activeVariants) {
       const ok = (samples[name]?.[variant.id] || []).filter((r) => !r.error);
       if (ok.length === 0) continue;
       const medianMs = median(ok.map((r) => r.runMs));
+      const cpuMedianMs = ok.every((r) => r.cpuMs !== null) ? median(ok.map((r) => r.cpuMs)) : NaN;
       runtime[name][variant.id] = {
         medianMs,
         ratio: medianMs / none,
+        cpuMedianMs,
+        cpuRatio: cpuMedianMs / noneCpu,
         samplesMs: ok.map((r) => Math.round(r.runMs * 10) / 10),
         wallMedianMs: median(ok.map((r) => r.wallMs)),
         loadMedianMs: median(ok.map((r) => r.loadMs)),
@@ -290,9 +298,12 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
     }
   }
   const geomeans = {};
+  const cpuGeomeans = {};
   for (const variant of activeVariants) {
     const ratios = options.workloadNames.map((n) => runtime[n][variant.id]?.ratio).filter(Number.isFinite);
     if (ratios.length === options.workloadNames.length) geomeans[variant.id] = geomean(ratios);
+    const cpuRatios = options.workloadNames.map((n) => runtime[n][variant.id]?.cpuRatio).filter(Number.isFinite);
+    if (cpuRatios.length === options.workloadNames.length) cpuGeomeans[variant.id] = geomean(cpuRatios);
   }
   const memory = {};
   for (const name of options.workloadNames) {
@@ -309,11 +320,11 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
       };
     }
   }
-  return { runtime, geomeans, memory, collect, unavailable };
+  return { runtime, geomeans, cpuGeomeans, memory, collect, unavailable };
 }
 
 function render(options, activeVariants, summary, prepared) {
-  const { runtime, geomeans, memory, collect, unavailable } = summary;
+  const { runtime, geomeans, cpuGeomeans, memory, collect, unavailable } = summary;
   const out = [];
   out.push(`### Run time (median of ${options.reps}, in-process timer around the work; ratio to uninstrumented)\n`);
   const header = ["workload", ...activeVariants.map((v) => v.label), ...unavailable.map((u) => u.label)];
@@ -329,6 +340,20 @@ function render(options, activeVariants, summary, prepared) {
   rows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(geomeans[v.id]))), ...unavailable.map(() => "n/a")]);
   out.push(markdownTable(header, rows));
   for (const u of unavailable) out.push(`\n${u.label}: not measured: ${u.reason}`);
+
+  if (Object.keys(cpuGeomeans).length) {
+    out.push(`\n### Main-thread CPU time (median of ${options.reps}; ratio to uninstrumented; less disturbed by other load on the machine)\n`);
+    const cpuRows = options.workloadNames.map((name) => [
+      name,
+      ...activeVariants.map((v) => {
+        const r = runtime[name][v.id];
+        if (!r || !Number.isFinite(r.cpuMedianMs)) return "–";
+        return v.id === "none" ? fmtMs(r.cpuMedianMs) : fmtRatio(r.cpuRatio);
+      }),
+    ]);
+    cpuRows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(cpuGeomeans[v.id])))]);
+    out.push(markdownTable(["workload", ...activeVariants.map((v) => v.label)], cpuRows));
+  }
 
   const transforming = activeVariants.filter((v) => v.transform && v.id !== "none");
   out.push(`\n### Transform time (median of ${options.transformReps}; plugin's addition over Babel's own parse + generate, no plugins)\n`);
@@ -400,6 +425,7 @@ function render(options, activeVariants, summary, prepared) {
 function main() {
   const options = parseOptions();
   const errors = [];
+  process.on("exit", () => rmSync(WORKDIR, { recursive: true, force: true }));
   const activeVariants = [];
   const unavailable = [];
   for (const id of options.variantIds) {
@@ -435,7 +461,9 @@ function main() {
   const headerLine = `${header.date.slice(0, 10)} · ${header.machine.cpu} (${header.machine.cores} cores) · Node ${header.node} · \`${header.command}\``;
   console.log(`\n${headerLine}\n\n${table}\n`);
 
-  if (options.write) {
+  if (options.write && errors.length) {
+    process.stderr.write("errors: bench/results.json and bench/results.md left as they were\n");
+  } else if (options.write) {
     const results = {
       ...header,
       options: { reps: options.reps, transformReps: options.transformReps, scale: options.scale },
@@ -449,6 +477,7 @@ function main() {
         }),
       ),
       geomeanRatio: summary.geomeans,
+      geomeanCpuRatio: summary.cpuGeomeans,
       memoryPerBlock: summary.memory,
       collect: summary.collect,
       unavailable: summary.unavailable,

@@ -29,7 +29,7 @@ export const workloads = [
     name: "acorn",
     description: "acorn 8 parses 6 real bundles (2.5 MB) with locations",
     files: [{ id: "acorn.cjs", from: "acorn/dist/acorn.js", sourceType: "script" }],
-    iterations: { full: 8, smoke: 1 },
+    iterations: { full: 3, smoke: 1 },
     input: (scale) => (scale === "smoke" ? javascriptCorpus("es2017").slice(1, 2) : javascriptCorpus("modern")),
     iterate: (acorn, corpus) =>
       corpus.map((file) => acorn.parse(file.code, { ecmaVersion: "latest", sourceType: file.sourceType, locations: true })),
@@ -38,7 +38,7 @@ export const workloads = [
     name: "esprima",
     description: "esprima 4 tokenizes and parses 4 ES2017 bundles (1.2 MB)",
     files: [{ id: "esprima.cjs", from: "esprima/dist/esprima.js", sourceType: "script" }],
-    iterations: { full: 8, smoke: 1 },
+    iterations: { full: 4, smoke: 1 },
     input: () => javascriptCorpus("es2017"),
     iterate: (esprima, corpus) =>
       corpus.map((file) => ({
@@ -50,7 +50,7 @@ export const workloads = [
     name: "babel-parser",
     description: "@babel/parser 7 parses 6 real bundles (2.5 MB)",
     files: [{ id: "babel-parser.cjs", from: "@babel/parser/lib/index.js", sourceType: "script" }],
-    iterations: { full: 8, smoke: 1 },
+    iterations: { full: 4, smoke: 1 },
     input: () => javascriptCorpus("modern"),
     iterate: (parser, corpus) => corpus.map((file) => parser.parse(file.code, { sourceType: file.sourceType }).program),
   },
@@ -58,7 +58,7 @@ export const workloads = [
     name: "marked",
     description: "marked 18 (ESM) renders a generated 1,500-section GFM document",
     files: [{ id: "marked.mjs", from: "marked/lib/marked.esm.js", sourceType: "module" }],
-    iterations: { full: 12, smoke: 1 },
+    iterations: { full: 6, smoke: 1 },
     input: (scale) => markdownCorpus(scale === "smoke" ? 50 : 1500),
     iterate: (lib, markdown) => lib.marked.parse(markdown, { gfm: true, async: false }),
   },
@@ -66,7 +66,7 @@ export const workloads = [
     name: "js-yaml",
     description: "js-yaml 5 dumps and loads a generated 3,000-record document",
     files: [{ id: "js-yaml.cjs", from: "js-yaml/dist/js-yaml.cjs.js", sourceType: "script" }],
-    iterations: { full: 6, smoke: 1 },
+    iterations: { full: 8, smoke: 1 },
     input: (scale) => yamlDocument(scale === "smoke" ? 100 : 3000),
     iterate: (yaml, doc) => {
       const text = yaml.dump(doc);
