@@ -1,0 +1,96 @@
+// The plugin and the runtime together: instrumented files register, collect() writes
+// the PCs of the blocks that ran, and colliding files are refused by name.
+import * as path from "node:path";
+import { Kcov, KCOV_TRACE_PC, formatSymbolized, symbolize } from "../runtime";
+import { regionSizeFor, regionStartFor } from "../plugin/pc-layout";
+import { REPO_ROOT, instrument, loadCommonJs } from "./helpers/instrument";
+
+const SOURCE = `module.exports = function classify(s) {
+  if (s.length === 0) return "empty";
+  let digits = 0;
+  for (const ch of s) {
+    if (ch >= "0" && ch <= "9") digits++;
+  }
+  return digits === s.length ? "number" : "word";
+};
+`;
+
+function wordsOf(cover: BigUint64Array): bigint[] {
+  // Read the bytes as little-endian words, as a consumer in another language would.
+  const bytes = new DataView(cover.buffer);
+  const count = Number(bytes.getBigUint64(0, true));
+  return Array.from({ length: count }, (_, i) => bytes.getBigUint64(8 * (i + 1), true));
+}
+
+describe("collect() over instrumented code", () => {
+  const { code, metadata } = instrument(SOURCE, path.join(REPO_ROOT, "src/classify.js"));
+  const kcov = new Kcov();
+  kcov.initTrace(256);
+  const cover = kcov.mmap();
+  const classify = loadCommonJs(code);
+  kcov.enable(KCOV_TRACE_PC);
+  afterAll(() => kcov.close());
+
+  const pcsOf = (labels: string[]) => metadata.blocks
+    .filter((b) => labels.includes(`${b.kind}@${b.range.start.line}:${b.range.start.column}`))
+    .map((b) => b.pc);
+
+  test.each([
+    ["", "empty", ["function@1:17", "if-consequent@2:22"]],
+    ["12", "number", ["function@1:17", "if-implicit-else@2:37", "join@3:2", "loop-body@4:22",
+      "logical-right@5:21", "if-consequent@5:32", "join@7:2", "conditional-consequent@7:31"]],
+    ["a", "word", ["function@1:17", "if-implicit-else@2:37", "join@3:2", "loop-body@4:22",
+      "logical-right@5:21", "if-implicit-else@5:41", "join@7:2", "conditional-alternate@7:42"]],
+  ])("input %j: the area holds exactly the PCs of the blocks that ran, in block order", (input, result, labels) => {
+    cover[0] = 0n;
+    expect(classify(input)).toBe(result);
+    const appended = kcov.collect();
+    const expected = pcsOf(labels);
+    expect(expected).toHaveLength(labels.length);
+    expect(appended).toBe(labels.length);
+    expect(wordsOf(cover)).toEqual(expected);
+  });
+
+  test("symbolize maps a collected PC back to its source range and function", () => {
+    cover[0] = 0n;
+    classify("");
+    kcov.collect();
+    const [entry, consequent] = wordsOf(cover);
+    expect(symbolize(entry)).toMatchObject({ file: "src/classify.js", functionName: "classify", start: { line: 1, column: 17 } });
+    expect(formatSymbolized(symbolize(consequent)!)).toBe(`0x${consequent.toString(16)}\nsrc/classify.js:2.23,2.38\n`);
+  });
+});
+
+describe("PC collisions between files", () => {
+  // Two paths whose regions coincide for pcSeed 0 (found by search, as a user would hit them).
+  const size = regionSizeFor(10);
+  const seen = new Map<number, string>();
+  let pair: [string, string] | undefined;
+  for (let i = 0; !pair; i++) {
+    const file = `src/module${i}.js`;
+    const start = regionStartFor(file, size, 0);
+    const other = seen.get(start);
+    if (other) pair = [other, file];
+    seen.set(start, file);
+  }
+  const [first, second] = pair;
+
+  test("the second file to register is refused with both names and the way out", () => {
+    const kcov = new Kcov();
+    try {
+      loadCommonJs(instrument(SOURCE, path.join(REPO_ROOT, first)).code);
+      const colliding = instrument(SOURCE, path.join(REPO_ROOT, second)).code;
+      expect(() => loadCommonJs(colliding)).toThrow(new RegExp(`${first}.*${second}|${second}.*${first}`, "s"));
+      expect(() => loadCommonJs(colliding)).toThrow(/pcSeed/);
+    } finally {
+      kcov.close();
+    }
+  });
+
+  test("a different pcSeed separates them", () => {
+    const a = instrument(SOURCE, path.join(REPO_ROOT, first), { pcSeed: 1 }).metadata;
+    const b = instrument(SOURCE, path.join(REPO_ROOT, second), { pcSeed: 1 }).metadata;
+    expect(a.regionSize).toBe(b.regionSize);
+    expect(a.regionStart).not.toBe(b.regionStart);
+  });
+});
