@@ -1,0 +1,94 @@
+// Temporary projects for the end-to-end tests of jskcov and the other entry points:
+// real files on disk, this package linked in as node_modules/babel-plugin-kcov, the
+// repository's own node_modules linked entry by entry (Babel, Jest...), real processes.
+
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO = path.resolve(__dirname, "..");
+export const JSKCOV = path.join(REPO, "dist/cli/jskcov.js");
+
+/** The CLI and plugin are tested as built: `npm run build` first. */
+export function requireBuild(): void {
+  for (const file of [JSKCOV, path.join(REPO, "dist/plugin/index.js"), path.join(REPO, "dist/runtime/index.js")]) {
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' before these tests`);
+  }
+}
+
+const projects: string[] = [];
+
+/** A new project directory holding `files` (path -> text); removed by `removeProjects`. */
+export function makeProject(files: Record<string, string>): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-e2e-")));
+  projects.push(dir);
+  const nodeModules = path.join(dir, "node_modules");
+  fs.mkdirSync(nodeModules);
+  for (const entry of fs.readdirSync(path.join(REPO, "node_modules"))) {
+    if (entry.startsWith(".")) continue;
+    fs.symlinkSync(path.join(REPO, "node_modules", entry), path.join(nodeModules, entry));
+  }
+  fs.symlinkSync(REPO, path.join(nodeModules, "babel-plugin-kcov"));
+  writeFiles(dir, files);
+  return dir;
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+}
+
+export function removeProjects(): void {
+  for (const dir of projects.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export type Result = SpawnSyncReturns<string>;
+
+/** Runs node with `args` in `cwd`; never throws for a failing status. */
+export function node(cwd: string, args: string[], env: Record<string, string> = {}): Result {
+  return spawnSync(process.execPath, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, ...env, NODE_OPTIONS: "" },
+    timeout: 60000,
+  });
+}
+
+export function jskcov(cwd: string, args: string[], env: Record<string, string> = {}): Result {
+  return node(cwd, [JSKCOV, ...args], env);
+}
+
+/** The PCs of a kcov dump: word 0 = count, then the PCs, little-endian 64-bit. */
+export function readDump(file: string): bigint[] {
+  const area = fs.readFileSync(file);
+  const count = Number(area.readBigUInt64LE(0));
+  expect(area.length).toBe((count + 1) * 8);
+  return Array.from({ length: count }, (_, index) => area.readBigUInt64LE((index + 1) * 8));
+}
+
+export function hex(pc: bigint): string {
+  return `0x${pc.toString(16)}`;
+}
+
+/** `runsc symbolize` output as [pc, "file:l.c,l.c"] pairs. */
+export function symbolizedPairs(output: string): [string, string][] {
+  const lines = output.trimEnd().split("\n");
+  expect(lines.length % 2).toBe(0);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < lines.length; i += 2) pairs.push([lines[i], lines[i + 1]]);
+  return pairs;
+}
+
+/** Shows a failed process's output in the assertion message. */
+export function expectStatus(result: Result, status: number): void {
+  if (result.status !== status) {
+    throw new Error(
+      `expected status ${status}, got ${result.status} (signal ${result.signal})\n` +
+        `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
+  }
+}
