@@ -1,0 +1,110 @@
+// jskcov report: lcov and HTML line coverage, checked line by line against a known
+// program (the rule is in docs/cli.md, "Line coverage").
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectStatus, jskcov, makeProject, removeProjects, requireBuild } from "./cli-helpers";
+
+const PROGRAM = [
+  /*  1 */ "function classify(n) {",
+  /*  2 */ "  if (n > 10) {",
+  /*  3 */ '    return "big";',
+  /*  4 */ "  } else if (n > 5) {",
+  /*  5 */ '    return "medium";',
+  /*  6 */ "  }",
+  /*  7 */ '  return "small";',
+  /*  8 */ "}",
+  /*  9 */ "",
+  /* 10 */ "// a comment",
+  /* 11 */ "const unused = () =>",
+  /* 12 */ "  classify(0);",
+  /* 13 */ "class Box {",
+  /* 14 */ "  size = classify(20);",
+  /* 15 */ "  static make() { return new Box(); }",
+  /* 16 */ "}",
+  /* 17 */ "module.exports = { classify, unused, Box };",
+  /* 18 */ "for (const n of [7]) {",
+  /* 19 */ "  console.log(classify(n));",
+  /* 20 */ "}",
+  "",
+].join("\n");
+
+beforeAll(requireBuild);
+afterAll(removeProjects);
+
+test("lcov of a known program, line by line", () => {
+  const project = makeProject({ "src/lib.js": PROGRAM });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "src/lib.js"]), 0);
+  const result = jskcov(project, ["report", "--lcov", "--out", "coverage/lcov.info"]);
+  expectStatus(result, 0);
+  expect(result.stdout).toContain("lines 7/12");
+  const lcov = fs.readFileSync(path.join(project, "coverage/lcov.info"), "utf8");
+  expect(lcov.trimEnd().split("\n")).toEqual([
+    "TN:",
+    "SF:src/lib.js",
+    "FN:1,classify",
+    "FN:11,unused",
+    "FN:15,Box.make",
+    "FNF:3",
+    "FNH:1",
+    "FNDA:1,classify",
+    "FNDA:0,unused",
+    "FNDA:0,Box.make",
+    "DA:2,1", // if (n > 10): the function's entry block ran
+    "DA:3,0", // return "big": its if-consequent did not
+    "DA:4,1", // else if: the if-alternate ran
+    "DA:5,1", // return "medium"
+    "DA:7,0", // return "small": the join after the if did not run
+    "DA:11,1", // const unused = ...: top level
+    "DA:12,0", // the arrow's expression body: never called
+    "DA:14,0", // a class field initializer: no Box was made
+    "DA:15,0", // the static method's statement
+    "DA:17,1",
+    "DA:18,1",
+    "DA:19,1", // the loop body ran
+    "LF:12",
+    "LH:7",
+    "BRF:0",
+    "BRH:0",
+    "end_of_record",
+  ]);
+});
+
+test("TypeScript is reported as the .ts source; an HTML report is written too", () => {
+  const project = makeProject({
+    "src/main.ts": [
+      /* 1 */ "interface Options { loud: boolean }",
+      /* 2 */ "type Name = string;",
+      /* 3 */ "declare const ignored: number;",
+      /* 4 */ "export function greet(name: Name, options: Options): string {",
+      /* 5 */ "  const text: string = `hello ${name}`;",
+      /* 6 */ "  if (options.loud) {",
+      /* 7 */ "    return text.toUpperCase();",
+      /* 8 */ "  }",
+      /* 9 */ "  return text;",
+      /* 10 */ "}",
+      /* 11 */ 'console.log(greet("ts", { loud: false }));',
+      "",
+    ].join("\n"),
+  });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--out", "cov/k.out", "--", "src/main.ts"]), 0);
+  const result = jskcov(project, ["report", "--lcov", "--html", "--html-dir", "html", "cov/k.out"]);
+  expectStatus(result, 0);
+  const lcov = fs.readFileSync(path.join(project, "lcov.info"), "utf8");
+  expect(lcov).toContain("SF:src/main.ts\n");
+  expect(lcov.split("\n").filter((line) => line.startsWith("DA:"))).toEqual(["DA:5,1", "DA:6,1", "DA:7,0", "DA:9,1", "DA:11,1"]);
+  const page = fs.readFileSync(path.join(project, "html/main.ts.html"), "utf8");
+  expect(page).toContain("cline-no");
+  expect(page).toContain("cline-yes");
+  expect(fs.existsSync(path.join(project, "html/index.html"))).toBe(true);
+});
+
+test("a source that is gone is left out with a warning", () => {
+  const project = makeProject({ "a.js": "console.log(1);\n", "b.js": 'require("./a");\n' });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "b.js"]), 0);
+  fs.rmSync(path.join(project, "a.js"));
+  const result = jskcov(project, ["report"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toContain(`cannot read the source ${path.join(project, "a.js")}`);
+  expect(fs.readFileSync(path.join(project, "lcov.info"), "utf8")).toContain("SF:b.js\nFNF:0\nFNH:0\nDA:1,1\n");
+});
