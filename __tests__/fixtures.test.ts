@@ -53,7 +53,8 @@ function checkSnapshot(file: string, actual: string): void {
 const folders = fs.readdirSync(FIXTURES, { withFileTypes: true })
   .filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 
-describe.each(folders)("fixture %s", (name) => {
+/** Everything a fixture's tests need, or the error that stopped preparing it. */
+function prepare(name: string) {
   const dir = path.join(FIXTURES, name);
   const inputFile = fs.readdirSync(dir).find((f) => /^input\.(js|ts|tsx|jsx)$/.test(f));
   if (!inputFile) throw new Error(`fixtures/${name} has no input file`);
@@ -66,6 +67,22 @@ describe.each(folders)("fixture %s", (name) => {
 
   const instrumented = instrument(source, filename, options.plugin ?? {}, { presets, sourceType });
   const original = presets.length > 0 ? transform(source, filename, { presets, sourceType }).code : source;
+  const originalRun = loadCommonJs(original);
+  const instrumentedRun = loadCommonJs(instrumented.code);
+  const ranAtLoad = takeBlocksRun(instrumented.metadata);
+  return { dir, load, cases, instrumented, originalRun, instrumentedRun, ranAtLoad };
+}
+
+describe.each(folders)("fixture %s", (name) => {
+  let fixture: ReturnType<typeof prepare>;
+  try {
+    fixture = prepare(name);
+  } catch (error) {
+    // One broken fixture fails its own test, not the collection of all the others.
+    test("can be instrumented and loaded", () => { throw error; });
+    return;
+  }
+  const { dir, load, cases, instrumented, originalRun, instrumentedRun, ranAtLoad } = fixture;
 
   test("instrumented output and block table match the snapshots", () => {
     checkSnapshot(path.join(dir, "output.js"), `${instrumented.code}\n`);
@@ -75,10 +92,6 @@ describe.each(folders)("fixture %s", (name) => {
   test("has cases", () => {
     expect(cases.length).toBeGreaterThan(0);
   });
-
-  const originalRun = loadCommonJs(original);
-  const instrumentedRun = loadCommonJs(instrumented.code);
-  const ranAtLoad = takeBlocksRun(instrumented.metadata);
 
   test("loading runs the listed blocks", () => {
     expect(ranAtLoad).toEqual([...load].sort());

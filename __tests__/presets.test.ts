@@ -116,7 +116,7 @@ describe("@babel/preset-env down to ES5", () => {
     expect(old.code).not.toContain("?.[");
     const plain = loadCommonJs(transform(source, filename, { plugins: [cjsPlugin] }).code);
     const modernRun = loadCommonJs(modern.code);
-    const oldRun = loadCommonJs(old.code, Object.assign((id: string) => require(id), require));
+    const oldRun = loadCommonJs(old.code);
     for (const input of [[], [{ v: 2 }, null, {}], [{ v: 5 }]]) {
       const expected = describeValue(await plain.run(input));
       const a = await blocksRunBy(modern.metadata!, () => modernRun.run(input));

@@ -269,9 +269,17 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
   // The continuation of an optional chain, so "short-circuited" and "went on" differ.
   OptionalMemberExpression(path, found) {
     const member = path.node;
-    // `a?.#x` has no slot for a counter that runs only when `a` is not nullish.
-    if (!member.optional || t.isPrivateName(member.property)) return;
-    add(found, "optional-continuation", rangeBetween(member.object, chainEnd(path)), { type: "optional-property", member });
+    if (!member.optional) return;
+    const where = rangeBetween(member.object, chainEnd(path));
+    const call = path.parent?.node;
+    if (t.isOptionalCallExpression(call) && path.key === "callee" && !call.optional) {
+      // `a?.b()`: count in the arguments, which run before the callability check, so that
+      // V8's "a?.b is not a function", printed from the source text, stays the same.
+      add(found, "optional-continuation", where, { type: "optional-arguments", call });
+    } else if (!t.isPrivateName(member.property)) {
+      add(found, "optional-continuation", where, { type: "optional-property", member });
+    }
+    // `a?.#x` not called: no slot for a counter that runs only when `a` is not nullish.
   },
   OptionalCallExpression(path, found) {
     const call = path.node;

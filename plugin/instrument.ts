@@ -49,11 +49,18 @@ function isCodeUnit(node: T.Node): boolean {
     ((t.isClassProperty(node) || t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) && node.value != null);
 }
 
-/** Constructs whose contents never run as written: type-only or compiled as constants. */
-function isSkippedSubtree(node: T.Node): boolean {
-  return t.isTSEnumDeclaration(node) || t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) ||
+/**
+ * Subtrees that get no counters: type-only constructs, which never run, and the body of
+ * a `with` statement, where every identifier, a counter's too, is first looked up on the
+ * `with` object (a Proxy there would see the lookup). The `with` object is evaluated
+ * outside the body and is still instrumented.
+ */
+function isSkippedSubtree(cursor: NodeCursor): boolean {
+  const node = cursor.node;
+  return t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) ||
     t.isTSInterfaceDeclaration(node) || t.isTSTypeAliasDeclaration(node) ||
-    ("declare" in node && node.declare === true);
+    ("declare" in node && node.declare === true) ||
+    (cursor.key === "body" && cursor.parent !== undefined && t.isWithStatement(cursor.parent.node));
 }
 
 /** A function declaration directly in the program (or its export): hoisted and callable early. */
@@ -82,7 +89,7 @@ function collectBlocks(program: T.Program): FoundBlock[] {
 
   walk(program, {
     enter(cursor) {
-      if (isSkippedSubtree(cursor.node)) return false;
+      if (isSkippedSubtree(cursor)) return false;
       if (isCodeUnit(cursor.node)) enterUnit(cursor);
       const rule = blockRules[cursor.node.type] as ((c: NodeCursor, f: BlockSite[]) => void) | undefined;
       if (rule) {

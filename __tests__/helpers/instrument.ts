@@ -39,7 +39,6 @@ export function instrument(code: string, filename: string, pluginOptions: KcovPl
 /** Evaluates CommonJS source in this realm (so instrumented code registers where tests look). */
 export function loadCommonJs(code: string, requireFn: NodeRequire = require): any {
   const module = { exports: {} as any };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function("module", "exports", "require", code)(module, module.exports, requireFn);
   return module.exports;
 }
