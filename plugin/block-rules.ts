@@ -1,10 +1,9 @@
 // What counts as a basic block. This file is the one place that decides it: each rule
 // below names a construct, the block(s) it starts, and where the counter goes. It does
 // not emit code (counter-emission.ts) and does not choose PCs (pc-layout.ts).
-import { types as T } from "@babel/core";
+import type { types as T } from "@babel/core";
+import { t } from "./babel-types";
 
-// @babel/core exports `types` through a getter: read it once, not on every check.
-const t = T;
 import type { BlockKind } from "./block-table";
 import { propertyKeyName } from "./function-names";
 import type { NodeCursor } from "./node-walk";

@@ -1,10 +1,8 @@
 // How a counter is emitted: the registration prelude and the increment at each block
 // site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
-import { template, types as T } from "@babel/core";
+import { template, type types as T } from "@babel/core";
+import { t } from "./babel-types";
 import type { Placement } from "./block-rules";
-
-// @babel/core exports `types` through a getter: read it once, not on every call.
-const t = T;
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
 /** Every instrumented file declares a variable with this prefix first: the marker. */

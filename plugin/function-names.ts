@@ -1,10 +1,9 @@
 // Human-readable names for the code units that own blocks (program, functions, class
 // field initializers, static blocks). Names feed symbolize output and, through the
 // function key, the placement of PCs inside a file's region.
-import { types as T } from "@babel/core";
+import type { types as T } from "@babel/core";
+import { t } from "./babel-types";
 
-// @babel/core exports `types` through a getter: read it once, not on every check.
-const t = T;
 import { findAncestor, type NodeCursor } from "./node-walk";
 
 export const TOP_LEVEL_NAME = "(top level)";

@@ -3,10 +3,9 @@
 // registration prelude (counter-emission.ts).
 import { createHash } from "node:crypto";
 import type { NodePath } from "@babel/core";
-import { types as T } from "@babel/core";
+import type { types as T } from "@babel/core";
+import { t } from "./babel-types";
 
-// @babel/core exports `types` through a getter: read it once, not on every check.
-const t = T;
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
 import {

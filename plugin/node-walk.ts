@@ -1,9 +1,7 @@
 // A plain walk over the AST. Block discovery only reads the tree, so it does not need
 // Babel's NodePath machinery (paths, scopes, caches), which costs more than the parse.
-import { types as T } from "@babel/core";
-
-// @babel/core exports `types` through a getter: read it once, not on every check.
-const t = T;
+import type { types as T } from "@babel/core";
+import { t } from "./babel-types";
 
 /** A node with the chain of its ancestors. */
 export interface NodeCursor<N extends T.Node = T.Node> {
@@ -19,15 +17,35 @@ export interface WalkVisitor {
   exit(cursor: NodeCursor): void;
 }
 
-/** Depth-first, children in Babel's visitor-key order (source order). */
+/** Fields that hold TypeScript or Flow types only: no code runs there. */
+const TYPE_ONLY_KEYS = new Set(["typeAnnotation", "returnType", "typeParameters", "superTypeParameters",
+  "typeArguments", "implements", "predicate"]);
+
+/** Nodes without code-bearing children, most of them identifiers and literals: not walked. */
+function isLeaf(node: T.Node): boolean {
+  switch (node.type) {
+    case "Identifier": return !node.decorators; // TS parameter decorators are code
+    case "StringLiteral": case "NumericLiteral": case "BooleanLiteral": case "NullLiteral":
+    case "RegExpLiteral": case "BigIntLiteral": case "ThisExpression": case "Super":
+    case "TemplateElement": case "PrivateName": case "EmptyStatement": case "DebuggerStatement":
+    case "Directive": case "DirectiveLiteral":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Depth-first, children in Babel's visitor-key order (source order). Leaves are skipped. */
 export function walk(root: T.Node, visitor: WalkVisitor): void {
+  const visitorKeys = t.VISITOR_KEYS;
   const visit = (cursor: NodeCursor): void => {
     if (!visitor.enter(cursor)) return;
-    for (const key of t.VISITOR_KEYS[cursor.node.type] ?? []) {
+    for (const key of visitorKeys[cursor.node.type] ?? []) {
+      if (TYPE_ONLY_KEYS.has(key)) continue;
       const child = (cursor.node as unknown as Record<string, T.Node | T.Node[] | null | undefined>)[key];
       if (Array.isArray(child)) {
-        for (const item of child) if (item) visit({ node: item, parent: cursor, key });
-      } else if (child) {
+        for (const item of child) if (item && !isLeaf(item)) visit({ node: item, parent: cursor, key });
+      } else if (child && !isLeaf(child)) {
         visit({ node: child, parent: cursor, key });
       }
     }
