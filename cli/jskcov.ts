@@ -33,11 +33,13 @@ async function main(args: string[]): Promise<number> {
     case "report":
       return reportCommand(rest);
     case undefined:
+      process.stderr.write(HELP);
+      return 2;
     case "help":
     case "-h":
     case "--help":
       process.stdout.write(HELP);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       process.stderr.write(`jskcov: unknown command '${command}'\n\n${HELP}`);
       return 2;

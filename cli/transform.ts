@@ -17,8 +17,8 @@ export type ModuleFormat = "commonjs" | "module";
 export const TYPESCRIPT_EXTENSIONS = [".ts", ".mts", ".cts"];
 export const JAVASCRIPT_EXTENSIONS = [".js", ".mjs", ".cjs"];
 
-/** This package's directory: never instrumented (it would count itself). */
-const PACKAGE_DIR = path.resolve(__dirname, "../..");
+/** This package's built code (plugin, runtime, CLI): never instrumented, it would count itself. */
+const OWN_CODE_DIR = path.resolve(__dirname, "..");
 
 export function isTypeScript(filename: string): boolean {
   return TYPESCRIPT_EXTENSIONS.includes(path.extname(filename));
@@ -35,9 +35,9 @@ export class SourceTransformer {
     this.progress = new ProgressReporter(config.progress, config.progressCounters);
   }
 
-  /** Files under the root that the filter selects, outside node_modules of this package. */
+  /** Files under the root that the filter selects, except this package's own code. */
   shouldInstrument(filename: string): boolean {
-    if (filename.startsWith(PACKAGE_DIR + path.sep) && !filename.startsWith(this.config.root + path.sep)) return false;
+    if (filename.startsWith(OWN_CODE_DIR + path.sep)) return false;
     const relative = path.relative(this.config.root, filename);
     if (relative.startsWith("..") || path.isAbsolute(relative)) return false;
     return this.#matchesFilter(relative.split(path.sep).join("/"));
