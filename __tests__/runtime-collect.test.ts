@@ -201,7 +201,7 @@ test("a table that breaks the contract is reported when its file is first flushe
   file.table = JSON.stringify({ version: 1, sources: [], functions: [], kinds: [], blocks: [0] });
   openDevice(4);
   file.counters[0] = 1;
-  expect(() => kcov.collect()).toThrow(/block table of "bad.js" does not hold 2 blocks/);
+  expect(() => kcov.collect()).toThrow(/block table of "bad.js" does not hold 2 well-formed blocks/);
 });
 
 test("hits anywhere in a large file come out in block order, whatever the counters' alignment", () => {

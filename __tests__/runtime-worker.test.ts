@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { Kcov, KCOV_TRACE_PC, REGISTRY_KEY, type KcovRegistry } from "../runtime";
+import { encodeBlockFields } from "../plugin/block-table";
 import { compileRuntime, pcOf, registerLinearFile, resetRealm } from "./runtime-helpers";
 
 let runtimePath: string;
@@ -11,6 +12,10 @@ beforeAll(() => {
   runtimePath = compileRuntime();
 });
 beforeEach(resetRealm);
+
+/** Encoded tables of 0..8 blocks on consecutive slots and lines, for the worker's `register`. */
+const ENCODED_LINEAR_BLOCKS = Array.from({ length: 9 }, (_, count) =>
+  encodeBlockFields(Array.from({ length: count }, (_, i) => [i, i, 0, 0, 0, i + 1, 0, i + 1, 1]).flat()));
 
 /** Runs `body` in a worker that has `runtime` (the compiled runtime) and `register(path, regionStart, count)`. */
 function runWorker(body: string, workerData: unknown = undefined): Promise<unknown> {
@@ -20,8 +25,7 @@ function runWorker(body: string, workerData: unknown = undefined): Promise<unkno
     function register(path, regionStart, count) {
       const key = Symbol.for("babel-plugin-kcov.registry");
       const registry = globalThis[key] || (globalThis[key] = { version: 1, files: [], onRegister: null });
-      const blocks = [];
-      for (let i = 0; i < count; i++) blocks.push(i, i, 0, 0, 0, i + 1, 0, i + 1, 1);
+      const blocks = ${JSON.stringify(ENCODED_LINEAR_BLOCKS)}[count];
       const record = {
         path, fingerprint: "f00d", regionStart, regionSize: 4096, blockCount: count,
         counters: new Uint8Array(count),

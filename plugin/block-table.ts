@@ -74,7 +74,8 @@ export interface RuntimeBlockTable {
   sources: string[];
   functions: string[];
   kinds: string[];
-  blocks: number[];
+  /** BLOCK_FIELDS numbers per block, delta-encoded as base64 VLQ (see encodeBlockFields). */
+  blocks: string;
 }
 
 export function toRuntimeTable(blocks: readonly BlockEntry[]): RuntimeBlockTable {
@@ -101,8 +102,44 @@ export function toRuntimeTable(blocks: readonly BlockEntry[]): RuntimeBlockTable
     sources: sources.values,
     functions: functions.values,
     kinds: kinds.values,
-    blocks: flat,
+    blocks: encodeBlockFields(flat),
   };
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * The flat block fields as a string a third the size of a JSON number list: each field is
+ * stored as the difference from what it usually is (next slot, own counter, previous
+ * function/source/line, end line = start line), written as a source-map style base64 VLQ
+ * (5 bits per character, sign in the lowest bit). runtime/block-table.ts decodes it.
+ */
+export function encodeBlockFields(flat: readonly number[]): string {
+  let out = "";
+  const write = (value: number): void => {
+    let vlq = value < 0 ? (-value << 1) | 1 : value << 1;
+    do {
+      let digit = vlq & 31;
+      vlq >>>= 5;
+      if (vlq > 0) digit |= 32;
+      out += BASE64[digit];
+    } while (vlq > 0);
+  };
+  let previous = [-1, 0, 0, 0, 0, 0];
+  for (let at = 0; at < flat.length; at += BLOCK_FIELDS) {
+    const [slot, counter, kind, fn, source, startLine, startColumn, endLine, endColumn] = flat.slice(at, at + BLOCK_FIELDS);
+    write(slot - previous[0] - 1);
+    write(counter - at / BLOCK_FIELDS);
+    write(kind);
+    write(fn - previous[3]);
+    write(source - previous[4]);
+    write(startLine - previous[5]);
+    write(startColumn);
+    write(endLine - startLine);
+    write(endColumn);
+    previous = [slot, counter, kind, fn, source, startLine];
+  }
+  return out;
 }
 
 class Interner {

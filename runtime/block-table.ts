@@ -34,7 +34,46 @@ interface RuntimeBlockTable {
   sources: string[];
   functions: string[];
   kinds: string[];
+  /** Delta-encoded base64 VLQ in the file; replaced by the decoded numbers on parse. */
   blocks: number[];
+}
+
+const BASE64_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Undoes plugin/block-table.ts encodeBlockFields: BLOCK_FIELDS numbers per block, each
+ * stored as a VLQ difference from its usual value. Returns undefined on malformed text.
+ */
+export function decodeBlockFields(text: string, blockCount: number): number[] | undefined {
+  const flat = new Array<number>(blockCount * BLOCK_FIELDS);
+  let position = 0;
+  const read = (): number => {
+    let value = 0;
+    let shift = 0;
+    let digit: number;
+    do {
+      digit = BASE64_DIGITS.indexOf(text.charAt(position++));
+      if (digit < 0) return NaN;
+      value += (digit & 31) * 2 ** shift;
+      shift += 5;
+    } while (digit & 32);
+    return value % 2 === 1 ? -(value - 1) / 2 : value / 2;
+  };
+  let slot = -1, fn = 0, source = 0, line = 0;
+  for (let block = 0; block < blockCount; block++) {
+    const at = block * BLOCK_FIELDS;
+    slot += read() + 1;
+    flat[at] = slot;
+    flat[at + 1] = read() + block;
+    flat[at + 2] = read();
+    flat[at + 3] = fn += read();
+    flat[at + 4] = source += read();
+    flat[at + 5] = line += read();
+    flat[at + 6] = read();
+    flat[at + 7] = line + read();
+    flat[at + 8] = read();
+  }
+  return position === text.length && !flat.some(Number.isNaN) ? flat : undefined;
 }
 
 /** A parsed table plus what the runtime derives from it. */
@@ -61,7 +100,7 @@ export function decodeTable(record: KcovFileRecord): DecodedTable {
 }
 
 function parseTable(record: KcovFileRecord): DecodedTable {
-  const table = JSON.parse(record.table) as RuntimeBlockTable;
+  const table = JSON.parse(record.table) as Omit<RuntimeBlockTable, "blocks"> & { blocks: unknown };
   const fail = (problem: string): never => {
     throw new Error(
       `babel-plugin-kcov: the block table of "${record.path}" ${problem}. ` +
@@ -69,10 +108,8 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     );
   };
   if (table.version !== TABLE_VERSION) fail(`has version ${table.version}, not ${TABLE_VERSION}`);
-  const flat = table.blocks;
-  if (!Array.isArray(flat) || flat.length !== record.blockCount * BLOCK_FIELDS) {
-    fail(`does not hold ${record.blockCount} blocks`);
-  }
+  const flat = typeof table.blocks === "string" ? decodeBlockFields(table.blocks, record.blockCount) : undefined;
+  if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
   const pcLowByCounter = new Uint32Array(record.blockCount);
   const slotByBlock = new Uint32Array(record.blockCount);
   for (let block = 0; block < record.blockCount; block++) {
@@ -87,7 +124,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     slotByBlock[block] = slot;
     pcLowByCounter[counter] = PC_LOW_BASE + slot * 8;
   }
-  return { pcLowByCounter, slotByBlock, table, symbolized: undefined, blockBySlot: undefined };
+  return { pcLowByCounter, slotByBlock, table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined };
 }
 
 /** The file's blocks as symbolize objects, built on first use and frozen (they are shared). */
