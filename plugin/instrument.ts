@@ -13,7 +13,7 @@ import {
 } from "./counter-emission";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
-import { MAX_REGION_SIZE, pcOfSlot, placeFunctionRuns, regionSizeFor, regionStartFor } from "./pc-layout";
+import { MAX_REGION_SIZE, layoutFile, pcOfSlot } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
 
 export interface InstrumentRequest {
@@ -142,22 +142,16 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     runs.set(block.unit, run);
   }
   const unitList = [...runs.keys()];
-  let regionSize = regionSizeFor(found.length);
-  let offsets = placeFunctionRuns(unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), regionSize);
-  while (!offsets) {
-    regionSize *= 2;
-    if (regionSize > MAX_REGION_SIZE) break;
-    offsets = placeFunctionRuns(unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), regionSize);
-  }
-  if (!offsets) {
+  const layout = layoutFile(relativePath, unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), request.pcSeed);
+  if (!layout) {
     throw program.buildCodeFrameError(
       `babel-plugin-kcov: ${relativePath} has ${found.length} blocks, more than one file can hold ` +
       `(${MAX_REGION_SIZE / 2}); split the file or exclude it with instrumentationFilter`);
   }
-  const regionStart = regionStartFor(relativePath, regionSize, request.pcSeed);
+  const { regionStart, regionSize, runOffsets } = layout;
   const slotOfBlock = new Map<FoundBlock, number>();
   unitList.forEach((unit, index) => {
-    runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (offsets![index] + i) % regionSize));
+    runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
   });
 
   const blocks: BlockEntry[] = found.map((block, index) => {

@@ -69,3 +69,24 @@ function runFits(occupied: Uint8Array, start: number, length: number): boolean {
   }
   return true;
 }
+
+export interface FileLayout {
+  regionStart: number;
+  regionSize: number;
+  /** Slot offset of each run's first block, in the order of the runs given. */
+  runOffsets: number[];
+}
+
+/**
+ * The region of a file and the place of each function run in it: the smallest region
+ * (from regionSizeFor) in which the runs fit. Undefined if the file has more blocks than
+ * the largest region holds.
+ */
+export function layoutFile(relativePath: string, runs: readonly FunctionRun[], pcSeed: number): FileLayout | undefined {
+  const blockCount = runs.reduce((sum, run) => sum + run.blockCount, 0);
+  for (let regionSize = regionSizeFor(blockCount); regionSize <= MAX_REGION_SIZE; regionSize *= 2) {
+    const runOffsets = placeFunctionRuns(runs, regionSize);
+    if (runOffsets) return { regionStart: regionStartFor(relativePath, regionSize, pcSeed), regionSize, runOffsets };
+  }
+  return undefined;
+}
