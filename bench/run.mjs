@@ -253,7 +253,11 @@ function runCollectBenchmark() {
   const child = spawnSync(process.execPath, [script], { cwd: REPO_ROOT, encoding: "utf8", timeout: 10 * 60 * 1000 });
   const lines = (child.stdout || "").trim().split("\n").filter(Boolean);
   const last = lines[lines.length - 1] ?? "";
-  if (child.status !== 0) return { status: "failed", script: relative(REPO_ROOT, script), note: (child.stderr || last).trim().split("\n")[0] };
+  if (child.status !== 0) {
+    const stderr = (child.stderr || last).trim().split("\n");
+    const note = stderr.find((line) => /^\w*Error\b/.test(line)) ?? stderr[0];
+    return { status: "failed", script: relative(REPO_ROOT, script), note: `${relative(REPO_ROOT, script)} exited ${child.status}: ${note}` };
+  }
   try {
     return { status: "ok", script: relative(REPO_ROOT, script), result: JSON.parse(last) };
   } catch {
@@ -326,7 +330,20 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
 function render(options, activeVariants, summary, prepared) {
   const { runtime, geomeans, cpuGeomeans, memory, collect, unavailable } = summary;
   const out = [];
-  out.push(`### Run time (median of ${options.reps}, in-process timer around the work; ratio to uninstrumented)\n`);
+  if (Object.keys(cpuGeomeans).length) {
+    out.push(`### Run time: main-thread CPU time (median of ${options.reps}; ratio to uninstrumented). The headline: little disturbed by other load\n`);
+    const cpuRows = options.workloadNames.map((name) => [
+      name,
+      ...activeVariants.map((v) => {
+        const r = runtime[name][v.id];
+        if (!r || !Number.isFinite(r.cpuMedianMs)) return "–";
+        return v.id === "none" ? fmtMs(r.cpuMedianMs) : fmtRatio(r.cpuRatio);
+      }),
+    ]);
+    cpuRows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(cpuGeomeans[v.id])))]);
+    out.push(markdownTable(["workload", ...activeVariants.map((v) => v.label)], cpuRows));
+  }
+  out.push(`\n### Run time: wall clock (median of ${options.reps}, timer around the work; ratio to uninstrumented). Swings with other load on the shared cores\n`);
   const header = ["workload", ...activeVariants.map((v) => v.label), ...unavailable.map((u) => u.label)];
   const rows = options.workloadNames.map((name) => [
     name,
@@ -340,20 +357,6 @@ function render(options, activeVariants, summary, prepared) {
   rows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(geomeans[v.id]))), ...unavailable.map(() => "n/a")]);
   out.push(markdownTable(header, rows));
   for (const u of unavailable) out.push(`\n${u.label}: not measured: ${u.reason}`);
-
-  if (Object.keys(cpuGeomeans).length) {
-    out.push(`\n### Main-thread CPU time (median of ${options.reps}; ratio to uninstrumented; less disturbed by other load on the machine)\n`);
-    const cpuRows = options.workloadNames.map((name) => [
-      name,
-      ...activeVariants.map((v) => {
-        const r = runtime[name][v.id];
-        if (!r || !Number.isFinite(r.cpuMedianMs)) return "–";
-        return v.id === "none" ? fmtMs(r.cpuMedianMs) : fmtRatio(r.cpuRatio);
-      }),
-    ]);
-    cpuRows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(cpuGeomeans[v.id])))]);
-    out.push(markdownTable(["workload", ...activeVariants.map((v) => v.label)], cpuRows));
-  }
 
   const transforming = activeVariants.filter((v) => v.transform && v.id !== "none");
   out.push(`\n### Transform time (median of ${options.transformReps}; plugin's addition over Babel's own parse + generate, no plugins)\n`);
@@ -413,7 +416,16 @@ function render(options, activeVariants, summary, prepared) {
   );
 
   out.push("\n### collect() for 100k registered blocks\n");
-  if (collect.status === "ok" && collect.result) out.push(`\`${collect.script}\`: ${JSON.stringify(collect.result)}`);
+  if (collect.status === "ok" && collect.result && Number.isFinite(collect.result.collectMedianNs)) {
+    const r = collect.result;
+    const us = (ns) => `${(ns / 1000).toFixed(1)} µs`;
+    out.push(
+      `\`${collect.script}\`: median ${us(r.collectMedianNs)} per collect() over ${r.blocks} registered blocks ` +
+        `with ${r.executed} executed` +
+        (Number.isFinite(r.idleCollectMedianNs) ? `; ${us(r.idleCollectMedianNs)} with none executed` : "") +
+        ` (full output in results.json)`,
+    );
+  } else if (collect.status === "ok" && collect.result) out.push(`\`${collect.script}\`: ${JSON.stringify(collect.result)}`);
   else if (collect.status === "ok") out.push(`\`${collect.script}\`:\n\n\`\`\`\n${collect.output}\n\`\`\``);
   else out.push(`${collect.status}: ${collect.note}`);
 
