@@ -66,11 +66,15 @@ function prepare(name: string) {
   const sourceType = options.sourceType ?? "script";
 
   const instrumented = instrument(source, filename, options.plugin ?? {}, { presets, sourceType });
+  // Every block with a counter of its own: exact on every path, exceptions included.
+  const unpruned = instrument(source, filename, { ...options.plugin, pruneCounters: false }, { presets, sourceType });
   const original = presets.length > 0 ? transform(source, filename, { presets, sourceType }).code : source;
   const originalRun = loadCommonJs(original);
   const instrumentedRun = loadCommonJs(instrumented.code);
+  const unprunedRun = loadCommonJs(unpruned.code);
   const ranAtLoad = takeBlocksRun(instrumented.metadata);
-  return { dir, load, cases, instrumented, originalRun, instrumentedRun, ranAtLoad };
+  const unprunedRanAtLoad = takeBlocksRun(unpruned.metadata);
+  return { dir, load, cases, instrumented, unpruned, originalRun, instrumentedRun, unprunedRun, ranAtLoad, unprunedRanAtLoad };
 }
 
 describe.each(folders)("fixture %s", (name) => {
@@ -82,7 +86,7 @@ describe.each(folders)("fixture %s", (name) => {
     test("can be instrumented and loaded", () => { throw error; });
     return;
   }
-  const { dir, load, cases, instrumented, originalRun, instrumentedRun, ranAtLoad } = fixture;
+  const { dir, load, cases, instrumented, unpruned, originalRun, instrumentedRun, unprunedRun, ranAtLoad, unprunedRanAtLoad } = fixture;
 
   test("instrumented output and block table match the snapshots", () => {
     checkSnapshot(path.join(dir, "output.js"), `${instrumented.code}\n`);
@@ -94,13 +98,25 @@ describe.each(folders)("fixture %s", (name) => {
   });
 
   test("loading runs the listed blocks", () => {
+    expect(unprunedRanAtLoad).toEqual([...load].sort());
     expect(ranAtLoad).toEqual([...load].sort());
   });
 
   test.each(cases.map((c, i) => [i, c] as const))("case %i behaves as the original and runs the listed blocks", async (_i, fixtureCase) => {
     const expected = await outcomeOf(originalRun, fixtureCase.input);
-    const { value: actual, ran } = await blocksRunBy(instrumented.metadata, () => outcomeOf(instrumentedRun, fixtureCase.input));
-    expect(actual).toEqual(expected);
-    expect(ran).toEqual([...fixtureCase.blocks].sort());
+    const exact = await blocksRunBy(unpruned.metadata, () => outcomeOf(unprunedRun, fixtureCase.input));
+    const pruned = await blocksRunBy(instrumented.metadata, () => outcomeOf(instrumentedRun, fixtureCase.input));
+    expect(exact.value).toEqual(expected);
+    expect(pruned.value).toEqual(expected);
+    expect(exact.ran).toEqual([...fixtureCase.blocks].sort());
+    if (expected.error === undefined) {
+      // Counter sharing reports the same blocks on every path that completes normally...
+      expect(pruned.ran).toEqual(exact.ran);
+    } else {
+      // ...and on an exception path at most adds joins the exception skipped.
+      expect(pruned.ran).toEqual(expect.arrayContaining(exact.ran));
+      const added = pruned.ran.filter((label) => !exact.ran.includes(label));
+      expect(added.every((label) => label.startsWith("join@"))).toBe(true);
+    }
   });
 });

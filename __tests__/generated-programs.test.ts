@@ -1,5 +1,7 @@
 // Property: for generated programs full of branches, the instrumented program returns,
-// throws and logs exactly what the original does, and the top-level block always runs.
+// throws and logs exactly what the original does, and counter sharing (pruneCounters,
+// the default) reports exactly the blocks that every-block-counted instrumentation
+// reports whenever the program completes normally.
 import * as path from "node:path";
 import fc from "fast-check";
 import { REPO_ROOT, blocksRunBy, instrument, loadCommonJs, outcomeOf } from "./helpers/instrument";
@@ -65,12 +67,19 @@ test("generated programs behave identically when instrumented", async () => {
     const filename = path.join(REPO_ROOT, `generated/program${counter++}.js`);
     const original = loadCommonJs(source);
     const instrumented = instrument(source, filename);
+    const unpruned = instrument(source, filename.replace(".js", ".unpruned.js"), { pruneCounters: false });
     const run = loadCommonJs(instrumented.code);
+    const runUnpruned = loadCommonJs(unpruned.code);
     for (const input of inputs) {
       const expected = await outcomeOf(original, input);
-      const { value, ran } = await blocksRunBy(instrumented.metadata, () => outcomeOf(run, input));
-      expect(value).toEqual(expected);
-      expect(ran).toContain("function@1:17");
+      const pruned = await blocksRunBy(instrumented.metadata, () => outcomeOf(run, input));
+      const exact = await blocksRunBy(unpruned.metadata, () => outcomeOf(runUnpruned, input));
+      expect(pruned.value).toEqual(expected);
+      expect(exact.value).toEqual(expected);
+      expect(exact.ran).toContain("function@1:17");
+      // Counter sharing: the same blocks on every path that completes normally.
+      if (expected.error === undefined) expect(pruned.ran).toEqual(exact.ran);
+      else expect(pruned.ran).toEqual(expect.arrayContaining(exact.ran));
     }
   }), { numRuns: 150, seed: 20261125 });
 });

@@ -223,3 +223,54 @@ test("hits anywhere in a large file come out in block order, whatever the counte
   expect(aligned.counters.every((counter) => counter === 0)).toBe(true);
   expect(unaligned.counters.every((counter) => counter === 0)).toBe(true);
 });
+
+describe("blocks that share a counter (counter sharing in the plugin)", () => {
+  // Blocks 2 and 4 are joins that share the counters of blocks 0 and 1.
+  const sharedFile = () => registerFile({
+    path: "src/shared.js",
+    regionStart: 0x2000,
+    blocks: [
+      { slotOffset: 0, counter: 0 }, { slotOffset: 1, counter: 1 }, { slotOffset: 2, counter: 0 },
+      { slotOffset: 3, counter: 2 }, { slotOffset: 4, counter: 1 }, { slotOffset: 5, counter: 3 },
+    ],
+  });
+
+  test("a set counter reports every block that shares it, all in block order", () => {
+    const file = sharedFile();
+    expect(file.counters).toHaveLength(4);
+    openDevice(8);
+    file.counters[0] = 1;
+    file.counters[2] = 1;
+    expect(kcov.collect()).toBe(3);
+    expect(areaBytes(area)).toEqual(littleEndianBytes([3n, pcOf(0x2000), pcOf(0x2002), pcOf(0x2003), 0n, 0n, 0n, 0n]));
+    expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
+  });
+
+  test("a counter whose blocks did not all fit stays set; the next flush reports its blocks", () => {
+    const file = sharedFile();
+    openDevice(3); // room for 2 PCs
+    file.counters[0] = 1;
+    file.counters[1] = 1;
+    // Block order: 0 (c0), 1 (c1), 2 (c0), 4 (c1): only blocks 0 and 1 fit.
+    expect(kcov.collect()).toBe(2);
+    expect(kcov.leftover).toBe(2);
+    expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2001)]);
+    expect(Array.from(file.counters)).toEqual([1, 1, 0, 0]);
+    area[0] = 0n;
+    file.counters[1] = 0; // pretend only c0's blocks are still pending
+    expect(kcov.collect()).toBe(2);
+    expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2002)]);
+    expect(kcov.leftover).toBe(0);
+    expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
+  });
+
+  test("collectIndices gives the dense index of every block of a set counter", () => {
+    registerLinearFile("first.js", 0, 3);
+    const file = sharedFile();
+    openDevice(8);
+    file.counters[1] = 1;
+    const out = new Uint32Array(8);
+    expect(kcov.collectIndices(out)).toBe(2);
+    expect(Array.from(out.subarray(0, 2))).toEqual([3 + 1, 3 + 4]);
+  });
+});

@@ -14,6 +14,8 @@ const PC_BASE = 0xffffffff80000000n;
 
 export interface BlockSpec {
   slotOffset: number;
+  /** The block's counter; default: its own (the block index). Shared counters model counter sharing. */
+  counter?: number;
   kind?: BlockKind;
   functionName?: string;
   source?: string;
@@ -44,7 +46,7 @@ export function makeRecord(spec: FileSpec): KcovFileRecord {
     kind: block.kind ?? (index === 0 ? "program" : "if-consequent"),
     pc: pcOf(spec.regionStart + block.slotOffset),
     slotOffset: block.slotOffset,
-    counter: index,
+    counter: block.counter ?? index,
     functionName: block.functionName ?? "(top level)",
     source: block.source ?? spec.path,
     range: {
@@ -53,13 +55,14 @@ export function makeRecord(spec: FileSpec): KcovFileRecord {
     },
   }));
   const count = entries.length;
+  const counterCount = Math.max(0, ...entries.map((entry) => entry.counter + 1));
   return {
     path: spec.path,
     fingerprint: spec.fingerprint ?? "f00d",
     regionStart: spec.regionStart,
     regionSize,
     blockCount: count,
-    counters: spec.counterMode === "count" ? new Float64Array(count) : new Uint8Array(count),
+    counters: spec.counterMode === "count" ? new Float64Array(counterCount) : new Uint8Array(counterCount),
     table: JSON.stringify(toRuntimeTable(entries)),
   };
 }

@@ -86,7 +86,8 @@ test.each([
   [{ regionStart: 100 }, /regionStart 100 is not a multiple of regionSize 4096/],
   [{ regionStart: 0x0fe00000 }, /region ends after slot 0xfe00000/],
   [{ counters: new Uint16Array(1) }, /counters is neither a Uint8Array nor a Float64Array/],
-  [{ blockCount: 5 }, /blockCount 5 does not fit its 1 counters/],
+  [{ blockCount: 0 }, /blockCount 0 does not fit its 1 counters/],
+  [{ blockCount: 2, counters: new Uint8Array(0) }, /blockCount 2 does not fit its 0 counters/],
   [{ table: 7 }, /table is not a string/],
 ])("a malformed record %p is refused", (change, message) => {
   new Kcov().close();

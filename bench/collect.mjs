@@ -18,7 +18,9 @@ if (!existsSync(RUNTIME)) {
   console.error(`bench/collect.mjs: ${RUNTIME} is missing; run \`npm run build\` first.`);
   process.exit(1);
 }
-const { Kcov, KCOV_TRACE_PC } = createRequire(import.meta.url)(RUNTIME);
+const requireFromHere = createRequire(import.meta.url);
+const { Kcov, KCOV_TRACE_PC } = requireFromHere(RUNTIME);
+const { encodeBlockFields } = requireFromHere(join(REPO_ROOT, "dist", "plugin", "block-table.js"));
 
 const FILES = 100;
 const BLOCKS_PER_FILE = 1000;
@@ -42,7 +44,9 @@ function registerFiles() {
       regionSize: 4096,
       blockCount: BLOCKS_PER_FILE,
       counters: new Uint8Array(BLOCKS_PER_FILE),
-      table: JSON.stringify({ version: 1, sources: [`src/file${f}.js`], functions: ["(top level)"], kinds: ["program"], blocks: flat }),
+      table: JSON.stringify({
+        version: 1, sources: [`src/file${f}.js`], functions: ["(top level)"], kinds: ["program"], blocks: encodeBlockFields(flat),
+      }),
     };
     registry.onRegister?.(record);
     registry.files.push(record);

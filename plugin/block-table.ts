@@ -65,6 +65,8 @@ export interface KcovFileMetadata {
   regionStart: number;
   regionSize: number;
   counterMode: "hit" | "count";
+  /** Length of the counter array: blocks may share a counter (plugin/counter-sharing.ts). */
+  counterCount: number;
   blocks: BlockEntry[];
 }
 

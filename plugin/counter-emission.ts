@@ -45,6 +45,7 @@ export interface FileRegistration {
   regionStart: number;
   regionSize: number;
   blockCount: number;
+  counterCount: number;
   counterMode: "hit" | "count";
   table: string;
   /** The program declares its own `globalThis`: reach the global object another way. */
@@ -65,7 +66,7 @@ function registrationBody(file: FileRegistration): string {
     `regionStart: ${file.regionStart}`,
     `regionSize: ${file.regionSize}`,
     `blockCount: ${file.blockCount}`,
-    `counters: new g.${counterArray}(${file.blockCount})`,
+    `counters: new g.${counterArray}(${file.counterCount})`,
     `table: ${JSON.stringify(file.table)}`,
   ].join(", ");
   return `

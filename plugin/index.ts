@@ -25,7 +25,8 @@ const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT
 function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): PluginObj<PluginPass> {
   api.assertVersion(7);
   const resolved = options.resolveOptions(rawOptions);
-  const configurationKey = JSON.stringify([PLUGIN_VERSION, resolved.filter, resolved.pcSeed, resolved.counterMode]);
+  const configurationKey = JSON.stringify(
+    [PLUGIN_VERSION, resolved.filter, resolved.pcSeed, resolved.counterMode, resolved.pruneCounters]);
 
   return {
     name: "kcov",
@@ -50,6 +51,7 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
           relativePath,
           pcSeed: resolved.pcSeed,
           counterMode: resolved.counterMode,
+          pruneCounters: resolved.pruneCounters,
           mapRange: createRangeMapper(inputMap as never, filename, root, relativePath),
           configurationKey,
         });

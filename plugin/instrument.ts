@@ -11,6 +11,7 @@ import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-
 import {
   COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type EmitterOptions,
 } from "./counter-emission";
+import { findSharedCounters } from "./counter-sharing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
 import { MAX_REGION_SIZE, layoutFile, pcOfSlot } from "./pc-layout";
@@ -23,6 +24,8 @@ export interface InstrumentRequest {
   relativePath: string;
   pcSeed: number;
   counterMode: "hit" | "count";
+  /** Let join points share a counter with the start of their list (counter-sharing.ts). */
+  pruneCounters: boolean;
   mapRange: RangeMapper;
   /** Identifies the plugin version and options, so a change of either changes the fingerprint. */
   configurationKey: string;
@@ -154,6 +157,15 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
   });
 
+  // Counters: one per block in block order, except joins that share their list's counter.
+  const sharedWith = request.pruneCounters ? findSharedCounters(found.map((block) => block.placement)) : new Map<number, number>();
+  const counterOf: number[] = [];
+  let counterCount = 0;
+  found.forEach((_, index) => {
+    const owner = sharedWith.get(index);
+    counterOf.push(owner === undefined ? counterCount++ : counterOf[owner]);
+  });
+
   const blocks: BlockEntry[] = found.map((block, index) => {
     const original = request.mapRange(block.range);
     const slotOffset = slotOfBlock.get(block)!;
@@ -162,7 +174,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
       kind: block.kind,
       pc: pcOfSlot(regionStart + slotOffset),
       slotOffset,
-      counter: index,
+      counter: counterOf[index],
       functionName: block.unit.name,
       source: original.source,
       range: original.range,
@@ -180,9 +192,9 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   };
   const eager = createCounterEmitter({ ...emitterOptions, lazyRegisterName: undefined });
   const lazy = createCounterEmitter(emitterOptions);
-  emitCounters(found.map((block, counter) => ({
-    placement: block.placement, counter, emitter: block.unit.earlyCallable ? lazy : eager,
-  })));
+  emitCounters(found.flatMap((block, index) => sharedWith.has(index) ? [] : [{
+    placement: block.placement, counter: counterOf[index], emitter: block.unit.earlyCallable ? lazy : eager,
+  }]));
 
   const prelude = preludeStatements({
     path: relativePath,
@@ -190,11 +202,12 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     regionStart,
     regionSize,
     blockCount: blocks.length,
+    counterCount,
     counterMode,
     table: JSON.stringify(toRuntimeTable(blocks)),
     shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
   }, emitterOptions);
   program.unshiftContainer("body", prelude);
 
-  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, blocks };
+  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, blocks };
 }

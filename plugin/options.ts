@@ -10,6 +10,8 @@ export interface KcovPluginOptions {
   pcSeed?: number;
   /** "hit" (default): a Uint8Array set to 1. "count": a Float64Array incremented, exact to 2^53. */
   counterMode?: "hit" | "count";
+  /** Let a join point share the counter of its list's first block when it runs exactly when that block runs. Default true. */
+  pruneCounters?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -18,11 +20,12 @@ export interface ResolvedOptions {
   root: string | undefined;
   pcSeed: number;
   counterMode: "hit" | "count";
+  pruneCounters: boolean;
 }
 
 export const DEFAULT_FILTER = ["**", "!**/node_modules/**"];
 
-const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "counterMode"];
+const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "counterMode", "pruneCounters"];
 
 /** Thrown for a bad plugin option; the message names the option and the value. */
 export class KcovOptionError extends Error {
@@ -61,7 +64,12 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "counterMode" must be "hit" or "count", got ${JSON.stringify(options.counterMode)}`);
   }
 
-  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, counterMode };
+  const pruneCounters = options.pruneCounters ?? true;
+  if (typeof pruneCounters !== "boolean") {
+    fail(`option "pruneCounters" must be true or false, got ${JSON.stringify(options.pruneCounters)}`);
+  }
+
+  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, counterMode, pruneCounters };
 }
 
 function resolveFilter(value: unknown): string[] {

@@ -78,10 +78,22 @@ export function decodeBlockFields(text: string, blockCount: number): number[] | 
 
 /** A parsed table plus what the runtime derives from it. */
 export interface DecodedTable {
-  /** Low 32 bits of each counter's PC; the high 32 bits are always 0xffffffff. */
-  readonly pcLowByCounter: Uint32Array;
+  /**
+   * First block of each counter. A counter usually has one block; a join that runs
+   * exactly when its list's first block runs shares that block's counter
+   * (plugin/counter-sharing.ts), and is then one of the `extra` blocks.
+   */
+  readonly ownBlock: Uint32Array;
+  /** Blocks that share another block's counter, in block order, and that counter. */
+  readonly extraBlock: Uint32Array;
+  readonly extraCounter: Uint32Array;
+  /** Low 32 bits of each block's PC; the high 32 bits are always 0xffffffff. */
+  readonly pcLowByBlock: Uint32Array;
   /** Slot (regionStart + slotOffset) of each block, in block order. */
   readonly slotByBlock: Uint32Array;
+  /** Scratch space for the flush, allocated here once so that a flush allocates nothing. */
+  readonly hitCounters: Uint32Array;
+  readonly keepCounter: Uint8Array;
   readonly table: RuntimeBlockTable;
   symbolized: readonly SymbolizedBlock[] | undefined;
   blockBySlot: Map<number, number> | undefined;
@@ -110,21 +122,39 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   if (table.version !== TABLE_VERSION) fail(`has version ${table.version}, not ${TABLE_VERSION}`);
   const flat = typeof table.blocks === "string" ? decodeBlockFields(table.blocks, record.blockCount) : undefined;
   if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
-  const pcLowByCounter = new Uint32Array(record.blockCount);
+  const counterCount = record.counters.length;
   const slotByBlock = new Uint32Array(record.blockCount);
+  const pcLowByBlock = new Uint32Array(record.blockCount);
+  const ownBlock = new Uint32Array(counterCount).fill(0xffffffff);
+  const extras: number[] = [];
   for (let block = 0; block < record.blockCount; block++) {
     const slotOffset = flat[block * BLOCK_FIELDS];
     const counter = flat[block * BLOCK_FIELDS + 1];
-    // Version 1 gives every block its own counter, in block order; the flush relies on it.
-    if (counter !== block) fail(`maps block ${block} to counter ${counter}`);
+    if (!(counter >= 0 && counter < counterCount)) fail(`maps block ${block} to counter ${counter} of ${counterCount}`);
     if (!(slotOffset >= 0 && slotOffset < record.regionSize)) {
       fail(`puts block ${block} at slot offset ${slotOffset}, outside its region`);
     }
-    const slot = record.regionStart + slotOffset;
-    slotByBlock[block] = slot;
-    pcLowByCounter[counter] = PC_LOW_BASE + slot * 8;
+    slotByBlock[block] = record.regionStart + slotOffset;
+    pcLowByBlock[block] = PC_LOW_BASE + slotByBlock[block] * 8;
+    if (ownBlock[counter] === 0xffffffff) ownBlock[counter] = block;
+    else extras.push(block, counter);
   }
-  return { pcLowByCounter, slotByBlock, table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined };
+  for (let counter = 0; counter < counterCount; counter++) {
+    if (ownBlock[counter] === 0xffffffff) fail(`has no block for counter ${counter}`);
+    // The flush emits own blocks in counter order: that must be block order too.
+    if (counter > 0 && ownBlock[counter] < ownBlock[counter - 1]) fail(`numbers counter ${counter} out of block order`);
+  }
+  const extraBlock = new Uint32Array(extras.length / 2);
+  const extraCounter = new Uint32Array(extras.length / 2);
+  for (let i = 0; i < extraBlock.length; i++) {
+    extraBlock[i] = extras[2 * i];
+    extraCounter[i] = extras[2 * i + 1];
+  }
+  return {
+    ownBlock, extraBlock, extraCounter, pcLowByBlock, slotByBlock,
+    hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
+    table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined,
+  };
 }
 
 /** The file's blocks as symbolize objects, built on first use and frozen (they are shared). */

@@ -1,10 +1,11 @@
-// The flush loop: gVisor's ConsumeCoverageData, adapted. It walks every registered
-// counter in registration order, then block order, turns each non-zero one into an
-// output entry and clears it. Unlike gVisor, a counter whose entry does not fit stays
-// set, so the next flush reports it.
+// The flush loop: gVisor's ConsumeCoverageData, adapted. File by file in registration
+// order, it finds the non-zero counters, writes the entries of their blocks in block order
+// (a counter usually has one block; joins that share their list's counter add theirs) and
+// clears them. Unlike gVisor, a counter whose blocks do not all fit stays set, so the next
+// flush reports them.
 
 import { PC_HIGH_WORD } from "./constants";
-import { decodeTable } from "./block-table";
+import { decodeTable, type DecodedTable } from "./block-table";
 import { realmRegistry, type KcovFileRecord, type KcovRegistry } from "./registry";
 
 /** Index of a 64-bit word's low and high halves in a Uint32Array: the host's byte order. */
@@ -22,8 +23,8 @@ interface FileCounters {
   readonly quads: Int32Array | null;
   /** Dense index of the file's first block (blocks of earlier files come first). */
   readonly firstBlock: number;
-  /** Low halves of the PCs, decoded from the table at the file's first hit. */
-  pcLow: Uint32Array | null;
+  /** The table's counter groups, decoded at the file's first hit. */
+  groups: DecodedTable | null;
 }
 
 /**
@@ -52,9 +53,9 @@ class RegisteredCounters {
       const { counters, blockCount } = record;
       const quads =
         counters instanceof Uint8Array && counters.byteOffset % 4 === 0
-          ? new Int32Array(counters.buffer, counters.byteOffset, blockCount >> 2)
+          ? new Int32Array(counters.buffer, counters.byteOffset, counters.length >> 2)
           : null;
-      this.files.push({ record, quads, firstBlock: this.blockTotal, pcLow: null });
+      this.files.push({ record, quads, firstBlock: this.blockTotal, groups: null });
       this.blockTotal += blockCount;
     }
   }
@@ -96,42 +97,72 @@ class RegisteredCounters {
     const files = this.files;
     for (let f = 0; f < files.length; f++) {
       const file = files[f];
-      const { counters, blockCount } = file.record;
-      const quads = file.quads;
-      let block = 0;
-      if (quads !== null) {
-        // Most blocks did not run: test four counters with one load.
-        for (let quad = 0; quad < quads.length; quad++) {
-          if (quads[quad] !== 0) this.consumeRange(file, quad * 4, quad * 4 + 4);
-        }
-        block = quads.length * 4;
-      }
-      for (; block < blockCount; block++) {
-        if (counters[block] !== 0) this.consumeRange(file, block, block + 1);
-      }
+      const hits = this.findHitCounters(file);
+      if (hits > 0) this.emitFile(file, file.groups!, hits);
     }
   }
 
-  /** Emits and clears the hit blocks in [from, to) of one file, while there is room. */
-  private consumeRange(file: FileCounters, from: number, to: number): void {
+  /** Lists the file's non-zero counters in its scratch array; returns how many. */
+  private findHitCounters(file: FileCounters): number {
     const counters = file.record.counters;
-    const out = this.out;
-    for (let block = from; block < to; block++) {
-      if (counters[block] === 0) continue;
-      if (this.next >= this.limit) {
-        this.leftover++;
-        continue;
+    const quads = file.quads;
+    let hits = 0;
+    let counter = 0;
+    if (quads !== null) {
+      // Most blocks did not run: test four counters with one load.
+      for (let quad = 0; quad < quads.length; quad++) {
+        if (quads[quad] === 0) continue;
+        const list = (file.groups ??= decodeTable(file.record)).hitCounters;
+        for (let c = quad * 4; c < quad * 4 + 4; c++) if (counters[c] !== 0) list[hits++] = c;
       }
-      if (this.toIndices) {
-        out[this.next] = file.firstBlock + block;
-      } else {
-        file.pcLow ??= decodeTable(file.record).pcLowByCounter;
-        out[2 * this.next + LOW_HALF] = file.pcLow[block];
-        out[2 * this.next + HIGH_HALF] = PC_HIGH_WORD;
-      }
-      counters[block] = 0;
-      this.next++;
+      counter = quads.length * 4;
     }
+    for (; counter < counters.length; counter++) {
+      if (counters[counter] !== 0) (file.groups ??= decodeTable(file.record)).hitCounters[hits++] = counter;
+    }
+    return hits;
+  }
+
+  /**
+   * Writes the blocks of the `hits` listed counters in block order: each counter's own
+   * block, merged with the shared blocks whose counter is set. Then clears those counters,
+   * except the ones with a block that did not fit.
+   */
+  private emitFile(file: FileCounters, groups: DecodedTable, hits: number): void {
+    const counters = file.record.counters;
+    const { ownBlock, extraBlock, extraCounter, hitCounters, keepCounter } = groups;
+    let extra = 0;
+    for (let i = 0; i < hits; i++) {
+      const counter = hitCounters[i];
+      const own = ownBlock[counter];
+      for (; extra < extraBlock.length && extraBlock[extra] < own; extra++) {
+        if (counters[extraCounter[extra]] !== 0) this.emitBlock(file, groups, extraBlock[extra], extraCounter[extra]);
+      }
+      this.emitBlock(file, groups, own, counter);
+    }
+    for (; extra < extraBlock.length; extra++) {
+      if (counters[extraCounter[extra]] !== 0) this.emitBlock(file, groups, extraBlock[extra], extraCounter[extra]);
+    }
+    for (let i = 0; i < hits; i++) {
+      const counter = hitCounters[i];
+      if (keepCounter[counter] !== 0) keepCounter[counter] = 0;
+      else counters[counter] = 0;
+    }
+  }
+
+  private emitBlock(file: FileCounters, groups: DecodedTable, block: number, counter: number): void {
+    if (this.next >= this.limit) {
+      this.leftover++;
+      groups.keepCounter[counter] = 1;
+      return;
+    }
+    if (this.toIndices) {
+      this.out[this.next] = file.firstBlock + block;
+    } else {
+      this.out[2 * this.next + LOW_HALF] = groups.pcLowByBlock[block];
+      this.out[2 * this.next + HIGH_HALF] = PC_HIGH_WORD;
+    }
+    this.next++;
   }
 }
 

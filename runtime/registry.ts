@@ -140,7 +140,7 @@ function checkShape(record: KcovFileRecord): void {
             ? `region ends after slot 0x${SLOT_COUNT.toString(16)}`
             : !isCounterArray(counters)
               ? "counters is neither a Uint8Array nor a Float64Array"
-              : !Number.isSafeInteger(blockCount) || blockCount < 0 || blockCount > counters.length
+              : !Number.isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)
                 ? `blockCount ${blockCount} does not fit its ${counters.length} counters`
                 : typeof record.table !== "string"
                   ? "table is not a string"

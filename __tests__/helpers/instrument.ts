@@ -62,13 +62,10 @@ export function blockLabel(metadata: KcovFileMetadata, index: number): string {
   return `${block.kind}@${block.range.start.line}:${block.range.start.column}`;
 }
 
-/** Labels of the blocks whose counters are set, sorted; clears the counters. */
+/** Labels of the blocks whose counters are set (several blocks may share one), sorted; clears the counters. */
 export function takeBlocksRun(metadata: KcovFileMetadata): string[] {
   const { counters } = registryRecord(metadata);
-  const ran: string[] = [];
-  counters.forEach((value, index) => {
-    if (value !== 0) ran.push(blockLabel(metadata, index));
-  });
+  const ran = metadata.blocks.filter((block) => counters[block.counter] !== 0).map((block) => blockLabel(metadata, block.index));
   counters.fill(0);
   return ran.sort();
 }
