@@ -22,6 +22,7 @@ describe("option validation", () => {
     [{ pcSeed: -1 }, /option "pcSeed" must be an integer from 0 to 4294967295, got -1/],
     [{ pcSeed: 1.5 }, /option "pcSeed" must be an integer/],
     [{ counterMode: "bool" }, /option "counterMode" must be "hit" or "count", got "bool"/],
+    [{ pruneCounters: "yes" }, /option "pruneCounters" must be true or false, got "yes"/],
   ])("%j is rejected with an error naming the option", (options, message) => {
     expect(() => transformWith(options)).toThrow(message);
   });
