@@ -1,7 +1,7 @@
 // The flush: byte-exact area contents, consumer reset, overflow and carry-over, enable
 // clearing, lazy registration, count-mode counters and the dense-index extension.
 
-import { Kcov, KCOV_TRACE_PC } from "../runtime";
+import { Kcov, KCOV_TRACE_PC, executedBlocks } from "../runtime";
 import {
   areaBytes,
   littleEndianBytes,
@@ -262,6 +262,14 @@ describe("blocks that share a counter (counter sharing in the plugin)", () => {
     expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2002)]);
     expect(kcov.leftover).toBe(0);
     expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
+  });
+
+  test("executedBlocks lists every block of a set counter in block order, and clears nothing", () => {
+    const file = sharedFile();
+    file.counters[1] = 1;
+    file.counters[3] = 1;
+    expect(executedBlocks().map((block) => block.pc)).toEqual([pcOf(0x2001), pcOf(0x2004), pcOf(0x2005)]);
+    expect(Array.from(file.counters)).toEqual([0, 1, 0, 1]);
   });
 
   test("collectIndices gives the dense index of every block of a set counter", () => {

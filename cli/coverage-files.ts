@@ -6,7 +6,7 @@
 // the instrumented files built it, and the runtime's `symbolize`/`blocks` read it.
 
 import * as fs from "node:fs";
-import { REGISTRY_KEY, blocks, type KcovFileRecord, type KcovRegistry, type SymbolizedBlock } from "../runtime";
+import { REGISTRY_KEY, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
 export const BLOCK_MAP_VERSION = 1;
@@ -18,6 +18,8 @@ export interface BlockMapFile {
   regionStart: number;
   regionSize: number;
   blockCount: number;
+  /** Length of the counter array (blocks may share counters); blockCount in maps without it. */
+  counterCount?: number;
   counterMode: "hit" | "count";
   table: unknown;
 }
@@ -42,17 +44,7 @@ export function registeredFiles(): KcovFileRecord[] {
  * clearing them, so a program that has its own `Kcov` device enabled is not disturbed.
  */
 export function executedPcs(): bigint[] {
-  const files = registeredFiles();
-  const allBlocks = blocks();
-  const pcs: bigint[] = [];
-  for (const file of files) {
-    // Table version 1: block i counts in counters[i] (the runtime checks it).
-    for (let index = 0; index < file.blockCount; index++) {
-      const block = allBlocks.next().value as SymbolizedBlock;
-      if (file.counters[index] !== 0) pcs.push(block.pc);
-    }
-  }
-  return pcs;
+  return executedBlocks().map((block) => block.pc);
 }
 
 export function blockMapOf(files: readonly KcovFileRecord[], root: string): BlockMap {
@@ -66,6 +58,7 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
       regionStart: file.regionStart,
       regionSize: file.regionSize,
       blockCount: file.blockCount,
+      counterCount: file.counters.length,
       counterMode: file.counters instanceof Float64Array ? "count" : "hit",
       table: JSON.parse(file.table) as unknown,
     })),
@@ -124,7 +117,7 @@ export function installBlockMap(map: BlockMap): void {
       regionStart: file.regionStart,
       regionSize: file.regionSize,
       blockCount: file.blockCount,
-      counters: new Uint8Array(file.blockCount),
+      counters: new Uint8Array(file.counterCount ?? file.blockCount),
       table: JSON.stringify(file.table),
     })),
     onRegister: null,

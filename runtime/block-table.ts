@@ -89,6 +89,8 @@ export interface DecodedTable {
   readonly extraCounter: Uint32Array;
   /** Low 32 bits of each block's PC; the high 32 bits are always 0xffffffff. */
   readonly pcLowByBlock: Uint32Array;
+  /** The counter of each block. */
+  readonly counterByBlock: Uint32Array;
   /** Slot (regionStart + slotOffset) of each block, in block order. */
   readonly slotByBlock: Uint32Array;
   /** Scratch space for the flush, allocated here once so that a flush allocates nothing. */
@@ -125,6 +127,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   const counterCount = record.counters.length;
   const slotByBlock = new Uint32Array(record.blockCount);
   const pcLowByBlock = new Uint32Array(record.blockCount);
+  const counterByBlock = new Uint32Array(record.blockCount);
   const ownBlock = new Uint32Array(counterCount).fill(0xffffffff);
   const extras: number[] = [];
   for (let block = 0; block < record.blockCount; block++) {
@@ -136,6 +139,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     }
     slotByBlock[block] = record.regionStart + slotOffset;
     pcLowByBlock[block] = PC_LOW_BASE + slotByBlock[block] * 8;
+    counterByBlock[block] = counter;
     if (ownBlock[counter] === 0xffffffff) ownBlock[counter] = block;
     else extras.push(block, counter);
   }
@@ -151,7 +155,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     extraCounter[i] = extras[2 * i + 1];
   }
   return {
-    ownBlock, extraBlock, extraCounter, pcLowByBlock, slotByBlock,
+    ownBlock, extraBlock, extraCounter, pcLowByBlock, counterByBlock, slotByBlock,
     hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
     table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined,
   };

@@ -12,5 +12,5 @@ export {
   KCOV_MAX_AREA_WORDS,
   KCOV_MIN_AREA_WORDS,
 } from "./constants";
-export { symbolize, blocks, blockAtIndex, formatSymbolized, type SymbolizedBlock, type SourcePosition } from "./symbolize";
+export { symbolize, blocks, blockAtIndex, executedBlocks, formatSymbolized, type SymbolizedBlock, type SourcePosition } from "./symbolize";
 export { REGISTRY_KEY, type KcovRegistry, type KcovFileRecord } from "./registry";

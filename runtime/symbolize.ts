@@ -3,7 +3,7 @@
 // a flush.
 
 import { PC_BASE, PC_HIGH_WORD, SLOT_COUNT } from "./constants";
-import { blockAtSlot, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
+import { blockAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
 import { realmRegistry } from "./registry";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
@@ -40,6 +40,24 @@ function fromLow32(low: number): bigint | undefined {
  */
 export function* blocks(): IterableIterator<SymbolizedBlock> {
   for (const record of realmRegistry().files) yield* symbolizedBlocks(record);
+}
+
+/**
+ * The blocks whose counters are set, in flush order, without clearing anything: for tools
+ * that dump what ran at exit (jskcov run) while the program may have its own device.
+ * Not a substitute for `collect()`, which consumes the counters.
+ */
+export function executedBlocks(): SymbolizedBlock[] {
+  const ran: SymbolizedBlock[] = [];
+  for (const record of realmRegistry().files) {
+    if (!record.counters.some((value) => value !== 0)) continue;
+    const { counterByBlock } = decodeTable(record);
+    const symbolized = symbolizedBlocks(record);
+    for (let block = 0; block < record.blockCount; block++) {
+      if (record.counters[counterByBlock[block]] !== 0) ran.push(symbolized[block]);
+    }
+  }
+  return ran;
 }
 
 /**
