@@ -109,10 +109,15 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     // Rule 2: a straight list from its start (a plain `{ }` or labeled block has no start counter).
     const start = listStart.get(list);
     if (start === undefined) continue;
+    let joinsLeft = joins.size;
     for (const statement of list) {
       const join = joins.get(statement);
-      if (join !== undefined) share(join, start);
-      if (mayLeaveAbruptly(statement)) break;
+      if (join !== undefined) {
+        share(join, start);
+        joinsLeft--;
+      }
+      // Statements after the last join need no look (each look walks the statement).
+      if (joinsLeft === 0 || mayLeaveAbruptly(statement)) break;
     }
   }
   return owners;
