@@ -110,6 +110,7 @@ function prepare(options, activeVariants, errors) {
         const variant = contenders[(k + rep) % contenders.length]; // rotate, so no one is always first (cold)
         if (outputs[variant.id] === null) continue; // failed earlier
         try {
+          globalThis.gc?.(); // each transform starts from a collected heap, not the previous output's garbage
           const { value, ms } = time(() => variant.transform(srcFile, { sourceRoot: SOURCE_ROOT }));
           (timings[variant.id] ??= []).push(ms);
           outputs[variant.id] = value;
