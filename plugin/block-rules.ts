@@ -3,7 +3,6 @@
 // not emit code (counter-emission.ts) and does not choose PCs (pc-layout.ts).
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
-
 import type { BlockKind } from "./block-table";
 import { propertyKeyName } from "./function-names";
 import type { NodeCursor } from "./node-walk";
@@ -42,7 +41,7 @@ export interface BlockSite {
   placement: Placement;
 }
 
-type Rule<N extends T.Node> = (path: NodeCursor<N>, found: BlockSite[]) => void;
+type Rule<N extends T.Node> = (cursor: NodeCursor<N>, found: BlockSite[]) => void;
 
 function range(node: T.Node): Range | undefined {
   return node.loc ? { start: node.loc.start, end: node.loc.end } : undefined;
@@ -106,8 +105,8 @@ function targetName(target: T.Node): string | null {
 }
 
 /** The outermost node of the optional chain that `node` is a link of. */
-function chainEnd(path: NodeCursor): T.Node {
-  let current = path;
+function chainEnd(cursor: NodeCursor): T.Node {
+  let current = cursor;
   while (current.parent &&
          ((t.isOptionalMemberExpression(current.parent.node) && current.key === "object") ||
           (t.isOptionalCallExpression(current.parent.node) && current.key === "callee"))) {
@@ -140,8 +139,8 @@ function joinPoints(list: T.Statement[], found: BlockSite[]): void {
   }
 }
 
-function functionEntry(path: NodeCursor<T.Function>, found: BlockSite[]): void {
-  const fn = path.node;
+function functionEntry(cursor: NodeCursor<T.Function>, found: BlockSite[]): void {
+  const fn = cursor.node;
   if (t.isBlockStatement(fn.body)) {
     add(found, "function", range(fn), { type: "list-start", list: fn.body.body });
   } else {
@@ -150,8 +149,8 @@ function functionEntry(path: NodeCursor<T.Function>, found: BlockSite[]): void {
   }
 }
 
-function classField(path: NodeCursor<T.ClassProperty | T.ClassPrivateProperty | T.ClassAccessorProperty>, found: BlockSite[]): void {
-  const field = path.node;
+function classField(cursor: NodeCursor<T.ClassProperty | T.ClassPrivateProperty | T.ClassAccessorProperty>, found: BlockSite[]): void {
+  const field = cursor.node;
   if (!field.value) return; // `x;` runs no code of its own
   const computed = "computed" in field && Boolean(field.computed);
   expressionBranch(found, "class-field", field, "value", propertyKeyName(field.key, computed) ?? RUNTIME_NAME);
@@ -164,9 +163,9 @@ function classField(path: NodeCursor<T.ClassProperty | T.ClassPrivateProperty | 
  */
 export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: K }>> } = {
   // Program entry: the first statement of the script or module.
-  Program(path, found) {
-    add(found, "program", range(path.node), { type: "list-start", list: path.node.body });
-    joinPoints(path.node.body, found);
+  Program(cursor, found) {
+    add(found, "program", range(cursor.node), { type: "list-start", list: cursor.node.body });
+    joinPoints(cursor.node.body, found);
   },
 
   // Function entry, for every form: declarations, expressions, arrows (also
@@ -182,22 +181,22 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
   ClassPrivateMethod: functionEntry,
 
   // Class static blocks and each class field initializer run as code units of their own.
-  StaticBlock(path, found) {
-    add(found, "static-block", range(path.node), { type: "list-start", list: path.node.body });
-    joinPoints(path.node.body, found);
+  StaticBlock(cursor, found) {
+    add(found, "static-block", range(cursor.node), { type: "list-start", list: cursor.node.body });
+    joinPoints(cursor.node.body, found);
   },
   ClassProperty: classField,
   ClassPrivateProperty: classField,
   ClassAccessorProperty: classField,
 
   // Statement lists: the join point after each control-flow statement.
-  BlockStatement(path, found) { joinPoints(path.node.body, found); },
-  TSModuleBlock(path, found) { joinPoints(path.node.body, found); },
+  BlockStatement(cursor, found) { joinPoints(cursor.node.body, found); },
+  TSModuleBlock(cursor, found) { joinPoints(cursor.node.body, found); },
 
   // `if`: the consequent, and the alternate or, without one, the implicit else, so that
   // both outcomes of the test are observable. `else if` counts in its test.
-  IfStatement(path, found) {
-    const statement = path.node;
+  IfStatement(cursor, found) {
+    const statement = cursor.node;
     statementBody(found, "if-consequent", statement, "consequent");
     if (!statement.alternate) {
       add(found, "if-implicit-else", emptyRangeAtEnd(statement), { type: "add-else", statement });
@@ -210,8 +209,8 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
 
   // `switch`: every case body, entered by a match or by fall-through (an empty body
   // too), and the implicit "no case matched" edge when there is no default.
-  SwitchStatement(path, found) {
-    const statement = path.node;
+  SwitchStatement(cursor, found) {
+    const statement = cursor.node;
     for (const clause of statement.cases) {
       const body = clause.consequent;
       const where = body.length > 0 && body[0].loc && body[body.length - 1].loc
@@ -223,55 +222,55 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
       add(found, "switch-implicit-default", emptyRangeAtEnd(statement), { type: "add-default", statement });
     }
   },
-  SwitchCase(path, found) { joinPoints(path.node.consequent, found); },
+  SwitchCase(cursor, found) { joinPoints(cursor.node.consequent, found); },
 
   // Loop bodies of all five loop forms.
-  ForStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
-  ForInStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
-  ForOfStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
-  WhileStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
-  DoWhileStatement(path, found) { statementBody(found, "loop-body", path.node, "body"); },
+  ForStatement(cursor, found) { statementBody(found, "loop-body", cursor.node, "body"); },
+  ForInStatement(cursor, found) { statementBody(found, "loop-body", cursor.node, "body"); },
+  ForOfStatement(cursor, found) { statementBody(found, "loop-body", cursor.node, "body"); },
+  WhileStatement(cursor, found) { statementBody(found, "loop-body", cursor.node, "body"); },
+  DoWhileStatement(cursor, found) { statementBody(found, "loop-body", cursor.node, "body"); },
 
   // `catch` and `finally` bodies.
-  CatchClause(path, found) {
-    add(found, "catch", range(path.node), { type: "list-start", list: path.node.body.body });
+  CatchClause(cursor, found) {
+    add(found, "catch", range(cursor.node), { type: "list-start", list: cursor.node.body.body });
   },
-  TryStatement(path, found) {
-    const finalizer = path.node.finalizer;
+  TryStatement(cursor, found) {
+    const finalizer = cursor.node.finalizer;
     if (finalizer) add(found, "finally", range(finalizer), { type: "list-start", list: finalizer.body });
   },
 
   // Expression-level branches: both arms of `?:`.
-  ConditionalExpression(path, found) {
-    expressionBranch(found, "conditional-consequent", path.node, "consequent");
-    expressionBranch(found, "conditional-alternate", path.node, "alternate");
+  ConditionalExpression(cursor, found) {
+    expressionBranch(found, "conditional-consequent", cursor.node, "consequent");
+    expressionBranch(found, "conditional-alternate", cursor.node, "alternate");
   },
 
   // The right operand of `&&`, `||`, `??`: evaluated only when not short-circuited.
-  LogicalExpression(path, found) {
-    expressionBranch(found, "logical-right", path.node, "right");
+  LogicalExpression(cursor, found) {
+    expressionBranch(found, "logical-right", cursor.node, "right");
   },
 
   // The right side of `&&=`, `||=`, `??=` (named after an identifier target).
-  AssignmentExpression(path, found) {
-    const { operator, left } = path.node;
+  AssignmentExpression(cursor, found) {
+    const { operator, left } = cursor.node;
     if (operator === "&&=" || operator === "||=" || operator === "??=") {
-      expressionBranch(found, "logical-assignment-right", path.node, "right", targetName(left));
+      expressionBranch(found, "logical-assignment-right", cursor.node, "right", targetName(left));
     }
   },
 
   // Default values of parameters and of destructuring patterns.
-  AssignmentPattern(path, found) {
-    expressionBranch(found, "default-value", path.node, "right", targetName(path.node.left));
+  AssignmentPattern(cursor, found) {
+    expressionBranch(found, "default-value", cursor.node, "right", targetName(cursor.node.left));
   },
 
   // The continuation of an optional chain, so "short-circuited" and "went on" differ.
-  OptionalMemberExpression(path, found) {
-    const member = path.node;
+  OptionalMemberExpression(cursor, found) {
+    const member = cursor.node;
     if (!member.optional) return;
-    const where = rangeBetween(member.object, chainEnd(path));
-    const call = path.parent?.node;
-    if (t.isOptionalCallExpression(call) && path.key === "callee" && !call.optional) {
+    const where = rangeBetween(member.object, chainEnd(cursor));
+    const call = cursor.parent?.node;
+    if (t.isOptionalCallExpression(call) && cursor.key === "callee" && !call.optional) {
       // `a?.b()`: count in the arguments, which run before the callability check, so that
       // V8's "a?.b is not a function", printed from the source text, stays the same.
       add(found, "optional-continuation", where, { type: "optional-arguments", call });
@@ -280,9 +279,9 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
     }
     // `a?.#x` not called: no slot for a counter that runs only when `a` is not nullish.
   },
-  OptionalCallExpression(path, found) {
-    const call = path.node;
+  OptionalCallExpression(cursor, found) {
+    const call = cursor.node;
     if (!call.optional) return;
-    add(found, "optional-continuation", rangeBetween(call.callee, chainEnd(path)), { type: "optional-arguments", call });
+    add(found, "optional-continuation", rangeBetween(call.callee, chainEnd(cursor)), { type: "optional-arguments", call });
   },
 };

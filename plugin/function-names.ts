@@ -3,7 +3,6 @@
 // function key, the placement of PCs inside a file's region.
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
-
 import { findAncestor, type NodeCursor } from "./node-walk";
 
 export const TOP_LEVEL_NAME = "(top level)";
@@ -34,43 +33,43 @@ function targetName(target: T.Node | null | undefined): string | undefined {
 }
 
 /** Name inferred from where an anonymous function or class expression stands. */
-function contextualName(path: NodeCursor): string | undefined {
-  const parent = path.parent?.node;
-  if (t.isVariableDeclarator(parent) && parent.init === path.node) return targetName(parent.id);
-  if (t.isAssignmentExpression(parent) && parent.right === path.node) return targetName(parent.left);
-  if (t.isAssignmentPattern(parent) && parent.right === path.node) return targetName(parent.left);
+function contextualName(cursor: NodeCursor): string | undefined {
+  const parent = cursor.parent?.node;
+  if (t.isVariableDeclarator(parent) && parent.init === cursor.node) return targetName(parent.id);
+  if (t.isAssignmentExpression(parent) && parent.right === cursor.node) return targetName(parent.left);
+  if (t.isAssignmentPattern(parent) && parent.right === cursor.node) return targetName(parent.left);
   if ((t.isObjectProperty(parent) || t.isClassProperty(parent) || t.isClassAccessorProperty(parent)) &&
-      parent.value === path.node) {
+      parent.value === cursor.node) {
     return propertyKeyName(parent.key, parent.computed);
   }
-  if (t.isClassPrivateProperty(parent) && parent.value === path.node) return propertyKeyName(parent.key, false);
+  if (t.isClassPrivateProperty(parent) && parent.value === cursor.node) return propertyKeyName(parent.key, false);
   if (t.isExportDefaultDeclaration(parent)) return "default";
   return undefined;
 }
 
-function enclosingClassName(path: NodeCursor): string {
-  const classCursor = findAncestor(path, (node) => t.isClass(node));
+function enclosingClassName(cursor: NodeCursor): string {
+  const classCursor = findAncestor(cursor, (node) => t.isClass(node));
   return classCursor ? (classCursor.node as T.Class).id?.name ?? contextualName(classCursor) ?? ANONYMOUS : ANONYMOUS;
 }
 
 /**
  * Name of a code unit: the program, a function of any form, a class field initializer
- * (`path` is the property) or a static block.
+ * (`cursor` is the property) or a static block.
  */
-export function unitName(path: NodeCursor): string {
-  const node = path.node;
+export function unitName(cursor: NodeCursor): string {
+  const node = cursor.node;
   if (t.isProgram(node)) return TOP_LEVEL_NAME;
-  if (t.isStaticBlock(node)) return `${enclosingClassName(path)}.<static>`;
+  if (t.isStaticBlock(node)) return `${enclosingClassName(cursor)}.<static>`;
   if (t.isClassMethod(node) || t.isClassPrivateMethod(node) || t.isClassProperty(node) ||
       t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) {
     const key = propertyKeyName(node.key, "computed" in node ? Boolean(node.computed) : false) ?? "[computed]";
     const accessor = "kind" in node && (node.kind === "get" || node.kind === "set") ? `${node.kind} ` : "";
-    return `${enclosingClassName(path)}.${accessor}${key}`;
+    return `${enclosingClassName(cursor)}.${accessor}${key}`;
   }
   if (t.isObjectMethod(node)) {
     const key = propertyKeyName(node.key, node.computed) ?? "[computed]";
     return node.kind === "get" || node.kind === "set" ? `${node.kind} ${key}` : key;
   }
   if ((t.isFunctionDeclaration(node) || t.isFunctionExpression(node)) && node.id) return node.id.name;
-  return contextualName(path) ?? ANONYMOUS;
+  return contextualName(cursor) ?? ANONYMOUS;
 }

@@ -2,10 +2,8 @@
 // them into the block table, chooses PCs (pc-layout.ts), then emits the counters and the
 // registration prelude (counter-emission.ts).
 import { createHash } from "node:crypto";
-import type { NodePath } from "@babel/core";
-import type { types as T } from "@babel/core";
+import type { NodePath, types as T } from "@babel/core";
 import { t } from "./babel-types";
-
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
 import {

@@ -2,7 +2,6 @@
 // Babel's NodePath machinery (paths, scopes, caches), which costs more than the parse.
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
-
 /** A node with the chain of its ancestors. */
 export interface NodeCursor<N extends T.Node = T.Node> {
   node: N;
