@@ -139,6 +139,12 @@ function joinPoints(list: T.Statement[], found: BlockSite[]): void {
   }
 }
 
+/** A construct whose statement list is not a BlockStatement: its entry and its join points. */
+function ownStatementList(found: BlockSite[], kind: BlockKind, node: T.Node, list: T.Statement[]): void {
+  add(found, kind, range(node), { type: "list-start", list });
+  joinPoints(list, found);
+}
+
 function functionEntry(cursor: NodeCursor<T.Function>, found: BlockSite[]): void {
   const fn = cursor.node;
   if (t.isBlockStatement(fn.body)) {
@@ -163,10 +169,7 @@ function classField(cursor: NodeCursor<T.ClassProperty | T.ClassPrivateProperty 
  */
 export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: K }>> } = {
   // Program entry: the first statement of the script or module.
-  Program(cursor, found) {
-    add(found, "program", range(cursor.node), { type: "list-start", list: cursor.node.body });
-    joinPoints(cursor.node.body, found);
-  },
+  Program(cursor, found) { ownStatementList(found, "program", cursor.node, cursor.node.body); },
 
   // Function entry, for every form: declarations, expressions, arrows (also
   // expression-bodied), object and class methods, getters/setters, constructors,
@@ -181,10 +184,7 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
   ClassPrivateMethod: functionEntry,
 
   // Class static blocks and each class field initializer run as code units of their own.
-  StaticBlock(cursor, found) {
-    add(found, "static-block", range(cursor.node), { type: "list-start", list: cursor.node.body });
-    joinPoints(cursor.node.body, found);
-  },
+  StaticBlock(cursor, found) { ownStatementList(found, "static-block", cursor.node, cursor.node.body); },
   ClassProperty: classField,
   ClassPrivateProperty: classField,
   ClassAccessorProperty: classField,
