@@ -75,16 +75,35 @@ describe("PC stability", () => {
     expect(instrument(SOURCE, file).code).toBe(first.code);
   });
 
-  test("editing one function leaves the PCs of the other functions alone", () => {
+  test("editing one function leaves the PCs of the other functions alone, as far as the layout allows", () => {
+    // Function runs sit at homes hashed from their names, so whether a grown run reaches
+    // another function's home depends on the names: measure it over 100 sets of names.
+    // In a 256-slot region a run that grows by 6 blocks moves another function about one
+    // time in ten (docs/block-table.md).
     const file = path.join(REPO_ROOT, "src/parse.js");
-    const before = pcsByFunction(instrument(SOURCE, file).metadata);
-    const edited = SOURCE.replace("return v;", "if (v.x) { while (v.x--) {} }\n  return v ? v : null;");
-    const after = pcsByFunction(instrument(edited, file).metadata);
-    expect(after.format.length).toBeGreaterThan(before.format.length);
-    expect(after.parse).toEqual(before.parse);
-    expect(after.helper).toEqual(before.helper);
-    // Top-level blocks shift only in position inside the file, not in PC.
-    expect(after["(top level)"]).toEqual(before["(top level)"]);
+    let unchanged = 0;
+    for (let i = 0; i < 100; i++) {
+      const source = SOURCE.replace(/parse/g, `parse${i}`).replace(/format/g, `format${i}`).replace(/helper/g, `helper${i}`);
+      const edited = source.replace("return v;", "if (v.x) { while (v.x--) {} }\n  return v ? v : null;");
+      const before = pcsByFunction(instrument(source, file).metadata);
+      const after = pcsByFunction(instrument(edited, file).metadata);
+      expect(after[`format${i}`].length).toBe(before[`format${i}`].length + 6);
+      const others = (pcs: Record<string, string[]>) => JSON.stringify([pcs[`parse${i}`], pcs[`helper${i}`], pcs["(top level)"]]);
+      if (others(after) === others(before)) unchanged++;
+    }
+    expect(unchanged).toBeGreaterThanOrEqual(80);
+  });
+
+  test("pcSeedByFile moves only the files it names", () => {
+    const a = instrument(SOURCE, path.join(REPO_ROOT, "src/parse.js")).metadata;
+    const b = instrument(SOURCE, path.join(REPO_ROOT, "src/other.js")).metadata;
+    const options = { pcSeedByFile: { "src/other.js": 5 } };
+    const a2 = instrument(SOURCE, path.join(REPO_ROOT, "src/parse.js"), options).metadata;
+    const b2 = instrument(SOURCE, path.join(REPO_ROOT, "src/other.js"), options).metadata;
+    expect(a2.blocks.map((x) => x.pc)).toEqual(a.blocks.map((x) => x.pc));
+    expect(a2.fingerprint).toBe(a.fingerprint);
+    expect(b2.regionStart).not.toBe(b.regionStart);
+    expect(b2.regionStart).toBe(instrument(SOURCE, path.join(REPO_ROOT, "src/other.js"), { pcSeed: 5 }).metadata.regionStart);
   });
 
   test("depend on the relative path and on pcSeed", () => {

@@ -23,6 +23,8 @@ describe("option validation", () => {
     [{ pcSeed: 1.5 }, /option "pcSeed" must be an integer/],
     [{ counterMode: "bool" }, /option "counterMode" must be "hit" or "count", got "bool"/],
     [{ pruneCounters: "yes" }, /option "pruneCounters" must be true or false, got "yes"/],
+    [{ pcSeedByFile: ["src/a.js"] }, /option "pcSeedByFile" must be an object from relative file paths to seeds/],
+    [{ pcSeedByFile: { "src/a.js": "1" } }, /option "pcSeedByFile\["src\/a.js"\]" must be an integer from 0 to 4294967295, got "1"/],
   ])("%j is rejected with an error naming the option", (options, message) => {
     expect(() => transformWith(options)).toThrow(message);
   });

@@ -47,7 +47,7 @@ test("a file whose region overlaps a registered one is refused at registration, 
   const inside = makeRecord({ path: "src/small.js", regionStart: 0x18000, blocks: [{ slotOffset: 0 }] });
   const error = thrownBy(() => registerRecord(inside));
   expect(error.files).toEqual(["src/big.js", "src/small.js"]);
-  expect(error.message).toMatch(/"src\/big.js".*"src\/small.js".*overlap.*Change the plugin option `pcSeed`/);
+  expect(error.message).toMatch(/"src\/big.js".*"src\/small.js".*overlap.*`pcSeedByFile: \{ "src\/small.js": 1 \}`.*`pcSeed`/);
   // The prelude pushes only after onRegister returned: the clashing file is not counted.
   expect(registry().files.map((file) => file.path)).toEqual(["src/big.js"]);
 });

@@ -25,8 +25,6 @@ const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT
 function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): PluginObj<PluginPass> {
   api.assertVersion(7);
   const resolved = options.resolveOptions(rawOptions);
-  const configurationKey = JSON.stringify(
-    [PLUGIN_VERSION, resolved.filter, resolved.pcSeed, resolved.counterMode, resolved.pruneCounters]);
 
   return {
     name: "kcov",
@@ -44,12 +42,16 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
         if (!resolved.matchesFilter(relativePath)) return;
         if (isAlreadyInstrumented(program.node)) return;
 
+        const pcSeed = resolved.pcSeedByFile.get(relativePath) ?? resolved.pcSeed;
+        // What this file's output depends on besides its path and code, for its fingerprint.
+        const configurationKey = JSON.stringify(
+          [PLUGIN_VERSION, pcSeed, resolved.counterMode, resolved.pruneCounters]);
         const inputMap = (state.file as unknown as { inputMap?: { toObject(): object } }).inputMap?.toObject();
         const metadata = instrumentProgram({
           program,
           code: state.file.code,
           relativePath,
-          pcSeed: resolved.pcSeed,
+          pcSeed,
           counterMode: resolved.counterMode,
           pruneCounters: resolved.pruneCounters,
           mapRange: createRangeMapper(inputMap as never, filename, root, relativePath),

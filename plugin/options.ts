@@ -8,6 +8,8 @@ export interface KcovPluginOptions {
   root?: string;
   /** Salt for file regions; change it to move files whose PC regions collide. Default 0. */
   pcSeed?: number;
+  /** Per-file salts (relative path to seed) that override pcSeed: moves one file, leaves the others. */
+  pcSeedByFile?: Record<string, number>;
   /** "hit" (default): a Uint8Array set to 1. "count": a Float64Array incremented, exact to 2^53. */
   counterMode?: "hit" | "count";
   /** Let a join point share the counter of its list's first block when it runs exactly when that block runs. Default true. */
@@ -19,13 +21,14 @@ export interface ResolvedOptions {
   matchesFilter: (relativePath: string) => boolean;
   root: string | undefined;
   pcSeed: number;
+  pcSeedByFile: ReadonlyMap<string, number>;
   counterMode: "hit" | "count";
   pruneCounters: boolean;
 }
 
 export const DEFAULT_FILTER = ["**", "!**/node_modules/**"];
 
-const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "counterMode", "pruneCounters"];
+const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "pcSeedByFile", "counterMode", "pruneCounters"];
 
 /** Thrown for a bad plugin option; the message names the option and the value. */
 export class KcovOptionError extends Error {
@@ -54,10 +57,13 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "root" must be a non-empty path string, got ${JSON.stringify(root)}`);
   }
 
-  const pcSeed = options.pcSeed ?? 0;
-  if (typeof pcSeed !== "number" || !Number.isInteger(pcSeed) || pcSeed < 0 || pcSeed > 0xffffffff) {
-    fail(`option "pcSeed" must be an integer from 0 to 4294967295, got ${JSON.stringify(options.pcSeed)}`);
+  const pcSeed = checkSeed("pcSeed", options.pcSeed ?? 0);
+  const seedsByFile = options.pcSeedByFile ?? {};
+  if (typeof seedsByFile !== "object" || seedsByFile === null || Array.isArray(seedsByFile)) {
+    fail(`option "pcSeedByFile" must be an object from relative file paths to seeds, got ${JSON.stringify(seedsByFile)}`);
   }
+  const pcSeedByFile = new Map(Object.entries(seedsByFile as Record<string, unknown>)
+    .map(([file, seed]) => [file, checkSeed(`pcSeedByFile[${JSON.stringify(file)}]`, seed)]));
 
   const counterMode = options.counterMode ?? "hit";
   if (counterMode !== "hit" && counterMode !== "count") {
@@ -69,7 +75,14 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "pruneCounters" must be true or false, got ${JSON.stringify(options.pruneCounters)}`);
   }
 
-  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, counterMode, pruneCounters };
+  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, pcSeedByFile, counterMode, pruneCounters };
+}
+
+function checkSeed(name: string, seed: unknown): number {
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    fail(`option "${name}" must be an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`);
+  }
+  return seed;
 }
 
 function resolveFilter(value: unknown): string[] {

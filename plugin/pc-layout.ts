@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 export const PC_BASE = 0xffffffff80000000n;
 /** Slots between PC_BASE and 0xffffffffff000000, 8 bytes apart. */
 export const SLOT_COUNT = (0xff000000 - 0x80000000) / 8;
-export const MIN_REGION_SIZE = 1 << 12;
+export const MIN_REGION_SIZE = 1 << 8;
 export const MAX_REGION_SIZE = 1 << 24;
 
 export function pcOfSlot(slot: number): bigint {
@@ -19,7 +19,12 @@ export function hash32(...parts: Array<string | number>): number {
   return createHash("sha256").update(parts.join("\0")).digest().readUInt32BE(0);
 }
 
-/** A region at most half full, so that function runs rarely have to move. */
+/**
+ * A region at most half full, so that a function whose run grows rarely pushes another
+ * function's run, and no smaller than 256 slots. Files are placed by hash, so the fewer
+ * slots all files take together, the less likely two files' regions overlap
+ * (docs/block-table.md has the figures). layoutFile doubles it when the runs do not fit.
+ */
 export function regionSizeFor(blockCount: number): number {
   let size = MIN_REGION_SIZE;
   while (size < 2 * blockCount) size *= 2;

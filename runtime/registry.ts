@@ -99,7 +99,9 @@ export function checkRegistration(
         `babel-plugin-kcov: the PC regions of "${earlier.path}" ` +
           `(slots ${describeRegion(earlier)}) and "${record.path}" ` +
           `(slots ${describeRegion(record)}) overlap, so their blocks could share PCs. ` +
-          `Change the plugin option \`pcSeed\` and rebuild all instrumented files.`,
+          `Move one of them: give it its own seed with the plugin option ` +
+          `\`pcSeedByFile: { ${JSON.stringify(record.path)}: 1 }\` (the other file's PCs stay as they ` +
+          `are), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
       );
     }
   }
