@@ -25,6 +25,7 @@ function transformer(options: Partial<RunConfig> = {}): InstanceType<typeof Sour
     root: dir,
     filter: ["**"],
     pcSeed: 0,
+    pcSeedByFile: {},
     counterMode: "hit",
     out: path.join(dir, "kcov.out"),
     cacheDir: path.join(dir, "cache"),
@@ -58,6 +59,7 @@ test("the key holds the source, the file name, the output format and the options
     transformer({ pcSeed: 1 }).transform(file, SOURCE, "module"),
     transformer({ counterMode: "count" }).transform(file, SOURCE, "module"),
     transformer({ filter: ["nothing/**"] }).transform(file, SOURCE, "module"),
+    transformer({ pcSeedByFile: { "src/g.ts": 3 } }).transform(file, SOURCE, "module"),
   ];
   for (const variant of variants) expect(variant).not.toBe(base);
   // Outside the filter, TypeScript is still stripped, but not instrumented.

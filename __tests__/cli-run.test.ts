@@ -296,6 +296,8 @@ describe("jskcov arguments", () => {
     [["run", "--out"], "Option '--out <value>' argument missing"],
     [["run", "--filter", "[a", "--", "main.js"], "option '--filter' is not a valid glob: '[a'"],
     [["run", "--pc-seed", "12x", "--", "main.js"], "option '--pc-seed' must be an integer"],
+    [["run", "--pc-seed-for", "main.js", "--", "main.js"], "option '--pc-seed-for' must be FILE=SEED, got 'main.js'"],
+    [["run", "--pc-seed-for", "main.js=-1", "--", "main.js"], "option '--pc-seed-for' must be an integer"],
     [["run", "--counter-mode", "often", "--", "main.js"], "option '--counter-mode' must be 'hit' or 'count'"],
     [["run", "--root", "nowhere", "--", "main.js"], "option '--root' must name a directory"],
     [["run", "--", "missing.js"], "the script 'missing.js' does not exist"],

@@ -25,7 +25,9 @@ Options:
                        '!GLOB' excludes. Default: ${DEFAULT_FILTER.map((glob) => `'${glob}'`).join(" ")}
   --out FILE           The kcov dump to write (default: kcov.out)
   --root DIR           Project root for filters, PCs and paths (default: current dir)
-  --pc-seed N          The plugin's pcSeed: moves files whose PC regions collide (default 0)
+  --pc-seed N          The plugin's pcSeed: moves every file's PC region (default 0)
+  --pc-seed-for FILE=N The plugin's pcSeedByFile: a seed for one file (relative to the
+                       root), the fix when two files' PC regions overlap; repeatable
   --counter-mode MODE  hit (default) or count
   --cache-dir DIR      Transform cache (default: <root>/node_modules/.cache/jskcov,
                        or $JSKCOV_CACHE_DIR)
@@ -44,6 +46,7 @@ const RUN_OPTIONS = {
   out: { type: "string" },
   root: { type: "string" },
   "pc-seed": { type: "string" },
+  "pc-seed-for": { type: "string", multiple: true },
   "counter-mode": { type: "string" },
   "cache-dir": { type: "string" },
   "no-cache": { type: "boolean" },
@@ -73,6 +76,12 @@ export function parseRunArguments(args: string[]): { config: SerializedRunConfig
     }
   }
   const pcSeed = values["pc-seed"] === undefined ? 0 : parseInteger("run", "pc-seed", values["pc-seed"], 0, 0xffffffff);
+  const pcSeedByFile: Record<string, number> = {};
+  for (const entry of values["pc-seed-for"] ?? []) {
+    const equals = entry.lastIndexOf("=");
+    if (equals <= 0) throw new UsageError("run", `option '--pc-seed-for' must be FILE=SEED, got '${entry}'`);
+    pcSeedByFile[entry.slice(0, equals)] = parseInteger("run", "pc-seed-for", entry.slice(equals + 1), 0, 0xffffffff);
+  }
   const counterMode = values["counter-mode"] ?? "hit";
   if (counterMode !== "hit" && counterMode !== "count") {
     throw new UsageError("run", `option '--counter-mode' must be 'hit' or 'count', got '${counterMode}'`);
@@ -87,7 +96,7 @@ export function parseRunArguments(args: string[]): { config: SerializedRunConfig
   }
   const progress = values.quiet ? false : (values.progress ?? process.stderr.isTTY === true);
   return {
-    config: { root, filter, pcSeed, counterMode, out, cacheDir, progress },
+    config: { root, filter, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress },
     script,
     scriptArgs: scriptArgs.slice(1),
   };

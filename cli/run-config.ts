@@ -10,6 +10,8 @@ export interface RunConfig {
   /** instrumentationFilter globs, relative to root. */
   filter: string[];
   pcSeed: number;
+  /** Per-file seeds (the plugin's pcSeedByFile), by path relative to root. */
+  pcSeedByFile: Record<string, number>;
   counterMode: "hit" | "count";
   /** Absolute path of the kcov dump; the block map goes to `${out}.blocks.json`. */
   out: string;

@@ -51,8 +51,8 @@ export class SourceTransformer {
   /** The code to run in place of `source`. Cached on disk; hits equal misses byte for byte. */
   transform(filename: string, source: string, format: ModuleFormat): string {
     const instrument = this.shouldInstrument(filename);
-    const { root, filter, pcSeed, counterMode } = this.config;
-    const key = this.cache.key([filename, format, instrument, root, filter, pcSeed, counterMode, source]);
+    const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
+    const key = this.cache.key([filename, format, instrument, root, filter, pcSeed, pcSeedByFile, counterMode, source]);
     const { output, hit } = this.cache.getOrProduce(key, () => {
       const result = babel.transformSync(source, this.#babelOptions(filename, format, instrument));
       return result?.code ?? source;
@@ -65,8 +65,8 @@ export class SourceTransformer {
     const typeScript = isTypeScript(filename);
     const plugins: babel.PluginItem[] = [];
     if (instrument) {
-      const { root, filter, pcSeed, counterMode } = this.config;
-      plugins.push([require.resolve("../plugin"), { instrumentationFilter: filter, root, pcSeed, counterMode }]);
+      const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
+      plugins.push([require.resolve("../plugin"), { instrumentationFilter: filter, root, pcSeed, pcSeedByFile, counterMode }]);
     }
     // Node 20 cannot require() an ES module, so TypeScript loaded by require becomes CJS.
     if (typeScript && format === "commonjs") plugins.push(require.resolve("@babel/plugin-transform-modules-commonjs"));
