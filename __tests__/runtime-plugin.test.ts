@@ -94,3 +94,29 @@ describe("PC collisions between files", () => {
     expect(a.regionStart).not.toBe(b.regionStart);
   });
 });
+
+describe("counter modes over instrumented code", () => {
+  const LOOP = "module.exports = function spin(n) { let s = 0; for (let i = 0; i < n; i++) { s += i & 1 ? 1 : 2; } return s; };\n";
+
+  test.each(["hit", "count"] as const)("%s mode: a block run 300 times (more than a byte holds) still reads as run", (counterMode) => {
+    const { code, metadata } = instrument(LOOP, path.join(REPO_ROOT, `src/spin-${counterMode}.js`), { counterMode });
+    const spin = loadCommonJs(code);
+    const kcov = new Kcov();
+    try {
+      kcov.initTrace(64);
+      const cover = kcov.mmap();
+      kcov.enable(KCOV_TRACE_PC);
+      const loopBody = metadata.blocks.find((b) => b.kind === "loop-body")!;
+      const counters = (globalThis as any)[Symbol.for("babel-plugin-kcov.registry")].files
+        .find((f: { path: string }) => f.path === metadata.path).counters;
+      expect(spin(300)).toBe(450);
+      // "hit" stores 1; "count" counts exactly.
+      expect(counters[loopBody.counter]).toBe(counterMode === "hit" ? 1 : 300);
+      expect(counters).toBeInstanceOf(counterMode === "hit" ? Uint8Array : Float64Array);
+      kcov.collect();
+      expect(wordsOf(cover)).toContain(loopBody.pc);
+    } finally {
+      kcov.close();
+    }
+  });
+});
