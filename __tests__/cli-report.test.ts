@@ -64,9 +64,43 @@ test("lcov of a known program, line by line", () => {
     "DA:19,1", // the loop body ran
     "LF:12",
     "LH:7",
-    "BRF:0",
-    "BRH:0",
+    "BRDA:2,0,0,0", // if (n > 10): consequent not taken...
+    "BRDA:2,0,1,1", // ...the else (if) taken
+    "BRDA:4,1,0,1", // else if (n > 5): consequent taken...
+    "BRDA:4,1,1,0", // ...its implicit else not
+    "BRF:4",
+    "BRH:2",
     "end_of_record",
+  ]);
+});
+
+test("branch records for switch (with fall-through and the implicit default) and ?:", () => {
+  const project = makeProject({
+    "src/pick.js": [
+      /* 1 */ "function pick(x) {",
+      /* 2 */ "  switch (x) {",
+      /* 3 */ '    case 1: return "one";',
+      /* 4 */ "    case 2:",
+      /* 5 */ '    case 3: return x > 2 ? "three" : "two";',
+      /* 6 */ "  }",
+      /* 7 */ '  return "none";',
+      /* 8 */ "}",
+      /* 9 */ "for (const x of [2, 9]) console.log(pick(x));",
+      "",
+    ].join("\n"),
+  });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "src/pick.js"]), 0);
+  expectStatus(jskcov(project, ["report", "--lcov", "--out", "lcov.info"]), 0);
+  const lcov = fs.readFileSync(path.join(project, "lcov.info"), "utf8").split("\n");
+  expect(lcov.filter((line) => /^BR/.test(line))).toEqual([
+    "BRDA:2,0,0,0", // case 1: not matched
+    "BRDA:2,0,1,1", // case 2 (empty body): matched by 2
+    "BRDA:2,0,2,1", // case 3: entered by the fall-through from case 2
+    "BRDA:2,0,3,1", // no case matched 9: the implicit default
+    "BRDA:5,1,0,0", // x > 2 ? "three": not for 2
+    "BRDA:5,1,1,1", // : "two"
+    "BRF:6",
+    "BRH:4",
   ]);
 });
 

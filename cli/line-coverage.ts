@@ -13,6 +13,10 @@
 // - A line's count is the largest count of the statements that start on it (istanbul's
 //   own rule); lines where no statement starts are not instrumentable.
 // - Functions (lcov FN/FNDA) are the blocks of kind "function", counted as they ran.
+// - Branches (lcov BRDA) are the constructs whose every outcome is a block: `if` (its
+//   consequent, and its alternate or implicit else), `?:` (both arms) and `switch` (each
+//   case body, and the implicit "no case matched" when there is no default). Each outcome
+//   is found as the block of its kind that starts where the parsed source puts it.
 // Counts are how often the block's PC occurs in the dump: 1 per run in "hit" mode.
 
 import * as fs from "node:fs";
@@ -50,8 +54,51 @@ function compare(a: SourcePosition, b: SourcePosition): number {
   return a.line - b.line || a.column - b.column;
 }
 
-/** The code-producing statements of a source file, in source order. */
+/** A branching construct: where it is, its istanbul type, and where each outcome's block starts. */
+interface BranchConstruct {
+  loc: Located;
+  type: "if" | "cond-expr" | "switch";
+  /** Per outcome: the block kind and the position its block starts at. */
+  outcomes: Array<{ kind: string; at: SourcePosition }>;
+}
+
+/** Where the block of each outcome of a branching node starts (docs/block-table.md kinds). */
+function branchOf(node: babel.types.Node): BranchConstruct | undefined {
+  const t = babel.types;
+  if (!node.loc) return undefined;
+  const startOf = (child: babel.types.Node | null | undefined) => child?.loc?.start;
+  const outcomes: BranchConstruct["outcomes"] = [];
+  const push = (kind: string, at: SourcePosition | undefined) => {
+    if (at) outcomes.push({ kind, at });
+  };
+  let type: BranchConstruct["type"];
+  if (t.isIfStatement(node)) {
+    type = "if";
+    push("if-consequent", startOf(node.consequent));
+    if (node.alternate) push("if-alternate", startOf(node.alternate));
+    else push("if-implicit-else", node.loc.end);
+  } else if (t.isConditionalExpression(node)) {
+    type = "cond-expr";
+    push("conditional-consequent", startOf(node.consequent));
+    push("conditional-alternate", startOf(node.alternate));
+  } else if (t.isSwitchStatement(node)) {
+    type = "switch";
+    for (const clause of node.cases) {
+      push("switch-case", clause.consequent.length > 0 ? startOf(clause.consequent[0]) : clause.loc?.end);
+    }
+    if (!node.cases.some((clause) => clause.test === null)) push("switch-implicit-default", node.loc.end);
+  } else {
+    return undefined;
+  }
+  return { loc: { start: node.loc.start, end: node.loc.end }, type, outcomes };
+}
+
+/** The code-producing statements of a source file, in source order, and its branching constructs. */
 export function statementRanges(source: string, filename: string): Located[] {
+  return parseForCoverage(source, filename).statements;
+}
+
+function parseForCoverage(source: string, filename: string): { statements: Located[]; branches: BranchConstruct[] } {
   const typeScript = /\.[mc]?tsx?$/.test(filename);
   const ast = babel.parseSync(source, {
     filename,
@@ -64,8 +111,9 @@ export function statementRanges(source: string, filename: string): Located[] {
       errorRecovery: true,
     },
   });
-  if (ast === null) return [];
+  if (ast === null) return { statements: [], branches: [] };
   const ranges: Located[] = [];
+  const branches: BranchConstruct[] = [];
   const add = (node: babel.types.Node | null | undefined) => {
     if (node?.loc) ranges.push({ start: node.loc.start, end: node.loc.end });
   };
@@ -76,6 +124,8 @@ export function statementRanges(source: string, filename: string): Located[] {
         nodePath.skip();
         return;
       }
+      const branch = branchOf(node);
+      if (branch) branches.push(branch);
       if (babel.types.isStatement(node) && !NOT_STATEMENTS.has(node.type)) {
         if (node.type === "ExportDefaultDeclaration" && !babel.types.isExpression(node.declaration)) return;
         add(node);
@@ -86,7 +136,7 @@ export function statementRanges(source: string, filename: string): Located[] {
       }
     },
   });
-  return ranges.sort((a, b) => compare(a.start, b.start));
+  return { statements: ranges.sort((a, b) => compare(a.start, b.start)), branches };
 }
 
 /** The innermost block containing `position` (see the rule at the top), or undefined. */
@@ -141,10 +191,25 @@ export function buildCoverageMap(
     }
     sources.set(absolute, source);
     const data: FileCoverageData = { path: absolute, statementMap: {}, fnMap: {}, branchMap: {}, s: {}, f: {}, b: {} };
-    statementRanges(source, absolute).forEach((statement, index) => {
+    const { statements, branches } = parseForCoverage(source, absolute);
+    statements.forEach((statement, index) => {
       data.statementMap[index] = toRange(statement);
       data.s[index] = innermostBlock(fileBlocks, statement.start)?.hits ?? 0;
     });
+    const blockAt = new Map(fileBlocks.map((entry) => [
+      `${entry.block.kind}@${entry.block.start.line}:${entry.block.start.column}`, entry]));
+    let branchIndex = 0;
+    for (const branch of branches) {
+      const arms = branch.outcomes.map((outcome) => blockAt.get(`${outcome.kind}@${outcome.at.line}:${outcome.at.column}`));
+      // A construct some outcome of which has no block (e.g. inside a `with` body) is left out.
+      if (arms.length === 0 || arms.some((arm) => arm === undefined)) continue;
+      data.branchMap[branchIndex] = {
+        loc: toRange(branch.loc), type: branch.type, line: branch.loc.start.line,
+        locations: arms.map((arm) => toRange(arm!.block)),
+      };
+      data.b[branchIndex] = arms.map((arm) => arm!.hits);
+      branchIndex++;
+    }
     fileBlocks
       .filter((entry) => entry.block.kind === "function")
       .forEach((entry, index) => {
