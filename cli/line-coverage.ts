@@ -94,10 +94,6 @@ function branchOf(node: babel.types.Node): BranchConstruct | undefined {
 }
 
 /** The code-producing statements of a source file, in source order, and its branching constructs. */
-export function statementRanges(source: string, filename: string): Located[] {
-  return parseForCoverage(source, filename).statements;
-}
-
 function parseForCoverage(source: string, filename: string): { statements: Located[]; branches: BranchConstruct[] } {
   const typeScript = /\.[mc]?tsx?$/.test(filename);
   const ast = babel.parseSync(source, {
