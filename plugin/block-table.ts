@@ -48,7 +48,10 @@ export interface BlockEntry {
   pc: bigint;
   /** Slot offset inside the file's region. */
   slotOffset: number;
-  /** Index into the file's counter array. */
+  /**
+   * Index into the file's counter array; or, from `counterCount` on, a virtual counter:
+   * pair `counter - counterCount` of `eitherPairs`, the block ran if either counter is set.
+   */
   counter: number;
   /** Name of the enclosing function, "(top level)" for program code. */
   functionName: string;
@@ -67,6 +70,8 @@ export interface KcovFileMetadata {
   counterMode: "hit" | "count";
   /** Length of the counter array: blocks may share a counter (plugin/counter-sharing.ts). */
   counterCount: number;
+  /** Flat pairs of counters for virtual counters: `[a0, b0, a1, b1, ...]`. */
+  eitherPairs: number[];
   blocks: BlockEntry[];
 }
 
@@ -78,9 +83,11 @@ export interface RuntimeBlockTable {
   kinds: string[];
   /** BLOCK_FIELDS numbers per block, delta-encoded as base64 VLQ (see encodeBlockFields). */
   blocks: string;
+  /** Counter pairs of the virtual counters (counter index >= counterCount), flat. */
+  either: number[];
 }
 
-export function toRuntimeTable(blocks: readonly BlockEntry[]): RuntimeBlockTable {
+export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: readonly number[] = []): RuntimeBlockTable {
   const sources = new Interner();
   const functions = new Interner();
   const kinds = new Interner();
@@ -105,6 +112,7 @@ export function toRuntimeTable(blocks: readonly BlockEntry[]): RuntimeBlockTable
     functions: functions.values,
     kinds: kinds.values,
     blocks: encodeBlockFields(flat),
+    either: [...eitherPairs],
   };
 }
 

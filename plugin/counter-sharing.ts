@@ -3,7 +3,8 @@
 // PCs; only the increment is saved. This is the one pruning rule; it knows nothing about
 // how counters are emitted or how PCs are chosen.
 //
-// Two rules, each for a join J (the statement after a control-flow statement):
+// Three rules. The first two are for a join J (the statement after a control-flow
+// statement):
 //
 // 1. Guard clauses. After `if (test) CONSEQUENT` without `else`, where CONSEQUENT cannot
 //    complete normally (it ends in `return`, `throw`, `break` or `continue` on every
@@ -18,6 +19,12 @@
 //    runs exactly when S runs. They differ only when an exception thrown by a call or an
 //    operator between S and J ends the list early (J is reported, though it did not
 //    run), or when a loop between them never ends (the program does not complete).
+// 3. Leading `if`. A counted list start S whose list reaches an `if` statement before any
+//    other control flow, with nothing before it that can leave the list abruptly, runs
+//    exactly when one of the if's two outcomes (consequent; alternate or implicit else)
+//    runs, on every path that completes normally: S is reported when either of their
+//    counters is set. They differ only when an exception thrown before the if's outcome
+//    ends the list early: then S ran but is not reported.
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
 import type { Placement } from "./block-rules";
@@ -75,12 +82,33 @@ function cannotCompleteNormally(statement: T.Statement): boolean {
   }
 }
 
+/** The sites of an `if` statement's two outcomes, if both have one (block-rules.ts placements). */
+function outcomeSites(statement: T.IfStatement, placements: readonly Placement[], siteOfList: Map<T.Statement[], number>,
+                      implicitElse: Map<T.Statement, number>): [number, number] | undefined {
+  const siteOfSlot = (slot: T.Statement): number | undefined => t.isBlockStatement(slot)
+    ? siteOfList.get(slot.body)
+    : placements.findIndex((p) => p.type === "wrap-statement" && p.parent === statement &&
+        (statement as unknown as Record<string, unknown>)[p.key] === slot);
+  const consequent = siteOfSlot(statement.consequent);
+  let alternate: number | undefined;
+  if (!statement.alternate) {
+    alternate = implicitElse.get(statement);
+  } else if (t.isIfStatement(statement.alternate)) {
+    const elseIf = statement.alternate;
+    alternate = placements.findIndex((p) => p.type === "wrap-expression" && p.parent === elseIf && p.key === "test");
+  } else {
+    alternate = siteOfSlot(statement.alternate);
+  }
+  return consequent !== undefined && consequent >= 0 && alternate !== undefined && alternate >= 0
+    ? [consequent, alternate] : undefined;
+}
+
 /**
- * For each site index whose counter can be shared, the index of the site that owns the
- * counter; owners come before the sites that share with them. `placements` are the sites
- * in block order.
+ * For each site index that needs no counter of its own, the sites whose counters report
+ * it (one, or two for "either of them"). Owners of a site are never themselves listed.
+ * `placements` are the sites in block order.
  */
-export function findSharedCounters(placements: readonly Placement[]): Map<number, number> {
+export function findSharedCounters(placements: readonly Placement[]): Map<number, number[]> {
   const listStart = new Map<T.Statement[], number>();
   const implicitElse = new Map<T.Statement, number>();
   const joinsByList = new Map<T.Statement[], Map<T.Statement, number>>();
@@ -94,17 +122,17 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     }
   });
 
-  const owners = new Map<number, number>();
-  const share = (join: number, owner: number | undefined): void => {
-    if (owner !== undefined && owner < join && !owners.has(join)) owners.set(join, owner);
+  const owners = new Map<number, number[]>();
+  const share = (site: number, by: number[] | undefined): void => {
+    if (by !== undefined && !owners.has(site) && !by.includes(site)) owners.set(site, by);
   };
   for (const [list, joins] of joinsByList) {
     // Rule 1: after a guard clause.
     list.forEach((statement, i) => {
       const join = joins.get(list[i + 1]);
-      if (join !== undefined && t.isIfStatement(statement) && cannotCompleteNormally(statement.consequent)) {
-        share(join, implicitElse.get(statement));
-      }
+      const elseSite = t.isIfStatement(statement) && cannotCompleteNormally(statement.consequent)
+        ? implicitElse.get(statement) : undefined;
+      if (join !== undefined && elseSite !== undefined) share(join, [elseSite]);
     });
     // Rule 2: a straight list from its start (a plain `{ }` or labeled block has no start counter).
     const start = listStart.get(list);
@@ -113,12 +141,44 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     for (const statement of list) {
       const join = joins.get(statement);
       if (join !== undefined) {
-        share(join, start);
+        share(join, [start]);
         joinsLeft--;
       }
       // Statements after the last join need no look (each look walks the statement).
       if (joinsLeft === 0 || mayLeaveAbruptly(statement)) break;
     }
   }
-  return owners;
+
+  // Rule 3: a list that reaches an `if` runs exactly when one of its two outcomes runs.
+  for (const [list, start] of listStart) {
+    for (const statement of list) {
+      if (t.isIfStatement(statement)) {
+        if (!mayLeaveAbruptly(t.expressionStatement(statement.test))) {
+          share(start, outcomeSites(statement, placements, listStart, implicitElse));
+        }
+        break;
+      }
+      if (mayLeaveAbruptly(statement) || t.isLoop(statement) || t.isSwitchStatement(statement) ||
+          t.isTryStatement(statement) || t.isLabeledStatement(statement)) break;
+    }
+  }
+
+  // Owners that are themselves shared hand on their own owners (a join of a list whose
+  // start is reported by the outcomes of its first `if`).
+  const resolve = (sites: number[], depth = 0): number[] => sites.flatMap((site) => {
+    const next = owners.get(site);
+    return next === undefined || depth > 8 ? [site] : resolve(next, depth + 1);
+  });
+  // A block is reported by at most two counters: a site whose owners would need more
+  // keeps its own counter, which can change what others resolve to, so repeat.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [site, by] of owners) {
+      if (new Set(resolve(by)).size > 2) {
+        owners.delete(site);
+        changed = true;
+      }
+    }
+  }
+  return new Map([...owners].map(([site, by]) => [site, [...new Set(resolve(by))]]));
 }

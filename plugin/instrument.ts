@@ -155,13 +155,20 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
   });
 
-  // Counters: one per block in block order, except joins that share their list's counter.
-  const sharedWith = request.pruneCounters ? findSharedCounters(found.map((block) => block.placement)) : new Map<number, number>();
-  const counterOf: number[] = [];
+  // Counters: one per block in block order, except blocks that other blocks' counters
+  // report (counter-sharing.ts). A block reported by either of two counters gets a
+  // virtual counter index past the real ones, resolved through the table's `either` pairs.
+  const sharedWith = request.pruneCounters ? findSharedCounters(found.map((block) => block.placement)) : new Map<number, number[]>();
+  const ownCounter: number[] = [];
   let counterCount = 0;
-  found.forEach((_, index) => {
-    const owner = sharedWith.get(index);
-    counterOf.push(owner === undefined ? counterCount++ : counterOf[owner]);
+  found.forEach((_, index) => ownCounter.push(sharedWith.has(index) ? -1 : counterCount++));
+  const eitherPairs: number[] = [];
+  const counterOf = found.map((_, index) => {
+    const owners = sharedWith.get(index);
+    if (owners === undefined) return ownCounter[index];
+    if (owners.length === 1) return ownCounter[owners[0]];
+    eitherPairs.push(ownCounter[owners[0]], ownCounter[owners[1]]);
+    return counterCount + eitherPairs.length / 2 - 1;
   });
 
   const blocks: BlockEntry[] = found.map((block, index) => {
@@ -191,7 +198,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const eager = createCounterEmitter({ ...emitterOptions, lazyRegisterName: undefined });
   const lazy = createCounterEmitter(emitterOptions);
   emitCounters(found.flatMap((block, index) => sharedWith.has(index) ? [] : [{
-    placement: block.placement, counter: counterOf[index], emitter: block.unit.earlyCallable ? lazy : eager,
+    placement: block.placement, counter: ownCounter[index], emitter: block.unit.earlyCallable ? lazy : eager,
   }]));
 
   const prelude = preludeStatements({
@@ -202,10 +209,10 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     blockCount: blocks.length,
     counterCount,
     counterMode,
-    table: JSON.stringify(toRuntimeTable(blocks)),
+    table: JSON.stringify(toRuntimeTable(blocks, eitherPairs)),
     shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
   }, emitterOptions);
   program.unshiftContainer("body", prelude);
 
-  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, blocks };
+  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, eitherPairs, blocks };
 }

@@ -34,6 +34,8 @@ interface RuntimeBlockTable {
   sources: string[];
   functions: string[];
   kinds: string[];
+  /** Counter pairs of virtual counters (index >= the counter count), flat; absent: none. */
+  either?: number[];
   /** Delta-encoded base64 VLQ in the file; replaced by the decoded numbers on parse. */
   blocks: number[];
 }
@@ -84,13 +86,18 @@ export interface DecodedTable {
    * (plugin/counter-sharing.ts), and is then one of the `extra` blocks.
    */
   readonly ownBlock: Uint32Array;
-  /** Blocks that share another block's counter, in block order, and that counter. */
+  /**
+   * Blocks that another block's counter reports, in block order, and the two counters
+   * either of which reports them (the same counter twice when there is one).
+   */
   readonly extraBlock: Uint32Array;
   readonly extraCounter: Uint32Array;
+  readonly extraCounterB: Uint32Array;
   /** Low 32 bits of each block's PC; the high 32 bits are always 0xffffffff. */
   readonly pcLowByBlock: Uint32Array;
-  /** The counter of each block. */
+  /** The counter(s) of each block: the block ran if either is set (the same one twice, usually). */
   readonly counterByBlock: Uint32Array;
+  readonly counterBByBlock: Uint32Array;
   /** Slot (regionStart + slotOffset) of each block, in block order. */
   readonly slotByBlock: Uint32Array;
   /** Scratch space for the flush, allocated here once so that a flush allocates nothing. */
@@ -125,37 +132,50 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   const flat = typeof table.blocks === "string" ? decodeBlockFields(table.blocks, record.blockCount) : undefined;
   if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
   const counterCount = record.counters.length;
+  const either = table.either ?? [];
+  if (!Array.isArray(either) || either.length % 2 !== 0 ||
+      !either.every((c) => Number.isInteger(c) && c >= 0 && c < counterCount)) {
+    return fail("has malformed counter pairs");
+  }
   const slotByBlock = new Uint32Array(record.blockCount);
   const pcLowByBlock = new Uint32Array(record.blockCount);
   const counterByBlock = new Uint32Array(record.blockCount);
+  const counterBByBlock = new Uint32Array(record.blockCount);
   const ownBlock = new Uint32Array(counterCount).fill(0xffffffff);
   const extras: number[] = [];
   for (let block = 0; block < record.blockCount; block++) {
     const slotOffset = flat[block * BLOCK_FIELDS];
     const counter = flat[block * BLOCK_FIELDS + 1];
-    if (!(counter >= 0 && counter < counterCount)) fail(`maps block ${block} to counter ${counter} of ${counterCount}`);
+    if (!(counter >= 0 && counter < counterCount + either.length / 2)) {
+      fail(`maps block ${block} to counter ${counter} of ${counterCount}`);
+    }
     if (!(slotOffset >= 0 && slotOffset < record.regionSize)) {
       fail(`puts block ${block} at slot offset ${slotOffset}, outside its region`);
     }
     slotByBlock[block] = record.regionStart + slotOffset;
     pcLowByBlock[block] = PC_LOW_BASE + slotByBlock[block] * 8;
-    counterByBlock[block] = counter;
-    if (ownBlock[counter] === 0xffffffff) ownBlock[counter] = block;
-    else extras.push(block, counter);
+    const pair = counter - counterCount;
+    const [a, b] = pair >= 0 ? [either[2 * pair], either[2 * pair + 1]] : [counter, counter];
+    counterByBlock[block] = a;
+    counterBByBlock[block] = b;
+    if (pair < 0 && ownBlock[counter] === 0xffffffff) ownBlock[counter] = block;
+    else extras.push(block, a, b);
   }
   for (let counter = 0; counter < counterCount; counter++) {
     if (ownBlock[counter] === 0xffffffff) fail(`has no block for counter ${counter}`);
     // The flush emits own blocks in counter order: that must be block order too.
     if (counter > 0 && ownBlock[counter] < ownBlock[counter - 1]) fail(`numbers counter ${counter} out of block order`);
   }
-  const extraBlock = new Uint32Array(extras.length / 2);
-  const extraCounter = new Uint32Array(extras.length / 2);
+  const extraBlock = new Uint32Array(extras.length / 3);
+  const extraCounter = new Uint32Array(extras.length / 3);
+  const extraCounterB = new Uint32Array(extras.length / 3);
   for (let i = 0; i < extraBlock.length; i++) {
-    extraBlock[i] = extras[2 * i];
-    extraCounter[i] = extras[2 * i + 1];
+    extraBlock[i] = extras[3 * i];
+    extraCounter[i] = extras[3 * i + 1];
+    extraCounterB[i] = extras[3 * i + 2];
   }
   return {
-    ownBlock, extraBlock, extraCounter, pcLowByBlock, counterByBlock, slotByBlock,
+    ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, counterByBlock, counterBByBlock, slotByBlock,
     hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
     table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined,
   };

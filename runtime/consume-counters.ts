@@ -130,19 +130,15 @@ class RegisteredCounters {
    */
   private emitFile(file: FileCounters, groups: DecodedTable, hits: number): void {
     const counters = file.record.counters;
-    const { ownBlock, extraBlock, extraCounter, hitCounters, keepCounter } = groups;
+    const { ownBlock, extraBlock, hitCounters, keepCounter } = groups;
     let extra = 0;
     for (let i = 0; i < hits; i++) {
       const counter = hitCounters[i];
       const own = ownBlock[counter];
-      for (; extra < extraBlock.length && extraBlock[extra] < own; extra++) {
-        if (counters[extraCounter[extra]] !== 0) this.emitBlock(file, groups, extraBlock[extra], extraCounter[extra]);
-      }
-      this.emitBlock(file, groups, own, counter);
+      for (; extra < extraBlock.length && extraBlock[extra] < own; extra++) this.emitExtra(file, groups, extra);
+      this.emitBlock(file, groups, own, counter, counter);
     }
-    for (; extra < extraBlock.length; extra++) {
-      if (counters[extraCounter[extra]] !== 0) this.emitBlock(file, groups, extraBlock[extra], extraCounter[extra]);
-    }
+    for (; extra < extraBlock.length; extra++) this.emitExtra(file, groups, extra);
     for (let i = 0; i < hits; i++) {
       const counter = hitCounters[i];
       if (keepCounter[counter] !== 0) keepCounter[counter] = 0;
@@ -150,10 +146,21 @@ class RegisteredCounters {
     }
   }
 
-  private emitBlock(file: FileCounters, groups: DecodedTable, block: number, counter: number): void {
+  /** A block reported by another block's counter, or by either of two: emitted if one is set. */
+  private emitExtra(file: FileCounters, groups: DecodedTable, extra: number): void {
+    const counters = file.record.counters;
+    const a = groups.extraCounter[extra];
+    const b = groups.extraCounterB[extra];
+    if (counters[a] !== 0 || counters[b] !== 0) this.emitBlock(file, groups, groups.extraBlock[extra], a, b);
+  }
+
+  /** Writes one block's entry; if it does not fit, keeps its set counters (`a`, `b`) for the next flush. */
+  private emitBlock(file: FileCounters, groups: DecodedTable, block: number, a: number, b: number): void {
     if (this.next >= this.limit) {
       this.leftover++;
-      groups.keepCounter[counter] = 1;
+      const counters = file.record.counters;
+      if (counters[a] !== 0) groups.keepCounter[a] = 1;
+      if (counters[b] !== 0) groups.keepCounter[b] = 1;
       return;
     }
     if (this.toIndices) {

@@ -51,10 +51,12 @@ export function executedBlocks(): SymbolizedBlock[] {
   const ran: SymbolizedBlock[] = [];
   for (const record of realmRegistry().files) {
     if (!record.counters.some((value) => value !== 0)) continue;
-    const { counterByBlock } = decodeTable(record);
+    const { counterByBlock, counterBByBlock } = decodeTable(record);
     const symbolized = symbolizedBlocks(record);
     for (let block = 0; block < record.blockCount; block++) {
-      if (record.counters[counterByBlock[block]] !== 0) ran.push(symbolized[block]);
+      if (record.counters[counterByBlock[block]] !== 0 || record.counters[counterBByBlock[block]] !== 0) {
+        ran.push(symbolized[block]);
+      }
     }
   }
   return ran;

@@ -65,7 +65,10 @@ export function blockLabel(metadata: KcovFileMetadata, index: number): string {
 /** Labels of the blocks whose counters are set (several blocks may share one), sorted; clears the counters. */
 export function takeBlocksRun(metadata: KcovFileMetadata): string[] {
   const { counters } = registryRecord(metadata);
-  const ran = metadata.blocks.filter((block) => counters[block.counter] !== 0).map((block) => blockLabel(metadata, block.index));
+  const ranBlock = (counter: number): boolean => counter < metadata.counterCount
+    ? counters[counter] !== 0
+    : [0, 1].some((k) => counters[metadata.eitherPairs[2 * (counter - metadata.counterCount) + k]] !== 0);
+  const ran = metadata.blocks.filter((block) => ranBlock(block.counter)).map((block) => blockLabel(metadata, block.index));
   counters.fill(0);
   return ran.sort();
 }
