@@ -282,3 +282,43 @@ describe("blocks that share a counter (counter sharing in the plugin)", () => {
     expect(Array.from(out.subarray(0, 2))).toEqual([3 + 1, 3 + 4]);
   });
 });
+
+describe("a block reported by either of two counters", () => {
+  // Block 1 (a function entry, say) is reported when counter 1 or counter 2 is set: the
+  // two outcomes of its leading if, blocks 2 and 3.
+  const eitherFile = () => registerFile({
+    path: "src/either.js",
+    regionStart: 0x3000,
+    counterCount: 3,
+    either: [1, 2],
+    blocks: [{ slotOffset: 0, counter: 0 }, { slotOffset: 1, counter: 3 }, { slotOffset: 2, counter: 1 }, { slotOffset: 3, counter: 2 }],
+  });
+
+  test.each([[1, [0x3001, 0x3002]], [2, [0x3001, 0x3003]]])("counter %d set: the block and the outcome, in block order", (counter, slots) => {
+    const file = eitherFile();
+    openDevice(8);
+    file.counters[counter] = 1;
+    expect(kcov.collect()).toBe(2);
+    expect(Array.from(area.subarray(0, 3))).toEqual([2n, ...slots.map(pcOf)]);
+    expect(executedBlocks().length).toBe(0);
+  });
+
+  test("an either block that does not fit keeps its counter for the next flush", () => {
+    const file = eitherFile();
+    openDevice(2); // room for 1 PC
+    file.counters[2] = 1;
+    expect(kcov.collect()).toBe(1);
+    expect(kcov.leftover).toBe(1);
+    expect(Array.from(area)).toEqual([1n, pcOf(0x3001)]);
+    expect(file.counters[2]).toBe(1);
+    area[0] = 0n;
+    expect(kcov.collect()).toBe(1);
+    expect(Array.from(area)).toEqual([1n, pcOf(0x3001)]); // still only room for one
+  });
+
+  test("executedBlocks reports the either block too", () => {
+    const file = eitherFile();
+    file.counters[1] = 1;
+    expect(executedBlocks().map((block) => block.pc)).toEqual([pcOf(0x3001), pcOf(0x3002)]);
+  });
+});

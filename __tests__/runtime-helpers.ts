@@ -31,6 +31,10 @@ export interface FileSpec {
   regionSize?: number;
   counterMode?: "hit" | "count";
   blocks: BlockSpec[];
+  /** Counter pairs for virtual counters (block counter >= counterCount). */
+  either?: number[];
+  /** Real counters; default: one more than the largest block counter. */
+  counterCount?: number;
 }
 
 /** The PC docs/block-table.md gives a slot. */
@@ -55,7 +59,7 @@ export function makeRecord(spec: FileSpec): KcovFileRecord {
     },
   }));
   const count = entries.length;
-  const counterCount = Math.max(0, ...entries.map((entry) => entry.counter + 1));
+  const counterCount = spec.counterCount ?? Math.max(0, ...entries.map((entry) => entry.counter + 1));
   return {
     path: spec.path,
     fingerprint: spec.fingerprint ?? "f00d",
@@ -63,7 +67,7 @@ export function makeRecord(spec: FileSpec): KcovFileRecord {
     regionSize,
     blockCount: count,
     counters: spec.counterMode === "count" ? new Float64Array(counterCount) : new Uint8Array(counterCount),
-    table: JSON.stringify(toRuntimeTable(entries)),
+    table: JSON.stringify(toRuntimeTable(entries, spec.either ?? [])),
   };
 }
 
