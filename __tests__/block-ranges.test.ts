@@ -3,8 +3,8 @@
 // large real file.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PluginItem } from "@babel/core";
 import { REPO_ROOT, instrument } from "./helpers/instrument";
+import { fixtureNames, readFixture } from "./helpers/fixtures";
 import type { SourceRange } from "../plugin/block-table";
 
 const key = (p: SourceRange["start"]) => p.line * 1e7 + p.column;
@@ -29,16 +29,9 @@ test("crossingPairs finds a crossing pair and accepts nested ones", () => {
   expect(crossingPairs([r(0, 5), r(3, 8)])).toHaveLength(1);
 });
 
-const fixtureDirs = fs.readdirSync(path.join(REPO_ROOT, "fixtures"), { withFileTypes: true })
-  .filter((d) => d.isDirectory()).map((d) => d.name);
-
-test.each(fixtureDirs)("fixture %s: block ranges nest", (name) => {
-  const dir = path.join(REPO_ROOT, "fixtures", name);
-  const input = fs.readdirSync(dir).find((f) => /^input\./.test(f))!;
-  const options = fs.existsSync(path.join(dir, "options.json")) ? JSON.parse(fs.readFileSync(path.join(dir, "options.json"), "utf8")) : {};
-  const presets: PluginItem[] = (options.presets ?? []).map((p: string) =>
-    p === "typescript" ? [require.resolve("@babel/preset-typescript"), { allowDeclareFields: true }] : require.resolve("@babel/preset-react"));
-  const { metadata } = instrument(fs.readFileSync(path.join(dir, input), "utf8"), path.join(dir, input), {}, { presets, sourceType: options.sourceType ?? "script" });
+test.each(fixtureNames())("fixture %s: block ranges nest", (name) => {
+  const { source, filename, pluginOptions, presets, sourceType } = readFixture(name);
+  const { metadata } = instrument(source, filename, pluginOptions, { presets, sourceType });
   expect(crossingPairs(metadata.blocks.map((b) => b.range))).toEqual([]);
 });
 

@@ -4,46 +4,15 @@
 // UPDATE_FIXTURES=1 rewrites output.js and blocks.json (never cases.json, which is written by hand).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PluginItem } from "@babel/core";
 import {
-  REPO_ROOT, blocksRunBy, instrument, loadCommonJs, outcomeOf, takeBlocksRun, transform,
+  blocksRunBy, instrument, loadCommonJs, outcomeOf, takeBlocksRun, transform,
 } from "./helpers/instrument";
+import { LIST_START_KINDS, fixtureNames, readFixture } from "./helpers/fixtures";
 import type { KcovFileMetadata } from "../plugin";
 
-const FIXTURES = path.join(REPO_ROOT, "fixtures");
 const update = process.env.UPDATE_FIXTURES === "1";
 
-/** Kinds of the blocks that start a statement list (counter-sharing.ts, rule 3). */
-export const LIST_START_KINDS = ["program", "function", "static-block", "if-consequent", "if-alternate",
-  "switch-case", "loop-body", "catch", "finally"];
-
-interface FixtureOptions {
-  plugin?: Record<string, unknown>;
-  presets?: string[];
-  sourceType?: "script" | "module";
-}
-
-interface FixtureCase {
-  input: unknown;
-  blocks: string[];
-}
-
-/** cases.json: the blocks that run when the module loads, then one entry per call of `run`. */
-interface FixtureCases {
-  load: string[];
-  cases: FixtureCase[];
-}
-
-const PRESETS: Record<string, PluginItem> = {
-  typescript: [require.resolve("@babel/preset-typescript"), { allowDeclareFields: true }],
-  react: require.resolve("@babel/preset-react"),
-};
-
-function readJson<T>(file: string, fallback: T): T {
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : fallback;
-}
-
-export function formatBlockTable(metadata: KcovFileMetadata): string[] {
+function formatBlockTable(metadata: KcovFileMetadata): string[] {
   return metadata.blocks.map((b) =>
     `#${b.index} ${b.kind} 0x${b.pc.toString(16)} ${b.functionName} ` +
     `${b.range.start.line}:${b.range.start.column}-${b.range.end.line}:${b.range.end.column}`);
@@ -54,24 +23,15 @@ function checkSnapshot(file: string, actual: string): void {
   else expect(actual).toBe(fs.readFileSync(file, "utf8"));
 }
 
-const folders = fs.readdirSync(FIXTURES, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+const folders = fixtureNames();
 
 /** Everything a fixture's tests need, or the error that stopped preparing it. */
 function prepare(name: string) {
-  const dir = path.join(FIXTURES, name);
-  const inputFile = fs.readdirSync(dir).find((f) => /^input\.(js|ts|tsx|jsx)$/.test(f));
-  if (!inputFile) throw new Error(`fixtures/${name} has no input file`);
-  const filename = path.join(dir, inputFile);
-  const source = fs.readFileSync(filename, "utf8");
-  const options = readJson<FixtureOptions>(path.join(dir, "options.json"), {});
-  const { load, cases } = readJson<FixtureCases>(path.join(dir, "cases.json"), { load: [], cases: [] });
-  const presets = (options.presets ?? []).map((preset) => PRESETS[preset]);
-  const sourceType = options.sourceType ?? "script";
+  const { dir, filename, source, pluginOptions, presets, sourceType, load, cases } = readFixture(name);
 
-  const instrumented = instrument(source, filename, options.plugin ?? {}, { presets, sourceType });
+  const instrumented = instrument(source, filename, pluginOptions, { presets, sourceType });
   // Every block with a counter of its own: exact on every path, exceptions included.
-  const unpruned = instrument(source, filename, { ...options.plugin, pruneCounters: false }, { presets, sourceType });
+  const unpruned = instrument(source, filename, { ...pluginOptions, pruneCounters: false }, { presets, sourceType });
   const original = presets.length > 0 ? transform(source, filename, { presets, sourceType }).code : source;
   const originalRun = loadCommonJs(original);
   const instrumentedRun = loadCommonJs(instrumented.code);
