@@ -82,25 +82,21 @@ function cannotCompleteNormally(statement: T.Statement): boolean {
   }
 }
 
+/** Site indices by the node and field their counter wraps (wrap-statement, wrap-expression). */
+type SlotSites = Map<T.Node, Map<string, number>>;
+
 /** The sites of an `if` statement's two outcomes, if both have one (block-rules.ts placements). */
-function outcomeSites(statement: T.IfStatement, placements: readonly Placement[], siteOfList: Map<T.Statement[], number>,
+function outcomeSites(statement: T.IfStatement, siteOfList: Map<T.Statement[], number>, slotSites: SlotSites,
                       implicitElse: Map<T.Statement, number>): [number, number] | undefined {
-  const siteOfSlot = (slot: T.Statement): number | undefined => t.isBlockStatement(slot)
-    ? siteOfList.get(slot.body)
-    : placements.findIndex((p) => p.type === "wrap-statement" && p.parent === statement &&
-        (statement as unknown as Record<string, unknown>)[p.key] === slot);
-  const consequent = siteOfSlot(statement.consequent);
-  let alternate: number | undefined;
-  if (!statement.alternate) {
-    alternate = implicitElse.get(statement);
-  } else if (t.isIfStatement(statement.alternate)) {
-    const elseIf = statement.alternate;
-    alternate = placements.findIndex((p) => p.type === "wrap-expression" && p.parent === elseIf && p.key === "test");
-  } else {
-    alternate = siteOfSlot(statement.alternate);
-  }
-  return consequent !== undefined && consequent >= 0 && alternate !== undefined && alternate >= 0
-    ? [consequent, alternate] : undefined;
+  const siteOfSlot = (key: "consequent" | "alternate"): number | undefined => {
+    const slot = statement[key]!;
+    return t.isBlockStatement(slot) ? siteOfList.get(slot.body) : slotSites.get(statement)?.get(key);
+  };
+  const consequent = siteOfSlot("consequent");
+  const alternate = !statement.alternate ? implicitElse.get(statement)
+    : t.isIfStatement(statement.alternate) ? slotSites.get(statement.alternate)?.get("test") // `else if` counts in its test
+    : siteOfSlot("alternate");
+  return consequent !== undefined && alternate !== undefined ? [consequent, alternate] : undefined;
 }
 
 /**
@@ -112,9 +108,15 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
   const listStart = new Map<T.Statement[], number>();
   const implicitElse = new Map<T.Statement, number>();
   const joinsByList = new Map<T.Statement[], Map<T.Statement, number>>();
+  const slotSites: SlotSites = new Map();
   placements.forEach((placement, index) => {
     if (placement.type === "list-start") listStart.set(placement.list, index);
     if (placement.type === "add-else") implicitElse.set(placement.statement, index);
+    if (placement.type === "wrap-statement" || placement.type === "wrap-expression") {
+      const byKey = slotSites.get(placement.parent) ?? new Map<string, number>();
+      byKey.set(placement.key, index);
+      slotSites.set(placement.parent, byKey);
+    }
     if (placement.type === "before-statement") {
       const joins = joinsByList.get(placement.list) ?? new Map<T.Statement, number>();
       joins.set(placement.statement, index);
@@ -154,7 +156,7 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     for (const statement of list) {
       if (t.isIfStatement(statement)) {
         if (!mayLeaveAbruptly(t.expressionStatement(statement.test))) {
-          share(start, outcomeSites(statement, placements, listStart, implicitElse));
+          share(start, outcomeSites(statement, listStart, slotSites, implicitElse));
         }
         break;
       }
