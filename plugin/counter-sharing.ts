@@ -124,6 +124,14 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     }
   });
 
+  // Rules 2 and 3 ask about the same statements; each answer walks the statement once.
+  const leavesCache = new Map<T.Statement, boolean>();
+  const leavesAbruptly = (statement: T.Statement): boolean => {
+    let leaves = leavesCache.get(statement);
+    if (leaves === undefined) leavesCache.set(statement, leaves = mayLeaveAbruptly(statement));
+    return leaves;
+  };
+
   const owners = new Map<number, number[]>();
   const share = (site: number, by: number[] | undefined): void => {
     if (by !== undefined && !owners.has(site) && !by.includes(site)) owners.set(site, by);
@@ -147,7 +155,7 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
         joinsLeft--;
       }
       // Statements after the last join need no look (each look walks the statement).
-      if (joinsLeft === 0 || mayLeaveAbruptly(statement)) break;
+      if (joinsLeft === 0 || leavesAbruptly(statement)) break;
     }
   }
 
@@ -160,8 +168,9 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
         }
         break;
       }
-      if (mayLeaveAbruptly(statement) || t.isLoop(statement) || t.isSwitchStatement(statement) ||
-          t.isTryStatement(statement) || t.isLabeledStatement(statement)) break;
+      // Other control flow ends the rule; the type test first, as the walk below is not free.
+      if (t.isLoop(statement) || t.isSwitchStatement(statement) || t.isTryStatement(statement) ||
+          t.isLabeledStatement(statement) || leavesAbruptly(statement)) break;
     }
   }
 
