@@ -13,15 +13,19 @@ export type Placement =
   | { type: "list-start"; list: T.Statement[] }
   /** Just before `statement` in `list`: the join point after a control-flow statement. */
   | { type: "before-statement"; list: T.Statement[]; statement: T.Statement }
-  /** A lone statement in a slot becomes a block: `if (a) f();` -> `if (a) { COUNTER; f(); }`. */
+  /**
+   * A lone statement in a slot, counted before it: `if (a) f();` -> `if (a) COUNTER, f();`,
+   * `if (a) break;` -> `if (a) { COUNTER; break; }`.
+   */
   | { type: "wrap-statement"; parent: T.Node; key: string }
   /**
    * An expression becomes `(COUNTER, expression)`. When the expression is an anonymous
    * function or class whose name comes from its position (`x = () => {}`), it is kept
-   * named as `(COUNTER, { [name]: expression }[name])`.
+   * named as `(COUNTER, { [name]: expression }[name])`. A class expression with a
+   * heritage counts there instead: `class extends (COUNTER, Base) {}`.
    */
   | { type: "wrap-expression"; parent: T.Node; key: string; keepName?: string }
-  /** `if (a) x;` -> `if (a) x; else { COUNTER; }` */
+  /** `if (a) x;` -> `if (a) x; else COUNTER;` */
   | { type: "add-else"; statement: T.IfStatement }
   /** A switch without default gets `default: COUNTER; break;` as its first clause. */
   | { type: "add-default"; statement: T.SwitchStatement }

@@ -99,6 +99,28 @@ function setSlot(node: T.Node, key: string, value: T.Node): void {
   (node as unknown as Record<string, T.Node>)[key] = value;
 }
 
+/**
+ * A lone statement in a slot (`if (a) f();`), counted before it runs. Statements that
+ * start by evaluating an expression take the counter there (`if (a) COUNTER, f();`,
+ * `if (a) if ((COUNTER, b)) ...`);
+ * others become a block (`if (a) { COUNTER; break; }`). Fewer new blocks means fewer new
+ * scopes for Babel to build and scan.
+ */
+function countStatement(parent: T.Node, key: string, counter: T.Expression): void {
+  const statement = statementOf(parent, key);
+  if (t.isExpressionStatement(statement)) {
+    statement.expression = t.sequenceExpression([counter, statement.expression]);
+  } else if ((t.isReturnStatement(statement) || t.isThrowStatement(statement)) && statement.argument) {
+    statement.argument = t.sequenceExpression([counter, statement.argument]);
+  } else if (t.isIfStatement(statement)) {
+    statement.test = t.sequenceExpression([counter, statement.test]);
+  } else if (t.isSwitchStatement(statement)) {
+    statement.discriminant = t.sequenceExpression([counter, statement.discriminant]);
+  } else {
+    setSlot(parent, key, t.blockStatement([t.expressionStatement(counter), statement]));
+  }
+}
+
 /** `(COUNTER, value)`, keeping the name an anonymous function would get from its slot. */
 function counted(counter: T.Expression, value: T.Expression, keepName: string | undefined): T.Expression {
   if (keepName === undefined) return t.sequenceExpression([counter, value]);
@@ -132,16 +154,21 @@ export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counte
         break;
       }
       case "wrap-statement":
-        setSlot(placement.parent, placement.key,
-          t.blockStatement([emitter.statement(counter), statementOf(placement.parent, placement.key)]));
+        countStatement(placement.parent, placement.key, emitter.expression(counter));
         break;
       case "wrap-expression": {
         const value = (placement.parent as unknown as Record<string, T.Expression>)[placement.key];
-        setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
+        if (t.isClassExpression(value) && value.superClass && !value.decorators?.length) {
+          // A class expression evaluates its heritage first. Counting there keeps the
+          // class in its slot, so it keeps its name and Babel does not re-scan its body.
+          value.superClass = t.sequenceExpression([emitter.expression(counter), value.superClass]);
+        } else {
+          setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
+        }
         break;
       }
       case "add-else":
-        placement.statement.alternate = t.blockStatement([emitter.statement(counter)]);
+        placement.statement.alternate = emitter.statement(counter);
         break;
       case "add-default":
         // First, so that no case can fall through into it; cases are still tested in order.
