@@ -28,43 +28,57 @@
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
 import type { Placement } from "./block-rules";
-import { walk } from "./node-walk";
+import { someChild } from "./node-walk";
 
-/** Whether control that enters `statement` can leave it other than by falling through. */
-function mayLeaveAbruptly(statement: T.Statement): boolean {
-  let leaves = false;
-  const loops: boolean[] = []; // for each enclosing loop or switch inside `statement`: is it a loop?
-  const labels: string[] = [];
-  walk(statement, {
-    enter({ node }) {
-      if (leaves || t.isFunction(node)) return false;
-      switch (node.type) {
-        case "ReturnStatement": case "ThrowStatement": case "YieldExpression": case "AwaitExpression":
-          leaves = true;
-          return false;
-        case "ForOfStatement":
-          if (node.await) leaves = true;
-          break;
-        case "BreakStatement":
-          leaves = node.label ? !labels.includes(node.label.name) : loops.length === 0;
-          return false;
-        case "ContinueStatement":
-          leaves = node.label ? !labels.includes(node.label.name) : !loops.includes(true);
-          return false;
-        case "LabeledStatement":
-          labels.push(node.label.name);
-          break;
-      }
-      if (t.isLoop(node)) loops.push(true);
-      else if (t.isSwitchStatement(node)) loops.push(false);
-      return true;
-    },
-    exit({ node }) {
-      if (t.isLoop(node) || t.isSwitchStatement(node)) loops.pop();
-      else if (t.isLabeledStatement(node)) labels.pop();
-    },
-  });
-  return leaves;
+/**
+ * Answers "can control that enters this node leave it other than by falling through?":
+ * by `return`, `throw`, `break`/`continue` to a target outside it, `yield` or `await`.
+ * Nodes found unable to are remembered, so asking about the statements of inner lists
+ * first spares the outer lists a second look inside them.
+ */
+class AbruptExitCheck {
+  private readonly cannotLeave = new Set<T.Node>();
+  /** Inside the node being asked about: its enclosing labels, loops, and loops + switches. */
+  private labels: string[] = [];
+  private loops = 0;
+  private breakables = 0;
+  private readonly leavesBound = (node: T.Node): boolean => this.leaves(node);
+
+  mayLeaveAbruptly(node: T.Node): boolean {
+    if (this.cannotLeave.has(node)) return false;
+    this.labels = [];
+    this.loops = 0;
+    this.breakables = 0;
+    const leaves = this.leaves(node);
+    if (!leaves) this.cannotLeave.add(node);
+    return leaves;
+  }
+
+  private leaves(node: T.Node): boolean {
+    switch (node.type) {
+      case "ReturnStatement": case "ThrowStatement": case "YieldExpression": case "AwaitExpression":
+        return true;
+      case "BreakStatement":
+        return node.label ? !this.labels.includes(node.label.name) : this.breakables === 0;
+      case "ContinueStatement":
+        return node.label ? !this.labels.includes(node.label.name) : this.loops === 0;
+      case "ForOfStatement":
+        if (node.await) return true;
+        break;
+    }
+    if (t.isFunction(node) || this.cannotLeave.has(node)) return false;
+    const isLoop = t.isLoop(node);
+    const isBreakable = isLoop || node.type === "SwitchStatement";
+    const label = node.type === "LabeledStatement" ? node.label.name : undefined;
+    if (isLoop) this.loops++;
+    if (isBreakable) this.breakables++;
+    if (label !== undefined) this.labels.push(label);
+    const leaves = someChild(node, this.leavesBound);
+    if (isLoop) this.loops--;
+    if (isBreakable) this.breakables--;
+    if (label !== undefined) this.labels.pop();
+    return leaves;
+  }
 }
 
 /** Whether every path through `statement` ends in `return`, `throw`, `break` or `continue`. */
@@ -124,19 +138,15 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     }
   });
 
-  // Rules 2 and 3 ask about the same statements; each answer walks the statement once.
-  const leavesCache = new Map<T.Statement, boolean>();
-  const leavesAbruptly = (statement: T.Statement): boolean => {
-    let leaves = leavesCache.get(statement);
-    if (leaves === undefined) leavesCache.set(statement, leaves = mayLeaveAbruptly(statement));
-    return leaves;
-  };
+  const abruptExits = new AbruptExitCheck();
+  const leavesAbruptly = (node: T.Node): boolean => abruptExits.mayLeaveAbruptly(node);
 
   const owners = new Map<number, number[]>();
   const share = (site: number, by: number[] | undefined): void => {
     if (by !== undefined && !owners.has(site) && !by.includes(site)) owners.set(site, by);
   };
-  for (const [list, joins] of joinsByList) {
+  // Inner lists first (block order puts them after their outer list), see AbruptExitCheck.
+  for (const [list, joins] of [...joinsByList].reverse()) {
     // Rule 1: after a guard clause.
     list.forEach((statement, i) => {
       const join = joins.get(list[i + 1]);
@@ -154,7 +164,7 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
         share(join, [start]);
         joinsLeft--;
       }
-      // Statements after the last join need no look (each look walks the statement).
+      // Statements after the last join need no look.
       if (joinsLeft === 0 || leavesAbruptly(statement)) break;
     }
   }
@@ -163,12 +173,12 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
   for (const [list, start] of listStart) {
     for (const statement of list) {
       if (t.isIfStatement(statement)) {
-        if (!mayLeaveAbruptly(t.expressionStatement(statement.test))) {
+        if (!leavesAbruptly(statement.test)) {
           share(start, outcomeSites(statement, listStart, slotSites, implicitElse));
         }
         break;
       }
-      // Other control flow ends the rule; the type test first, as the walk below is not free.
+      // Other control flow ends the rule; the type test first, as the look is not free.
       if (t.isLoop(statement) || t.isSwitchStatement(statement) || t.isTryStatement(statement) ||
           t.isLabeledStatement(statement) || leavesAbruptly(statement)) break;
     }

@@ -34,13 +34,22 @@ function isLeaf(node: T.Node): boolean {
   }
 }
 
+/** Per node type, the visitor keys that can hold code: computed once, read for every node. */
+const codeKeysByType = new Map<string, readonly string[]>();
+function codeKeys(type: string): readonly string[] {
+  let keys = codeKeysByType.get(type);
+  if (keys === undefined) {
+    keys = (t.VISITOR_KEYS[type] ?? []).filter((key) => !TYPE_ONLY_KEYS.has(key));
+    codeKeysByType.set(type, keys);
+  }
+  return keys;
+}
+
 /** Depth-first, children in Babel's visitor-key order (source order). Leaves are skipped. */
 export function walk(root: T.Node, visitor: WalkVisitor): void {
-  const visitorKeys = t.VISITOR_KEYS;
   const visit = (cursor: NodeCursor): void => {
     if (!visitor.enter(cursor)) return;
-    for (const key of visitorKeys[cursor.node.type] ?? []) {
-      if (TYPE_ONLY_KEYS.has(key)) continue;
+    for (const key of codeKeys(cursor.node.type)) {
       const child = (cursor.node as unknown as Record<string, T.Node | T.Node[] | null | undefined>)[key];
       if (Array.isArray(child)) {
         for (const item of child) if (item && !isLeaf(item)) visit({ node: item, parent: cursor, key });
@@ -51,6 +60,19 @@ export function walk(root: T.Node, visitor: WalkVisitor): void {
     visitor.exit(cursor);
   };
   visit({ node: root, parent: undefined, key: "" });
+}
+
+/** Whether `test` holds for some code-bearing child of `node` that is not a leaf (source order, stops at the first). */
+export function someChild(node: T.Node, test: (child: T.Node) => boolean): boolean {
+  for (const key of codeKeys(node.type)) {
+    const child = (node as unknown as Record<string, T.Node | T.Node[] | null | undefined>)[key];
+    if (Array.isArray(child)) {
+      for (const item of child) if (item && !isLeaf(item) && test(item)) return true;
+    } else if (child && !isLeaf(child) && test(child)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The nearest ancestor (not the node itself) that satisfies `test`. */
