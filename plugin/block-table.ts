@@ -117,6 +117,7 @@ export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: reado
 }
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_CODES = Uint8Array.from(BASE64, (c) => c.charCodeAt(0));
 
 /**
  * The flat block fields as a string a third the size of a JSON number list: each field is
@@ -125,31 +126,45 @@ const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
  * (5 bits per character, sign in the lowest bit). runtime/block-table.ts decodes it.
  */
 export function encodeBlockFields(flat: readonly number[]): string {
-  let out = "";
+  // Characters go into a byte buffer: appending to a string one character at a time
+  // builds a rope of one node per character, and the table has hundreds of thousands.
+  let bytes = new Uint8Array(Math.max(64, flat.length * 2));
+  let length = 0;
   const write = (value: number): void => {
+    if (length + 8 > bytes.length) {
+      const grown = new Uint8Array(bytes.length * 2);
+      grown.set(bytes);
+      bytes = grown;
+    }
     let vlq = value < 0 ? (-value << 1) | 1 : value << 1;
     do {
       let digit = vlq & 31;
       vlq >>>= 5;
       if (vlq > 0) digit |= 32;
-      out += BASE64[digit];
+      bytes[length++] = BASE64_CODES[digit];
     } while (vlq > 0);
   };
-  let previous = [-1, 0, 0, 0, 0, 0];
+  let previousSlot = -1;
+  let previousFunction = 0;
+  let previousSource = 0;
+  let previousLine = 0;
   for (let at = 0; at < flat.length; at += BLOCK_FIELDS) {
-    const [slot, counter, kind, fn, source, startLine, startColumn, endLine, endColumn] = flat.slice(at, at + BLOCK_FIELDS);
-    write(slot - previous[0] - 1);
-    write(counter - at / BLOCK_FIELDS);
-    write(kind);
-    write(fn - previous[3]);
-    write(source - previous[4]);
-    write(startLine - previous[5]);
-    write(startColumn);
+    const slot = flat[at], fn = flat[at + 3], source = flat[at + 4], startLine = flat[at + 5], endLine = flat[at + 7];
+    write(slot - previousSlot - 1);
+    write(flat[at + 1] - at / BLOCK_FIELDS); // counter
+    write(flat[at + 2]); // kind
+    write(fn - previousFunction);
+    write(source - previousSource);
+    write(startLine - previousLine);
+    write(flat[at + 6]); // start column
     write(endLine - startLine);
-    write(endColumn);
-    previous = [slot, counter, kind, fn, source, startLine];
+    write(flat[at + 8]); // end column
+    previousSlot = slot;
+    previousFunction = fn;
+    previousSource = source;
+    previousLine = startLine;
   }
-  return out;
+  return Buffer.from(bytes.buffer, 0, length).toString("latin1");
 }
 
 class Interner {

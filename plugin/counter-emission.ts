@@ -136,7 +136,13 @@ function counted(counter: T.Expression, value: T.Expression, keepName: string | 
  * not be revisited and the paths of other sites must stay valid). Statement lists are
  * rebuilt once each, so several insertions into one list do not disturb each other.
  */
-export function emitCounters(sites: ReadonlyArray<{ placement: Placement; counter: number; emitter: CounterEmitter }>): void {
+export interface CounterSite {
+  placement: Placement;
+  counter: number;
+  emitter: CounterEmitter;
+}
+
+export function emitCounters(sites: readonly CounterSite[]): void {
   const listStarts = new Map<T.Statement[], T.Statement[]>();
   const beforeStatement = new Map<T.Statement[], Map<T.Statement, T.Statement[]>>();
   for (const { placement, counter, emitter } of sites) {

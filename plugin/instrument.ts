@@ -7,7 +7,7 @@ import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
 import {
-  COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type EmitterOptions,
+  COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import { unitName } from "./function-names";
@@ -87,15 +87,17 @@ function collectBlocks(program: T.Program): FoundBlock[] {
     units.push({ name, key, siblingNames: new Map(), earlyCallable });
   };
 
+  const sites: BlockSite[] = []; // one node's sites, reused: most nodes have none
   walk(program, {
     enter(cursor) {
       if (isSkippedSubtree(cursor)) return false;
       if (isCodeUnit(cursor.node)) enterUnit(cursor);
       const rule = blockRules[cursor.node.type] as ((c: NodeCursor, f: BlockSite[]) => void) | undefined;
       if (rule) {
-        const sites: BlockSite[] = [];
         rule(cursor, sites);
-        for (const site of sites) found.push({ ...site, unit: units[units.length - 1], order: found.length });
+        const unit = units[units.length - 1];
+        for (const { kind, range, placement } of sites) found.push({ kind, range, placement, unit, order: found.length });
+        sites.length = 0;
       }
       return true;
     },
@@ -154,6 +156,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   unitList.forEach((unit, index) => {
     runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
   });
+  const regionPc = pcOfSlot(regionStart);
 
   // Counters: one per block in block order, except blocks that other blocks' counters
   // report (counter-sharing.ts). A block reported by either of two counters gets a
@@ -177,7 +180,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     return {
       index,
       kind: block.kind,
-      pc: pcOfSlot(regionStart + slotOffset),
+      pc: regionPc + BigInt(slotOffset * 8),
       slotOffset,
       counter: counterOf[index],
       functionName: block.unit.name,
@@ -197,9 +200,13 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   };
   const eager = createCounterEmitter({ ...emitterOptions, lazyRegisterName: undefined });
   const lazy = createCounterEmitter(emitterOptions);
-  emitCounters(found.flatMap((block, index) => sharedWith.has(index) ? [] : [{
-    placement: block.placement, counter: ownCounter[index], emitter: block.unit.earlyCallable ? lazy : eager,
-  }]));
+  const counted: CounterSite[] = [];
+  found.forEach((block, index) => {
+    if (!sharedWith.has(index)) {
+      counted.push({ placement: block.placement, counter: ownCounter[index], emitter: block.unit.earlyCallable ? lazy : eager });
+    }
+  });
+  emitCounters(counted);
 
   const prelude = preludeStatements({
     path: relativePath,
