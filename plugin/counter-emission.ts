@@ -29,14 +29,20 @@ export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
   const counters = (): T.Expression => options.lazyRegisterName
     ? t.logicalExpression("||", t.identifier(options.countersName), t.assignmentExpression(
       "=", t.identifier(options.countersName), t.callExpression(t.identifier(options.lazyRegisterName), [])))
-    : t.identifier(options.countersName);
+    : { type: "Identifier", name: options.countersName };
+  // The nodes of an increment are built as literals of the shape Babel's builders give:
+  // there are tens of thousands in a large file, all known valid, and the builders
+  // validate every field of every node.
   const expression = (counter: number): T.Expression => {
-    const slot = t.memberExpression(counters(), t.numericLiteral(counter), true);
+    const slot: T.MemberExpression = {
+      type: "MemberExpression", object: counters(), property: { type: "NumericLiteral", value: counter },
+      computed: true, optional: null,
+    };
     return options.counterMode === "hit"
-      ? t.assignmentExpression("=", slot, t.numericLiteral(1))
-      : t.updateExpression("++", slot);
+      ? { type: "AssignmentExpression", operator: "=", left: slot, right: { type: "NumericLiteral", value: 1 } }
+      : { type: "UpdateExpression", operator: "++", argument: slot, prefix: false };
   };
-  return { expression, statement: (counter) => t.expressionStatement(expression(counter)) };
+  return { expression, statement: (counter) => ({ type: "ExpressionStatement", expression: expression(counter) }) };
 }
 
 export interface FileRegistration {

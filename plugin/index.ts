@@ -18,6 +18,17 @@ const PLUGIN_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT
 const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT, "dist", "runtime")];
 
 /**
+ * The file's input source map as a plain object, read only. Babel keeps it in a
+ * convert-source-map Converter, whose `toObject()` deep-copies it through JSON: for a large
+ * map that copy cost more than the mapping, so the object it holds is used when present.
+ */
+function inputSourceMap(file: unknown): object | undefined {
+  const converter = (file as { inputMap?: { sourcemap?: unknown; toObject(): object } }).inputMap;
+  if (!converter) return undefined;
+  return typeof converter.sourcemap === "object" && converter.sourcemap !== null ? converter.sourcemap : converter.toObject();
+}
+
+/**
  * The plugin. `require("babel-plugin-kcov")` returns it directly (so `plugins: ["kcov"]`
  * works), and `import kcov from "babel-plugin-kcov"` gives the same function. Options are
  * validated once per configuration, before any file is seen.
@@ -46,7 +57,7 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
         // What this file's output depends on besides its path and code, for its fingerprint.
         const configurationKey = JSON.stringify(
           [PLUGIN_VERSION, pcSeed, resolved.counterMode, resolved.pruneCounters]);
-        const inputMap = (state.file as unknown as { inputMap?: { toObject(): object } }).inputMap?.toObject();
+        const inputMap = inputSourceMap(state.file);
         const metadata = instrumentProgram({
           program,
           code: state.file.code,
