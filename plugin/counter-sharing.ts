@@ -66,7 +66,7 @@ class AbruptExitCheck {
         if (node.await) return true;
         break;
     }
-    if (t.isFunction(node) || this.cannotLeave.has(node)) return false;
+    if (t.isFunction(node) || (t.isStatement(node) && this.cannotLeave.has(node))) return false;
     const isLoop = t.isLoop(node);
     const isBreakable = isLoop || node.type === "SwitchStatement";
     const label = node.type === "LabeledStatement" ? node.label.name : undefined;

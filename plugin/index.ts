@@ -65,7 +65,7 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
           pcSeed,
           counterMode: resolved.counterMode,
           pruneCounters: resolved.pruneCounters,
-          mapRange: createRangeMapper(inputMap as never, filename, root, relativePath),
+          mapRanges: createRangeMapper(inputMap as never, filename, root, relativePath),
           configurationKey,
         });
         (state.file.metadata as unknown as { kcov?: unknown }).kcov = metadata;

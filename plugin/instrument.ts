@@ -24,7 +24,7 @@ export interface InstrumentRequest {
   counterMode: "hit" | "count";
   /** Let join points share a counter with the start of their list (counter-sharing.ts). */
   pruneCounters: boolean;
-  mapRange: RangeMapper;
+  mapRanges: RangeMapper;
   /** Identifies the plugin version and options, so a change of either changes the fingerprint. */
   configurationKey: string;
 }
@@ -174,8 +174,9 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     return counterCount + eitherPairs.length / 2 - 1;
   });
 
+  const originals = request.mapRanges(found.map((block) => block.range));
   const blocks: BlockEntry[] = found.map((block, index) => {
-    const original = request.mapRange(block.range);
+    const original = originals[index];
     const slotOffset = slotOfBlock.get(block)!;
     return {
       index,

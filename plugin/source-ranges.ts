@@ -7,13 +7,15 @@ import {
 } from "@jridgewell/trace-mapping";
 import type { SourceRange } from "./block-table";
 import type { Range } from "./block-rules";
+import { lookUpPositions, type GeneratedPosition } from "./source-map-lookup";
 
 export interface OriginalRange {
   source: string;
   range: SourceRange;
 }
 
-export type RangeMapper = (generated: Range) => OriginalRange;
+/** Maps all of a file's block ranges at once (one pass over the source map). */
+export type RangeMapper = (generated: readonly Range[]) => OriginalRange[];
 
 export function toPosix(filePath: string): string {
   return filePath.split(path.sep).join("/");
@@ -26,6 +28,40 @@ function plain(range: Range): SourceRange {
   };
 }
 
+/** An original position: index into the map's sources, line from 1, column from 0. */
+interface Found {
+  source: number;
+  line: number;
+  column: number;
+}
+
+/** Both biases' answers for a list of positions, as trace-mapping's originalPositionFor gives them. */
+type BiasedLookup = (positions: readonly GeneratedPosition[]) => {
+  lower(index: number): Found | undefined;
+  upper(index: number): Found | undefined;
+};
+
+function lookupThroughTraceMap(map: TraceMap): BiasedLookup {
+  const sourceIndex = new Map(map.resolvedSources.map((source, index) => [source, index]));
+  const one = (position: GeneratedPosition, bias: typeof GREATEST_LOWER_BOUND | typeof LEAST_UPPER_BOUND): Found | undefined => {
+    const found = originalPositionFor(map, { line: position.line, column: position.column, bias });
+    return found.source === null ? undefined : { source: sourceIndex.get(found.source)!, line: found.line, column: found.column };
+  };
+  return (positions) => ({
+    lower: (index) => one(positions[index], GREATEST_LOWER_BOUND),
+    upper: (index) => one(positions[index], LEAST_UPPER_BOUND),
+  });
+}
+
+function lookupThroughMappings(mappings: string): BiasedLookup {
+  return (positions) => {
+    const { lower, upper } = lookUpPositions(mappings, positions);
+    const at = (answers: typeof lower, index: number): Found | undefined => answers.source[index] < 0 ? undefined
+      : { source: answers.source[index], line: answers.line[index], column: answers.column[index] };
+    return { lower: (index) => at(lower, index), upper: (index) => at(upper, index) };
+  };
+}
+
 /**
  * `inputMap` is Babel's input source map, if any; `filename` the absolute path of the
  * file; `relativePath` its path relative to the root. Sources named by the map are
@@ -34,33 +70,34 @@ function plain(range: Range): SourceRange {
 export function createRangeMapper(
   inputMap: SourceMapInput | undefined, filename: string, root: string, relativePath: string,
 ): RangeMapper {
-  if (!inputMap) return (range) => ({ source: relativePath, range: plain(range) });
+  if (!inputMap) return (ranges) => ranges.map((range) => ({ source: relativePath, range: plain(range) }));
+  // TraceMap parses the map and resolves its sources; it decodes the mappings only when
+  // asked a position, which lookUpPositions does instead when the mappings are encoded.
   const map = new TraceMap(inputMap);
-  const sourceNames = new Map<string, string>();
-  const relativeSource = (source: string): string => {
-    let name = sourceNames.get(source);
-    if (name === undefined) {
-      const absolute = path.resolve(path.dirname(filename), source.replace(/^file:\/\//, ""));
-      name = toPosix(path.relative(root, absolute));
-      sourceNames.set(source, name);
-    }
-    return name;
-  };
-  const lookup = (position: Range["start"], bias: typeof GREATEST_LOWER_BOUND | typeof LEAST_UPPER_BOUND) => {
-    const found = originalPositionFor(map, { line: position.line, column: position.column, bias });
-    return found.source === null ? undefined : found;
-  };
-  return (range) => {
-    const start = lookup(range.start, GREATEST_LOWER_BOUND) ?? lookup(range.start, LEAST_UPPER_BOUND);
-    const end = lookup(range.end, LEAST_UPPER_BOUND) ?? lookup(range.end, GREATEST_LOWER_BOUND);
-    // Unmapped (code the compiler made up): keep generated coordinates, named as such.
-    if (!start || !end || start.source !== end.source) return { source: relativePath, range: plain(range) };
-    const endPosition = end.line < start.line || (end.line === start.line && end.column < start.column)
-      ? { line: start.line, column: start.column }
-      : { line: end.line, column: end.column };
-    return {
-      source: relativeSource(start.source!),
-      range: { start: { line: start.line, column: start.column }, end: endPosition },
-    };
+  const mappings = typeof inputMap === "string" ? undefined : (inputMap as { mappings?: unknown }).mappings;
+  const lookup = typeof mappings === "string" ? lookupThroughMappings(mappings) : lookupThroughTraceMap(map);
+  const sourceNames = map.resolvedSources.map((source) => {
+    const absolute = path.resolve(path.dirname(filename), (source ?? "").replace(/^file:\/\//, ""));
+    return toPosix(path.relative(root, absolute));
+  });
+  return (ranges) => {
+    const positions: GeneratedPosition[] = [];
+    for (const range of ranges) positions.push(range.start, range.end);
+    const found = lookup(positions);
+    return ranges.map((range, i) => {
+      const start = found.lower(2 * i) ?? found.upper(2 * i);
+      const end = found.upper(2 * i + 1) ?? found.lower(2 * i + 1);
+      // Unmapped (code the compiler made up): keep generated coordinates, named as such.
+      if (!start || !end || map.resolvedSources[start.source] !== map.resolvedSources[end.source]) {
+        return { source: relativePath, range: plain(range) };
+      }
+      const endPosition = end.line < start.line || (end.line === start.line && end.column < start.column)
+        ? { line: start.line, column: start.column }
+        : { line: end.line, column: end.column };
+      return {
+        source: sourceNames[start.source],
+        range: { start: { line: start.line, column: start.column }, end: endPosition },
+      };
+    });
   };
 }
