@@ -75,3 +75,29 @@ test("a list start whose outcomes would need three counters keeps its own", () =
   const entry = pruned.metadata.blocks.find((b) => b.kind === "function")!;
   expect(entry.counter).toBeLessThan(pruned.metadata.counterCount);
 });
+
+test("a return inside a `with` body (which gets no counters) still stops a straight list", async () => {
+  // The join after the second loop must keep its own counter: the with statement before
+  // it can return, so the function entry running does not mean the join ran.
+  const source = `module.exports = function f(o, early) {
+  o.log("start");
+  while (o.more()) o.step();
+  with (o) { if (early) return "early"; }
+  while (o.more()) o.step();
+  return "late";
+};
+`;
+  const { pruned, exact, prunedRun, exactRun } = both(source, "with-return");
+  const joins = pruned.metadata.blocks.filter((b) => b.kind === "join");
+  expect(joins.map((b) => b.range.start.line)).toEqual([4, 6]);
+  const entry = pruned.metadata.blocks.find((b) => b.kind === "function")!;
+  expect(joins[0].counter).toBe(entry.counter); // nothing before it can leave
+  expect(joins[1].counter).not.toBe(entry.counter); // the with statement can return
+  for (const early of [true, false]) {
+    const calls = () => { let n = 0; return { log() {}, more: () => n++ < 2, step() {} }; };
+    const a = await blocksRunBy(pruned.metadata, () => outcomeOf((input: unknown) => prunedRun(calls(), input), early));
+    const b = await blocksRunBy(exact.metadata, () => outcomeOf((input: unknown) => exactRun(calls(), input), early));
+    expect(a.value).toEqual(b.value);
+    expect(a.ran).toEqual(b.ran);
+  }
+});

@@ -9,25 +9,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { mainThreadCpuMs } from "./cpu-time.mjs";
 import { findWorkload } from "./workloads.mjs";
 
 const KCOV_REGISTRY = Symbol.for("babel-plugin-kcov.registry");
 
-/**
- * CPU time of this process's main thread in ms (Linux /proc, 10 ms ticks), or null.
- * Unlike the wall-clock timer it leaves out time spent descheduled while other
- * processes use the (shared, 2-core) machine, and the background JIT/GC threads.
- */
-function mainThreadCpuMs() {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, fixed at 100 on Linux for /proc
 
 async function loadLibrary(file) {
   if (file.endsWith(".mjs")) return import(pathToFileURL(file).href);

@@ -16,6 +16,7 @@ import os from "node:os";
 import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { packageFilePath, packageVersion } from "./corpus.mjs";
+import { mainThreadCpuMs } from "./cpu-time.mjs";
 import { babelOnly, REPO_ROOT, variants } from "./variants.mjs";
 import { SMOKE_WORKLOAD, workloads } from "./workloads.mjs";
 
@@ -65,7 +66,7 @@ function parseOptions() {
     smoke,
     scale: smoke ? "smoke" : "full",
     reps: positiveInt("reps", values.reps, smoke ? 1 : 5),
-    transformReps: positiveInt("transform-reps", values["transform-reps"], smoke ? 1 : 5),
+    transformReps: positiveInt("transform-reps", values["transform-reps"], smoke ? 1 : 7),
     workloadNames: pick("workloads", values.workloads, workloads.map((w) => w.name), smoke ? [SMOKE_WORKLOAD] : workloads.map((w) => w.name)),
     variantIds,
     write: !values["no-write"] && !smoke,
@@ -79,10 +80,14 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const geomean = (xs) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
+/** Wall-clock and main-thread CPU milliseconds of `fn` (cpuMs null where /proc is missing). */
 const time = (fn) => {
+  const cpuStart = mainThreadCpuMs();
   const start = performance.now();
   const value = fn();
-  return { value, ms: performance.now() - start };
+  const ms = performance.now() - start;
+  const cpuEnd = mainThreadCpuMs();
+  return { value, ms, cpuMs: cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart };
 };
 
 /**
@@ -102,6 +107,7 @@ function prepare(options, activeVariants, errors) {
 
     const transforming = activeVariants.filter((v) => v.transform);
     const timings = { babel: [] };
+    const cpuTimings = { babel: [] };
     const outputs = {};
     const babelBaseline = { id: "babel", transform: babelOnly };
     const contenders = [babelBaseline, ...transforming];
@@ -111,8 +117,9 @@ function prepare(options, activeVariants, errors) {
         if (outputs[variant.id] === null) continue; // failed earlier
         try {
           globalThis.gc?.(); // each transform starts from a collected heap, not the previous output's garbage
-          const { value, ms } = time(() => variant.transform(srcFile, { sourceRoot: SOURCE_ROOT }));
+          const { value, ms, cpuMs } = time(() => variant.transform(srcFile, { sourceRoot: SOURCE_ROOT }));
           (timings[variant.id] ??= []).push(ms);
+          if (cpuMs !== null) (cpuTimings[variant.id] ??= []).push(cpuMs);
           outputs[variant.id] = value;
         } catch (error) {
           errors.push(`${name}/${variant.id}: transform failed: ${error.message.split("\n")[0]}`);
@@ -126,6 +133,7 @@ function prepare(options, activeVariants, errors) {
       originalBytes: Buffer.byteLength(code),
       babelBytes: Buffer.byteLength(babelCode),
       babelTransformMs: median(timings.babel),
+      babelTransformCpuMs: median(cpuTimings.babel),
       variants: {},
     };
     for (const variant of transforming) {
@@ -137,6 +145,7 @@ function prepare(options, activeVariants, errors) {
       entry.variants[variant.id] = {
         folder,
         transformMs: median(timings[variant.id]),
+        transformCpuMs: median(cpuTimings[variant.id] ?? []),
         bytes: Buffer.byteLength(output.code),
         blocks: output.blocks,
       };
@@ -360,24 +369,30 @@ function render(options, activeVariants, summary, prepared) {
   for (const u of unavailable) out.push(`\n${u.label}: not measured: ${u.reason}`);
 
   const transforming = activeVariants.filter((v) => v.transform && v.id !== "none");
-  out.push(`\n### Transform time (median of ${options.transformReps}; plugin's addition over Babel's own parse + generate, no plugins)\n`);
-  out.push(
-    markdownTable(
-      ["workload", "file", "Babel parse+generate", ...transforming.map((v) => v.label)],
-      options.workloadNames.map((name) => {
-        const p = prepared[name];
-        return [
-          name,
-          `${(p.originalBytes / 1024).toFixed(0)} kB`,
-          fmtMs(p.babelTransformMs),
-          ...transforming.map((v) => {
-            const t = p.variants[v.id];
-            return t ? `${fmtMs(t.transformMs)} (${fmtPct(t.transformMs / p.babelTransformMs - 1)})` : "–";
-          }),
-        ];
-      }),
-    ),
-  );
+  const transformTable = (title, babelMs, variantMs) => {
+    out.push(`\n### Transform time, ${title} (median of ${options.transformReps}; plugin's addition over Babel's own parse + generate, no plugins)\n`);
+    out.push(
+      markdownTable(
+        ["workload", "file", "Babel parse+generate", ...transforming.map((v) => v.label)],
+        options.workloadNames.map((name) => {
+          const p = prepared[name];
+          return [
+            name,
+            `${(p.originalBytes / 1024).toFixed(0)} kB`,
+            fmtMs(babelMs(p)),
+            ...transforming.map((v) => {
+              const t = p.variants[v.id];
+              return t ? `${fmtMs(variantMs(t))} (${fmtPct(variantMs(t) / babelMs(p) - 1)})` : "–";
+            }),
+          ];
+        }),
+      ),
+    );
+  };
+  if (Object.values(prepared).every((p) => Number.isFinite(p.babelTransformCpuMs))) {
+    transformTable("main-thread CPU (10 ms ticks). The headline: little disturbed by other load", (p) => p.babelTransformCpuMs, (t) => t.transformCpuMs);
+  }
+  transformTable("wall clock, GC helper threads included. Swings with other load on the shared cores", (p) => p.babelTransformMs, (t) => t.transformMs);
 
   out.push("\n### Code size (instrumented bytes relative to the original file; Babel-regenerated, no plugin, for reference)\n");
   out.push(

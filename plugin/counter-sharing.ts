@@ -28,58 +28,7 @@
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
 import type { Placement } from "./block-rules";
-import { someChild } from "./node-walk";
-
-/**
- * Answers "can control that enters this node leave it other than by falling through?":
- * by `return`, `throw`, `break`/`continue` to a target outside it, `yield` or `await`.
- * Nodes found unable to are remembered, so asking about the statements of inner lists
- * first spares the outer lists a second look inside them.
- */
-class AbruptExitCheck {
-  private readonly cannotLeave = new Set<T.Node>();
-  /** Inside the node being asked about: its enclosing labels, loops, and loops + switches. */
-  private labels: string[] = [];
-  private loops = 0;
-  private breakables = 0;
-  private readonly leavesBound = (node: T.Node): boolean => this.leaves(node);
-
-  mayLeaveAbruptly(node: T.Node): boolean {
-    if (this.cannotLeave.has(node)) return false;
-    this.labels = [];
-    this.loops = 0;
-    this.breakables = 0;
-    const leaves = this.leaves(node);
-    if (!leaves) this.cannotLeave.add(node);
-    return leaves;
-  }
-
-  private leaves(node: T.Node): boolean {
-    switch (node.type) {
-      case "ReturnStatement": case "ThrowStatement": case "YieldExpression": case "AwaitExpression":
-        return true;
-      case "BreakStatement":
-        return node.label ? !this.labels.includes(node.label.name) : this.breakables === 0;
-      case "ContinueStatement":
-        return node.label ? !this.labels.includes(node.label.name) : this.loops === 0;
-      case "ForOfStatement":
-        if (node.await) return true;
-        break;
-    }
-    if (t.isFunction(node) || (t.isStatement(node) && this.cannotLeave.has(node))) return false;
-    const isLoop = t.isLoop(node);
-    const isBreakable = isLoop || node.type === "SwitchStatement";
-    const label = node.type === "LabeledStatement" ? node.label.name : undefined;
-    if (isLoop) this.loops++;
-    if (isBreakable) this.breakables++;
-    if (label !== undefined) this.labels.push(label);
-    const leaves = someChild(node, this.leavesBound);
-    if (isLoop) this.loops--;
-    if (isBreakable) this.breakables--;
-    if (label !== undefined) this.labels.pop();
-    return leaves;
-  }
-}
+import type { AbruptExits } from "./abrupt-exits";
 
 /** Whether every path through `statement` ends in `return`, `throw`, `break` or `continue`. */
 function cannotCompleteNormally(statement: T.Statement): boolean {
@@ -118,7 +67,7 @@ function outcomeSites(statement: T.IfStatement, siteOfList: Map<T.Statement[], n
  * it (one, or two for "either of them"). Owners of a site are never themselves listed.
  * `placements` are the sites in block order.
  */
-export function findSharedCounters(placements: readonly Placement[]): Map<number, number[]> {
+export function findSharedCounters(placements: readonly Placement[], exits: Pick<AbruptExits, "mayLeaveAbruptly">): Map<number, number[]> {
   const listStart = new Map<T.Statement[], number>();
   const implicitElse = new Map<T.Statement, number>();
   const joinsByList = new Map<T.Statement[], Map<T.Statement, number>>();
@@ -138,15 +87,13 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
     }
   });
 
-  const abruptExits = new AbruptExitCheck();
-  const leavesAbruptly = (node: T.Node): boolean => abruptExits.mayLeaveAbruptly(node);
+  const leavesAbruptly = (node: T.Node): boolean => exits.mayLeaveAbruptly(node);
 
   const owners = new Map<number, number[]>();
   const share = (site: number, by: number[] | undefined): void => {
     if (by !== undefined && !owners.has(site) && !by.includes(site)) owners.set(site, by);
   };
-  // Inner lists first (block order puts them after their outer list), see AbruptExitCheck.
-  for (const [list, joins] of [...joinsByList].reverse()) {
+  for (const [list, joins] of joinsByList) {
     // Rule 1: after a guard clause.
     list.forEach((statement, i) => {
       const join = joins.get(list[i + 1]);
@@ -178,7 +125,7 @@ export function findSharedCounters(placements: readonly Placement[]): Map<number
         }
         break;
       }
-      // Other control flow ends the rule; the type test first, as the look is not free.
+      // Other control flow ends the rule.
       if (t.isLoop(statement) || t.isSwitchStatement(statement) || t.isTryStatement(statement) ||
           t.isLabeledStatement(statement) || leavesAbruptly(statement)) break;
     }

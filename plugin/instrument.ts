@@ -3,6 +3,7 @@
 // registration prelude (counter-emission.ts).
 import { createHash } from "node:crypto";
 import type { NodePath, types as T } from "@babel/core";
+import { AbruptExits } from "./abrupt-exits";
 import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
@@ -71,7 +72,8 @@ function isTopLevelFunctionDeclaration(cursor: NodeCursor): boolean {
   return Boolean(parent && t.isExportDeclaration(parent.node) && parent.parent && t.isProgram(parent.parent.node));
 }
 
-function collectBlocks(program: T.Program): FoundBlock[] {
+/** The block sites of `program`, in walk order; `exits` learns each node's abrupt exits on the way. */
+function collectBlocks(program: T.Program, exits: AbruptExits): FoundBlock[] {
   const found: FoundBlock[] = [];
   const units: CodeUnit[] = [];
   const enterUnit = (cursor: NodeCursor): void => {
@@ -90,7 +92,11 @@ function collectBlocks(program: T.Program): FoundBlock[] {
   const sites: BlockSite[] = []; // one node's sites, reused: most nodes have none
   walk(program, {
     enter(cursor) {
-      if (isSkippedSubtree(cursor)) return false;
+      if (isSkippedSubtree(cursor)) {
+        exits.accountForUnwalked(cursor.node);
+        return false;
+      }
+      exits.enter(cursor.node);
       if (isCodeUnit(cursor.node)) enterUnit(cursor);
       const rule = blockRules[cursor.node.type] as ((c: NodeCursor, f: BlockSite[]) => void) | undefined;
       if (rule) {
@@ -102,6 +108,7 @@ function collectBlocks(program: T.Program): FoundBlock[] {
       return true;
     },
     exit(cursor) {
+      exits.exit(cursor.node);
       if (isCodeUnit(cursor.node)) units.pop();
     },
   });
@@ -135,7 +142,8 @@ function needsLazyRegistration(program: NodePath<T.Program>): boolean {
 
 export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
   const { program, relativePath, counterMode } = request;
-  const found = collectBlocks(program.node).sort(compareBlocks);
+  const exits = new AbruptExits();
+  const found = collectBlocks(program.node, exits).sort(compareBlocks);
 
   // PC layout: blocks grouped into runs by code unit, each run placed in the region.
   const runs = new Map<CodeUnit, FoundBlock[]>();
@@ -161,7 +169,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   // Counters: one per block in block order, except blocks that other blocks' counters
   // report (counter-sharing.ts). A block reported by either of two counters gets a
   // virtual counter index past the real ones, resolved through the table's `either` pairs.
-  const sharedWith = request.pruneCounters ? findSharedCounters(found.map((block) => block.placement)) : new Map<number, number[]>();
+  const sharedWith = request.pruneCounters ? findSharedCounters(found.map((block) => block.placement), exits) : new Map<number, number[]>();
   const ownCounter: number[] = [];
   let counterCount = 0;
   found.forEach((_, index) => ownCounter.push(sharedWith.has(index) ? -1 : counterCount++));

@@ -62,19 +62,6 @@ export function walk(root: T.Node, visitor: WalkVisitor): void {
   visit({ node: root, parent: undefined, key: "" });
 }
 
-/** Whether `test` holds for some code-bearing child of `node` that is not a leaf (source order, stops at the first). */
-export function someChild(node: T.Node, test: (child: T.Node) => boolean): boolean {
-  for (const key of codeKeys(node.type)) {
-    const child = (node as unknown as Record<string, T.Node | T.Node[] | null | undefined>)[key];
-    if (Array.isArray(child)) {
-      for (const item of child) if (item && !isLeaf(item) && test(item)) return true;
-    } else if (child && !isLeaf(child) && test(child)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /** The nearest ancestor (not the node itself) that satisfies `test`. */
 export function findAncestor(cursor: NodeCursor, test: (node: T.Node) => boolean): NodeCursor | undefined {
   for (let current = cursor.parent; current; current = current.parent) {
