@@ -59,42 +59,62 @@ export interface FileRegistration {
 }
 
 /**
- * The body of the registration function (docs/block-table.md, "Registration"). ES5 so
- * that it runs wherever the user's code runs, and reads globals through the global
- * object because the file's own top-level bindings (`var Map`...) are not set yet.
+ * The registration (docs/block-table.md, "Registration"), with %%placeholders%% for the
+ * file's values. ES5 so that it runs wherever the user's code runs, and reads globals
+ * through the global object because the file's own top-level bindings (`var Map`...) are
+ * not set yet.
  */
-function registrationBody(file: FileRegistration): string {
-  const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
-  const global = file.shadowsGlobalThis ? `Function("return this")()` : "globalThis";
-  const record = [
-    `path: ${JSON.stringify(file.path)}`,
-    `fingerprint: ${JSON.stringify(file.fingerprint)}`,
-    `regionStart: ${file.regionStart}`,
-    `regionSize: ${file.regionSize}`,
-    `blockCount: ${file.blockCount}`,
-    `counters: new g.${counterArray}(${file.counterCount})`,
-    `table: ${JSON.stringify(file.table)}`,
-  ].join(", ");
-  return `
+function registrationSource(counterArray: string, global: string, lazy: boolean): string {
+  const body = `
     var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
     var registry = g[key] || (g[key] = { version: 1, files: [], onRegister: null });
     for (var i = 0; i < registry.files.length; i++) {
       var known = registry.files[i];
-      if (known.path === ${JSON.stringify(file.path)} && known.fingerprint === ${JSON.stringify(file.fingerprint)}) return known.counters;
+      if (known.path === %%path%% && known.fingerprint === %%fingerprint%%) return known.counters;
     }
-    var file = { ${record} };
+    var file = { path: %%path%%, fingerprint: %%fingerprint%%, regionStart: %%regionStart%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
     if (registry.onRegister) registry.onRegister(file);
     registry.files.push(file);
     return file.counters;`;
+  return lazy
+    ? `var %%countersName%% = %%registerName%%();\nfunction %%registerName%%() {${body}\n}`
+    : `var %%countersName%% = function () {${body}\n}();`;
+}
+
+type PreludeBuilder = (values: Record<string, T.Node>) => T.Statement[];
+
+/** Parsed once per shape and filled in per file: parsing it for every file was a fixed cost on each. */
+const preludeBuilders = new Map<string, PreludeBuilder>();
+
+/** A string literal printed as its JSON text: Babel's generator would otherwise escape a long table character by character. */
+function stringNode(value: string): T.StringLiteral {
+  return { type: "StringLiteral", value, extra: { raw: JSON.stringify(value), rawValue: value } };
 }
 
 /** Statements that go first in the program (after directives). */
 export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): T.Statement[] {
-  const body = registrationBody(file);
-  const source = emitter.lazyRegisterName
-    ? `var ${emitter.countersName} = ${emitter.lazyRegisterName}();\nfunction ${emitter.lazyRegisterName}() {${body}\n}`
-    : `var ${emitter.countersName} = function () {${body}\n}();`;
-  return template.statements.ast(source, { preserveComments: false });
+  const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
+  const global = file.shadowsGlobalThis ? `Function("return this")()` : "globalThis";
+  const lazy = emitter.lazyRegisterName !== undefined;
+  const shape = `${counterArray} ${global} ${lazy}`;
+  let build = preludeBuilders.get(shape);
+  if (!build) {
+    build = template.statements(registrationSource(counterArray, global, lazy), {
+      syntacticPlaceholders: true, preserveComments: false,
+    }) as PreludeBuilder;
+    preludeBuilders.set(shape, build);
+  }
+  return build({
+    countersName: t.identifier(emitter.countersName),
+    ...(lazy ? { registerName: t.identifier(emitter.lazyRegisterName!) } : {}),
+    path: stringNode(file.path),
+    fingerprint: stringNode(file.fingerprint),
+    regionStart: t.numericLiteral(file.regionStart),
+    regionSize: t.numericLiteral(file.regionSize),
+    blockCount: t.numericLiteral(file.blockCount),
+    counterCount: t.numericLiteral(file.counterCount),
+    table: stringNode(file.table),
+  });
 }
 
 function statementOf(node: T.Node, key: string): T.Statement {
