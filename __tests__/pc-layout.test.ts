@@ -1,4 +1,5 @@
 // Synthetic PCs: where they lie, what they depend on, and what they must not depend on.
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -137,6 +138,35 @@ describe("placeFunctionRuns", () => {
       }
     });
     expect(placeFunctionRuns([{ key: "a", blockCount: 3 }, { key: "b", blockCount: 2 }], 4)).toBeUndefined();
+  });
+
+  test("puts every run at the first free stretch from its home, as trying each start in turn would", () => {
+    // The placement skips starts that cannot fit; the definition tries them one by one.
+    // Same hash as the plugin's (hash32 over "function" and the key).
+    const home = (key: string, regionSize: number): number =>
+      createHash("sha256").update(`function\0${key}`).digest().readUInt32BE(0) % regionSize;
+    const byDefinition = (runs: Array<{ key: string; blockCount: number }>, regionSize: number): number[] | undefined => {
+      const occupied = new Array<boolean>(regionSize).fill(false);
+      const offsets: number[] = [];
+      const order = runs.map((_, i) => i).sort((a, b) => (runs[a].key < runs[b].key ? -1 : runs[a].key > runs[b].key ? 1 : 0));
+      for (const i of order) {
+        const fits = (start: number) => Array.from({ length: runs[i].blockCount }, (_, k) => !occupied[(start + k) % regionSize]).every(Boolean);
+        const tries = Array.from({ length: regionSize }, (_, k) => (home(runs[i].key, regionSize) + k) % regionSize);
+        const start = tries.find(fits);
+        if (start === undefined) return undefined;
+        for (let k = 0; k < runs[i].blockCount; k++) occupied[(start + k) % regionSize] = true;
+        offsets[i] = start;
+      }
+      return offsets;
+    };
+    for (let seed = 0; seed < 40; seed++) {
+      const runs = Array.from({ length: 5 + seed }, (_, i) => ({ key: `s${seed}/f${i}`, blockCount: 1 + ((i * 7 + seed) % 13) }));
+      const total = runs.reduce((sum, run) => sum + run.blockCount, 0);
+      for (const regionSize of [64, 128, 256, 512]) {
+        if (total > regionSize * 1.2) continue;
+        expect(placeFunctionRuns(runs, regionSize)).toEqual(byDefinition(runs, regionSize));
+      }
+    }
   });
 });
 

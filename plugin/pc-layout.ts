@@ -62,10 +62,16 @@ export function placeFunctionRuns(runs: readonly FunctionRun[], regionSize: numb
   for (const index of placementOrder) {
     const { key, blockCount } = runs[index];
     const home = hash32("function", key) % regionSize;
+    // The first start at or after home (cyclically) where the run fits. A start whose
+    // run covers an occupied slot fails, and so does every start up to that slot, which
+    // the next try skips.
     let start = home;
-    while (!runFits(occupied, start, blockCount)) {
-      start = (start + 1) % regionSize;
-      if (start === home) return undefined;
+    for (let tried = 0; ;) {
+      const clash = lastOccupied(occupied, start, blockCount);
+      if (clash < 0) break;
+      tried += clash + 1;
+      if (tried >= regionSize) return undefined;
+      start = (start + clash + 1) % regionSize;
     }
     for (let i = 0; i < blockCount; i++) occupied[(start + i) % regionSize] = 1;
     offsets[index] = start;
@@ -73,11 +79,12 @@ export function placeFunctionRuns(runs: readonly FunctionRun[], regionSize: numb
   return offsets;
 }
 
-function runFits(occupied: Uint8Array, start: number, length: number): boolean {
-  for (let i = 0; i < length; i++) {
-    if (occupied[(start + i) % occupied.length]) return false;
+/** Offset of the last occupied slot among `length` slots from `start`, or -1 if all are free. */
+function lastOccupied(occupied: Uint8Array, start: number, length: number): number {
+  for (let i = length - 1; i >= 0; i--) {
+    if (occupied[(start + i) % occupied.length]) return i;
   }
-  return true;
+  return -1;
 }
 
 export interface FileLayout {
