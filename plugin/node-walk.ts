@@ -47,12 +47,20 @@ function codeKeys(type: string): readonly string[] {
 
 /** Depth-first, children in Babel's visitor-key order (source order). Leaves are skipped. */
 export function walk(root: T.Node, visitor: WalkVisitor): void {
+  // Indexed loops rather than for-of: the walk often runs before the JIT has optimized
+  // it, where an array iterator is a call per element.
   const visit = (cursor: NodeCursor): void => {
     if (!visitor.enter(cursor)) return;
-    for (const key of codeKeys(cursor.node.type)) {
-      const child = (cursor.node as unknown as Record<string, T.Node | T.Node[] | null | undefined>)[key];
+    const node = cursor.node as unknown as Record<string, T.Node | T.Node[] | null | undefined>;
+    const keys = codeKeys(cursor.node.type);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const child = node[key];
       if (Array.isArray(child)) {
-        for (const item of child) if (item && !isLeaf(item)) visit({ node: item, parent: cursor, key });
+        for (let i = 0; i < child.length; i++) {
+          const item = child[i];
+          if (item && !isLeaf(item)) visit({ node: item, parent: cursor, key });
+        }
       } else if (child && !isLeaf(child)) {
         visit({ node: child, parent: cursor, key });
       }
