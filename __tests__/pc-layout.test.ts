@@ -171,20 +171,27 @@ describe("placeFunctionRuns", () => {
 });
 
 describe("source ranges", () => {
-  test("follow an input source map back to the TypeScript source", () => {
-    const tsSource = [
-      "export function pick(flag: boolean, n: number): number {",
-      "  if (flag) {",
-      "    return n * 2;",
-      "  }",
-      "  return n;",
-      "}",
-      "",
-    ].join("\n");
-    const compiled = ts.transpileModule(tsSource, {
+  const tsSource = [
+    "export function pick(flag: boolean, n: number): number {",
+    "  if (flag) {",
+    "    return n * 2;",
+    "  }",
+    "  return n;",
+    "}",
+    "",
+  ].join("\n");
+  const inlineMap = (map: object): string =>
+    `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}`;
+
+  test.each(["plain", "sectioned"])("follow an input source map (%s) back to the TypeScript source", (form) => {
+    const { outputText, sourceMapText } = ts.transpileModule(tsSource, {
       fileName: "pick.ts",
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, inlineSourceMap: true, inlineSources: true },
-    }).outputText;
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, sourceMap: true, inlineSources: true },
+    });
+    const map = JSON.parse(sourceMapText!);
+    // An index map: the same mappings as one section, the form bundlers may write.
+    const inputMap = form === "plain" ? map : { version: 3, sections: [{ offset: { line: 0, column: 0 }, map }] };
+    const compiled = `${outputText.replace(/\/\/# sourceMappingURL=.*$/m, "")}\n${inlineMap(inputMap)}\n`;
     const { metadata } = instrument(compiled, path.join(REPO_ROOT, "src/pick.js"));
     const consequent = metadata.blocks.find((b) => b.kind === "if-consequent")!;
     expect(consequent.source).toBe("src/pick.ts");

@@ -2,7 +2,7 @@
 // file has one (code compiled by tsc, a bundler...), else as Babel parsed them.
 import * as path from "node:path";
 import {
-  GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor,
+  FlattenMap, GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, type TraceMap, originalPositionFor,
   type SourceMapInput,
 } from "@jridgewell/trace-mapping";
 import type { SourceRange } from "./block-table";
@@ -73,7 +73,8 @@ export function createRangeMapper(
   if (!inputMap) return (ranges) => ranges.map((range) => ({ source: relativePath, range: plain(range) }));
   // TraceMap parses the map and resolves its sources; it decodes the mappings only when
   // asked a position, which lookUpPositions does instead when the mappings are encoded.
-  const map = new TraceMap(inputMap);
+  // FlattenMap also takes an index map (sections), flattened into one decoded map.
+  const map = FlattenMap(inputMap);
   const mappings = typeof inputMap === "string" ? undefined : (inputMap as { mappings?: unknown }).mappings;
   const lookup = typeof mappings === "string" ? lookupThroughMappings(mappings) : lookupThroughTraceMap(map);
   const sourceNames = map.resolvedSources.map((source) => {
