@@ -126,11 +126,10 @@ function setSlot(node: T.Node, key: string, value: T.Node): void {
 }
 
 /**
- * A lone statement in a slot (`if (a) f();`), counted before it runs. Statements that
- * start by evaluating an expression take the counter there (`if (a) COUNTER, f();`,
- * `if (a) if ((COUNTER, b)) ...`);
- * others become a block (`if (a) { COUNTER; break; }`). Fewer new blocks means fewer new
- * scopes for Babel to build and scan.
+ * A lone statement in a slot (`if (a) f();`), counted before it runs. A statement that
+ * starts by evaluating an expression takes the counter there: `if (a) COUNTER, f();`,
+ * `return COUNTER, x;`, `if (a) if ((COUNTER, b)) ...`. Others become a block:
+ * `if (a) { COUNTER; break; }`. Each new block is a new scope that Babel builds and scans.
  */
 function countStatement(parent: T.Node, key: string, counter: T.Expression): void {
   const statement = statementOf(parent, key);

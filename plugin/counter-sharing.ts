@@ -65,7 +65,8 @@ function outcomeSites(statement: T.IfStatement, siteOfList: Map<T.Statement[], n
 /**
  * For each site index that needs no counter of its own, the sites whose counters report
  * it (one, or two for "either of them"). Owners of a site are never themselves listed.
- * `placements` are the sites in block order.
+ * `placements` are the sites in block order; `exits` tells which statements control can
+ * leave abruptly (abrupt-exits.ts, filled in by the block walk).
  */
 export function findSharedCounters(placements: readonly Placement[], exits: Pick<AbruptExits, "mayLeaveAbruptly">): Map<number, number[]> {
   const listStart = new Map<T.Statement[], number>();
