@@ -1,6 +1,8 @@
 // The block table: what the plugin found in one file. docs/block-table.md is the
 // written contract; keep the two in step.
 
+import { BASE64_DIGITS } from "../runtime/base64-vlq";
+
 export const BLOCK_TABLE_VERSION = 1;
 
 /** Numbers per block in the run-time table's flat `blocks` array. */
@@ -116,8 +118,7 @@ export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: reado
   };
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const BASE64_CODES = Uint8Array.from(BASE64, (c) => c.charCodeAt(0));
+const BASE64_CODES = Uint8Array.from(BASE64_DIGITS, (c) => c.charCodeAt(0));
 
 /**
  * The flat block fields as a string a third the size of a JSON number list: each field is

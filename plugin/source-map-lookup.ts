@@ -5,6 +5,7 @@
 // large map (@babel/parser's: 0.6 MB of mappings) cost more time and garbage than the rest
 // of the instrumentation. Here one pass over the string answers all positions, sorted by
 // line, keeping only the segments of the line being asked about.
+import { VlqReader } from "../runtime/base64-vlq";
 
 /** A position in the generated file: line from 1, column from 0. */
 export interface GeneratedPosition {
@@ -20,10 +21,6 @@ export interface PositionAnswers {
   lower: { source: Int32Array; line: Int32Array; column: Int32Array };
   upper: { source: Int32Array; line: Int32Array; column: Int32Array };
 }
-
-const BASE64_VALUES = new Int8Array(128).fill(-1);
-"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-  .split("").forEach((character, value) => { BASE64_VALUES[character.charCodeAt(0)] = value; });
 
 const COMMA = 44;
 const SEMICOLON = 59;
@@ -96,38 +93,29 @@ export function lookUpPositions(mappings: string, positions: readonly GeneratedP
   const length = mappings.length;
   let next = 0; // next position (in byLine) to answer
   while (next < byLine.length && lines[byLine[next]] < 1) next++;
-  let at = 0;
+  const reader = new VlqReader(mappings);
   let source = 0, originalLine = 0, originalColumn = 0; // these run on across lines
 
-  // One base64 VLQ value (5 bits per character, continuation bit 32, sign in bit 0).
   const readValue = (): number => {
-    let value = 0, shift = 0, digit: number;
-    do {
-      const code = mappings.charCodeAt(at++);
-      digit = code < 128 ? BASE64_VALUES[code] : -1;
-      if (digit < 0) throw new Error(`invalid source map: bad character in mappings at offset ${at - 1}`);
-      value |= (digit & 31) << shift;
-      shift += 5;
-    } while (digit & 32);
-    const negative = value & 1;
-    value >>>= 1;
-    return negative ? -value : value;
+    const value = reader.read();
+    if (Number.isNaN(value)) throw new Error(`invalid source map: bad character in mappings at offset ${reader.position - 1}`);
+    return value;
   };
   const fieldFollows = (): boolean => {
-    if (at >= length) return false;
-    const code = mappings.charCodeAt(at);
+    if (reader.position >= length) return false;
+    const code = mappings.charCodeAt(reader.position);
     return code !== COMMA && code !== SEMICOLON;
   };
 
-  for (let line = 1; at <= length && next < byLine.length; line++, at++) {
+  for (let line = 1; reader.position <= length && next < byLine.length; line++, reader.position++) {
     const wanted = lines[byLine[next]] === line;
     segments.clear();
     let column = 0;
-    while (at < length) {
-      const code = mappings.charCodeAt(at);
+    while (reader.position < length) {
+      const code = mappings.charCodeAt(reader.position);
       if (code === SEMICOLON) break;
       if (code === COMMA) {
-        at++;
+        reader.position++;
         continue;
       }
       column += readValue();

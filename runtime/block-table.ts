@@ -2,6 +2,7 @@
 // The table is JSON text in the registry record; it is parsed the first time a flush
 // finds a hit in the file or symbolize asks about it, then cached with the record.
 
+import { VlqReader } from "./base64-vlq";
 import { PC_BASE, PC_LOW_BASE } from "./constants";
 import type { KcovFileRecord } from "./registry";
 
@@ -40,27 +41,14 @@ interface RuntimeBlockTable {
   blocks: number[];
 }
 
-const BASE64_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /**
  * Undoes plugin/block-table.ts encodeBlockFields: BLOCK_FIELDS numbers per block, each
  * stored as a VLQ difference from its usual value. Returns undefined on malformed text.
  */
 export function decodeBlockFields(text: string, blockCount: number): number[] | undefined {
   const flat = new Array<number>(blockCount * BLOCK_FIELDS);
-  let position = 0;
-  const read = (): number => {
-    let value = 0;
-    let shift = 0;
-    let digit: number;
-    do {
-      digit = BASE64_DIGITS.indexOf(text.charAt(position++));
-      if (digit < 0) return NaN;
-      value += (digit & 31) * 2 ** shift;
-      shift += 5;
-    } while (digit & 32);
-    return value % 2 === 1 ? -(value - 1) / 2 : value / 2;
-  };
+  const reader = new VlqReader(text);
+  const read = (): number => reader.read();
   let slot = -1, fn = 0, source = 0, line = 0;
   for (let block = 0; block < blockCount; block++) {
     const at = block * BLOCK_FIELDS;
@@ -75,7 +63,7 @@ export function decodeBlockFields(text: string, blockCount: number): number[] | 
     flat[at + 7] = line + read();
     flat[at + 8] = read();
   }
-  return position === text.length && !flat.some(Number.isNaN) ? flat : undefined;
+  return reader.position === text.length && !flat.some(Number.isNaN) ? flat : undefined;
 }
 
 /** A parsed table plus what the runtime derives from it. */
