@@ -164,7 +164,6 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   unitList.forEach((unit, index) => {
     runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
   });
-  const regionPc = pcOfSlot(regionStart);
 
   // Counters: one per block in block order, except blocks that other blocks' counters
   // report (counter-sharing.ts). A block reported by either of two counters gets a
@@ -189,7 +188,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     return {
       index,
       kind: block.kind,
-      pc: regionPc + BigInt(slotOffset * 8),
+      pc: pcOfSlot(regionStart + slotOffset),
       slotOffset,
       counter: counterOf[index],
       functionName: block.unit.name,
