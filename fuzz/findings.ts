@@ -1,0 +1,106 @@
+// What a finding is once found: its artifact file (named as libFuzzer names it), the key
+// that makes two findings "the same bug" (the top stack frames), and the exit status the
+// fuzzer ends with (libFuzzer's: FuzzerOptions.h and FuzzerFlags.def).
+
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { FuzzerFlags } from "./flags";
+
+/**
+ * - crash: fuzz() threw or its promise rejected (or an exception/rejection escaped it
+ *   later, while the input was the current one);
+ * - deadly-signal: the target process died by a signal (process.abort(), a native crash);
+ * - exited: the target called process.exit() (libFuzzer: "fuzz target exited");
+ * - timeout: an input ran longer than -timeout;
+ * - oom: the target process went over -rss_limit_mb (RSS or V8 heap).
+ */
+export type FindingKind = "crash" | "deadly-signal" | "exited" | "timeout" | "oom";
+
+/** libFuzzer's exit status for an out-of-memory finding (FuzzingOptions::OOMExitCode; no flag). */
+export const OOM_EXIT_CODE = 71;
+/** libFuzzer's status when interrupted (SIGINT/SIGTERM): FuzzingOptions::InterruptExitCode. */
+export const INTERRUPT_EXIT_CODE = 72;
+/** How many top stack frames make two crashes the same finding. */
+export const DEDUP_FRAMES = 3;
+/** libFuzzer prints an artifact's Base64 only up to this size (kMaxUnitSizeToPrint). */
+const MAX_BASE64_BYTES = 256;
+
+/** The artifact file prefix of each kind, as libFuzzer names them. */
+export function artifactKindPrefix(kind: FindingKind): "crash-" | "timeout-" | "oom-" {
+  return kind === "timeout" ? "timeout-" : kind === "oom" ? "oom-" : "crash-";
+}
+
+/** The status the fuzzer exits with after a finding of this kind. */
+export function exitStatusFor(kind: FindingKind, flags: Pick<FuzzerFlags, "error_exitcode" | "timeout_exitcode">): number {
+  if (kind === "timeout") return flags.timeout_exitcode;
+  if (kind === "oom") return OOM_EXIT_CODE;
+  return flags.error_exitcode;
+}
+
+export function sha1Hex(data: Uint8Array): string {
+  return createHash("sha1").update(data).digest("hex");
+}
+
+/** `$(artifact_prefix)crash-<sha1>`, or -exact_artifact_path when given. */
+export function artifactPath(kind: FindingKind, data: Uint8Array, flags: Pick<FuzzerFlags, "artifact_prefix" | "exact_artifact_path">): string {
+  if (flags.exact_artifact_path !== "") return flags.exact_artifact_path;
+  return `${flags.artifact_prefix}${artifactKindPrefix(kind)}${sha1Hex(data)}`;
+}
+
+/**
+ * Writes the input of a finding and prints libFuzzer's two lines about it on `log`
+ * ("artifact_prefix='...'; Test unit written to ..." and its Base64). Creates the
+ * prefix's directory if missing. Returns the path.
+ */
+export function writeArtifact(
+  kind: FindingKind,
+  data: Uint8Array,
+  flags: Pick<FuzzerFlags, "artifact_prefix" | "exact_artifact_path">,
+  log: (line: string) => void,
+): string {
+  const file = artifactPath(kind, data, flags);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, data);
+  log(`artifact_prefix='${flags.artifact_prefix}'; Test unit written to ${file}`);
+  if (data.length <= MAX_BASE64_BYTES) log(`Base64: ${Buffer.from(data.buffer, data.byteOffset, data.length).toString("base64")}`);
+  return file;
+}
+
+/** Frames of the fuzzing machinery itself, which say nothing about where the bug is. */
+const MACHINERY_FRAME = /\((?:node:|internal\/)|at (?:node:|internal\/)|[\\/]dist[\\/]fuzz[\\/]/;
+
+/**
+ * The top `DEDUP_FRAMES` frames of a V8 stack ("at fn (file:line:col)" lines), without
+ * the message (which often holds input bytes) and without Node's and jskcov's own
+ * frames. Two findings with the same key are one bug. A stack without frames (a thrown
+ * string, say) gets a key from the thrown value's type, so such findings are one bug.
+ */
+export function dedupKeyOf(stack: string, thrownType = "error"): string {
+  const frames: string[] = [];
+  for (const line of stack.split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith("at ") || MACHINERY_FRAME.test(trimmed)) continue;
+    frames.push(trimmed);
+    if (frames.length === DEDUP_FRAMES) break;
+  }
+  return frames.length === 0 ? `no-stack:${thrownType}` : frames.join("\n");
+}
+
+/** Findings of one fuzzing session, deduplicated by kind and key. */
+export class FindingLog {
+  readonly #seen = new Map<string, string>();
+
+  /** The artifact of an earlier finding with this key, if any. */
+  artifactOf(kind: FindingKind, dedupKey: string): string | undefined {
+    return this.#seen.get(`${kind}\n${dedupKey}`);
+  }
+
+  record(kind: FindingKind, dedupKey: string, artifact: string): void {
+    this.#seen.set(`${kind}\n${dedupKey}`, artifact);
+  }
+
+  get size(): number {
+    return this.#seen.size;
+  }
+}

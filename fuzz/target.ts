@@ -1,0 +1,119 @@
+// A fuzz target, as Jazzer.js (and so the JavaScript projects of OSS-Fuzz) write them:
+// a module exporting `fuzz(data: Buffer)`, sync or async. This file loads one and runs one
+// input, and says what happened. Every engine (built-in, libFuzzer, AFL++) goes through it.
+//
+// Interface (the contract between the fuzzing engines):
+//
+//   loadFuzzTarget(modulePath: string): Promise<FuzzTarget>
+//     Loads the module with import(), so in a process started with `jskcov run`'s preload
+//     the module and what it loads are instrumented (CJS, ESM and TypeScript alike). The
+//     function is the first of: the named export `fuzz`, `module.exports.fuzz` (i.e.
+//     `default.fuzz`), a default export that is a function. Throws FuzzTargetError with
+//     the path when the module has none.
+//
+//   runFuzzTarget(target, data): ExecutionOutcome | Promise<ExecutionOutcome>
+//     Calls fuzz(data) once. Sync fast path: when fuzz() returns a non-thenable, the
+//     outcome is returned directly (no promise, no allocation on success). When it
+//     returns a thenable, or takes a second parameter (Jazzer.js's `fuzz(data, done)`
+//     callback style), a promise of the outcome. Never throws and never rejects: an
+//     exception or rejection is the outcome `{ kind: "crash" }`, with the stack and the
+//     key that deduplicates it (findings.ts). Timeouts and process death are not seen
+//     here: the watchdog outside the target's process reports those.
+
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+import { dedupKeyOf } from "./findings";
+
+export type FuzzFunction = (data: Buffer, done?: (error?: unknown) => void) => unknown;
+
+export interface FuzzTarget {
+  /** Absolute path of the module. */
+  readonly path: string;
+  readonly fuzz: FuzzFunction;
+  /** fuzz(data, done): the input is finished when done() is called. */
+  readonly usesCallback: boolean;
+}
+
+export type ExecutionOutcome =
+  | { kind: "ok" }
+  | { kind: "crash"; error: unknown; stack: string; dedupKey: string };
+
+/** The one success outcome: shared, so the fast path allocates nothing. */
+export const OK_OUTCOME: ExecutionOutcome = Object.freeze({ kind: "ok" });
+
+export class FuzzTargetError extends Error {
+  override name = "FuzzTargetError";
+}
+
+/**
+ * Node's own import(): TypeScript compiles `import()` to `require()` under "module":
+ * "commonjs", which cannot load ES modules and bypasses the import hooks.
+ */
+const nativeImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
+
+export async function loadFuzzTarget(modulePath: string): Promise<FuzzTarget> {
+  const absolute = path.resolve(modulePath);
+  const namespace = await nativeImport(pathToFileURL(absolute).href);
+  const fuzz = findFuzzFunction(namespace);
+  if (fuzz === undefined) {
+    throw new FuzzTargetError(
+      `the fuzz target ${modulePath} exports no fuzz function: write 'module.exports.fuzz = (data) => {...}' ` +
+        `or 'export function fuzz(data) {...}' (Jazzer.js's convention)`,
+    );
+  }
+  return { path: absolute, fuzz, usesCallback: fuzz.length >= 2 };
+}
+
+function findFuzzFunction(namespace: Record<string, unknown>): FuzzFunction | undefined {
+  if (typeof namespace.fuzz === "function") return namespace.fuzz as FuzzFunction;
+  const fallback = namespace.default;
+  if (fallback !== null && (typeof fallback === "object" || typeof fallback === "function")) {
+    const inner = (fallback as Record<string, unknown>).fuzz;
+    if (typeof inner === "function") return inner as FuzzFunction;
+  }
+  if (typeof fallback === "function") return fallback as FuzzFunction;
+  return undefined;
+}
+
+export function runFuzzTarget(target: FuzzTarget, data: Buffer): ExecutionOutcome | Promise<ExecutionOutcome> {
+  if (target.usesCallback) return runWithCallback(target, data);
+  let result: unknown;
+  try {
+    result = target.fuzz(data);
+  } catch (error) {
+    return crashOutcome(error);
+  }
+  if (isThenable(result)) return Promise.resolve(result).then(() => OK_OUTCOME, crashOutcome);
+  return OK_OUTCOME;
+}
+
+function runWithCallback(target: FuzzTarget, data: Buffer): Promise<ExecutionOutcome> {
+  return new Promise<ExecutionOutcome>((resolve) => {
+    let settled = false;
+    const done = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      resolve(error === undefined || error === null ? OK_OUTCOME : crashOutcome(error));
+    };
+    try {
+      const result = target.fuzz(data, done);
+      if (isThenable(result)) {
+        done(new FuzzTargetError("a fuzz(data, done) target must not also return a promise: call done() or return a promise, not both"));
+      }
+    } catch (error) {
+      done(error);
+    }
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** The crash outcome of a thrown or rejected value. */
+export function crashOutcome(error: unknown): ExecutionOutcome {
+  const isError = error instanceof Error || (error !== null && typeof error === "object" && typeof (error as Error).stack === "string");
+  const stack = isError ? ((error as Error).stack ?? String(error)) : `Uncaught ${typeof error}: ${inspect(error, { depth: 2 })}`;
+  return { kind: "crash", error, stack, dedupKey: dedupKeyOf(stack, isError ? (error as Error).name : typeof error) };
+}
