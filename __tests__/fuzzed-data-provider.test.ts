@@ -46,7 +46,7 @@ const pickArray = fc.array(fc.integer(), { minLength: 0, maxLength: 300 });
 const call: fc.Arbitrary<Call> = fc.oneof(
   ...["consumeBoolean", "consumeNumber", "consumeFloat", "consumeDouble", "consumeProbabilityFloat",
     "consumeProbabilityDouble", "consumeRemainingAsBytes", "consumeRemainingAsString"].map((method) =>
-    fc.constant({ method, args: [] }),
+    fc.constant<Call>({ method, args: [] }),
   ),
   fc.tuple(byteCount, fc.boolean()).map((args) => ({ method: "consumeIntegral", args })),
   range(integer).map((args) => ({ method: "consumeIntegralInRange", args })),
