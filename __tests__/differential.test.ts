@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import kcovPlugin from "../plugin";
-import { REPO_ROOT, loadCommonJs, registryRecord, transform } from "./helpers/instrument";
+import { REPO_ROOT, loadCommonJs, registryRecord, transform, withCompareRecorder } from "./helpers/instrument";
 import type { KcovFileMetadata } from "../plugin";
 
 const cjsPlugin = require.resolve("@babel/plugin-transform-modules-commonjs");
@@ -16,11 +16,25 @@ function loadLibrary(file: string, options: { esm?: boolean } = {}) {
     plugins: [[kcovPlugin, { instrumentationFilter: "**" }], ...extra],
     sourceType: options.esm ? "module" : "script",
   });
+  // Also with comparison tracing, run with a recorder installed (see tracedRun).
+  const traced = transform(source, file, {
+    plugins: [[kcovPlugin, { instrumentationFilter: "**", traceCmp: true }], ...extra],
+    sourceType: options.esm ? "module" : "script",
+  });
   return {
     original: loadCommonJs(plain.code),
     instrumented: loadCommonJs(instrumented.code),
+    traced: loadCommonJs(traced.code),
     metadata: instrumented.metadata as KcovFileMetadata,
+    tracedSites: traced.metadata!.compares!.length,
   };
+}
+
+/** `run(lib)` under an installed comparison recorder; checks that it recorded something. */
+async function tracedRun<L, T>(lib: L, run: (lib: L) => T): Promise<T> {
+  const { value, area } = await withCompareRecorder(() => run(lib));
+  expect(area.count + area.stringCount).toBeGreaterThan(0);
+  return value;
 }
 
 function executedShare(metadata: KcovFileMetadata): number {
@@ -41,7 +55,7 @@ function corpus(): string[] {
   return files.map((f) => fs.readFileSync(path.join(REPO_ROOT, f), "utf8").slice(0, 400_000));
 }
 
-test("acorn parses a large corpus identically (AST, locations and errors)", () => {
+test("acorn parses a large corpus identically (AST, locations and errors)", async () => {
   const acorn = loadLibrary(path.join(REPO_ROOT, "node_modules/acorn/dist/acorn.js"));
   const inputs = [...corpus(), "let x = ;", "class { }", "a => { yield 1 }", "`${a}` + /re/gu.test(b?.c ?? d)"];
   for (const input of inputs) {
@@ -52,12 +66,15 @@ test("acorn parses a large corpus identically (AST, locations and errors)", () =
         return `error: ${(error as Error).message}`;
       }
     };
-    expect(run(acorn.instrumented)).toBe(run(acorn.original));
+    const expected = run(acorn.original);
+    expect(run(acorn.instrumented)).toBe(expected);
+    expect(await tracedRun(acorn.traced, run)).toBe(expected);
   }
+  expect(acorn.tracedSites).toBeGreaterThan(500);
   expect(executedShare(acorn.metadata)).toBeGreaterThan(0.4);
 });
 
-test("js-yaml dumps and loads generated documents identically", () => {
+test("js-yaml dumps and loads generated documents identically", async () => {
   const yaml = loadLibrary(path.join(REPO_ROOT, "node_modules/js-yaml/dist/js-yaml.cjs.js"));
   const docs: unknown[] = [];
   for (let i = 0; i < 300; i++) {
@@ -79,11 +96,13 @@ test("js-yaml dumps and loads generated documents identically", () => {
     }
     return out;
   };
-  expect(run(yaml.instrumented)).toEqual(run(yaml.original));
+  const expected = run(yaml.original);
+  expect(run(yaml.instrumented)).toEqual(expected);
+  expect(await tracedRun(yaml.traced, run)).toEqual(expected);
   expect(executedShare(yaml.metadata)).toBeGreaterThan(0.3);
 });
 
-test("marked renders a markdown corpus identically", () => {
+test("marked renders a markdown corpus identically", async () => {
   const marked = loadLibrary(path.join(REPO_ROOT, "node_modules/marked/lib/marked.esm.js"), { esm: true });
   const documents = [
     fs.readFileSync(path.join(REPO_ROOT, "node_modules/marked/README.md"), "utf8"),
@@ -95,6 +114,8 @@ test("marked renders a markdown corpus identically", () => {
     lib.marked.parse(doc, { gfm: false, breaks: true }),
     JSON.stringify(lib.marked.lexer(doc)),
   ]);
-  expect(run(marked.instrumented)).toEqual(run(marked.original));
+  const expected = run(marked.original);
+  expect(run(marked.instrumented)).toEqual(expected);
+  expect(await tracedRun(marked.traced, run)).toEqual(expected);
   expect(executedShare(marked.metadata)).toBeGreaterThan(0.3);
 });

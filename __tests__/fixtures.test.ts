@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  blocksRunBy, instrument, loadCommonJs, outcomeOf, takeBlocksRun, transform,
+  blocksRunBy, instrument, loadCommonJs, outcomeOf, takeBlocksRun, transform, withCompareRecorder,
 } from "./helpers/instrument";
 import { LIST_START_KINDS, fixtureNames, readFixture } from "./helpers/fixtures";
 import type { KcovFileMetadata } from "../plugin";
@@ -36,9 +36,17 @@ function prepare(name: string) {
   const originalRun = loadCommonJs(original);
   const instrumentedRun = loadCommonJs(instrumented.code);
   const unprunedRun = loadCommonJs(unpruned.code);
+  // With comparison tracing on as well (plugin/compare-tracing.ts): same behaviour, same blocks.
+  const traced = instrument(source, filename, { ...pluginOptions, traceCmp: true }, { presets, sourceType });
+  // Two instances, since fixtures may keep state: one runs with a comparison recorder installed.
+  const tracedRun = loadCommonJs(traced.code);
+  const tracedRecordedRun = loadCommonJs(traced.code);
+  takeBlocksRun(traced.metadata);
   const ranAtLoad = takeBlocksRun(instrumented.metadata);
   const unprunedRanAtLoad = takeBlocksRun(unpruned.metadata);
-  return { dir, load, cases, instrumented, unpruned, originalRun, instrumentedRun, unprunedRun, ranAtLoad, unprunedRanAtLoad };
+  return {
+    dir, load, cases, instrumented, unpruned, traced, originalRun, instrumentedRun, unprunedRun, tracedRun, tracedRecordedRun, ranAtLoad, unprunedRanAtLoad,
+  };
 }
 
 describe.each(folders)("fixture %s", (name) => {
@@ -50,7 +58,9 @@ describe.each(folders)("fixture %s", (name) => {
     test("can be instrumented and loaded", () => { throw error; });
     return;
   }
-  const { dir, load, cases, instrumented, unpruned, originalRun, instrumentedRun, unprunedRun, ranAtLoad, unprunedRanAtLoad } = fixture;
+  const {
+    dir, load, cases, instrumented, unpruned, traced, originalRun, instrumentedRun, unprunedRun, tracedRun, tracedRecordedRun, ranAtLoad, unprunedRanAtLoad,
+  } = fixture;
 
   test("instrumented output and block table match the snapshots", () => {
     checkSnapshot(path.join(dir, "output.js"), `${instrumented.code}\n`);
@@ -70,8 +80,14 @@ describe.each(folders)("fixture %s", (name) => {
     const expected = await outcomeOf(originalRun, fixtureCase.input);
     const exact = await blocksRunBy(unpruned.metadata, () => outcomeOf(unprunedRun, fixtureCase.input));
     const pruned = await blocksRunBy(instrumented.metadata, () => outcomeOf(instrumentedRun, fixtureCase.input));
+    const tracedRecorded = await withCompareRecorder(() => blocksRunBy(traced.metadata, () => outcomeOf(tracedRecordedRun, fixtureCase.input)));
+    const tracedSilent = await blocksRunBy(traced.metadata, () => outcomeOf(tracedRun, fixtureCase.input));
     expect(exact.value).toEqual(expected);
     expect(pruned.value).toEqual(expected);
+    expect(tracedRecorded.value.value).toEqual(expected);
+    expect(tracedSilent.value).toEqual(expected);
+    expect(tracedRecorded.value.ran).toEqual(pruned.ran);
+    expect(tracedSilent.ran).toEqual(pruned.ran);
     expect(exact.ran).toEqual([...fixtureCase.blocks].sort());
     if (expected.error === undefined) {
       // Counter sharing reports the same blocks on every path that completes normally...

@@ -10,6 +10,8 @@ import type { KcovFileRecord, KcovRegistry } from "../runtime";
 
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
 const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
+const ENABLED_CMP_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-cmp-device");
+const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
 const PC_BASE = 0xffffffff80000000n;
 
 export interface BlockSpec {
@@ -110,6 +112,9 @@ export function resetRealm(): void {
   const realm = globalThis as Record<symbol, unknown>;
   delete realm[REGISTRY_KEY];
   delete realm[ENABLED_DEVICE_KEY];
+  delete realm[ENABLED_CMP_DEVICE_KEY];
+  const hooks = realm[COMPARE_HOOKS_KEY] as { record: unknown } | undefined;
+  if (hooks) hooks.record = null;
 }
 
 /** Little-endian bytes of 64-bit words, computed without typed arrays. */

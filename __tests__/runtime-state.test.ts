@@ -6,6 +6,7 @@ import {
   KCOV_MAX_AREA_WORDS,
   KCOV_MODE_DISABLED,
   KCOV_MODE_INIT,
+  KCOV_MODE_TRACE_CMP,
   KCOV_MODE_TRACE_PC,
   KCOV_TRACE_CMP,
   KCOV_TRACE_PC,
@@ -150,25 +151,37 @@ describe("errors", () => {
     expectKcovError(() => kcov.enable(KCOV_TRACE_PC), "EINVAL", 22, /call disable\(\) first/);
   });
 
-  test("KCOV_TRACE_CMP is ENOTSUP; an unknown mode is EINVAL; the device stays INIT", () => {
+  test("an unknown mode is EINVAL and the device stays INIT; KCOV_TRACE_CMP gives mode TRACE_CMP", () => {
     const kcov = device();
     kcov.initTrace(8);
     kcov.mmap();
-    expectKcovError(() => kcov.enable(KCOV_TRACE_CMP), "ENOTSUP", 95, /KCOV_TRACE_PC/);
     expectKcovError(() => kcov.enable(7), "EINVAL", 22, /unknown trace mode 7/);
+    expect(kcov.mode).toBe(KCOV_MODE_INIT);
+    kcov.enable(KCOV_TRACE_CMP);
+    expect(kcov.mode).toBe(KCOV_MODE_TRACE_CMP);
+    expectKcovError(() => kcov.enable(KCOV_TRACE_PC), "EINVAL", 22, /call disable\(\) first/);
+    expectKcovError(() => kcov.collectIndices(new Uint32Array(4)), "EINVAL", 22, /KCOV_TRACE_PC, not KCOV_TRACE_CMP/);
+    kcov.disable();
     expect(kcov.mode).toBe(KCOV_MODE_INIT);
     kcov.enable(KCOV_TRACE_PC);
   });
 
-  test("a second enabled device in the realm is EBUSY, checked before the mode (Linux order)", () => {
+  test("a second enabled device of the same mode in the realm is EBUSY; a TRACE_PC and a TRACE_CMP device coexist", () => {
     const owner = enabledDevice();
     const other = device();
     other.initTrace(8);
     other.mmap();
     expectKcovError(() => other.enable(KCOV_TRACE_PC), "EBUSY", 16, /disable\(\) on that device/);
-    expectKcovError(() => other.enable(KCOV_TRACE_CMP), "EBUSY", 16, /per realm/);
+    other.enable(KCOV_TRACE_CMP);
+    const third = device();
+    third.initTrace(8);
+    third.mmap();
+    expectKcovError(() => third.enable(KCOV_TRACE_CMP), "EBUSY", 16, /KCOV_TRACE_CMP in this realm/);
     owner.disable();
-    other.enable(KCOV_TRACE_PC);
+    third.enable(KCOV_TRACE_PC);
+    other.disable();
+    third.disable();
+    owner.enable(KCOV_TRACE_CMP);
   });
 
   test("two copies of the runtime in one realm share the enabled slot", () => {

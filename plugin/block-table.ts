@@ -62,6 +62,19 @@ export interface BlockEntry {
   range: SourceRange;
 }
 
+/** A comparison site (plugin option traceCmp, docs/compare-area.md): a PC of its own, no counter. */
+export interface CompareEntry {
+  /** Site index in the file: source order. */
+  index: number;
+  /** `compare:` and the operator or method, or `compare:switch`. */
+  kind: string;
+  pc: bigint;
+  slotOffset: number;
+  functionName: string;
+  source: string;
+  range: SourceRange;
+}
+
 export interface KcovFileMetadata {
   version: typeof BLOCK_TABLE_VERSION;
   /** The instrumented file, relative to the root, POSIX separators. */
@@ -75,6 +88,8 @@ export interface KcovFileMetadata {
   /** Flat pairs of counters for virtual counters: `[a0, b0, a1, b1, ...]`. */
   eitherPairs: number[];
   blocks: BlockEntry[];
+  /** Comparison sites, with the option traceCmp only. */
+  compares?: CompareEntry[];
 }
 
 /** The run-time form, embedded as JSON text in each instrumented file. */
@@ -87,9 +102,18 @@ export interface RuntimeBlockTable {
   blocks: string;
   /** Counter pairs of the virtual counters (counter index >= counterCount), flat. */
   either: number[];
+  /**
+   * Comparison sites (traceCmp only, absent without any): COMPARE_FIELDS numbers each,
+   * `slotOffset, kindIndex, functionIndex, sourceIndex, startLine, startColumn, endLine, endColumn`.
+   */
+  compares?: number[];
 }
 
-export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: readonly number[] = []): RuntimeBlockTable {
+/** Numbers per comparison site in the run-time table's `compares`. */
+export const COMPARE_FIELDS = 8;
+
+export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: readonly number[] = [],
+  compares: readonly CompareEntry[] = []): RuntimeBlockTable {
   const sources = new Interner();
   const functions = new Interner();
   const kinds = new Interner();
@@ -108,6 +132,12 @@ export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: reado
       end.column,
     );
   }
+  const compareFields: number[] = [];
+  for (const site of compares) {
+    const { start, end } = site.range;
+    compareFields.push(site.slotOffset, kinds.indexOf(site.kind), functions.indexOf(site.functionName),
+      sources.indexOf(site.source), start.line, start.column, end.line, end.column);
+  }
   return {
     version: BLOCK_TABLE_VERSION,
     sources: sources.values,
@@ -115,6 +145,7 @@ export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: reado
     kinds: kinds.values,
     blocks: encodeBlockFields(flat),
     either: [...eitherPairs],
+    ...(compareFields.length > 0 ? { compares: compareFields } : {}),
   };
 }
 

@@ -55,8 +55,9 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
 
         const pcSeed = resolved.pcSeedByFile.get(relativePath) ?? resolved.pcSeed;
         // What this file's output depends on besides its path and code, for its fingerprint.
+        // traceCmp joins the key only when on, so that output without it stays as it was.
         const configurationKey = JSON.stringify(
-          [PLUGIN_VERSION, pcSeed, resolved.counterMode, resolved.pruneCounters]);
+          [PLUGIN_VERSION, pcSeed, resolved.counterMode, resolved.pruneCounters, ...(resolved.traceCmp ? ["traceCmp"] : [])]);
         const inputMap = inputSourceMap(state.file);
         const metadata = instrumentProgram({
           program,
@@ -65,6 +66,7 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
           pcSeed,
           counterMode: resolved.counterMode,
           pruneCounters: resolved.pruneCounters,
+          traceCmp: resolved.traceCmp,
           mapRanges: createRangeMapper(inputMap as never, filename, root, relativePath),
           configurationKey,
         });
@@ -79,6 +81,7 @@ namespace kcovPlugin {
   export type KcovPluginOptions = options.KcovPluginOptions;
   export type KcovFileMetadata = blockTable.KcovFileMetadata;
   export type BlockEntry = blockTable.BlockEntry;
+  export type CompareEntry = blockTable.CompareEntry;
   export type BlockKind = blockTable.BlockKind;
   export type RuntimeBlockTable = blockTable.RuntimeBlockTable;
   export const KcovOptionError = options.KcovOptionError;

@@ -6,11 +6,14 @@ import type { NodePath, types as T } from "@babel/core";
 import { AbruptExits } from "./abrupt-exits";
 import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
-import { toRuntimeTable, type BlockEntry, type KcovFileMetadata } from "./block-table";
+import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
 import {
   COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
+import {
+  compareHooksPrelude, compareSiteAt, createCompareEmitter, emitCompareSite, type CompareSite,
+} from "./compare-tracing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
 import { MAX_REGION_SIZE, layoutFile, pcOfSlot } from "./pc-layout";
@@ -25,6 +28,8 @@ export interface InstrumentRequest {
   counterMode: "hit" | "count";
   /** Let join points share a counter with the start of their list (counter-sharing.ts). */
   pruneCounters: boolean;
+  /** Report comparison operands (compare-tracing.ts). */
+  traceCmp: boolean;
   mapRanges: RangeMapper;
   /** Identifies the plugin version and options, so a change of either changes the fingerprint. */
   configurationKey: string;
@@ -43,6 +48,10 @@ interface CodeUnit {
 interface FoundBlock extends BlockSite {
   unit: CodeUnit;
   order: number;
+}
+
+interface FoundCompare extends CompareSite {
+  unit: CodeUnit;
 }
 
 function isCodeUnit(node: T.Node): boolean {
@@ -72,8 +81,12 @@ function isTopLevelFunctionDeclaration(cursor: NodeCursor): boolean {
   return Boolean(parent && t.isExportDeclaration(parent.node) && parent.parent && t.isProgram(parent.parent.node));
 }
 
-/** The block sites of `program`, in walk order; `exits` learns each node's abrupt exits on the way. */
-function collectBlocks(program: T.Program, exits: AbruptExits): FoundBlock[] {
+/**
+ * The block sites of `program`, in walk order; `exits` learns each node's abrupt exits on
+ * the way. With `compares`, also the comparison sites (in walk order, = source order).
+ */
+function collectBlocks(program: T.Program, exits: AbruptExits,
+  compares?: { found: FoundCompare[]; isLocalName: (name: string) => boolean }): FoundBlock[] {
   const found: FoundBlock[] = [];
   const units: CodeUnit[] = [];
   const enterUnit = (cursor: NodeCursor): void => {
@@ -104,6 +117,10 @@ function collectBlocks(program: T.Program, exits: AbruptExits): FoundBlock[] {
         const unit = units[units.length - 1];
         for (const { kind, range, placement } of sites) found.push({ kind, range, placement, unit, order: found.length });
         sites.length = 0;
+      }
+      if (compares) {
+        const site = compareSiteAt(cursor, compares.isLocalName);
+        if (site) compares.found.push({ ...site, unit: units[units.length - 1] });
       }
       return true;
     },
@@ -143,17 +160,31 @@ function needsLazyRegistration(program: NodePath<T.Program>): boolean {
 export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
   const { program, relativePath, counterMode } = request;
   const exits = new AbruptExits();
-  const found = collectBlocks(program.node, exits).sort(compareBlocks);
+  const globals = (program.scope as unknown as { globals: Record<string, unknown> }).globals;
+  const compareSites = request.traceCmp
+    ? { found: [] as FoundCompare[], isLocalName: (name: string) => !Object.hasOwn(globals, name) }
+    : undefined;
+  const found = collectBlocks(program.node, exits, compareSites).sort(compareBlocks);
+  const foundCompares = compareSites?.found ?? [];
 
-  // PC layout: blocks grouped into runs by code unit, each run placed in the region.
+  // PC layout: blocks grouped into runs by code unit, each run placed in the region. A
+  // unit's comparison sites take the slots after its blocks.
   const runs = new Map<CodeUnit, FoundBlock[]>();
   for (const block of found) {
     const run = runs.get(block.unit) ?? [];
     run.push(block);
     runs.set(block.unit, run);
   }
+  const comparesOfUnit = new Map<CodeUnit, FoundCompare[]>();
+  for (const site of foundCompares) {
+    const list = comparesOfUnit.get(site.unit) ?? [];
+    list.push(site);
+    comparesOfUnit.set(site.unit, list);
+  }
   const unitList = [...runs.keys()];
-  const layout = layoutFile(relativePath, unitList.map((u) => ({ key: u.key, blockCount: runs.get(u)!.length })), request.pcSeed);
+  const layout = layoutFile(relativePath, unitList.map((u) => ({
+    key: u.key, blockCount: runs.get(u)!.length + (comparesOfUnit.get(u)?.length ?? 0),
+  })), request.pcSeed);
   if (!layout) {
     throw program.buildCodeFrameError(
       `babel-plugin-kcov: ${relativePath} has ${found.length} blocks, more than one file can hold ` +
@@ -161,8 +192,12 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   }
   const { regionStart, regionSize, runOffsets } = layout;
   const slotOfBlock = new Map<FoundBlock, number>();
+  const slotOfCompare = new Map<FoundCompare, number>();
   unitList.forEach((unit, index) => {
-    runs.get(unit)!.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
+    const blocksOfUnit = runs.get(unit)!;
+    blocksOfUnit.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
+    comparesOfUnit.get(unit)?.forEach((site, i) =>
+      slotOfCompare.set(site, (runOffsets[index] + blocksOfUnit.length + i) % regionSize));
   });
 
   // Counters: one per block in block order, except blocks that other blocks' counters
@@ -216,6 +251,23 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   });
   emitCounters(counted);
 
+  const compareOriginals = request.mapRanges(foundCompares.map((site) => site.range));
+  const compares: CompareEntry[] = foundCompares.map((site, index) => {
+    const slotOffset = slotOfCompare.get(site)!;
+    return {
+      index, kind: site.label, pc: pcOfSlot(regionStart + slotOffset), slotOffset,
+      functionName: site.unit.name, source: compareOriginals[index].source, range: compareOriginals[index].range,
+    };
+  });
+  const hooksName = `${countersName}$cmp`;
+  if (compares.length > 0) {
+    const eagerHooks = createCompareEmitter(hooksName, `${hooksName}Init`, false);
+    const lazyHooks = emitterOptions.lazyRegisterName ? createCompareEmitter(hooksName, `${hooksName}Init`, true) : eagerHooks;
+    foundCompares.forEach((site, index) => {
+      emitCompareSite(site, Number(compares[index].pc & 0xffffffffn), site.unit.earlyCallable ? lazyHooks : eagerHooks);
+    });
+  }
+
   const prelude = preludeStatements({
     path: relativePath,
     fingerprint,
@@ -224,10 +276,17 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     blockCount: blocks.length,
     counterCount,
     counterMode,
-    table: JSON.stringify(toRuntimeTable(blocks, eitherPairs)),
+    table: JSON.stringify(toRuntimeTable(blocks, eitherPairs, compares)),
     shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
   }, emitterOptions);
+  if (compares.length > 0) {
+    prelude.push(...compareHooksPrelude(hooksName, `${hooksName}Init`, program.scope.hasOwnBinding("globalThis")));
+  }
   program.unshiftContainer("body", prelude);
 
-  return { version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, eitherPairs, blocks };
+  const metadata: KcovFileMetadata = {
+    version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, eitherPairs, blocks,
+  };
+  if (request.traceCmp) metadata.compares = compares;
+  return metadata;
 }

@@ -14,6 +14,8 @@ export interface KcovPluginOptions {
   counterMode?: "hit" | "count";
   /** Let a join point share the counter of its list's first block when it runs exactly when that block runs. Default true. */
   pruneCounters?: boolean;
+  /** Report the operands of comparisons to a KCOV_TRACE_CMP device (docs/compare-area.md). Default false. */
+  traceCmp?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -24,11 +26,12 @@ export interface ResolvedOptions {
   pcSeedByFile: ReadonlyMap<string, number>;
   counterMode: "hit" | "count";
   pruneCounters: boolean;
+  traceCmp: boolean;
 }
 
 export const DEFAULT_FILTER = ["**", "!**/node_modules/**"];
 
-const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "pcSeedByFile", "counterMode", "pruneCounters"];
+const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "pcSeedByFile", "counterMode", "pruneCounters", "traceCmp"];
 
 /** Thrown for a bad plugin option; the message names the option and the value. */
 export class KcovOptionError extends Error {
@@ -75,7 +78,12 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "pruneCounters" must be true or false, got ${JSON.stringify(options.pruneCounters)}`);
   }
 
-  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, pcSeedByFile, counterMode, pruneCounters };
+  const traceCmp = options.traceCmp ?? false;
+  if (typeof traceCmp !== "boolean") {
+    fail(`option "traceCmp" must be true or false, got ${JSON.stringify(options.traceCmp)}`);
+  }
+
+  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, pcSeedByFile, counterMode, pruneCounters, traceCmp };
 }
 
 function checkSeed(name: string, seed: unknown): number {

@@ -39,7 +39,12 @@ interface RuntimeBlockTable {
   either?: number[];
   /** Delta-encoded base64 VLQ in the file; replaced by the decoded numbers on parse. */
   blocks: number[];
+  /** Comparison sites (plugin option traceCmp), COMPARE_FIELDS numbers each; absent: none. */
+  compares?: number[];
 }
+
+/** Numbers per comparison site (plugin/block-table.ts COMPARE_FIELDS). */
+const COMPARE_FIELDS = 8;
 
 /**
  * Undoes plugin/block-table.ts encodeBlockFields: BLOCK_FIELDS numbers per block, each
@@ -94,6 +99,7 @@ export interface DecodedTable {
   readonly table: RuntimeBlockTable;
   symbolized: readonly SymbolizedBlock[] | undefined;
   blockBySlot: Map<number, number> | undefined;
+  compareBySlot: Map<number, SymbolizedBlock> | undefined;
 }
 
 const decoded = new WeakMap<KcovFileRecord, DecodedTable>();
@@ -165,7 +171,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   return {
     ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, counterByBlock, counterBByBlock, slotByBlock,
     hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
-    table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined,
+    table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareBySlot: undefined,
   };
 }
 
@@ -202,4 +208,29 @@ export function blockAtSlot(record: KcovFileRecord, slot: number): number | unde
     }
   }
   return entry.blockBySlot.get(slot);
+}
+
+/**
+ * The comparison site at `slot` in this file (kind `compare:<operator>`), or undefined.
+ * Sites have PCs of their own but no counters (docs/compare-area.md).
+ */
+export function compareAtSlot(record: KcovFileRecord, slot: number): SymbolizedBlock | undefined {
+  const entry = decodeTable(record);
+  if (entry.compareBySlot === undefined) {
+    entry.compareBySlot = new Map();
+    const { sources, functions, kinds } = entry.table;
+    const flat = entry.table.compares ?? [];
+    for (let at = 0; at + COMPARE_FIELDS <= flat.length; at += COMPARE_FIELDS) {
+      const siteSlot = record.regionStart + flat[at];
+      entry.compareBySlot.set(siteSlot, Object.freeze({
+        pc: PC_BASE + BigInt(siteSlot) * 8n,
+        file: sources[flat[at + 3]],
+        start: Object.freeze({ line: flat[at + 4], column: flat[at + 5] }),
+        end: Object.freeze({ line: flat[at + 6], column: flat[at + 7] }),
+        functionName: functions[flat[at + 2]],
+        kind: kinds[flat[at + 1]],
+      }));
+    }
+  }
+  return entry.compareBySlot.get(slot);
 }

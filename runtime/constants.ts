@@ -1,12 +1,12 @@
 // Numbers shared by the device, the flush loop and symbolize. Values that come from
 // Linux's uapi header keep Linux's names; the PC layout comes from docs/block-table.md.
 
-/** KCOV_ENABLE argument: one PC per executed basic block (the only supported mode). */
+/** KCOV_ENABLE argument: one PC per executed basic block. */
 export const KCOV_TRACE_PC = 0;
 
 /**
- * KCOV_ENABLE argument: comparison operands. Known but not supported yet: `enable` gives
- * ENOTSUP, as Linux does when the kernel was built without comparison tracing.
+ * KCOV_ENABLE argument: comparison operands, one record per comparison executed in code
+ * instrumented with the plugin option `traceCmp` (docs/compare-area.md).
  */
 export const KCOV_TRACE_CMP = 1;
 
@@ -14,6 +14,7 @@ export const KCOV_TRACE_CMP = 1;
 export const KCOV_MODE_DISABLED = 0;
 export const KCOV_MODE_INIT = 1;
 export const KCOV_MODE_TRACE_PC = 2;
+export const KCOV_MODE_TRACE_CMP = 3;
 
 /**
  * Largest area `initTrace` accepts, in 64-bit words (80 MiB). gVisor's bound; Linux's is

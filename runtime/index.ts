@@ -9,8 +9,12 @@ export {
   KCOV_MODE_DISABLED,
   KCOV_MODE_INIT,
   KCOV_MODE_TRACE_PC,
+  KCOV_MODE_TRACE_CMP,
   KCOV_MAX_AREA_WORDS,
   KCOV_MIN_AREA_WORDS,
 } from "./constants";
 export { symbolize, blocks, blockAtIndex, executedBlocks, formatSymbolized, type SymbolizedBlock, type SourcePosition } from "./symbolize";
+export {
+  KCOV_CMP_CONST, COMPARE_OPS, STRING_HEADER_BYTES, STRING_RECORD_BYTES, STRING_OPERAND_BYTES, COMPARE_HOOKS_KEY,
+} from "./compare-area";
 export { REGISTRY_KEY, type KcovRegistry, type KcovFileRecord } from "./registry";

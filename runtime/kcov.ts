@@ -6,10 +6,12 @@ import {
   KCOV_MIN_AREA_WORDS,
   KCOV_MODE_DISABLED,
   KCOV_MODE_INIT,
+  KCOV_MODE_TRACE_CMP,
   KCOV_MODE_TRACE_PC,
   KCOV_TRACE_CMP,
   KCOV_TRACE_PC,
 } from "./constants";
+import { CompareArea, DEFAULT_STRING_RECORDS, compareHooks } from "./compare-area";
 import { HIGH_HALF, LOW_HALF, registeredCounters } from "./consume-counters";
 import { KcovError } from "./errors";
 import { FileArea } from "./file-area";
@@ -23,13 +25,24 @@ export interface KcovOptions {
    * it. Needs Node's fs; without this option the runtime never loads fs.
    */
   file?: string;
+  /**
+   * Records the string area of a KCOV_TRACE_CMP device holds (docs/compare-area.md).
+   * Default 1024 (147 kB); the area is allocated only when the device maps or enables it.
+   */
+  stringRecords?: number;
 }
 
-/** The realm's enabled device, on globalThis so that two copies of the runtime agree. */
+/**
+ * The realm's enabled device of each trace mode, on globalThis so that two copies of the
+ * runtime agree. One TRACE_PC and one TRACE_CMP device can be enabled together, as with
+ * two kcov file descriptors.
+ */
 const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
-type RealmGlobal = typeof globalThis & { [ENABLED_DEVICE_KEY]?: Kcov };
+const ENABLED_CMP_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-cmp-device");
+type RealmGlobal = typeof globalThis & { [ENABLED_DEVICE_KEY]?: Kcov; [ENABLED_CMP_DEVICE_KEY]?: Kcov };
 
-const MODE_NAMES = ["DISABLED", "INIT", "TRACE_PC"];
+const MODE_NAMES = ["DISABLED", "INIT", "TRACE_PC", "TRACE_CMP"];
+const MAX_STRING_RECORDS = 1 << 20;
 
 /**
  * A kcov device for this realm (the main thread, or one worker thread).
@@ -55,6 +68,13 @@ export class Kcov {
   #view: BigUint64Array<SharedArrayBuffer> | undefined;
   #fileArea: FileArea | undefined;
   readonly #filePath: string | undefined;
+  readonly #stringRecords: number;
+  #compare: CompareArea | undefined;
+  #stringFileArea: FileArea | undefined;
+  #stringView: Uint8Array<SharedArrayBuffer> | undefined;
+  /** Counts last copied into the files (TRACE_CMP with `{ file }`). */
+  #syncedCount = 0;
+  #syncedStringCount = 0;
 
   /**
    * Creates a closed-to-the-world device in mode DISABLED. Also adopts this realm's
@@ -64,11 +84,16 @@ export class Kcov {
     if (options.file !== undefined && (typeof options.file !== "string" || options.file === "")) {
       throw new TypeError(`new Kcov({ file }) needs a non-empty path string; got ${String(options.file)}`);
     }
+    const stringRecords = options.stringRecords ?? DEFAULT_STRING_RECORDS;
+    if (!Number.isInteger(stringRecords) || stringRecords < 1 || stringRecords > MAX_STRING_RECORDS) {
+      throw new TypeError(`new Kcov({ stringRecords }) needs a whole number from 1 to ${MAX_STRING_RECORDS}; got ${String(stringRecords)}`);
+    }
     this.#filePath = options.file;
+    this.#stringRecords = stringRecords;
     realmRegistry();
   }
 
-  /** DISABLED (0), INIT (1) or TRACE_PC (2), as Linux numbers `enum kcov_mode`. */
+  /** DISABLED (0), INIT (1), TRACE_PC (2) or TRACE_CMP (3), as Linux numbers `enum kcov_mode`. */
   get mode(): number {
     return this.#mode;
   }
@@ -79,6 +104,19 @@ export class Kcov {
    */
   get leftover(): number {
     return this.#leftover;
+  }
+
+  /**
+   * Comparison records dropped whole since `enable(KCOV_TRACE_CMP)` because the Linux area
+   * was full (also word 2 of the string area's header).
+   */
+  get droppedComparisons(): number {
+    return this.#compare?.dropped ?? 0;
+  }
+
+  /** String-area records dropped since `enable(KCOV_TRACE_CMP)` (also word 1 of its header). */
+  get droppedStringComparisons(): number {
+    return this.#compare?.stringDropped ?? 0;
   }
 
   /** The backing file's path, if the device was created with `{ file }`. */
@@ -142,20 +180,46 @@ export class Kcov {
   }
 
   /**
+   * Extension beyond kcov: the string area of comparison tracing (docs/compare-area.md),
+   * bytes over a SharedArrayBuffer, filled while this device is enabled with
+   * KCOV_TRACE_CMP. Needs initTrace first; allocated (and, with `{ file }`, its file
+   * `<file>.strings` created) on the first call. Every call views the same memory.
+   */
+  mmapStrings(): Uint8Array<SharedArrayBuffer> {
+    this.#checkOpen("mmapStrings");
+    if (this.#buffer === undefined) {
+      throw new KcovError("EINVAL", "mmapStrings() needs an area: call initTrace(words) first.");
+    }
+    return this.#compareArea().view;
+  }
+
+  #compareArea(): { area: CompareArea; view: Uint8Array<SharedArrayBuffer> } {
+    if (this.#compare === undefined) {
+      const strings = new SharedArrayBuffer(CompareArea.stringAreaBytes(this.#stringRecords));
+      this.#stringFileArea = this.#filePath === undefined ? undefined : new FileArea(`${this.#filePath}.strings`, strings);
+      this.#compare = new CompareArea(this.#buffer!, strings);
+      this.#stringView = new Uint8Array(strings);
+    }
+    return { area: this.#compare, view: this.#stringView! };
+  }
+
+  /**
    * KCOV_ENABLE: starts collecting for this realm. Needs initTrace and mmap first
    * (gVisor's rule; Linux needs only initTrace). Clears the counters of every registered
    * file, as gVisor does, so the first flush holds only what ran after this call; the
    * area itself is left alone (reset word 0 to drop what it holds). Files that register
-   * later take part too. Errors are checked in Linux's order: device state (EINVAL),
-   * another enabled device in this realm (EBUSY), then `traceMode` (ENOTSUP for
-   * KCOV_TRACE_CMP, EINVAL for an unknown value).
+   * later take part too. With KCOV_TRACE_CMP, comparisons in code instrumented with
+   * `traceCmp` append records to the area from now on (docs/compare-area.md); the
+   * drop counters restart at 0. Errors are checked in Linux's order: device state
+   * (EINVAL), another enabled device of that mode in this realm (EBUSY), then an unknown
+   * `traceMode` (EINVAL).
    */
   enable(traceMode: number): void {
     this.#checkOpen("enable");
     if (this.#mode !== KCOV_MODE_INIT || !this.#mapped) {
       throw new KcovError(
         "EINVAL",
-        this.#mode === KCOV_MODE_TRACE_PC
+        this.#mode === KCOV_MODE_TRACE_PC || this.#mode === KCOV_MODE_TRACE_CMP
           ? "enable() was already called on this device; call disable() first."
           : this.#mode === KCOV_MODE_DISABLED
             ? "enable() needs an area: call initTrace(words), then mmap(), first."
@@ -163,25 +227,34 @@ export class Kcov {
       );
     }
     const realm = globalThis as RealmGlobal;
-    const owner = realm[ENABLED_DEVICE_KEY];
+    const key = traceMode === KCOV_TRACE_CMP ? ENABLED_CMP_DEVICE_KEY : ENABLED_DEVICE_KEY;
+    const owner = realm[key];
     if (owner !== undefined && owner !== this) {
       throw new KcovError(
         "EBUSY",
-        "another Kcov device is enabled in this realm, and coverage is per realm: " +
-          "call disable() on that device first (a worker thread can have its own device).",
+        `another Kcov device is enabled for ${traceMode === KCOV_TRACE_CMP ? "KCOV_TRACE_CMP" : "KCOV_TRACE_PC"} ` +
+          "in this realm, and tracing is per realm: call disable() on that device first " +
+          "(a worker thread can have its own device; one TRACE_PC and one TRACE_CMP device can be enabled together).",
       );
     }
     if (traceMode === KCOV_TRACE_CMP) {
-      throw new KcovError("ENOTSUP", "KCOV_TRACE_CMP is not supported yet; enable KCOV_TRACE_PC.");
+      const { area } = this.#compareArea();
+      area.resetDropped();
+      this.#syncedCount = area.count;
+      this.#syncedStringCount = area.stringCount;
+      compareHooks().record = area.record;
+      realm[key] = this;
+      this.#mode = KCOV_MODE_TRACE_CMP;
+      return;
     }
     if (traceMode !== KCOV_TRACE_PC) {
       throw new KcovError(
         "EINVAL",
-        `unknown trace mode ${String(traceMode)}; enable KCOV_TRACE_PC (${KCOV_TRACE_PC}).`,
+        `unknown trace mode ${String(traceMode)}; enable KCOV_TRACE_PC (${KCOV_TRACE_PC}) or KCOV_TRACE_CMP (${KCOV_TRACE_CMP}).`,
       );
     }
     registeredCounters().clearAll();
-    realm[ENABLED_DEVICE_KEY] = this;
+    realm[key] = this;
     this.#mode = KCOV_MODE_TRACE_PC;
   }
 
@@ -197,6 +270,7 @@ export class Kcov {
    */
   collect(): number {
     this.#checkEnabled("collect");
+    if (this.#mode === KCOV_MODE_TRACE_CMP) return this.#syncComparisons();
     const halves = this.#halves;
     const areaWords = this.#areaWords;
     const fileArea = this.#fileArea;
@@ -232,6 +306,9 @@ export class Kcov {
    */
   collectIndices(out: Uint32Array): number {
     this.#checkEnabled("collectIndices");
+    if (this.#mode === KCOV_MODE_TRACE_CMP) {
+      throw new KcovError("EINVAL", "collectIndices() reports blocks: it needs a device enabled with KCOV_TRACE_PC, not KCOV_TRACE_CMP.");
+    }
     if (!(out instanceof Uint32Array)) {
       throw new TypeError("collectIndices(out) needs a Uint32Array to fill.");
     }
@@ -259,11 +336,15 @@ export class Kcov {
    */
   close(): void {
     if (this.#closed) return;
-    if (this.#mode === KCOV_MODE_TRACE_PC) this.#release();
+    if (this.#mode === KCOV_MODE_TRACE_PC || this.#mode === KCOV_MODE_TRACE_CMP) this.#release();
     this.#closed = true;
     this.#mode = KCOV_MODE_DISABLED;
     this.#fileArea?.close();
     this.#fileArea = undefined;
+    this.#stringFileArea?.close();
+    this.#stringFileArea = undefined;
+    this.#compare = undefined;
+    this.#stringView = undefined;
     this.#buffer = undefined;
     this.#view = undefined;
     this.#halves = new Uint32Array(0);
@@ -272,6 +353,30 @@ export class Kcov {
   #release(): void {
     const realm = globalThis as RealmGlobal;
     if (realm[ENABLED_DEVICE_KEY] === this) delete realm[ENABLED_DEVICE_KEY];
+    if (realm[ENABLED_CMP_DEVICE_KEY] === this) {
+      delete realm[ENABLED_CMP_DEVICE_KEY];
+      const hooks = compareHooks();
+      if (hooks.record === this.#compare?.record) hooks.record = null;
+    }
+  }
+
+  /**
+   * collect() of a TRACE_CMP device: records are appended while the target runs, so this
+   * only copies the new ones into the files of `{ file }`. A reader in another process
+   * may have reset a file's count; the records appended since the last copy then move
+   * down to that count, in memory too. Returns the records appended since the last call.
+   */
+  #syncComparisons(): number {
+    const area = this.#compare!;
+    const linux = syncArea(this.#fileArea, this.#buffer!, 1, 4, area.count, this.#syncedCount,
+      (count) => { area.count = count; });
+    this.#syncedCount = linux.count;
+    const strings = syncArea(this.#stringFileArea, area.stringBuffer, 4, 18, area.stringCount, this.#syncedStringCount,
+      (count) => { area.stringCount = count; });
+    this.#syncedStringCount = strings.count;
+    // The header's drop counters and record size, after the records (write() ends with word 0 again).
+    this.#stringFileArea?.write(1, 4);
+    return linux.appended;
   }
 
   #checkOpen(call: string): void {
@@ -282,7 +387,7 @@ export class Kcov {
 
   #checkEnabled(call: string): void {
     this.#checkOpen(call);
-    if (this.#mode !== KCOV_MODE_TRACE_PC) {
+    if (this.#mode !== KCOV_MODE_TRACE_PC && this.#mode !== KCOV_MODE_TRACE_CMP) {
       throw new KcovError(
         "EINVAL",
         `${call}() needs an enabled device, but this one is in mode ${MODE_NAMES[this.#mode]}: ` +
@@ -291,4 +396,28 @@ export class Kcov {
       );
     }
   }
+}
+
+/**
+ * Brings one comparison area's file copy up to date: records `[from, count)` are new
+ * since the last copy (all of them after an in-memory reset below `synced`). If the file's
+ * count was lowered by its reader, they move down to it. Records are `recordWords` words
+ * from word `firstWord`.
+ */
+function syncArea(
+  file: FileArea | undefined, buffer: SharedArrayBuffer, firstWord: number, recordWords: number,
+  count: number, synced: number, setCount: (count: number) => void,
+): { count: number; appended: number } {
+  const from = count >= synced ? synced : 0;
+  const appended = count === Infinity ? 0 : count - from;
+  if (file === undefined || count === Infinity) return { count, appended };
+  const target = Math.min(file.readCount(), from);
+  if (target < from) {
+    const words = new BigUint64Array(buffer);
+    words.copyWithin(firstWord + target * recordWords, firstWord + from * recordWords, firstWord + count * recordWords);
+  }
+  const newCount = target + appended;
+  if (newCount !== count) setCount(newCount);
+  file.write(firstWord + target * recordWords, firstWord + newCount * recordWords);
+  return { count: newCount, appended };
 }

@@ -3,13 +3,14 @@
 // a flush.
 
 import { PC_BASE, PC_HIGH_WORD, SLOT_COUNT } from "./constants";
-import { blockAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
+import { blockAtSlot, compareAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
 import { realmRegistry } from "./registry";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
 
 /**
- * The block a PC stands for, or undefined if no file registered in this realm owns it.
+ * The block a PC stands for, or the comparison site (kind `compare:...`, plugin option
+ * traceCmp), or undefined if no file registered in this realm owns it.
  * `pc` is the 64-bit PC as a bigint, or its low 32 bits as a number (what older
  * syzkaller keeps; all identity lives there). Only files registered in this realm are
  * known: a PC from a worker's area must be symbolized in that worker.
@@ -23,7 +24,7 @@ export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
   for (const record of realmRegistry().files) {
     if (slot < record.regionStart || slot >= record.regionStart + record.regionSize) continue;
     const block = blockAtSlot(record, slot);
-    return block === undefined ? undefined : symbolizedBlocks(record)[block];
+    return block === undefined ? compareAtSlot(record, slot) : symbolizedBlocks(record)[block];
   }
   return undefined;
 }

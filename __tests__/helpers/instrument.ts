@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import { transformSync, type PluginItem, type TransformOptions } from "@babel/core";
 import kcovPlugin from "../../plugin";
+import { CompareArea, COMPARE_HOOKS_KEY, type CompareHooks } from "../../runtime/compare-area";
 import type { KcovFileMetadata, KcovPluginOptions } from "../../plugin";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -115,4 +116,20 @@ export function describe(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) out[key] = describe((value as Record<string, unknown>)[key], depth + 1);
   return out;
+}
+
+/**
+ * Runs `body` (awaiting it) with a comparison recorder into a fresh area installed in the
+ * realm's hooks, as an enabled KCOV_TRACE_CMP device would; returns its value and the area.
+ */
+export async function withCompareRecorder<T>(body: () => T | Promise<T>): Promise<{ value: T; area: CompareArea }> {
+  const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * 256)), new SharedArrayBuffer(CompareArea.stringAreaBytes(64)));
+  const hooks = ((globalThis as Record<symbol, unknown>)[COMPARE_HOOKS_KEY] ??= { record: null }) as CompareHooks;
+  const previous = hooks.record;
+  hooks.record = area.record;
+  try {
+    return { value: await body(), area };
+  } finally {
+    hooks.record = previous;
+  }
 }

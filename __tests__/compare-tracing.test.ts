@@ -1,0 +1,140 @@
+// The plugin option traceCmp must not change what a program does: operands evaluated once,
+// in order, with their getters, valueOf/toString calls and exceptions exactly as in the
+// original, and the same results for NaN, -0, BigInt and mixed types. Each case runs the
+// original and the instrumented code, with a comparison recorder installed and without.
+import * as path from "node:path";
+import type { CompareArea } from "../runtime/compare-area";
+import kcovPlugin from "../plugin";
+import { describe as describeValue, instrument, loadCommonJs, transform, withCompareRecorder } from "./helpers/instrument";
+
+const FILE = path.join(__dirname, "compare-tracing-input.js");
+
+/** What running `source`'s `run(log)` does: its result or error, and the log of side effects. */
+function outcome(code: string): unknown {
+  const log: unknown[] = [];
+  try {
+    const result = loadCommonJs(code).run((entry: unknown) => log.push(entry));
+    return { result: describeValue(result), log };
+  } catch (error) {
+    return { error: `${(error as Error).constructor.name}: ${(error as Error).message}`, log };
+  }
+}
+
+async function expectSameBehaviour(source: string): Promise<CompareArea> {
+  const original = outcome(source);
+  const { code, metadata } = instrument(source, FILE, { traceCmp: true });
+  expect(metadata.compares!.length).toBeGreaterThan(0);
+  expect(outcome(code)).toEqual(original);
+  const { value, area } = await withCompareRecorder(() => outcome(code));
+  expect(value).toEqual(original);
+  return area;
+}
+
+const cases: Record<string, string> = {
+  "operands are evaluated once, left to right": `
+    exports.run = (log) => {
+      const v = (x) => { log(x); return x; };
+      return [v(1) === v(2), v("a") < v("b"), v(3) >= v(3), v(4) != v("4"), v(5) == v(5)];
+    };`,
+  "getters run once, in order": `
+    exports.run = (log) => {
+      const o = { get a() { log("a"); return 7; }, get b() { log("b"); return 8; } };
+      return [o.a < o.b, o.a === 7, 8 === o.b];
+    };`,
+  "valueOf and toString are called exactly as in the original": `
+    exports.run = (log) => {
+      const a = { valueOf() { log("a.valueOf"); return 2; }, toString() { log("a.toString"); return "2"; } };
+      const b = { [Symbol.toPrimitive](hint) { log("b:" + hint); return 3; } };
+      return [a < b, a == 2, a === a, b >= a, a == "2", b > 1, 5 <= b];
+    };`,
+  "an exception in the left operand, the right operand or a conversion propagates": `
+    exports.run = (log) => {
+      const results = [];
+      const boom = (what) => { throw new Error(what); };
+      for (const f of [() => boom("left") === log("right"), () => log("left") < boom("right"),
+                       () => ({ valueOf: () => boom("valueOf") }) < 1, () => Symbol("s") < 1, () => 1n < Symbol()]) {
+        try { results.push(f()); } catch (e) { results.push(e.constructor.name + ": " + e.message); }
+      }
+      return results;
+    };`,
+  "NaN, -0, Infinity, BigInt and mixed types compare as before": `
+    exports.run = () => {
+      const values = [NaN, -0, 0, Infinity, -Infinity, 1.5, 2 ** 64, -1, 1n, -1n, 2n ** 64n, "1", "", "a", null, undefined, true, [], {}];
+      const out = [];
+      for (const a of values) for (const b of values) {
+        out.push([a === b, a !== b, a == b, a != b, a < b, a <= b, a > b, a >= b].map(Number).join(""));
+        out.push([a === -0, -0 === a, a < 1n, a === "1"].map(Number).join(""));
+      }
+      return out.join(",");
+    };`,
+  "switch cases are tested lazily, in order, with the discriminant evaluated once": `
+    exports.run = (log) => {
+      const v = (x) => { log("case " + x); return x; };
+      const f = (d) => { switch ((log("d"), d)) { case 1: return "one"; case v(2): return "two"; case "x": return "x"; case -0: return "zero"; default: return "default"; } };
+      return [f(1), f(2), f("x"), f(0), f(NaN), f(3)];
+    };`,
+  "method calls keep their receiver, getter, arguments and errors": `
+    exports.run = (log) => {
+      const s = "PKzip", t = { startsWith(...args) { log(["startsWith", this === t, args]); return "custom"; } };
+      const u = undefined, n = 5, arr = ["a", "b"];
+      const results = [s.startsWith("PK"), s.endsWith("ip", 5), s.includes("z"), s.indexOf("z", 1), s.localeCompare("PK"),
+                       t.startsWith("a", (log("second"), 2)), arr.includes("b"), arr.indexOf("b"), Buffer.from("ab").equals(Buffer.from("ab"))];
+      for (const f of [() => u.startsWith("x"), () => n.startsWith("x"), () => s.startsWith(Symbol.iterator), () => s.includes(/re/)]) {
+        try { results.push(f()); } catch (e) { results.push(e.constructor.name + ": " + e.message); }
+      }
+      return results;
+    };`,
+  "a getter for the method runs once and its function is called with the same this": `
+    exports.run = (log) => {
+      const desc = Object.getOwnPropertyDescriptor(String.prototype, "startsWith");
+      let seen = 0;
+      Object.defineProperty(String.prototype, "startsWith", { configurable: true, get() { seen++; const self = this; return function (x) { log(["call", typeof self, this === self || String(this) === String(self), x]); return 42; }; } });
+      try {
+        const s = "abc";
+        return [s.startsWith("a"), seen];
+      } finally {
+        Object.defineProperty(String.prototype, "startsWith", desc);
+      }
+    };`,
+  "comparisons in arrows, defaults, class fields, generators and async functions": `
+    exports.run = (log) => {
+      class C { x = 1 < 2; static y = "a" === "a"; m(a = 3 > 2) { return a; } }
+      function* g(a) { yield a === 1; yield (yield 2) < 3; }
+      const it = g(1); const gen = [it.next().value, it.next().value, it.next(1).value];
+      const arrow = (a, b) => a === b;
+      return [new C().x, C.y, new C().m(), gen, arrow(1, 1), arrow(1, "1")];
+    };`,
+};
+
+test.each(Object.entries(cases))("%s", async (_name, source) => {
+  await expectSameBehaviour(source);
+});
+
+test("the recorder sees each comparison's operands (and nothing when operands are untraceable)", async () => {
+  const area = await expectSameBehaviour(`
+    exports.run = () => { let a = 3, b = 4; return [a === b, typeof a === "number", a !== null]; };`);
+  const words = new BigUint64Array(area.buffer);
+  expect(words[0]).toBe(1n);
+  expect([...words.subarray(1, 4)]).toEqual([0n, 3n, 4n]);
+});
+
+test("with traceCmp off, the output is byte-identical to a build without the option", () => {
+  const source = `function f(a, b) { if (a === b) return a.startsWith("x"); switch (a) { case 1: return 2; } return a < 3; }`;
+  const without = transform(source, FILE, { plugins: [[kcovPlugin, {}]] });
+  const off = transform(source, FILE, { plugins: [[kcovPlugin, { traceCmp: false }]] });
+  expect(off.code).toBe(without.code);
+  expect(off.metadata).toEqual(without.metadata);
+  expect(without.code).not.toMatch(/\$cmp/);
+});
+
+test("receivers that are not local bindings are left alone (reading them again could call user code)", () => {
+  const source = `exports.run = () => [globalName.startsWith("x"), obj.s.startsWith("y"), f().startsWith("z"), s?.startsWith("w"), s.startsWith(...xs)];`;
+  const { code } = instrument(source, FILE, { traceCmp: true });
+  expect(code).not.toMatch(/\.m\(/);
+});
+
+test("an ES module's hoisted function can compare before the module body runs (cyclic import)", () => {
+  const source = `import "./other"; export function early(a) { return a === 1; }`;
+  const { code } = instrument(source, FILE, { traceCmp: true }, { plugins: [require.resolve("@babel/plugin-transform-modules-commonjs")] });
+  expect(code).toMatch(/\(__kcov\$\w+\$cmp \|\| \(__kcov\$\w+\$cmp = __kcov\$\w+\$cmpInit\(\)\)\)\.k\(/);
+});

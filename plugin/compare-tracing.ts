@@ -1,0 +1,182 @@
+// Comparison tracing (plugin option `traceCmp`, docs/compare-area.md): which expressions
+// are comparison sites, and how each reports its operands without changing what the
+// program does. The hooks only record (runtime/compare-area.ts); the comparison, the
+// method call and every operand's evaluation stay in the user's code, in the original
+// order, evaluated once:
+//
+//   a OP b       ->  H.l(pc, a, b) OP H.r()       l records and returns a, keeping b for r
+//   a OP 5       ->  H.k(pc, a, 5) OP 5           5 is a constant: re-evaluating it is free
+//   5 OP b       ->  5 OP H.j(pc, 5, b)
+//   switch (d)   ->  switch (H.s(pc, d, [constant case tests]))
+//   s.m(x, ...)  ->  s.m(H.m(pc, op, s, x, isConst), ...)   s a local binding: reading it again is pure
+//
+// Between `l` returning and `r` running no other code can run, so the one kept operand
+// per realm is enough.
+import { template, type types as T } from "@babel/core";
+import { t } from "./babel-types";
+import type { NodeCursor } from "./node-walk";
+import type { Range } from "./block-rules";
+
+/** Where the hooks live at run time: runtime/compare-area.ts COMPARE_HOOKS_KEY. */
+export const COMPARE_HOOKS_KEY = "babel-plugin-kcov.compare";
+
+const OPERATORS = new Set(["===", "!==", "==", "!=", "<", "<=", ">", ">="]);
+
+/** Traced methods and their `op` in the string area (runtime/compare-area.ts COMPARE_OPS). */
+const METHOD_OPS: Record<string, number> = {
+  startsWith: 2, endsWith: 3, includes: 4, indexOf: 5, localeCompare: 6, equals: 7,
+};
+
+export type CompareSiteKind = "operator" | "switch" | "method";
+
+export interface CompareSite {
+  kind: CompareSiteKind;
+  node: T.BinaryExpression | T.SwitchStatement | T.CallExpression;
+  /** What symbolize shows: `compare:===`, `compare:switch`, `compare:startsWith`. */
+  label: string;
+  range: Range;
+}
+
+/** A constant in the sense of KCOV_CMP_CONST: a literal, `-literal`, or a template without substitutions. */
+function isConstant(node: T.Node): boolean {
+  if (t.isNumericLiteral(node) || t.isStringLiteral(node) || t.isBigIntLiteral(node)) return true;
+  if (t.isUnaryExpression(node) && node.operator === "-") return t.isNumericLiteral(node.argument) || t.isBigIntLiteral(node.argument);
+  return t.isTemplateLiteral(node) && node.expressions.length === 0;
+}
+
+/**
+ * Operands whose comparisons the runtime never records (booleans, null, undefined, type
+ * names from `typeof`, object literals): such sites are left alone, which saves their cost.
+ */
+function isUntraceable(node: T.Node): boolean {
+  return t.isBooleanLiteral(node) || t.isNullLiteral(node) || (t.isIdentifier(node) && node.name === "undefined") ||
+    (t.isUnaryExpression(node) && (node.operator === "typeof" || node.operator === "void" || node.operator === "!")) ||
+    t.isObjectExpression(node) || t.isArrayExpression(node) || t.isFunction(node) || t.isClass(node) ||
+    t.isRegExpLiteral(node);
+}
+
+function rangeOf(node: T.Node): Range | undefined {
+  return node.loc ? { start: node.loc.start, end: node.loc.end } : undefined;
+}
+
+/**
+ * The comparison site at this node, if it is one. `isLocalName` says whether an identifier
+ * names a binding of the program (not a global), so that reading it again calls nothing.
+ */
+export function compareSiteAt(cursor: NodeCursor, isLocalName: (name: string) => boolean): CompareSite | undefined {
+  const node = cursor.node;
+  const range = rangeOf(node);
+  if (!range) return undefined;
+  if (t.isBinaryExpression(node)) {
+    if (!OPERATORS.has(node.operator) || t.isPrivateName(node.left)) return undefined;
+    if (isUntraceable(node.left) || isUntraceable(node.right)) return undefined;
+    return { kind: "operator", node, label: `compare:${node.operator}`, range };
+  }
+  if (t.isSwitchStatement(node)) {
+    if (!node.cases.some((c) => c.test && isConstant(c.test))) return undefined;
+    return { kind: "switch", node, label: "compare:switch", range };
+  }
+  if (t.isCallExpression(node)) {
+    const callee = node.callee;
+    if (!t.isMemberExpression(callee) || callee.computed || callee.optional || !t.isIdentifier(callee.property)) return undefined;
+    if (!Object.hasOwn(METHOD_OPS, callee.property.name)) return undefined;
+    const receiver = callee.object;
+    if (!(t.isThisExpression(receiver) || (t.isIdentifier(receiver) && isLocalName(receiver.name)))) return undefined;
+    const first = node.arguments[0];
+    if (first === undefined || t.isSpreadElement(first) || t.isArgumentPlaceholder(first) || isUntraceable(first)) return undefined;
+    return { kind: "method", node, label: `compare:${callee.property.name}`, range };
+  }
+  return undefined;
+}
+
+export interface CompareEmitter {
+  /** The hooks object: `H`, or `(H || (H = init()))` where code can run before the prelude. */
+  hooks(): T.Expression;
+}
+
+function hookCall(emitter: CompareEmitter, name: string, args: T.Expression[]): T.CallExpression {
+  return t.callExpression(t.memberExpression(emitter.hooks(), t.identifier(name)), args);
+}
+
+/** Rewrites one site in place (its node keeps its identity, so parents and other sites stay valid). */
+export function emitCompareSite(site: CompareSite, pcLow: number, emitter: CompareEmitter): void {
+  const pc = t.numericLiteral(pcLow);
+  switch (site.kind) {
+    case "operator": {
+      const node = site.node as T.BinaryExpression;
+      const left = node.left as T.Expression;
+      const right = node.right;
+      if (isConstant(right)) {
+        node.left = hookCall(emitter, "k", [pc, left, t.cloneNode(right)]);
+      } else if (isConstant(left)) {
+        node.right = hookCall(emitter, "j", [pc, t.cloneNode(left), right]);
+      } else {
+        node.left = hookCall(emitter, "l", [pc, left, right]);
+        node.right = hookCall(emitter, "r", []);
+      }
+      break;
+    }
+    case "switch": {
+      const node = site.node as T.SwitchStatement;
+      const constants = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => t.cloneNode(c.test!));
+      node.discriminant = hookCall(emitter, "s", [pc, node.discriminant, t.arrayExpression(constants)]);
+      break;
+    }
+    case "method": {
+      const node = site.node as T.CallExpression;
+      const callee = node.callee as T.MemberExpression;
+      const first = node.arguments[0] as T.Expression;
+      const op = METHOD_OPS[(callee.property as T.Identifier).name];
+      node.arguments[0] = hookCall(emitter, "m", [
+        pc, t.numericLiteral(op), t.cloneNode(callee.object as T.Expression), first, t.numericLiteral(isConstant(first) ? 1 : 0),
+      ]);
+      break;
+    }
+  }
+}
+
+/**
+ * The hooks, as every instrumented file with traceCmp defines them on the realm's shared
+ * object if no file did before: ES5, since they run wherever the user's code runs.
+ * `record` is null until a device is enabled with KCOV_TRACE_CMP.
+ */
+function hooksSource(global: string): string {
+  return `
+function %%initName%%() {
+  var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
+  var h = g[key] || (g[key] = { record: null });
+  if (!h.l) {
+    h.kept = undefined;
+    h.l = function (pc, a, b) { this.kept = b; if (this.record !== null) this.record(pc, a, b, 0, 0); return a; };
+    h.r = function () { return this.kept; };
+    h.k = function (pc, a, k) { if (this.record !== null) this.record(pc, k, a, 1, 0); return a; };
+    h.j = function (pc, k, b) { if (this.record !== null) this.record(pc, k, b, 1, 0); return b; };
+    h.s = function (pc, d, cases) { if (this.record !== null) for (var i = 0; i < cases.length; i++) this.record(pc, cases[i], d, 1, 1); return d; };
+    h.m = function (pc, op, self, a, isConst) { if (this.record !== null) this.record(pc, a, self, isConst, op); return a; };
+  }
+  return h;
+}
+var %%hooksName%% = %%initName%%();`;
+}
+
+const hooksBuilders = new Map<string, (values: Record<string, T.Node>) => T.Statement[]>();
+
+/** The statements that define the file's hooks variable; they go right after the registration. */
+export function compareHooksPrelude(hooksName: string, initName: string, shadowsGlobalThis: boolean): T.Statement[] {
+  const global = shadowsGlobalThis ? `Function("return this")()` : "globalThis";
+  let build = hooksBuilders.get(global);
+  if (!build) {
+    build = template.statements(hooksSource(global), { syntacticPlaceholders: true, preserveComments: false }) as never;
+    hooksBuilders.set(global, build!);
+  }
+  return build!({ hooksName: t.identifier(hooksName), initName: t.identifier(initName) });
+}
+
+export function createCompareEmitter(hooksName: string, initName: string, lazy: boolean): CompareEmitter {
+  return {
+    hooks: () => lazy
+      ? t.logicalExpression("||", t.identifier(hooksName),
+        t.assignmentExpression("=", t.identifier(hooksName), t.callExpression(t.identifier(initName), [])))
+      : t.identifier(hooksName),
+  };
+}

@@ -1,0 +1,259 @@
+// The comparison areas of a KCOV_TRACE_CMP device (docs/compare-area.md): Linux's area of
+// `type, arg1, arg2, pc` records, and the string area beside it. Instrumented code calls
+// the hooks of the realm's compare-hooks object (made by plugin/compare-tracing.ts'
+// prelude, or here); an enabled device puts its `record` function there.
+
+import { PC_HIGH_WORD } from "./constants";
+import { HIGH_HALF, LOW_HALF } from "./consume-counters";
+
+/** Where instrumented files find the hooks; Symbol.for so that every copy agrees. */
+export const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
+
+/** Type bit 0: one operand is a constant in the source, and it is arg1. */
+export const KCOV_CMP_CONST = 1;
+
+/** Bytes kept of each operand in the string area. */
+export const STRING_OPERAND_BYTES = 64;
+/** Bytes per string-area record: pc, type/op/lengths/flags, two operands. */
+export const STRING_RECORD_BYTES = 16 + 2 * STRING_OPERAND_BYTES;
+/** Bytes of the string area's header: count, dropped, Linux-area dropped, record size. */
+export const STRING_HEADER_BYTES = 32;
+export const DEFAULT_STRING_RECORDS = 1024;
+
+/** `op` of a string-area record. */
+export const COMPARE_OPS = [
+  "compare", "switch-case", "startsWith", "endsWith", "includes", "indexOf", "localeCompare", "equals",
+] as const;
+
+/** (pcLow, arg1, arg2, isConst, op): arg1 is the constant when isConst is 1. */
+export type CompareRecorder = (pcLow: number, arg1: unknown, arg2: unknown, isConst: number, op: number) => void;
+
+/** The realm's hooks object; the prelude of instrumented files adds the call hooks to it. */
+export interface CompareHooks {
+  record: CompareRecorder | null;
+}
+
+type RealmGlobal = typeof globalThis & { [COMPARE_HOOKS_KEY]?: CompareHooks };
+
+export function compareHooks(): CompareHooks {
+  const realm = globalThis as RealmGlobal;
+  return (realm[COMPARE_HOOKS_KEY] ??= { record: null });
+}
+
+// Captured at first use, so that user code that patches them later is never called.
+// The getters read internal slots: a Proxy or a look-alike object gets undefined.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayTag = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!;
+const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, "length")!.get!;
+const callGetter = Function.prototype.call.bind(Function.prototype.call) as (getter: () => unknown, self: unknown) => unknown;
+
+const TWO_32 = 4294967296;
+const MIN_INT64 = -9223372036854775808;
+const MAX_UINT64_EXCLUSIVE = 18446744073709551616;
+
+/** log2 of the fewest bytes (1, 2, 4, 8) that hold x as a signed or an unsigned integer. */
+function widthLog2(x: number): number {
+  if (x >= -128 && x < 256) return 0;
+  if (x >= -32768 && x < 65536) return 1;
+  if (x >= -2147483648 && x < TWO_32) return 2;
+  return 3;
+}
+
+function bigintWidthLog2(x: bigint): number {
+  if (x >= -128n && x < 256n) return 0;
+  if (x >= -32768n && x < 65536n) return 1;
+  if (x >= -2147483648n && x < 4294967296n) return 2;
+  return 3;
+}
+
+function isTraceableInteger(x: number): boolean {
+  return Number.isInteger(x) && x >= MIN_INT64 && x < MAX_UINT64_EXCLUSIVE;
+}
+
+function isTraceableBigInt(x: bigint): boolean {
+  return x >= -9223372036854775808n && x < 18446744073709551616n;
+}
+
+/** Bytes of a Uint8Array (or Buffer), or undefined for anything else. Calls no user code. */
+function byteArray(value: unknown): Uint8Array | undefined {
+  return typeof value === "object" && value !== null && callGetter(typedArrayTag, value) === "Uint8Array"
+    ? (value as Uint8Array) : undefined;
+}
+
+const encoder = new TextEncoder();
+
+export interface CompareAreaOptions {
+  /** The Linux area: words, word 0 included. */
+  words: number;
+  /** Records the string area holds. */
+  stringRecords: number;
+}
+
+/**
+ * The memory of one TRACE_CMP device and the recorder that fills it. Appends never write
+ * past either area; a record that does not fit is dropped whole and counted.
+ */
+export class CompareArea {
+  readonly buffer: SharedArrayBuffer;
+  readonly stringBuffer: SharedArrayBuffer;
+  readonly capacity: number;
+  readonly stringCapacity: number;
+  /** Records dropped from the Linux area since the last `resetDropped`. */
+  dropped = 0;
+  stringDropped = 0;
+  readonly #halves: Uint32Array;
+  readonly #stringHalves: Uint32Array;
+  readonly #stringBytes: Uint8Array;
+  readonly #scratch = new Uint8Array(STRING_OPERAND_BYTES);
+  /** The recorder, a closure over this area (hooks call it without `this`). */
+  readonly record: CompareRecorder;
+
+  constructor(buffer: SharedArrayBuffer, stringBuffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.stringBuffer = stringBuffer;
+    this.capacity = Math.floor((buffer.byteLength / 8 - 1) / 4);
+    this.stringCapacity = Math.floor((stringBuffer.byteLength - STRING_HEADER_BYTES) / STRING_RECORD_BYTES);
+    this.#halves = new Uint32Array(buffer);
+    this.#stringHalves = new Uint32Array(stringBuffer);
+    this.#stringBytes = new Uint8Array(stringBuffer);
+    this.#stringHalves[6 + LOW_HALF] = STRING_RECORD_BYTES;
+    this.record = (pcLow, arg1, arg2, isConst, op) => this.#record(pcLow, arg1, arg2, isConst, op);
+  }
+
+  static stringAreaBytes(records: number): number {
+    return STRING_HEADER_BYTES + records * STRING_RECORD_BYTES;
+  }
+
+  resetDropped(): void {
+    this.dropped = 0;
+    this.stringDropped = 0;
+    this.#stringHalves[2 + LOW_HALF] = 0;
+    this.#stringHalves[4 + LOW_HALF] = 0;
+  }
+
+  /** Records in the Linux area (word 0), Infinity if word 0 holds more than 32 bits. */
+  get count(): number {
+    return this.#halves[HIGH_HALF] === 0 ? this.#halves[LOW_HALF] : Infinity;
+  }
+
+  set count(value: number) {
+    this.#halves[HIGH_HALF] = 0;
+    Atomics.store(this.#halves, LOW_HALF, value);
+  }
+
+  get stringCount(): number {
+    return this.#stringHalves[HIGH_HALF] === 0 ? this.#stringHalves[LOW_HALF] : Infinity;
+  }
+
+  set stringCount(value: number) {
+    this.#stringHalves[HIGH_HALF] = 0;
+    Atomics.store(this.#stringHalves, LOW_HALF, value);
+  }
+
+  #record(pcLow: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
+    const type1 = typeof arg1;
+    const type2 = typeof arg2;
+    // Most frequent first: numbers, strings. Objects are recorded only as byte arrays in a
+    // method call, so an operator between objects costs two typeof checks.
+    if (type1 === "number" && type2 === "number") {
+      const a = arg1 as number, b = arg2 as number;
+      if (isTraceableInteger(a) && isTraceableInteger(b)) {
+        this.#appendNumbers(pcLow, isConst, Math.max(widthLog2(a), widthLog2(b)), a, b);
+      }
+    } else if (type1 === "string" && type2 === "string") {
+      this.#appendStrings(pcLow, isConst, op, arg1 as string, arg2 as string);
+    } else if (type1 === "bigint" || type2 === "bigint") {
+      const a = type1 === "bigint" ? arg1 as bigint : type1 === "number" && isTraceableInteger(arg1 as number) ? BigInt(arg1 as number) : undefined;
+      const b = type2 === "bigint" ? arg2 as bigint : type2 === "number" && isTraceableInteger(arg2 as number) ? BigInt(arg2 as number) : undefined;
+      if (a !== undefined && b !== undefined) this.#bigints(pcLow, isConst, a, b);
+    } else if (op >= 2 && (type1 === "object" || type1 === "string") && (type2 === "object" || type2 === "string")) {
+      const bytes1 = type1 === "string" ? arg1 as string : byteArray(arg1);
+      const bytes2 = type2 === "string" ? arg2 as string : byteArray(arg2);
+      if (bytes1 !== undefined && bytes2 !== undefined) this.#appendStrings(pcLow, isConst, op, bytes1, bytes2);
+    }
+  }
+
+  #bigints(pcLow: number, isConst: number, a: bigint, b: bigint): void {
+    if (!isTraceableBigInt(a) || !isTraceableBigInt(b)) return;
+    const width = Math.max(bigintWidthLog2(a), bigintWidthLog2(b));
+    // As numbers: the two's-complement value fits 64 bits, and halves of it are exact.
+    const a64 = BigInt.asUintN(64, a), b64 = BigInt.asUintN(64, b);
+    this.#append(pcLow, isConst, width,
+      Number(a64 & 0xffffffffn), Number(a64 >> 32n), Number(b64 & 0xffffffffn), Number(b64 >> 32n));
+  }
+
+  #appendNumbers(pcLow: number, isConst: number, width: number, a: number, b: number): void {
+    if (width < 3) {
+      const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
+      this.#append(pcLow, isConst, width, (a & mask) >>> 0, 0, (b & mask) >>> 0, 0);
+      return;
+    }
+    // Exact for every integer double in [-2^63, 2^64): the division by 2^32 only shifts.
+    const aHigh = Math.floor(a / TWO_32), bHigh = Math.floor(b / TWO_32);
+    this.#append(pcLow, isConst, 3, a - aHigh * TWO_32, aHigh >>> 0, b - bHigh * TWO_32, bHigh >>> 0);
+  }
+
+  #append(pcLow: number, isConst: number, width: number,
+    a1Low: number, a1High: number, a2Low: number, a2High: number): void {
+    const halves = this.#halves;
+    const count = this.count;
+    if (count >= this.capacity) {
+      this.dropped++;
+      this.#stringHalves[4 + LOW_HALF] = this.dropped;
+      return;
+    }
+    const at = (1 + 4 * count) * 2;
+    halves[at + LOW_HALF] = (width << 1) | isConst;
+    halves[at + HIGH_HALF] = 0;
+    halves[at + 2 + LOW_HALF] = a1Low;
+    halves[at + 2 + HIGH_HALF] = a1High;
+    halves[at + 4 + LOW_HALF] = a2Low;
+    halves[at + 4 + HIGH_HALF] = a2High;
+    halves[at + 6 + LOW_HALF] = pcLow;
+    halves[at + 6 + HIGH_HALF] = PC_HIGH_WORD;
+    this.count = count + 1;
+  }
+
+  #appendStrings(pcLow: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void {
+    const count = this.stringCount;
+    if (count >= this.stringCapacity) {
+      this.stringDropped++;
+      this.#stringHalves[2 + LOW_HALF] = this.stringDropped;
+      return;
+    }
+    const at = STRING_HEADER_BYTES + count * STRING_RECORD_BYTES;
+    const bytes = this.#stringBytes;
+    const halves = this.#stringHalves;
+    halves[at / 4 + LOW_HALF] = pcLow;
+    halves[at / 4 + HIGH_HALF] = PC_HIGH_WORD;
+    bytes[at + 8] = isConst;
+    bytes[at + 9] = op;
+    const truncated1 = this.#writeOperand(arg1, at + 16, at + 10);
+    const truncated2 = this.#writeOperand(arg2, at + 16 + STRING_OPERAND_BYTES, at + 11);
+    bytes[at + 12] = truncated1 | (truncated2 << 1);
+    bytes[at + 13] = bytes[at + 14] = bytes[at + 15] = 0;
+    this.stringCount = count + 1;
+  }
+
+  /** Writes an operand's first bytes at `at`, zero-padded, and its length at `lengthAt`; 1 if truncated. */
+  #writeOperand(operand: string | Uint8Array, at: number, lengthAt: number): number {
+    const bytes = this.#stringBytes;
+    let length: number;
+    let truncated: boolean;
+    if (typeof operand === "string") {
+      const scratch = this.#scratch;
+      const { read, written } = encoder.encodeInto(operand, scratch);
+      length = written;
+      truncated = read < operand.length;
+      for (let i = 0; i < length; i++) bytes[at + i] = scratch[i];
+    } else {
+      const total = callGetter(typedArrayLength, operand) as number;
+      length = Math.min(total, STRING_OPERAND_BYTES);
+      truncated = total > STRING_OPERAND_BYTES;
+      for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
+    }
+    bytes.fill(0, at + length, at + STRING_OPERAND_BYTES);
+    bytes[lengthAt] = length;
+    return truncated ? 1 : 0;
+  }
+}
