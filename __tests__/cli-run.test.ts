@@ -4,36 +4,9 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as babel from "@babel/core";
 import {
-  JSKCOV, REPO, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs,
+  JSKCOV, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs,
 } from "./cli-helpers";
-
-interface Block {
-  kind: string;
-  pc: bigint;
-  source: string;
-  range: { start: { line: number; column: number }; end: { line: number; column: number } };
-}
-
-/** The blocks the plugin gives `file` at transform time, as `jskcov run` instruments it. */
-function blocksAtTransformTime(root: string, file: string): Block[] {
-  const result = babel.transformFileSync(path.join(root, file), {
-    cwd: root,
-    babelrc: false,
-    configFile: false,
-    presets: /\.[mc]?ts$/.test(file) ? [require.resolve("@babel/preset-typescript")] : [],
-    plugins: [[path.join(REPO, "dist/plugin/index.js"), {}]],
-  });
-  return (result?.metadata as unknown as { kcov: { blocks: Block[] } }).kcov.blocks;
-}
-
-/** The block of `blocks` that starts on `line`, of `kind`. */
-function blockAt(blocks: Block[], kind: string, line: number): Block {
-  const found = blocks.find((block) => block.kind === kind && block.range.start.line === line);
-  if (found === undefined) throw new Error(`no ${kind} block starts on line ${line}: ${JSON.stringify(blocks.map((b) => [b.kind, b.range.start.line]))}`);
-  return found;
-}
 
 const CJS_FILES = {
   "src/lib.js": [

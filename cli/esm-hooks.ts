@@ -1,13 +1,13 @@
 // Node's module customization hooks for `jskcov run` (registered by preload.ts, run on
-// Node's hooks thread). ES modules that match the filter are instrumented here;
-// TypeScript files are stripped here if they are ES modules, and handed to the require
-// hook otherwise. See https://nodejs.org/api/module.html#customization-hooks.
+// Node's hooks thread). ES modules that match the filter or that the project's Babel
+// config compiles are transformed here; TypeScript and JSX files are compiled here if
+// they are ES modules, and handed to the require hook otherwise. See https://nodejs.org/api/module.html#customization-hooks.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunConfig } from "./run-config";
-import { SourceTransformer, TYPESCRIPT_EXTENSIONS, typeScriptFormat } from "./transform";
+import { COMPILED_EXTENSIONS, SourceTransformer, needsCompiling } from "./transform";
 
 interface ResolveContext {
   conditions: string[];
@@ -38,24 +38,24 @@ export function initialize(config: RunConfig): void {
 
 /** TypeScript's convention: `import "./a.js"` names a.ts when only a.ts exists. */
 const TYPESCRIPT_FOR = new Map([
-  [".js", [".ts"]],
+  [".js", [".ts", ".tsx"]],
   [".mjs", [".mts"]],
   [".cjs", [".cts"]],
 ]);
 
 /**
  * What a relative specifier that Node cannot find may name in TypeScript: a.js -> a.ts
- * (any importer), and, from a TypeScript file, the extensionless ./a -> ./a.ts and
- * ./dir -> ./dir/index.ts, as TypeScript's own module resolution allows.
+ * (any importer), and, from a TypeScript or JSX file, the extensionless ./a -> ./a.ts
+ * and ./dir -> ./dir/index.ts, as TypeScript's own module resolution and bundlers allow.
  */
 function typeScriptCandidates(specifier: string, parentURL: string | undefined): string[] {
   if (!specifier.startsWith("./") && !specifier.startsWith("../")) return [];
   const extension = path.posix.extname(specifier);
   const replacements = TYPESCRIPT_FOR.get(extension);
   if (replacements !== undefined) return replacements.map((ts) => specifier.slice(0, -extension.length) + ts);
-  const fromTypeScript = parentURL !== undefined && TYPESCRIPT_EXTENSIONS.includes(path.posix.extname(parentURL));
-  if (!fromTypeScript || extension !== "") return [];
-  return [...TYPESCRIPT_EXTENSIONS, ".js"].map((ts) => specifier + ts).concat(`${specifier}/index.ts`, `${specifier}/index.js`);
+  const fromCompiled = parentURL !== undefined && COMPILED_EXTENSIONS.includes(path.posix.extname(parentURL));
+  if (!fromCompiled || extension !== "") return [];
+  return [...COMPILED_EXTENSIONS, ".js"].map((ext) => specifier + ext).concat(`${specifier}/index.ts`, `${specifier}/index.tsx`, `${specifier}/index.js`);
 }
 
 export async function resolve(
@@ -85,9 +85,9 @@ export async function load(
 ): Promise<LoadResult> {
   if (transformer === undefined || !url.startsWith("file:")) return nextLoad(url, context);
   const filename = fileURLToPath(url);
-  if (TYPESCRIPT_EXTENSIONS.includes(path.extname(filename))) {
+  if (needsCompiling(filename)) {
     const source = fs.readFileSync(filename, "utf8");
-    if (typeScriptFormat(filename, source) === "commonjs") {
+    if (transformer.moduleFormatOf(filename, source) === "commonjs") {
       // No source: Node hands the file to the CommonJS loader, where the require hook
       // strips and instruments it (and `require` inside it keeps working).
       return { format: "commonjs", shortCircuit: true };
@@ -95,7 +95,7 @@ export async function load(
     return { format: "module", source: transformer.transform(filename, source, "module"), shortCircuit: true };
   }
   const loaded = await nextLoad(url, context);
-  if (loaded.format !== "module" || loaded.source == null || !transformer.shouldInstrument(filename)) return loaded;
+  if (loaded.format !== "module" || loaded.source == null || !transformer.needsTransform(filename)) return loaded;
   const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
   return { format: "module", source: transformer.transform(filename, source, "module") };
 }

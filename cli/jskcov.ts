@@ -2,6 +2,7 @@
 // jskcov: run a Node program with kcov-style coverage, symbolize PCs, report lines.
 
 import { UsageError } from "./arguments";
+import { mergeCommand } from "./merge-command";
 import { reportCommand } from "./report-command";
 import { runCommand } from "./run-command";
 import { symbolizeCommand } from "./symbolize-command";
@@ -14,6 +15,7 @@ Commands:
   run        Run a Node program instrumented; write a kcov dump and its block map
   symbolize  Print the source range of PCs, as gVisor's 'runsc symbolize'
   report     Line coverage as lcov and HTML
+  merge      One dump and block map from several (separate runs, per-process dumps)
 
 'jskcov <command> --help' describes each command.
 
@@ -32,6 +34,8 @@ async function main(args: string[]): Promise<number> {
       return symbolizeCommand(rest);
     case "report":
       return reportCommand(rest);
+    case "merge":
+      return mergeCommand(rest);
     case undefined:
       process.stderr.write(HELP);
       return 2;

@@ -1,24 +1,48 @@
-// Loaded by `jskcov run` into the program it runs (`node --import <this file>`), before
-// the program's main module. Installs the require hook (CommonJS) and registers the
-// import hooks (ES modules, on Node's hooks thread), and writes the dump and block map
-// when the process exits: normally, by process.exit(), by an uncaught exception or an
-// unhandled rejection, or by a signal that would have killed it.
+// The hooks that instrument a program, loaded before its main module in every Node
+// process and worker thread of a `jskcov run`.
+//
+// How it gets there: `jskcov run` puts `--require <this file>` (and --enable-source-maps)
+// in NODE_OPTIONS and the run's configuration (run-config.ts) in JSKCOV_RUN_CONFIG. Both
+// are inherited: by fork(), by spawn/exec of node, and by every worker thread (file or
+// eval: --require runs in all of them, unlike --import, which Node 20 skips in eval
+// workers). A process whose environment lost JSKCOV_RUN_CONFIG runs uninstrumented.
+//
+// For other tools (`jskcov fuzz`, a test harness): either set JSKCOV_RUN_CONFIG to a
+// SerializedRunConfig as JSON and load this file (`node --require` or `--import`), or call
+// `startCoverage(config)` from code before the files to instrument are loaded. Without
+// `processDir`, the main thread writes `config.out` and its block map at exit; with it,
+// every thread writes its own dump there (process-dumps.ts), to merge with merge-dumps.ts.
+//
+// In each thread it installs the require hook (CommonJS) and registers the import hooks
+// (ES modules, on Node's hooks thread), and writes the coverage when the thread exits:
+// normally, by process.exit(), by an uncaught exception or an unhandled rejection, or
+// (main thread) by a signal that would have killed it.
 
+import type { ChildProcess } from "node:child_process";
+import * as diagnosticsChannel from "node:diagnostics_channel";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as nodeModule from "node:module";
 import { pathToFileURL } from "node:url";
+import { isMainThread, threadId } from "node:worker_threads";
 import { addHook } from "pirates";
 import { onExit } from "signal-exit";
 import { blockMapOf, encodeArea, executedPcs, registeredFiles } from "./coverage-files";
-import { RUN_CONFIG_ENV, blockMapPathFor, readRunConfig, type RunConfig } from "./run-config";
+import { hookJest } from "./jest-hooks";
+import { writeProcessDump, type StartedChild } from "./process-dumps";
+import { blockMapPathFor, readRunConfig, type RunConfig, type SerializedRunConfig } from "./run-config";
 import { createProgressCounters } from "./progress";
-import { JAVASCRIPT_EXTENSIONS, SourceTransformer, TYPESCRIPT_EXTENSIONS } from "./transform";
+import { SourceTransformer, requireHookExtensions } from "./transform";
+
+/** How often the program checks that `jskcov run` is still there (parent-death check). */
+const SUPERVISOR_CHECK_MS = 500;
+
+/** Set once per thread, so loading this file twice (execArgv and NODE_OPTIONS) hooks once. */
+const STARTED = Symbol.for("babel-plugin-kcov.preload-started");
 
 function installRequireHook(transformer: SourceTransformer): void {
   addHook((code, filename) => transformer.transform(filename, code, "commonjs"), {
-    // .mts cannot be required (it is ESM); .mjs never goes through require.
-    exts: [...JAVASCRIPT_EXTENSIONS.filter((ext) => ext !== ".mjs"), ...TYPESCRIPT_EXTENSIONS.filter((ext) => ext !== ".mts")],
+    exts: requireHookExtensions(),
     ignoreNodeModules: false,
     matcher: (filename) => transformer.needsTransform(filename),
   });
@@ -31,34 +55,99 @@ function registerImportHooks(config: RunConfig): void {
   });
 }
 
-/** Writes the dump and the block map; reports problems on stderr (the exit code is the program's). */
-function writeCoverage(config: RunConfig, transformer: SourceTransformer): void {
+function isNodeExecutable(file: string): boolean {
+  return file === process.execPath || /^node(js)?(\.exe)?$/.test(path.basename(file));
+}
+
+/** The Node child processes and worker threads this thread starts, to check they left a dump. */
+function trackStartedChildren(): { nodeChildren: () => StartedChild[]; workers: number[] } {
+  const children: ChildProcess[] = [];
+  const workers: number[] = [];
+  diagnosticsChannel.subscribe("child_process", (message) => children.push((message as { process: ChildProcess }).process));
+  process.on("worker", (worker: { threadId: number }) => {
+    // Node's own hooks thread (module.register) is a worker too, of class InternalWorker.
+    if (worker.constructor.name !== "InternalWorker") workers.push(worker.threadId);
+  });
+  const nodeChildren = () =>
+    children
+      .filter((child) => child.pid !== undefined && isNodeExecutable(child.spawnfile))
+      .map((child) => ({ pid: child.pid as number, command: child.spawnargs.join(" ") }));
+  return { nodeChildren, workers };
+}
+
+/** Writes this thread's coverage; reports problems on stderr (the exit status is the program's). */
+function writeCoverage(config: RunConfig, transformer: SourceTransformer, started: ReturnType<typeof trackStartedChildren>): void {
   try {
-    const files = registeredFiles();
-    const pcs = executedPcs();
-    fs.mkdirSync(path.dirname(config.out), { recursive: true });
-    fs.writeFileSync(config.out, encodeArea(pcs));
-    fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(blockMapOf(files, config.root)) + "\n");
-    if (config.progress) {
-      const blockCount = files.reduce((sum, file) => sum + file.blockCount, 0);
-      process.stderr.write(
-        `jskcov: ${transformer.progress.describe()}; ${files.length} instrumented files loaded, ` +
-          `${pcs.length} of ${blockCount} blocks ran; wrote ${config.out}\n`,
-      );
+    if (config.processDir) {
+      writeProcessDump(config.processDir, config.root, {
+        pid: process.pid,
+        ppid: process.ppid,
+        threadId,
+        argv: process.argv,
+        startedAt: performance.timeOrigin,
+        transformedFiles: transformer.progress.files(),
+        transformedFromCache: transformer.progress.cacheHits(),
+        nodeChildren: started.nodeChildren(),
+        workers: started.workers,
+      });
+    } else if (isMainThread) {
+      fs.mkdirSync(path.dirname(config.out), { recursive: true });
+      fs.writeFileSync(config.out, encodeArea(executedPcs()));
+      fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(blockMapOf(registeredFiles(), config.root)) + "\n");
     }
   } catch (error) {
-    process.stderr.write(`jskcov: cannot write the coverage dump ${config.out}: ${(error as Error).message}\n`);
+    process.stderr.write(`jskcov: cannot write the coverage of process ${process.pid}: ${(error as Error).message}\n`);
   }
 }
 
-function main(): void {
-  const config: RunConfig = { ...readRunConfig(), progressCounters: createProgressCounters() };
-  // The program sees the environment it would have had without jskcov.
-  delete process.env[RUN_CONFIG_ENV];
-  const transformer = new SourceTransformer(config);
-  installRequireHook(transformer);
-  registerImportHooks(config);
-  onExit(() => writeCoverage(config, transformer), { alwaysLast: true });
+/**
+ * The program started by `jskcov run` ends when jskcov is gone (killed by SIGKILL, say),
+ * instead of running on as an orphan: its parent pid changes when it is re-parented.
+ */
+function endWithSupervisor(supervisorPid: number, writeNow: () => void): void {
+  if (process.ppid !== supervisorPid) return;
+  const timer = setInterval(() => {
+    if (process.ppid === supervisorPid) return;
+    writeNow();
+    process.kill(process.pid, "SIGKILL");
+  }, SUPERVISOR_CHECK_MS);
+  timer.unref();
 }
 
-main();
+/** Instruments the files this thread loads from now on and writes their coverage at exit. */
+export function startCoverage(serialized: SerializedRunConfig): void {
+  const realm = globalThis as { [STARTED]?: boolean };
+  if (realm[STARTED]) return;
+  realm[STARTED] = true;
+  const config: RunConfig = { ...serialized, progressCounters: createProgressCounters() };
+  const transformer = new SourceTransformer(config);
+  const started = trackStartedChildren();
+  installRequireHook(transformer);
+  registerImportHooks(config);
+  hookJest(transformer, config.processDir);
+  let written = false;
+  const writeOnce = () => {
+    if (written) return;
+    written = true;
+    writeCoverage(config, transformer, started);
+  };
+  if (isMainThread) {
+    onExit(writeOnce, { alwaysLast: true });
+    if (config.supervisorPid != null) endWithSupervisor(config.supervisorPid, writeOnce);
+  } else {
+    // Worker threads get no signals; "exit" runs when the thread ends or calls process.exit().
+    process.on("exit", writeOnce);
+  }
+}
+
+function startFromEnvironment(): void {
+  try {
+    const config = readRunConfig();
+    if (config !== undefined) startCoverage(config);
+  } catch (error) {
+    // jskcov must never break the program: it runs uninstrumented, and says why.
+    process.stderr.write(`jskcov: warning: process ${process.pid} runs without coverage: ${(error as Error).stack}\n`);
+  }
+}
+
+startFromEnvironment();

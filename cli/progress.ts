@@ -32,6 +32,14 @@ export class ProgressReporter {
     process.stderr.write(`jskcov: ${this.describe()} so far\n`);
   }
 
+  files(): number {
+    return Atomics.load(this.#counts, FILES);
+  }
+
+  cacheHits(): number {
+    return Atomics.load(this.#counts, CACHE_HITS);
+  }
+
   /** E.g. "transformed 120 files (100 from the cache)". */
   describe(): string {
     return `transformed ${Atomics.load(this.#counts, FILES)} files (${Atomics.load(this.#counts, CACHE_HITS)} from the cache)`;

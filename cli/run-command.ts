@@ -1,7 +1,8 @@
-// `jskcov run`: runs a Node program in a child process with the hooks of preload.ts,
-// passes its stdio through untouched and exits as it exited.
+// `jskcov run`: runs a Node program in a child process with the hooks of preload.ts in
+// it and in every Node process and worker it starts, passes its stdio through untouched,
+// merges their per-process dumps into one when it has ended, and exits as it exited.
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,22 +10,33 @@ import { pathToFileURL } from "node:url";
 import picomatch from "picomatch";
 import { DEFAULT_FILTER } from "../plugin/options";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
-import { RUN_CONFIG_ENV, type SerializedRunConfig } from "./run-config";
+import { encodeArea } from "./coverage-files";
+import { mergeDumps } from "./merge-dumps";
+import { readProcessDumps, uncoveredChildren } from "./process-dumps";
+import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
 
-Runs a Node program (.js .mjs .cjs .ts .mts .cts) with every matching file instrumented
-on the fly: CommonJS through a require hook, ES modules through module.register() hooks,
-TypeScript stripped by @babel/preset-typescript. The program's stdio and exit status are
-its own. When it exits (normally, by process.exit(), by an uncaught exception or by a
-signal), jskcov writes a kcov area with the PC of every block that ran, and beside it
+Runs a Node program (.js .mjs .cjs .jsx .ts .mts .cts .tsx) with every matching file
+instrumented on the fly, in the program and in every Node process and worker thread it
+starts: CommonJS through a require hook, ES modules through module.register() hooks, with
+the project's Babel config when it has one (TypeScript is stripped by
+@babel/preset-typescript if the config does not). The program's stdio and exit status
+(or signal) are its own. When it has exited, jskcov merges the coverage of every process
+and thread into one kcov area with the PC of every block that ran, and beside it
 <out>.blocks.json, the block map that 'jskcov symbolize' and 'jskcov report' read.
 
 Options:
   --filter GLOB        Instrument files matching GLOB, relative to the root; repeat it,
                        '!GLOB' excludes. Default: ${DEFAULT_FILTER.map((glob) => `'${glob}'`).join(" ")}
   --out FILE           The kcov dump to write (default: kcov.out)
-  --root DIR           Project root for filters, PCs and paths (default: current dir)
+  --root DIR           Project root for filters, PCs, paths and the Babel config
+                       (default: current dir)
+  --keep-per-process DIR
+                       Also keep each process's and thread's own dump in DIR (an empty or
+                       new directory): <pid>.kcov, <pid>-worker<N>.kcov, with block maps
+  --no-babelrc         Ignore the project's Babel config (babel.config.*, .babelrc*,
+                       package.json "babel")
   --pc-seed N          The plugin's pcSeed: moves every file's PC region (default 0)
   --pc-seed-for FILE=N The plugin's pcSeedByFile: a seed for one file (relative to the
                        root), the fix when two files' PC regions overlap; repeatable
@@ -45,6 +57,8 @@ const RUN_OPTIONS = {
   filter: { type: "string", multiple: true },
   out: { type: "string" },
   root: { type: "string" },
+  "keep-per-process": { type: "string" },
+  "no-babelrc": { type: "boolean" },
   "pc-seed": { type: "string" },
   "pc-seed-for": { type: "string", multiple: true },
   "counter-mode": { type: "string" },
@@ -55,8 +69,16 @@ const RUN_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } satisfies OptionSpec;
 
+interface ParsedRun {
+  config: SerializedRunConfig;
+  script: string;
+  scriptArgs: string[];
+  /** --keep-per-process, or null: the per-process dumps go to a temporary directory. */
+  keepPerProcess: string | null;
+}
+
 /** Turns the command line into the child's configuration; throws UsageError. */
-export function parseRunArguments(args: string[]): { config: SerializedRunConfig; script: string; scriptArgs: string[] } | "help" {
+export function parseRunArguments(args: string[]): ParsedRun | "help" {
   const { optionArgs, scriptArgs } = splitAtScript(args, RUN_OPTIONS);
   const { values } = parseCommandLine("run", { args: optionArgs, options: RUN_OPTIONS, allowPositionals: false, strict: true });
   if (values.help) return "help";
@@ -87,18 +109,23 @@ export function parseRunArguments(args: string[]): { config: SerializedRunConfig
     throw new UsageError("run", `option '--counter-mode' must be 'hit' or 'count', got '${counterMode}'`);
   }
   const out = path.resolve(values.out ?? "kcov.out");
+  rejectKernelFileSystem("out", out);
   const script = path.resolve(scriptArgs[0]);
   if (!fs.existsSync(script)) throw new UsageError("run", `the script '${scriptArgs[0]}' does not exist`);
 
   let cacheDir: string | null = null;
   if (!values["no-cache"]) {
     cacheDir = path.resolve(values["cache-dir"] ?? process.env.JSKCOV_CACHE_DIR ?? defaultCacheDir(root));
+    rejectKernelFileSystem("cache-dir", cacheDir);
   }
+  const keepPerProcess = values["keep-per-process"] === undefined ? null : path.resolve(values["keep-per-process"]);
+  if (keepPerProcess !== null) rejectKernelFileSystem("keep-per-process", keepPerProcess);
   const progress = values.quiet ? false : (values.progress ?? process.stderr.isTTY === true);
   return {
-    config: { root, filter, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress },
+    config: { root, filter, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress, babelrc: !values["no-babelrc"] },
     script,
     scriptArgs: scriptArgs.slice(1),
+    keepPerProcess,
   };
 }
 
@@ -109,6 +136,117 @@ function defaultCacheDir(root: string): string {
   return path.join(os.tmpdir(), `jskcov-cache-${os.userInfo().uid}`);
 }
 
+/** /proc and /sys hold the kernel's files, not ours: writing there fails or never ends. */
+function rejectKernelFileSystem(option: string, file: string): void {
+  let existing = file;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  for (const candidate of [file, fs.realpathSync(existing)]) {
+    if (/^\/(proc|sys)(\/|$)/.test(candidate)) {
+      throw new UsageError("run", `option '--${option}' names '${file}', under /${candidate.split("/")[1]}, where jskcov cannot write files`);
+    }
+  }
+}
+
+/**
+ * Makes sure the dump can be written before the program starts (an error then, not after
+ * an hour of fuzzing), and makes the directory the processes write their dumps into.
+ */
+function prepareOutputs(out: string, keepPerProcess: string | null): string {
+  const outDir = path.dirname(out);
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.accessSync(outDir, fs.constants.W_OK);
+    if (fs.existsSync(out)) {
+      if (fs.statSync(out).isDirectory()) throw new Error("it is a directory");
+      fs.accessSync(out, fs.constants.W_OK);
+    }
+  } catch (error) {
+    throw new UsageError("run", `option '--out': cannot write the dump '${out}': ${(error as Error).message}`);
+  }
+  if (keepPerProcess === null) return fs.mkdtempSync(path.join(outDir, `.${path.basename(out)}.processes-`));
+  try {
+    fs.mkdirSync(keepPerProcess, { recursive: true });
+    fs.accessSync(keepPerProcess, fs.constants.W_OK);
+  } catch (error) {
+    throw new UsageError("run", `option '--keep-per-process': cannot write into '${keepPerProcess}': ${(error as Error).message}`);
+  }
+  if (fs.readdirSync(keepPerProcess).length > 0) {
+    throw new UsageError("run", `option '--keep-per-process' must name an empty or new directory, but '${keepPerProcess}' has files`);
+  }
+  return keepPerProcess;
+}
+
+/** NODE_OPTIONS that load the preload into every Node process the program starts (quoted for spaces). */
+function nodeOptionsWithPreload(preload: string): string {
+  const quoted = `"${preload.replace(/[\\"]/g, "\\$&")}"`;
+  const existing = process.env.NODE_OPTIONS ?? "";
+  return `--require ${quoted} --enable-source-maps${existing === "" ? "" : ` ${existing}`}`;
+}
+
+/**
+ * Whether this process is in its terminal's foreground process group: then a Ctrl-C
+ * reached the program too (same group), and forwarding it would deliver SIGINT twice.
+ * Linux: field 8 of /proc/self/stat is the terminal's foreground group, field 5 ours.
+ */
+function inForegroundOfTerminal(): boolean {
+  try {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const [processGroup, foregroundGroup] = [Number(fields[2]), Number(fields[5])];
+    return foregroundGroup > 0 && foregroundGroup === processGroup;
+  } catch {
+    return false;
+  }
+}
+
+/** Forwards the signals that end a program; returns the function that stops forwarding. */
+function forwardSignals(child: ChildProcess): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const) {
+    const handler = () => {
+      if (signal === "SIGINT" && inForegroundOfTerminal()) return;
+      child.kill(signal);
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  return () => handlers.forEach((handler, signal) => process.off(signal, handler));
+}
+
+/** Merges the per-process dumps into the run's dump and block map; warns about what is missing. */
+function mergeProcessDumps(parsed: ParsedRun, processDir: string): void {
+  const { config } = parsed;
+  const dumps = readProcessDumps(processDir);
+  const { pcs, map } = mergeDumps(
+    dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: "jskcov-block-map", version: 1, root: config.root, files: [] } }],
+  );
+  fs.writeFileSync(config.out, encodeArea(pcs));
+  fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(map) + "\n");
+
+  const warn = (text: string) => process.stderr.write(`jskcov: warning: ${text}\n`);
+  if (dumps.length === 0) {
+    warn("the program wrote no coverage: it did not run Node with jskcov's preload, or ended by SIGKILL");
+  } else if (map.files.length === 0) {
+    warn(
+      `no instrumented file was loaded (filter ${config.filter.map((glob) => `'${glob}'`).join(" ")}, root ${config.root}); ` +
+        `the dump is empty. Check --filter and --root.`,
+    );
+  }
+  const missing = uncoveredChildren(dumps);
+  if (missing.length > 0) {
+    warn(`${missing.length} Node processes or threads ran without coverage (an environment without NODE_OPTIONS or ${RUN_CONFIG_ENV}, killed, or terminated):\n  ${missing.join("\n  ")}`);
+  }
+  if (config.progress) {
+    const transformed = dumps.reduce((sum, dump) => sum + dump.record.transformedFiles, 0);
+    const fromCache = dumps.reduce((sum, dump) => sum + dump.record.transformedFromCache, 0);
+    const blockCount = map.files.reduce((sum, file) => sum + file.blockCount, 0);
+    process.stderr.write(
+      `jskcov: ${dumps.length} processes and threads; transformed ${transformed} files (${fromCache} from the cache); ` +
+        `${map.files.length} instrumented files loaded, ${pcs.length} of ${blockCount} blocks ran; wrote ${config.out}\n`,
+    );
+  }
+}
+
 /** Runs the program; resolves with the status to exit with (a signal is re-raised). */
 export function runCommand(args: string[]): Promise<number> {
   const parsed = parseRunArguments(args);
@@ -116,25 +254,27 @@ export function runCommand(args: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return Promise.resolve(0);
   }
-  const { config, script, scriptArgs } = parsed;
-  const preload = pathToFileURL(path.join(__dirname, "preload.js")).href;
-  const child = spawn(
-    process.execPath,
-    ["--enable-source-maps", "--import", preload, script, ...scriptArgs],
-    { stdio: "inherit", env: { ...process.env, [RUN_CONFIG_ENV]: JSON.stringify(config) } },
-  );
-  // The terminal sends Ctrl-C to the whole process group: the child decides what to do.
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  const ignore = () => {};
-  process.on("SIGINT", ignore);
-  process.on("SIGTERM", forward);
-  process.on("SIGHUP", forward);
+  const { config, script, scriptArgs, keepPerProcess } = parsed;
+  const processDir = prepareOutputs(config.out, keepPerProcess);
+  const childConfig: SerializedRunConfig = { ...config, processDir, supervisorPid: process.pid };
+  const preload = path.join(__dirname, "preload.js");
+  // --import as well: with it, Node loads the main script through the ES module loader
+  // and its hooks (an ES module .ts entry stays one); the preload runs once either way.
+  const child = spawn(process.execPath, ["--import", pathToFileURL(preload).href, script, ...scriptArgs], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: JSON.stringify(childConfig) },
+  });
+  const stopForwarding = forwardSignals(child);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code, signal) => {
-      process.off("SIGINT", ignore);
-      process.off("SIGTERM", forward);
-      process.off("SIGHUP", forward);
+      stopForwarding();
+      try {
+        mergeProcessDumps(parsed, processDir);
+        if (keepPerProcess === null) fs.rmSync(processDir, { recursive: true, force: true });
+      } catch (error) {
+        process.stderr.write(`jskcov: cannot merge the coverage of the processes in ${processDir}: ${(error as Error).message}\n`);
+      }
       if (signal !== null) {
         process.kill(process.pid, signal);
         return;

@@ -1,6 +1,8 @@
-// What `jskcov run` hands to the hooks inside the program it runs: one JSON object in an
-// environment variable, read once by the preload (main thread) and passed on to the ESM
-// hooks thread through `module.register`'s `data`.
+// What `jskcov run` hands to the hooks inside the program it runs and inside every Node
+// process and worker thread the program starts: one JSON object in an environment
+// variable, which child processes inherit with the rest of the environment. The preload
+// reads it in each process and thread and passes it on to the ESM hooks thread through
+// `module.register`'s `data`.
 
 export const RUN_CONFIG_ENV = "JSKCOV_RUN_CONFIG";
 
@@ -15,9 +17,19 @@ export interface RunConfig {
   counterMode: "hit" | "count";
   /** Absolute path of the kcov dump; the block map goes to `${out}.blocks.json`. */
   out: string;
+  /**
+   * Directory for one dump per process and worker thread (process-dumps.ts), which
+   * `jskcov run` merges into `out` at the end. Absent or null: the main thread of each
+   * process writes `out` itself (for callers of the preload other than `jskcov run`).
+   */
+  processDir?: string | null;
+  /** Use the project's Babel config (babel.config.*, .babelrc*, package.json "babel"). Default true. */
+  babelrc?: boolean;
+  /** The pid of `jskcov run`: the program it started ends itself when that process is gone. */
+  supervisorPid?: number | null;
   /** Transform cache directory, or null for no cache. */
   cacheDir: string | null;
-  /** Print progress and a summary on stderr. */
+  /** Print progress on stderr. */
   progress: boolean;
   /** Shared by both hooks threads (progress.ts); created by the preload, not serialized. */
   progressCounters: SharedArrayBuffer;
@@ -30,10 +42,9 @@ export function blockMapPathFor(dumpPath: string): string {
   return `${dumpPath}.blocks.json`;
 }
 
-export function readRunConfig(): SerializedRunConfig {
+/** The configuration in this process's environment, or undefined when there is none. */
+export function readRunConfig(): SerializedRunConfig | undefined {
   const text = process.env[RUN_CONFIG_ENV];
-  if (text === undefined) {
-    throw new Error(`jskcov: ${RUN_CONFIG_ENV} is not set; this file is loaded by 'jskcov run', not directly`);
-  }
+  if (text === undefined || text === "") return undefined;
   return JSON.parse(text) as SerializedRunConfig;
 }

@@ -10,7 +10,7 @@ import * as path from "node:path";
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
 /** Bump when the cache's layout or the key's parts change. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 let toolFingerprintValue: string | undefined;
 
@@ -23,7 +23,7 @@ function toolFingerprint(): string {
   if (toolFingerprintValue !== undefined) return toolFingerprintValue;
   const hash = createHash("sha256");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  hash.update(`${CACHE_FORMAT}\0${PACKAGE_VERSION}\0${require("@babel/core").version}\0`);
+  hash.update(`${CACHE_FORMAT}\0${PACKAGE_VERSION}\0${require("@babel/core/package.json").version}\0`);
   const pluginDir = path.resolve(__dirname, "../plugin");
   const files = fs.readdirSync(pluginDir).filter((name) => name.endsWith(".js")).sort();
   for (const name of files) hash.update(name).update("\0").update(fs.readFileSync(path.join(pluginDir, name)));

@@ -1,12 +1,14 @@
-// The transform behind `jskcov run`'s require and import hooks: TypeScript stripped,
+// The transform behind `jskcov run`'s require and import hooks: the project's Babel config
+// when it has one (babel-config.ts; --no-babelrc turns it off), TypeScript stripped,
 // files that match the filter instrumented by the plugin, an inline source map so that
-// stack traces point at the original lines. The user's Babel config is not read: the
-// output depends only on the source and the run's options, which the cache key holds.
+// stack traces point at the original lines. Babel is loaded only on a cache miss: a run
+// whose files are all in the transform cache never loads it.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as babel from "@babel/core";
+import type * as BabelCore from "@babel/core";
 import { resolveOptions } from "../plugin/options";
+import { ProjectConfigFinder, type ProjectConfigFingerprint } from "./babel-config";
 import type { RunConfig } from "./run-config";
 import { TransformCache } from "./transform-cache";
 import { ProgressReporter } from "./progress";
@@ -14,77 +16,189 @@ import { ProgressReporter } from "./progress";
 /** What the output must be: a CommonJS module (require hook) or an ES module (import hook). */
 export type ModuleFormat = "commonjs" | "module";
 
-export const TYPESCRIPT_EXTENSIONS = [".ts", ".mts", ".cts"];
-export const JAVASCRIPT_EXTENSIONS = [".js", ".mjs", ".cjs"];
+export const TYPESCRIPT_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx"];
+/** Files Node cannot run as they are: TypeScript, and JSX, which needs the project's config. */
+export const COMPILED_EXTENSIONS = [...TYPESCRIPT_EXTENSIONS, ".jsx"];
+export const JAVASCRIPT_EXTENSIONS = [".js", ".mjs", ".cjs", ".jsx", ".es6", ".es"];
 
 /** This package's built code (plugin, runtime, CLI): never instrumented, it would count itself. */
 const OWN_CODE_DIR = path.resolve(__dirname, "..");
+const KCOV_PLUGIN = require.resolve("../plugin");
+
+let babelModule: typeof BabelCore | undefined;
+
+/** @babel/core, loaded on first use (about 0.3 s), not when a cached run starts. */
+function babel(): typeof BabelCore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  babelModule ??= require("@babel/core") as typeof BabelCore;
+  return babelModule;
+}
 
 export function isTypeScript(filename: string): boolean {
   return TYPESCRIPT_EXTENSIONS.includes(path.extname(filename));
+}
+
+/** Files Node cannot load without a compile step. */
+export function needsCompiling(filename: string): boolean {
+  return COMPILED_EXTENSIONS.includes(path.extname(filename));
+}
+
+/** The extensions the require hook takes (.mjs and .mts are ES modules, never required). */
+export function requireHookExtensions(): string[] {
+  return [...JAVASCRIPT_EXTENSIONS, ...TYPESCRIPT_EXTENSIONS].filter((ext) => ext !== ".mjs" && ext !== ".mts");
+}
+
+function resolvesTo(item: BabelCore.ConfigItem, pattern: RegExp): boolean {
+  return item.file != null && pattern.test(item.file.resolved);
 }
 
 export class SourceTransformer {
   readonly cache: TransformCache;
   readonly progress: ProgressReporter;
   readonly #matchesFilter: (relativePath: string) => boolean;
+  readonly #projectConfigs: ProjectConfigFinder | null;
 
   constructor(private readonly config: RunConfig) {
     this.#matchesFilter = resolveOptions({ instrumentationFilter: config.filter }).matchesFilter;
     this.cache = new TransformCache(config.cacheDir);
     this.progress = new ProgressReporter(config.progress, config.progressCounters);
+    this.#projectConfigs = config.babelrc === false ? null : new ProjectConfigFinder(config.root);
+  }
+
+  /** Whether `filename` is project code: under the root, outside node_modules and this package. */
+  #inProject(filename: string): string | null {
+    if (filename.startsWith(OWN_CODE_DIR + path.sep)) return null;
+    const relative = path.relative(this.config.root, filename);
+    if (relative.startsWith("..") || path.isAbsolute(relative)) return null;
+    return relative.split(path.sep).join("/");
   }
 
   /** Files under the root that the filter selects, except this package's own code. */
   shouldInstrument(filename: string): boolean {
-    if (filename.startsWith(OWN_CODE_DIR + path.sep)) return false;
-    const relative = path.relative(this.config.root, filename);
-    if (relative.startsWith("..") || path.isAbsolute(relative)) return false;
-    return this.#matchesFilter(relative.split(path.sep).join("/"));
+    const relative = this.#inProject(filename);
+    return relative !== null && this.#matchesFilter(relative);
   }
 
-  /** Whether the hooks must touch this file at all: instrumented, or TypeScript. */
+  /** The project's Babel config for a project file outside node_modules, as @babel/register compiles. */
+  #projectConfigFor(filename: string): ProjectConfigFingerprint | null {
+    if (this.#projectConfigs === null) return null;
+    const relative = this.#inProject(filename);
+    if (relative === null || /(^|\/)node_modules\//.test(relative)) return null;
+    return this.#projectConfigs.find(filename);
+  }
+
+  /** Whether the hooks must touch this file at all: instrumented, compiled by the project's config, or TypeScript/JSX. */
   needsTransform(filename: string): boolean {
-    return isTypeScript(filename) || this.shouldInstrument(filename);
+    return needsCompiling(filename) || this.shouldInstrument(filename) || this.#projectConfigFor(filename) !== null;
   }
 
   /** The code to run in place of `source`. Cached on disk; hits equal misses byte for byte. */
   transform(filename: string, source: string, format: ModuleFormat): string {
     const instrument = this.shouldInstrument(filename);
+    const projectConfig = this.#projectConfigFor(filename);
     const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
-    const key = this.cache.key([filename, format, instrument, root, filter, pcSeed, pcSeedByFile, counterMode, source]);
+    const key = this.cache.key([filename, format, instrument, root, filter, pcSeed, pcSeedByFile, counterMode, projectConfig?.hash ?? null, source]);
     const { output, hit } = this.cache.getOrProduce(key, () => {
-      const result = babel.transformSync(source, this.#babelOptions(filename, format, instrument));
-      return result?.code ?? source;
+      const options = this.#babelOptions(filename, format, instrument, projectConfig !== null);
+      if (options === null) return source;
+      return babel().transformSync(source, options)?.code ?? source;
     });
     this.progress.fileDone(hit);
     return output;
   }
 
-  #babelOptions(filename: string, format: ModuleFormat, instrument: boolean): babel.TransformOptions {
-    const typeScript = isTypeScript(filename);
-    const plugins: babel.PluginItem[] = [];
-    if (instrument) {
-      const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
-      plugins.push([require.resolve("../plugin"), { instrumentationFilter: filter, root, pcSeed, pcSeedByFile, counterMode }]);
-    }
-    // Node 20 cannot require() an ES module, so TypeScript loaded by require becomes CJS.
-    if (typeScript && format === "commonjs") plugins.push(require.resolve("@babel/plugin-transform-modules-commonjs"));
-    return {
+  /**
+   * Instruments code another tool has already compiled (Jest's transform): the plugin
+   * alone, no config; an inline source map in `code` keeps the blocks in the original.
+   */
+  instrumentTransformed(filename: string, code: string): string {
+    const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
+    const key = this.cache.key(["instrument-transformed", filename, root, filter, pcSeed, pcSeedByFile, counterMode, code]);
+    const { output, hit } = this.cache.getOrProduce(key, () => {
+      const options: BabelCore.TransformOptions = {
+        filename,
+        cwd: root,
+        babelrc: false,
+        configFile: false,
+        sourceType: "unambiguous",
+        parserOpts: { allowReturnOutsideFunction: true },
+        plugins: [this.#kcovPlugin()],
+        sourceMaps: "inline",
+      };
+      return babel().transformSync(code, options)?.code ?? code;
+    });
+    this.progress.fileDone(hit);
+    return output;
+  }
+
+  #kcovPlugin(): BabelCore.PluginItem {
+    const { root, filter, pcSeed, pcSeedByFile, counterMode } = this.config;
+    return [KCOV_PLUGIN, { instrumentationFilter: filter, root, pcSeed, pcSeedByFile, counterMode }];
+  }
+
+  /**
+   * How Node would run a TypeScript or JSX file: .mts as ESM, .cts as CommonJS, others as
+   * the package's "type" says, and in a package without one as ESM exactly when the file
+   * has import/export syntax (as Node 22 decides). Cached like the transform.
+   */
+  moduleFormatOf(filename: string, source: string): ModuleFormat {
+    const extension = path.extname(filename);
+    if (extension === ".mts") return "module";
+    if (extension === ".cts") return "commonjs";
+    if (packageType(path.dirname(filename)) === "module") return "module";
+    if (!/\b(import|export)\b/.test(source)) return "commonjs";
+    const key = this.cache.key(["module-format", filename, source]);
+    const { output } = this.cache.getOrProduce(key, () => {
+      const ast = babel().parseSync(source, {
+        filename,
+        babelrc: false,
+        configFile: false,
+        sourceType: "unambiguous",
+        parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const])], errorRecovery: true },
+      });
+      return ast?.program.sourceType === "module" ? "module" : "commonjs";
+    });
+    return output === "module" ? "module" : "commonjs";
+  }
+
+  /** Babel's options for one file, or null to run it as it is (the project's config ignores it). */
+  #babelOptions(filename: string, format: ModuleFormat, instrument: boolean, useProjectConfig: boolean): BabelCore.TransformOptions | null {
+    const { root } = this.config;
+    const kcov = this.#kcovPlugin();
+    const common: BabelCore.TransformOptions = {
       filename,
-      cwd: this.config.root,
-      babelrc: false,
-      configFile: false,
+      cwd: root,
       sourceType: format === "module" ? "module" : "unambiguous",
-      parserOpts: { allowReturnOutsideFunction: format === "commonjs" },
-      presets: typeScript
-        ? [[require.resolve("@babel/preset-typescript"), { allowDeclareFields: true, onlyRemoveTypeImports: false }]]
-        : [],
-      plugins,
+      caller: { name: "jskcov", supportsStaticESM: format === "module", supportsDynamicImport: true, supportsTopLevelAwait: format === "module" },
       sourceMaps: "inline",
-      // Keep the code as close to the source as Babel allows; the map covers the rest.
-      retainLines: false,
-      compact: false,
+    };
+    let presets: BabelCore.PluginItem[] = [];
+    let plugins: BabelCore.PluginItem[] = [];
+    let base: BabelCore.TransformOptions = { ...common, babelrc: false, configFile: false, compact: false };
+    if (useProjectConfig) {
+      const partial = babel().loadPartialConfig(common);
+      if (partial === null && !instrument) return null;
+      if (partial !== null && partial.hasFilesystemConfig()) {
+        base = { ...partial.options, sourceMaps: "inline" };
+        presets = (partial.options.presets ?? []) as BabelCore.ConfigItem[];
+        // The run's options win over a kcov entry in the config (its filter, seeds, mode).
+        plugins = ((partial.options.plugins ?? []) as BabelCore.ConfigItem[]).filter((item) => item.file?.resolved !== KCOV_PLUGIN);
+      }
+    }
+    const configured = [...presets, ...plugins] as BabelCore.ConfigItem[];
+    if (instrument) plugins.push(kcov);
+    if (isTypeScript(filename) && !configured.some((item) => resolvesTo(item, /preset-typescript|plugin-transform-typescript/))) {
+      presets.push([require.resolve("@babel/preset-typescript"), { allowDeclareFields: true, onlyRemoveTypeImports: false }]);
+    }
+    // Node 20 cannot require() an ES module, so TypeScript or JSX loaded by require becomes CommonJS.
+    if (format === "commonjs" && needsCompiling(filename) && !configured.some((item) => resolvesTo(item, /preset-env|plugin-transform-modules-commonjs/))) {
+      plugins.push(require.resolve("@babel/plugin-transform-modules-commonjs"));
+    }
+    return {
+      ...base,
+      parserOpts: { ...base.parserOpts, allowReturnOutsideFunction: format === "commonjs" },
+      presets,
+      plugins,
     };
   }
 }
@@ -108,26 +222,4 @@ function packageType(dir: string): string | undefined {
   }
   packageTypeByDir.set(dir, type);
   return type;
-}
-
-/**
- * How Node (22, with type stripping) would run a TypeScript file: .mts as ESM, .cts as
- * CommonJS, .ts as the package's "type" says, and in a package without one as ESM
- * exactly when the file has import/export syntax.
- */
-export function typeScriptFormat(filename: string, source: string): ModuleFormat {
-  const extension = path.extname(filename);
-  if (extension === ".mts") return "module";
-  if (extension === ".cts") return "commonjs";
-  const manifest = packageType(path.dirname(filename));
-  if (manifest === "module") return "module";
-  if (!/\b(import|export)\b/.test(source)) return "commonjs";
-  const ast = babel.parseSync(source, {
-    filename,
-    babelrc: false,
-    configFile: false,
-    sourceType: "unambiguous",
-    parserOpts: { plugins: ["typescript"], errorRecovery: true },
-  });
-  return ast?.program.sourceType === "module" ? "module" : "commonjs";
 }

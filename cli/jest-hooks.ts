@@ -1,0 +1,100 @@
+// Jest runs test files in vm contexts, with its own module loader (jest-runtime) and its
+// own transform, so neither the require hook nor this realm's registry see the code it
+// runs. Under `jskcov run`, in each of Jest's processes:
+// - every file Jest loads that the filter selects is instrumented after Jest's own
+//   transform, if any (babel-jest's inline source map keeps the blocks in original
+//   coordinates), and Jest is given the source map of the result for its stack traces;
+// - every vm context gets this realm's registry, so the counters of code that runs in a
+//   test context are in this process's dump.
+// Written against Jest 29's @jest/transform (ScriptTransformer._transformAndBuildScript); other
+// versions run as before, uninstrumented. ES module tests (transformSourceAsync) are not
+// instrumented.
+
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as nodeModule from "node:module";
+import * as path from "node:path";
+import { REGISTRY_KEY, type KcovRegistry } from "../runtime";
+import { requireHookExtensions, type SourceTransformer } from "./transform";
+
+interface TransformResult {
+  code: string;
+  sourceMapPath: string | null;
+}
+interface ScriptTransformerPrototype {
+  _transformAndBuildScript(filename: string, options: { isInternalModule?: boolean }, ...rest: unknown[]): TransformResult;
+}
+
+const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,([A-Za-z0-9+/=]+)\s*$/;
+
+/** The inline source map of `code` written to a file in `dir` (Jest reads maps from files). */
+function sourceMapFile(code: string, dir: string | null | undefined): string | null {
+  const match = INLINE_MAP.exec(code);
+  if (match === null || !dir) return null;
+  const file = path.join(dir, "maps", `${createHash("sha256").update(match[1]).digest("hex").slice(0, 32)}.map`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, Buffer.from(match[1], "base64"));
+  return file;
+}
+
+const PATCHED = Symbol.for("babel-plugin-kcov.jest-patched");
+
+/** This realm's registry, created as an instrumented file would create it. */
+function sharedRegistry(): KcovRegistry {
+  const realm = globalThis as { [REGISTRY_KEY]?: KcovRegistry };
+  realm[REGISTRY_KEY] ??= { version: 1, files: [], onRegister: null };
+  return realm[REGISTRY_KEY];
+}
+
+function shareRegistryWithContexts(): void {
+  // The module object itself (Jest reads createContext from it at each call), not the
+  // read-only namespace that `import * as` would give.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const vm = require("node:vm") as typeof import("node:vm");
+  const createContext = vm.createContext;
+  const patched = function (this: unknown, ...args: Parameters<typeof vm.createContext>) {
+    const context = createContext.apply(this, args) as Record<symbol, unknown>;
+    if (!Object.prototype.hasOwnProperty.call(context, REGISTRY_KEY)) context[REGISTRY_KEY] = sharedRegistry();
+    return context;
+  };
+  vm.createContext = patched as typeof vm.createContext;
+}
+
+function instrumentJestTransforms(prototype: ScriptTransformerPrototype & { [PATCHED]?: boolean }, transformer: SourceTransformer, mapDir: string | null | undefined): void {
+  if (prototype[PATCHED] || typeof prototype._transformAndBuildScript !== "function") return;
+  prototype[PATCHED] = true;
+  const extensions = new Set(requireHookExtensions());
+  const transformAndBuild = prototype._transformAndBuildScript;
+  prototype._transformAndBuildScript = function (filename, options, ...rest) {
+    const result = transformAndBuild.call(this, filename, options, ...rest);
+    if (options.isInternalModule === true || !extensions.has(path.extname(filename)) || !transformer.shouldInstrument(filename)) return result;
+    const code = transformer.instrumentTransformed(filename, result.code);
+    return { ...result, code, sourceMapPath: sourceMapFile(code, mapDir) };
+  };
+}
+
+/** Hooks Jest when it loads in this process; does nothing in a process without Jest. */
+export function hookJest(transformer: SourceTransformer, mapDir: string | null | undefined): void {
+  shareRegistryWithContexts();
+  const moduleInternals = nodeModule as unknown as { Module: { _load: (request: string, parent: { filename?: string } | null, isMain: boolean) => unknown } };
+  const Module = moduleInternals.Module;
+  const load = Module._load;
+  const jestTransformDir = `${path.sep}@jest${path.sep}transform${path.sep}`;
+  Module._load = function (request, parent, isMain) {
+    const exported = load.call(this, request, parent, isMain);
+    if (request === "./ScriptTransformer" && parent?.filename?.includes(jestTransformDir)) {
+      const exports = exported as { createScriptTransformer?: (...args: unknown[]) => Promise<object> };
+      const create = exports.createScriptTransformer;
+      if (typeof create === "function" && !(create as { [PATCHED]?: boolean })[PATCHED]) {
+        const wrapped = async function (this: unknown, ...args: unknown[]) {
+          const scriptTransformer = await create.apply(this, args);
+          instrumentJestTransforms(Object.getPrototypeOf(scriptTransformer) as ScriptTransformerPrototype, transformer, mapDir);
+          return scriptTransformer;
+        };
+        (wrapped as { [PATCHED]?: boolean })[PATCHED] = true;
+        exports.createScriptTransformer = wrapped;
+      }
+    }
+    return exported;
+  };
+}
