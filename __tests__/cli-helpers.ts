@@ -101,12 +101,12 @@ export interface Block {
   range: { start: { line: number; column: number }; end: { line: number; column: number } };
 }
 
-/** The blocks the plugin gives `file` at transform time, as `jskcov run` instruments it. */
-export function blocksAtTransformTime(root: string, file: string): Block[] {
+/** The blocks the plugin gives `file` at transform time, as `jskcov run` instruments it (with the project's Babel config if asked). */
+export function blocksAtTransformTime(root: string, file: string, projectConfig = false): Block[] {
   const result = babel.transformFileSync(path.join(root, file), {
     cwd: root,
-    babelrc: false,
-    configFile: false,
+    babelrc: projectConfig,
+    configFile: projectConfig ? undefined : false,
     presets: /\.[mc]?ts$/.test(file) ? [require.resolve("@babel/preset-typescript")] : [],
     plugins: [[path.join(REPO, "dist/plugin/index.js"), {}]],
   });

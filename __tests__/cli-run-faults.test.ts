@@ -1,0 +1,104 @@
+// jskcov run when things go wrong: a dump that cannot be written (found before the
+// program starts), paths under /proc, jskcov itself killed, signals sent to jskcov alone,
+// and a run in which no file was instrumented.
+
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { JSKCOV, expectStatus, jskcov, makeProject, readDump, removeProjects, requireBuild } from "./cli-helpers";
+
+beforeAll(requireBuild);
+afterAll(removeProjects);
+
+const WAITER = [
+  'const fs = require("node:fs");',
+  'fs.writeFileSync(__dirname + "/started", String(process.pid));',
+  'process.on("SIGINT", () => { console.log("program got SIGINT"); process.exit(42); });',
+  'console.log("ready", process.pid);',
+  "setInterval(() => {}, 1000);",
+  "",
+].join("\n");
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when `predicate` holds, checking every 100 ms; rejects after `limitMs`. */
+async function eventually(predicate: () => boolean, limitMs: number, what: string): Promise<void> {
+  for (let waited = 0; waited < limitMs; waited += 100) {
+    if (predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`still not true after ${limitMs} ms: ${what}`);
+}
+
+describe("jskcov run faults", () => {
+  let project: string;
+  beforeEach(() => {
+    project = makeProject({ "src/main.js": WAITER, "a-file": "not a directory\n" });
+  });
+
+  test("an --out that cannot be written is an error before the program starts", () => {
+    const result = jskcov(project, ["run", "--out", "a-file/kcov.out", "--", "src/main.js"]);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(`option '--out': cannot write the dump '${path.join(project, "a-file/kcov.out")}'`);
+    expect(fs.existsSync(path.join(project, "src/started"))).toBe(false);
+    const directory = jskcov(project, ["run", "--out", "src", "--", "src/main.js"]);
+    expectStatus(directory, 2);
+    expect(directory.stderr).toContain("it is a directory");
+  });
+
+  test.each([
+    [["--out", "/proc/self/kcov.out"], "option '--out' names '/proc/self/kcov.out', under /proc"],
+    [["--cache-dir", "/proc/jskcov-cache"], "option '--cache-dir' names '/proc/jskcov-cache', under /proc"],
+    [["--out", "/sys/kernel/kcov.out"], "option '--out' names '/sys/kernel/kcov.out', under /sys"],
+  ])("%j is an error, not a hang", (options, message) => {
+    const result = jskcov(project, ["run", ...options, "--", "src/main.js"]);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(message);
+    expect(fs.existsSync(path.join(project, "src/started"))).toBe(false);
+  });
+
+  test("when jskcov is killed by SIGKILL, the program ends too", async () => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+    const programPid = await new Promise<number>((resolve) => cli.stdout.once("data", (data: Buffer) => resolve(Number(/ready (\d+)/.exec(String(data))?.[1]))));
+    expect(isRunning(programPid)).toBe(true);
+    cli.kill("SIGKILL");
+    await eventually(() => !isRunning(programPid), 10000, `program ${programPid} still runs after jskcov was killed`);
+  });
+
+  test("SIGINT sent to jskcov alone reaches the program once, and jskcov exits with the program's status", async () => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--filter", "src/**", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    cli.stdout.on("data", (data: Buffer) => {
+      if (stdout === "") setImmediate(() => cli.kill("SIGINT"));
+      stdout += String(data);
+    });
+    const [status, signal] = await new Promise<[number | null, string | null]>((resolve) => cli.on("exit", (code, name) => resolve([code, name])));
+    expect([status, signal]).toEqual([42, null]);
+    expect(stdout.match(/program got SIGINT/g)).toEqual(["program got SIGINT"]);
+    expect(readDump(path.join(project, "kcov.out")).length).toBeGreaterThan(0);
+  });
+
+  test("a program killed by a signal: jskcov ends by the same signal", async () => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    const programPid = await new Promise<number>((resolve) => cli.stdout.once("data", (data: Buffer) => resolve(Number(/ready (\d+)/.exec(String(data))?.[1]))));
+    process.kill(programPid, "SIGKILL");
+    const [status, signal] = await new Promise<[number | null, string | null]>((resolve) => cli.on("exit", (code, name) => resolve([code, name])));
+    expect([status, signal]).toEqual([null, "SIGKILL"]);
+  });
+
+  test("a run that instruments nothing warns, naming the filter and the root", () => {
+    fs.writeFileSync(path.join(project, "src/quick.js"), "console.log('quick');\n");
+    const result = jskcov(project, ["run", "--filter", "lib/**", "--", "src/quick.js"]);
+    expectStatus(result, 0);
+    expect(result.stdout).toBe("quick\n");
+    expect(result.stderr).toContain(`jskcov: warning: no instrumented file was loaded (filter 'lib/**', root ${project}); the dump is empty`);
+    expect(readDump(path.join(project, "kcov.out"))).toEqual([]);
+  });
+});
