@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  JSKCOV, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs,
+  JSKCOV, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs, type Block,
 } from "./cli-helpers";
 
 const CJS_FILES = {
