@@ -21,8 +21,8 @@ export type Placement =
   /**
    * An expression becomes `(COUNTER, expression)`. When the expression is an anonymous
    * function or class whose name comes from its position (`x = () => {}`), it is kept
-   * named as `(COUNTER, { [name]: expression }[name])`. A class expression with a
-   * heritage counts there instead: `class extends (COUNTER, Base) {}`.
+   * named as `(COUNTER, { [name]: expression }[name])`. A class expression counts inside
+   * itself instead (see `countInsideClass` in counter-emission.ts).
    */
   | { type: "wrap-expression"; parent: T.Node; key: string; keepName?: string }
   /** `if (a) x;` -> `if (a) x; else COUNTER;` */
@@ -69,7 +69,7 @@ function statementBody(found: BlockSite[], kind: BlockKind, parent: T.Node, key:
 }
 
 /** Looks through TypeScript-only wrappers, which vanish before the code runs. */
-function withoutTypeWrappers(node: T.Node): T.Node {
+export function withoutTypeWrappers(node: T.Node): T.Node {
   while (t.isTSAsExpression(node) || t.isTSSatisfiesExpression(node) || t.isTSNonNullExpression(node) ||
          t.isTSTypeAssertion(node) || t.isParenthesizedExpression(node)) {
     node = node.expression;

@@ -2,7 +2,7 @@
 // site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
 import { template, type types as T } from "@babel/core";
 import { t } from "./babel-types";
-import type { Placement } from "./block-rules";
+import { withoutTypeWrappers, type Placement } from "./block-rules";
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
 /** Every instrumented file declares a variable with this prefix first: the marker. */
@@ -156,6 +156,45 @@ function counted(counter: T.Expression, value: T.Expression, keepName: string | 
   return t.sequenceExpression([counter, named]);
 }
 
+function isDecorated(node: T.Class): boolean {
+  return Boolean(node.decorators?.length) || node.body.body.some((member) => "decorators" in member && member.decorators?.length);
+}
+
+/**
+ * Counts a class expression inside itself, at the first code it evaluates, so that the
+ * class stays in its slot and takes its name from there exactly as the original does:
+ * the `{ [name]: class {} }[name]` wrapper is not equivalent, because V8 then names the
+ * class even when a static method or accessor of its own (`static name() {}`,
+ * `static get [k]()`) defines `name`. The first code is the heritage, else the first
+ * computed key, else (nothing else runs before the static elements) a leading
+ * `static { COUNTER; }`. Returns false when the wrapper is to be used: not a class, a
+ * decorated class (its decorators run first and are another plugin's to transform), or,
+ * with `needsName` false, a class without heritage, for which `(COUNTER, class {})` is
+ * enough.
+ */
+function countInsideClass(value: T.Node, counter: T.Expression, needsName: boolean): boolean {
+  if (!t.isClassExpression(value) || isDecorated(value)) return false;
+  if (value.superClass) {
+    value.superClass = t.sequenceExpression([counter, value.superClass]);
+    return true;
+  }
+  if (!needsName) return false;
+  const members = value.body.body;
+  const firstComputed = members.find((member) => "computed" in member && member.computed);
+  // TypeScript erases `declare`/`abstract` members and fields without a value, computed
+  // keys included: a counter there could vanish.
+  const keptByTypeScript = (member: T.Node): boolean => t.isClassMethod(member) ||
+    ((t.isClassProperty(member) || t.isClassAccessorProperty(member)) && member.value != null &&
+     !("declare" in member && member.declare) && !member.abstract);
+  if (firstComputed && keptByTypeScript(firstComputed)) {
+    const member = firstComputed as T.ClassMethod | T.ClassProperty | T.ClassAccessorProperty;
+    member.key = t.sequenceExpression([counter, member.key as T.Expression]);
+  } else {
+    members.unshift(t.staticBlock([t.expressionStatement(counter)]));
+  }
+  return true;
+}
+
 /**
  * Applies all placements by mutating nodes in place (no path API: the inserted nodes must
  * not be revisited and the paths of other sites must stay valid). Statement lists are
@@ -189,11 +228,7 @@ export function emitCounters(sites: readonly CounterSite[]): void {
         break;
       case "wrap-expression": {
         const value = (placement.parent as unknown as Record<string, T.Expression>)[placement.key];
-        if (t.isClassExpression(value) && value.superClass && !value.decorators?.length) {
-          // A class expression evaluates its heritage first. Counting there keeps the
-          // class in its slot, so it keeps its name and Babel does not re-scan its body.
-          value.superClass = t.sequenceExpression([emitter.expression(counter), value.superClass]);
-        } else {
+        if (!countInsideClass(withoutTypeWrappers(value), emitter.expression(counter), placement.keepName !== undefined)) {
           setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
         }
         break;
