@@ -59,18 +59,27 @@ function isCodeUnit(node: T.Node): boolean {
     ((t.isClassProperty(node) || t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) && node.value != null);
 }
 
+/** An asm.js module: V8 validates its body against the asm.js grammar, which has no place for a counter. */
+function isAsmJsModule(node: T.Node): boolean {
+  return t.isFunction(node) && t.isBlockStatement(node.body) &&
+    node.body.directives.some((directive) => directive.value.value === "use asm");
+}
+
 /**
- * Subtrees that get no counters: type-only constructs, which never run, and the body of
+ * Subtrees that get no counters: type-only constructs, which never run; the body of
  * a `with` statement, where every identifier, a counter's too, is first looked up on the
- * `with` object (a Proxy there would see the lookup). The `with` object is evaluated
- * outside the body and is still instrumented.
+ * `with` object (a Proxy there would see the lookup; the `with` object is evaluated
+ * outside the body and is still instrumented); and `"use asm"` functions with everything
+ * in them, since any counter makes V8 reject the module and run it as plain, slower
+ * JavaScript with a warning on stderr.
  */
 function isSkippedSubtree(cursor: NodeCursor): boolean {
   const node = cursor.node;
   return t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node) ||
     t.isTSInterfaceDeclaration(node) || t.isTSTypeAliasDeclaration(node) ||
     ("declare" in node && node.declare === true) ||
-    (cursor.key === "body" && cursor.parent !== undefined && t.isWithStatement(cursor.parent.node));
+    (cursor.key === "body" && cursor.parent !== undefined && t.isWithStatement(cursor.parent.node)) ||
+    isAsmJsModule(node);
 }
 
 /** A function declaration directly in the program (or its export): hoisted and callable early. */
