@@ -12,6 +12,7 @@ import { ProjectConfigFinder, type ProjectConfigFingerprint } from "./babel-conf
 import type { RunConfig } from "./run-config";
 import { TransformCache } from "./transform-cache";
 import { ProgressReporter } from "./progress";
+import { isStackOverflow, nestingTooDeepError } from "./nesting-depth";
 
 /** What the output must be: a CommonJS module (require hook) or an ES module (import hook). */
 export type ModuleFormat = "commonjs" | "module";
@@ -101,7 +102,12 @@ export class SourceTransformer {
     const { output, hit } = this.cache.getOrProduce(key, () => {
       const options = this.#babelOptions(filename, format, instrument, projectConfig !== null);
       if (options === null) return source;
-      return babel().transformSync(source, options)?.code ?? source;
+      try {
+        return babel().transformSync(source, options)?.code ?? source;
+      } catch (error) {
+        if (!isStackOverflow(error)) throw error;
+        throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: options.sourceType as "module" | "unambiguous" });
+      }
     });
     this.progress.fileDone(hit);
     return output;

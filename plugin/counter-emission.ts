@@ -146,9 +146,27 @@ function countStatement(parent: T.Node, key: string, counter: T.Expression): voi
   }
 }
 
-/** `(COUNTER, value)`, keeping the name an anonymous function would get from its slot. */
-function counted(counter: T.Expression, value: T.Expression, keepName: string | undefined): T.Expression {
-  if (keepName === undefined) return t.sequenceExpression([counter, value]);
+/**
+ * Counts before the expression in `parent[key]` runs, at the operand it evaluates first:
+ * `(COUNTER, a) ? b : c` rather than `(COUNTER, a ? b : c)`, `(COUNTER, a) && b`,
+ * `(COUNTER, x, y)` for a sequence. The tree then gets no deeper than the original: a
+ * counted arm of a long `?:` or `&&` chain does not add a level per link, which would
+ * make Babel's traversal and generator overflow the stack at half the depth they handle
+ * without the plugin.
+ */
+function countFirstOperand(parent: T.Node, key: string, counter: T.Expression): void {
+  let value = (parent as unknown as Record<string, T.Expression>)[key];
+  while (t.isConditionalExpression(value) || t.isLogicalExpression(value)) {
+    parent = value;
+    key = t.isConditionalExpression(value) ? "test" : "left";
+    value = (parent as unknown as Record<string, T.Expression>)[key];
+  }
+  if (t.isSequenceExpression(value)) value.expressions.unshift(counter);
+  else setSlot(parent, key, t.sequenceExpression([counter, value]));
+}
+
+/** `(COUNTER, { [name]: value }[name])`: keeps the name an anonymous function gets from its slot. */
+function countedKeepingName(counter: T.Expression, value: T.Expression, keepName: string): T.Expression {
   const name = t.stringLiteral(keepName);
   // `{ [name]: value }[name]` names the value exactly as the slot would; a computed key
   // also avoids `__proto__` setting the prototype.
@@ -228,9 +246,9 @@ export function emitCounters(sites: readonly CounterSite[]): void {
         break;
       case "wrap-expression": {
         const value = (placement.parent as unknown as Record<string, T.Expression>)[placement.key];
-        if (!countInsideClass(withoutTypeWrappers(value), emitter.expression(counter), placement.keepName !== undefined)) {
-          setSlot(placement.parent, placement.key, counted(emitter.expression(counter), value, placement.keepName));
-        }
+        if (countInsideClass(withoutTypeWrappers(value), emitter.expression(counter), placement.keepName !== undefined)) break;
+        if (placement.keepName === undefined) countFirstOperand(placement.parent, placement.key, emitter.expression(counter));
+        else setSlot(placement.parent, placement.key, countedKeepingName(emitter.expression(counter), value, placement.keepName));
         break;
       }
       case "add-else":
