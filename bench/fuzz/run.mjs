@@ -5,12 +5,15 @@
 // - time and executions to the first finding: a run that stops at the first finding, at
 //   most --time seconds; the time is from the fuzzer's first status line (libFuzzer's
 //   INITED, jsfuzz's READ: loading the target and the seeds is not counted) to the finding;
-// - PCs covered after --time seconds: a run that goes on after findings, whose corpus is
-//   then replayed once under `jskcov run --filter <the library>` (replay.cjs), so every
-//   fuzzer's corpus is measured in the same unit: the library's kcov blocks.
+// - PCs covered after --time seconds, by a run that goes on after findings: the library's
+//   kcov blocks that ran, as `jskcov fuzz` counts them (its summary line, for the blind run
+//   too); for jsfuzz, which counts istanbul statements instead, its corpus and findings are
+//   replayed once under `jskcov run --filter <the library>` (replay.cjs), so the unit is the
+//   same. (jsfuzz keeps every input that reaches new istanbul coverage.)
 // jsfuzz stops at its first finding and has no seed or time flags: it is restarted on its
-// own corpus until the time is up, and its executions to the finding are the count on its
-// last status line before the finding (its status lines come at every new input).
+// own corpus until the time is up. Its executions are the counts on its last status line
+// before a finding or the end (it prints one at each new input and a pulse every few
+// seconds), so they are a lower bound.
 //
 //   npm run bench:fuzz                          full run, writes bench/fuzz/results.{json,md}
 //   node bench/fuzz/run.mjs --time 10 --seeds 1 --targets qs --no-write
@@ -154,12 +157,20 @@ function statOf(output, name) {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** PCs of the library that the corpus reaches, counted by `jskcov run` on a replay. */
-function coveredPcs(target, corpus) {
+/** The engine's own count of the PCs that ran in the session (blind or not), from its summary line. */
+function reportedPcs(output) {
+  const match = /PCs covered: (\d+) of (\d+) registered/.exec(output);
+  if (match === null) throw new Error(`no "PCs covered" line in jskcov fuzz's output:\n${output.slice(-2000)}`);
+  return { pcs: Number(match[1]), registered: Number(match[2]) };
+}
+
+/** PCs of the library that the inputs in `dirs` reach, counted by `jskcov run` on a replay. */
+function coveredPcs(target, ...dirs) {
+  const corpus = dirs[0];
   const out = join(dirname(corpus), "replay.kcov");
   const result = spawnSync(process.execPath, [
     JSKCOV, "run", "--root", BENCH, "--filter", `node_modules/${target.name}/**`, "--out", out, "--",
-    join(BENCH, "replay.cjs"), join(BENCH, "targets", `${target.name}.fuzz.js`), corpus,
+    join(BENCH, "replay.cjs"), join(BENCH, "targets", `${target.name}.fuzz.js`), ...dirs,
   ], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
   if (result.status !== 0) throw new Error(`replay of ${corpus} failed: ${result.stderr}`);
   const area = readFileSync(out);
@@ -195,7 +206,7 @@ async function runJskcov(target, seed, feedback, seconds) {
     secondsToFinding: found ? foundAt - (startedAt ?? 0) : undefined,
     executionsToFinding: found ? statOf(first.output, "number_of_executed_units") : undefined,
     executions: statOf(second.output, "number_of_executed_units"),
-    ...coveredPcs(target, cover.corpus),
+    ...reportedPcs(second.output),
   };
 }
 
@@ -234,7 +245,7 @@ async function runJsfuzz(target, seconds) {
     secondsToFinding: finding?.seconds,
     executionsToFinding: finding?.executions,
     executions,
-    ...coveredPcs(target, dirs.corpus),
+    ...coveredPcs(target, dirs.corpus, dirs.artifacts),
   };
 }
 
