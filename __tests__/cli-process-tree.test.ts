@@ -226,3 +226,19 @@ describe("test runners that run tests in worker processes", () => {
     expect(ran.has(blockAt(sum, "join", 3).pc)).toBe(true);
   });
 });
+
+describe("the import hooks of a CommonJS program", () => {
+  test("are registered when it first compiles a module with import(): a dynamically imported ES module is instrumented", () => {
+    const project = makeProject({
+      "lib.mjs": 'export function pick(s) {\n  return s.length > 3 ? "long" : "short";\n}\n',
+      "main.js": 'console.log("cjs");\nimport("./lib.mjs").then(({ pick }) => console.log(pick(process.argv[2])));\n',
+    });
+    const result = jskcov(project, ["run", "--no-cache", "--", "main.js", "hello"]);
+    expectStatus(result, 0);
+    expect(result.stdout).toBe("cjs\nlong\n");
+    const lib = blocksAtTransformTime(project, "lib.mjs");
+    const ran = new Set(readDump(path.join(project, "kcov.out")));
+    expect(ran.has(blockAt(lib, "conditional-consequent", 2).pc)).toBe(true);
+    expect(ran.has(blockAt(lib, "conditional-alternate", 2).pc)).toBe(false);
+  });
+});

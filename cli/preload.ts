@@ -14,7 +14,9 @@
 // every thread writes its own dump there (process-dumps.ts), to merge with merge-dumps.ts.
 //
 // In each thread it installs the require hook (CommonJS) and registers the import hooks
-// (ES modules, on Node's hooks thread), and writes the coverage when the thread exits:
+// (ES modules, on Node's hooks thread: before the main script if that may be an ES
+// module, else before the first module that contains `import(`), and writes the
+// coverage when the thread exits:
 // normally, by process.exit(), by an uncaught exception or an unhandled rejection, or
 // (main thread) by a signal that would have killed it.
 
@@ -32,7 +34,7 @@ import { hookJest } from "./jest-hooks";
 import { writeProcessDump, type StartedChild } from "./process-dumps";
 import { blockMapPathFor, readRunConfig, type RunConfig, type SerializedRunConfig } from "./run-config";
 import { createProgressCounters } from "./progress";
-import { SourceTransformer, requireHookExtensions } from "./transform";
+import { SourceTransformer, mayBeEsModuleEntry, requireHookExtensions } from "./transform";
 
 /** How often the program checks that `jskcov run` is still there (parent-death check). */
 const SUPERVISOR_CHECK_MS = 500;
@@ -53,6 +55,39 @@ function registerImportHooks(config: RunConfig): void {
     parentURL: pathToFileURL(__filename).href,
     data: config,
   });
+}
+
+/**
+ * Whether the import hooks are needed before the main script loads: it may be an ES
+ * module, or the code comes from elsewhere (-e, stdin, a worker), or other loaders run.
+ */
+function importHooksNeededFromStart(): boolean {
+  const entry = process.argv[1];
+  if (!isMainThread || entry === undefined || entry === "-") return true;
+  const flags = `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`;
+  if (/--(import|loader|experimental-loader|input-type|experimental-default-type)\b/.test(flags)) return true;
+  return mayBeEsModuleEntry(entry);
+}
+
+/**
+ * Registering the import hooks starts Node's hooks thread, about half of the preload's
+ * start-up cost. A CommonJS program gets them only when it first compiles a module that
+ * can import() one: the hooks are then in place before that module runs.
+ */
+function registerImportHooksWhenNeeded(config: RunConfig): void {
+  if (importHooksNeededFromStart()) {
+    registerImportHooks(config);
+    return;
+  }
+  const prototype = (nodeModule as unknown as { Module: { prototype: { _compile: (content: string, filename: string) => unknown } } }).Module.prototype;
+  const compile = prototype._compile;
+  prototype._compile = function (content, filename) {
+    if (content.includes("import(")) {
+      prototype._compile = compile;
+      registerImportHooks(config);
+    }
+    return compile.call(this, content, filename);
+  };
 }
 
 function isNodeExecutable(file: string): boolean {
@@ -123,7 +158,7 @@ export function startCoverage(serialized: SerializedRunConfig): void {
   const transformer = new SourceTransformer(config);
   const started = trackStartedChildren();
   installRequireHook(transformer);
-  registerImportHooks(config);
+  registerImportHooksWhenNeeded(config);
   hookJest(transformer, config.processDir);
   let written = false;
   const writeOnce = () => {

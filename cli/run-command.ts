@@ -14,6 +14,7 @@ import { encodeArea } from "./coverage-files";
 import { mergeDumps } from "./merge-dumps";
 import { readProcessDumps, uncoveredChildren } from "./process-dumps";
 import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
+import { needsCompiling } from "./transform";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
 
@@ -258,9 +259,11 @@ export function runCommand(args: string[]): Promise<number> {
   const processDir = prepareOutputs(config.out, keepPerProcess);
   const childConfig: SerializedRunConfig = { ...config, processDir, supervisorPid: process.pid };
   const preload = path.join(__dirname, "preload.js");
-  // --import as well: with it, Node loads the main script through the ES module loader
-  // and its hooks (an ES module .ts entry stays one); the preload runs once either way.
-  const child = spawn(process.execPath, ["--import", pathToFileURL(preload).href, script, ...scriptArgs], {
+  // A TypeScript or JSX entry is loaded with --import as well, so that Node runs it
+  // through the ES module loader and its hooks (an ES module .ts entry stays one); Node
+  // picks that loader itself for .mjs and "type": "module". The preload runs once.
+  const entryOptions = needsCompiling(script) || script.endsWith(".mts") ? ["--import", pathToFileURL(preload).href] : [];
+  const child = spawn(process.execPath, [...entryOptions, script, ...scriptArgs], {
     stdio: "inherit",
     env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: JSON.stringify(childConfig) },
   });

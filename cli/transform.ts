@@ -209,6 +209,18 @@ export class SourceTransformer {
   }
 }
 
+/**
+ * Whether Node may load `entry`, a main script, as an ES module (so the import hooks must
+ * be registered before it loads): .mjs and .mts, TypeScript and JSX (which may be ESM),
+ * and .js or extensionless files in a "type": "module" package. .cjs and .cts never are.
+ */
+export function mayBeEsModuleEntry(entry: string): boolean {
+  const extension = path.extname(entry);
+  if (extension === ".mjs" || extension === ".mts" || needsCompiling(entry)) return true;
+  if (extension === ".cjs" || extension === ".cts") return false;
+  return packageType(path.dirname(entry)) === "module";
+}
+
 const packageTypeByDir = new Map<string, string | undefined>();
 
 /** The nearest package.json's "type" field, as Node resolves it for .js files. */
