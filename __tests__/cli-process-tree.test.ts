@@ -242,3 +242,21 @@ describe("the import hooks of a CommonJS program", () => {
     expect(ran.has(blockAt(lib, "conditional-alternate", 2).pc)).toBe(false);
   });
 });
+
+describe("jskcov run -- node [node options]", () => {
+  test("node --test: every test file's process is covered, and the results are node's", () => {
+    const project = makeProject({
+      "src/sum.js": "exports.sum = (a, b) => {\n  if (a < 0) return -1;\n  return a + b;\n};\n",
+      "test/one.test.js": 'const test = require("node:test");\nconst { sum } = require("../src/sum");\ntest("adds", () => { if (sum(1, 2) !== 3) throw new Error("bad"); });\n',
+      "test/two.test.js": 'const test = require("node:test");\nconst { sum } = require("../src/sum");\ntest("negative", () => { if (sum(-1, 2) !== -1) throw new Error("bad"); });\n',
+    });
+    const result = jskcov(project, ["run", "--filter", "src/**", "--", "node", "--test", "test/"]);
+    expectStatus(result, 0);
+    expect(counts(result.stdout, /# pass \d+/)).toBe("# pass 2");
+    const sum = blocksAtTransformTime(project, "src/sum.js");
+    const ran = new Set(readDump(path.join(project, "kcov.out")));
+    // One test file ran each branch, each in its own process.
+    expect(ran.has(blockAt(sum, "if-consequent", 2).pc)).toBe(true);
+    expect(ran.has(blockAt(sum, "join", 3).pc)).toBe(true);
+  });
+});

@@ -17,6 +17,7 @@ import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run
 import { needsCompiling } from "./transform";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
+       jskcov run [options] -- node [node options] [<script>] [args...]
 
 Runs a Node program (.js .mjs .cjs .jsx .ts .mts .cts .tsx) with every matching file
 instrumented on the fly, in the program and in every Node process and worker thread it
@@ -50,8 +51,9 @@ Options:
   --quiet              Never print progress
   -h, --help           Show this help
 
-Example:
+Examples:
   jskcov run --filter 'src/**' --out cov/kcov.out -- node_modules/.bin/mocha test/
+  jskcov run --filter 'src/**' -- node --test
 `;
 
 const RUN_OPTIONS = {
@@ -72,7 +74,10 @@ const RUN_OPTIONS = {
 
 interface ParsedRun {
   config: SerializedRunConfig;
-  script: string;
+  /** The main script, or null when node's own options name what to run (--test, -e). */
+  script: string | null;
+  /** Node options given after `node`, then the script's arguments. */
+  nodeArgs: string[];
   scriptArgs: string[];
   /** --keep-per-process, or null: the per-process dumps go to a temporary directory. */
   keepPerProcess: string | null;
@@ -111,8 +116,14 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
   }
   const out = path.resolve(values.out ?? "kcov.out");
   rejectKernelFileSystem("out", out);
-  const script = path.resolve(scriptArgs[0]);
-  if (!fs.existsSync(script)) throw new UsageError("run", `the script '${scriptArgs[0]}' does not exist`);
+  // `-- node [options] ...`: node's own options pass through, for `node --test` and the like.
+  const viaNode = scriptArgs[0] === "node" || scriptArgs[0] === process.execPath;
+  const nodeArgs = viaNode ? scriptArgs.slice(1) : [];
+  let script: string | null = null;
+  if (!viaNode) {
+    script = path.resolve(scriptArgs[0]);
+    if (!fs.existsSync(script)) throw new UsageError("run", `the script '${scriptArgs[0]}' does not exist`);
+  }
 
   let cacheDir: string | null = null;
   if (!values["no-cache"]) {
@@ -125,7 +136,8 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
   return {
     config: { root, filter, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress, babelrc: !values["no-babelrc"] },
     script,
-    scriptArgs: scriptArgs.slice(1),
+    nodeArgs,
+    scriptArgs: viaNode ? [] : scriptArgs.slice(1),
     keepPerProcess,
   };
 }
@@ -255,15 +267,16 @@ export function runCommand(args: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return Promise.resolve(0);
   }
-  const { config, script, scriptArgs, keepPerProcess } = parsed;
+  const { config, script, nodeArgs, scriptArgs, keepPerProcess } = parsed;
   const processDir = prepareOutputs(config.out, keepPerProcess);
   const childConfig: SerializedRunConfig = { ...config, processDir, supervisorPid: process.pid };
   const preload = path.join(__dirname, "preload.js");
   // A TypeScript or JSX entry is loaded with --import as well, so that Node runs it
   // through the ES module loader and its hooks (an ES module .ts entry stays one); Node
   // picks that loader itself for .mjs and "type": "module". The preload runs once.
-  const entryOptions = needsCompiling(script) || script.endsWith(".mts") ? ["--import", pathToFileURL(preload).href] : [];
-  const child = spawn(process.execPath, [...entryOptions, script, ...scriptArgs], {
+  const compiledEntry = script !== null && (needsCompiling(script) || script.endsWith(".mts"));
+  const entryOptions = compiledEntry ? ["--import", pathToFileURL(preload).href] : [];
+  const child = spawn(process.execPath, [...entryOptions, ...nodeArgs, ...(script === null ? [] : [script]), ...scriptArgs], {
     stdio: "inherit",
     env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: JSON.stringify(childConfig) },
   });
