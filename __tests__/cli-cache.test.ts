@@ -24,6 +24,7 @@ function transformer(options: Partial<RunConfig> = {}): InstanceType<typeof Sour
   return new SourceTransformer({
     root: dir,
     filter: ["**"],
+    pcLayout: "full64",
     pcSeed: 0,
     pcSeedByFile: {},
     counterMode: "hit",
@@ -60,6 +61,7 @@ test("the key holds the source, the file name, the output format and the options
     transformer({ counterMode: "count" }).transform(file, SOURCE, "module"),
     transformer({ filter: ["nothing/**"] }).transform(file, SOURCE, "module"),
     transformer({ pcSeedByFile: { "src/g.ts": 3 } }).transform(file, SOURCE, "module"),
+    transformer({ pcLayout: "kernel32" }).transform(file, SOURCE, "module"),
   ];
   for (const variant of variants) expect(variant).not.toBe(base);
   // Outside the filter, TypeScript is still stripped, but not instrumented.

@@ -52,10 +52,7 @@ describe("jskcov run, CommonJS", () => {
     const pcs = readDump(path.join(project, "out/kcov.out"));
     const ran = new Set(pcs);
     expect(ran.size).toBe(pcs.length);
-    for (const pc of pcs) {
-      expect(pc >= 0xffffffff80000000n && pc < 0xffffffffff000000n).toBe(true);
-      expect(pc % 8n).toBe(0n);
-    }
+    for (const pc of pcs) expect(pc % 8n).toBe(0n);
     // The PCs are the ones the plugin gave these blocks at transform time.
     expect(ran.has(blockAt(lib, "function", 1).pc)).toBe(true);
     expect(ran.has(blockAt(lib, "if-alternate", 4).pc)).toBe(true);

@@ -19,6 +19,7 @@ function expectedPair(block: Block): [string, string] {
 
 let project: string;
 let allBlocks: Block[];
+let kernel32Blocks: Block[];
 
 beforeAll(() => {
   requireBuild();
@@ -26,13 +27,16 @@ beforeAll(() => {
     "lib.js": 'exports.sign = function sign(n) {\n  if (n < 0) return "-";\n  return n > 0 ? "+" : "0";\n};\n',
     "main.js": 'const { sign } = require("./lib");\nfor (const arg of process.argv.slice(2)) console.log(sign(Number(arg)));\n',
   });
-  allBlocks = ["lib.js", "main.js"].flatMap((file) => {
+  const blocksOf = (options: object) => ["lib.js", "main.js"].flatMap((file) => {
     const result = babel.transformFileSync(path.join(project, file), {
-      cwd: project, babelrc: false, configFile: false, plugins: [[path.join(REPO, "dist/plugin/index.js"), {}]],
+      cwd: project, babelrc: false, configFile: false, plugins: [[path.join(REPO, "dist/plugin/index.js"), options]],
     });
     return (result?.metadata as unknown as { kcov: { blocks: Block[] } }).kcov.blocks;
   });
+  allBlocks = blocksOf({});
+  kernel32Blocks = blocksOf({ pcLayout: "kernel32" });
   expectStatus(jskcov(project, ["run", "--no-cache", "--", "main.js", "5", "0"]), 0);
+  expectStatus(jskcov(project, ["run", "--no-cache", "--pc-layout", "kernel32", "--out", "k32.out", "--", "main.js", "5"]), 0);
   // The sources are not needed any more: the map is enough.
   fs.rmSync(path.join(project, "lib.js"));
   fs.rmSync(path.join(project, "main.js"));
@@ -52,12 +56,20 @@ test("a dump: two lines per PC, in the dump's order, as the plugin's block table
   expect(result.stdout).not.toContain("lib.js:2.14,");
 });
 
-test("PCs on the command line, full or as their low 32 bits, with --map", () => {
+test("PCs on the command line, with or without 0x, with --map", () => {
   const [first, second] = allBlocks;
-  const low32 = (first.pc & 0xffffffffn).toString(16);
-  const result = jskcov(project, ["symbolize", "--map", "kcov.out.blocks.json", hex(second.pc), low32, second.pc.toString(16)]);
+  const result = jskcov(project, ["symbolize", "--map", "kcov.out.blocks.json", hex(second.pc), first.pc.toString(16)]);
   expectStatus(result, 0);
-  expect(symbolizedPairs(result.stdout)).toEqual([expectedPair(second), expectedPair(first), expectedPair(second)]);
+  expect(symbolizedPairs(result.stdout)).toEqual([expectedPair(second), expectedPair(first)]);
+});
+
+test("kernel32 PCs, full or as their low 32 bits", () => {
+  const [first, second] = kernel32Blocks;
+  expect(first.pc >> 32n).toBe(0xffffffffn);
+  const low32 = (first.pc & 0xffffffffn).toString(16);
+  const result = jskcov(project, ["symbolize", "--map", "k32.out.blocks.json", hex(second.pc), low32]);
+  expectStatus(result, 0);
+  expect(symbolizedPairs(result.stdout)).toEqual([expectedPair(second), expectedPair(first)]);
 });
 
 test("--all lists every block of the map by PC", () => {

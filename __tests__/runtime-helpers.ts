@@ -6,12 +6,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { toRuntimeTable, type BlockEntry, type BlockKind } from "../plugin/block-table";
-import type { KcovFileRecord, KcovRegistry } from "../runtime";
+import { formatPc } from "../plugin/pc-layout";
+import { REGISTRY_VERSION, type KcovFileRecord, type KcovRegistry } from "../runtime";
 
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
 const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
 const ENABLED_CMP_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-cmp-device");
 const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
+/** First PC of the kernel32 layout: test regions are given as slots from there. */
 const PC_BASE = 0xffffffff80000000n;
 
 export interface BlockSpec {
@@ -29,7 +31,10 @@ export interface BlockSpec {
 export interface FileSpec {
   path: string;
   fingerprint?: string;
+  /** First slot of the region, counted in 8-byte slots from 0xffffffff80000000 (the kernel32 layout)... */
   regionStart: number;
+  /** ...unless the region's first PC is given here (any 64-bit PC). */
+  regionPc?: bigint;
   regionSize?: number;
   counterMode?: "hit" | "count";
   blocks: BlockSpec[];
@@ -39,7 +44,7 @@ export interface FileSpec {
   counterCount?: number;
 }
 
-/** The PC docs/block-table.md gives a slot. */
+/** The PC of a slot counted from the kernel32 layout's first PC. */
 export function pcOf(slot: number): bigint {
   return PC_BASE + BigInt(slot) * 8n;
 }
@@ -47,10 +52,11 @@ export function pcOf(slot: number): bigint {
 /** A registry record as the plugin would emit it for these blocks. */
 export function makeRecord(spec: FileSpec): KcovFileRecord {
   const regionSize = spec.regionSize ?? 4096;
+  const regionPc = spec.regionPc ?? pcOf(spec.regionStart);
   const entries: BlockEntry[] = spec.blocks.map((block, index) => ({
     index,
     kind: block.kind ?? (index === 0 ? "program" : "if-consequent"),
-    pc: pcOf(spec.regionStart + block.slotOffset),
+    pc: regionPc + BigInt(block.slotOffset) * 8n,
     slotOffset: block.slotOffset,
     counter: block.counter ?? index,
     functionName: block.functionName ?? "(top level)",
@@ -65,7 +71,7 @@ export function makeRecord(spec: FileSpec): KcovFileRecord {
   return {
     path: spec.path,
     fingerprint: spec.fingerprint ?? "f00d",
-    regionStart: spec.regionStart,
+    regionPc: formatPc(regionPc),
     regionSize,
     blockCount: count,
     counters: spec.counterMode === "count" ? new Float64Array(counterCount) : new Uint8Array(counterCount),
@@ -82,7 +88,7 @@ export function registerRecord(record: KcovFileRecord): KcovFileRecord {
   const realm = globalThis as Record<symbol, unknown>;
   let registry = realm[REGISTRY_KEY] as KcovRegistry | undefined;
   if (registry === undefined) {
-    registry = { version: 1, files: [], onRegister: null };
+    registry = { version: REGISTRY_VERSION, files: [], onRegister: null };
     realm[REGISTRY_KEY] = registry;
   }
   const existing = registry.files.find(

@@ -2,7 +2,7 @@
 // the PCs of the blocks that ran, and colliding files are refused by name.
 import * as path from "node:path";
 import { Kcov, KCOV_TRACE_PC, formatSymbolized, symbolize } from "../runtime";
-import { regionSizeFor, regionStartFor } from "../plugin/pc-layout";
+import { PC_LAYOUTS, regionSizeFor, regionStartFor } from "../plugin/pc-layout";
 import { REPO_ROOT, instrument, loadCommonJs } from "./helpers/instrument";
 
 const SOURCE = `module.exports = function classify(s) {
@@ -62,13 +62,15 @@ describe("collect() over instrumented code", () => {
 });
 
 describe("PC collisions between files", () => {
-  // Two paths whose regions coincide for pcSeed 0 (found by search, as a user would hit them).
+  // Two paths whose kernel32 regions coincide for pcSeed 0 (found by search, as a user of
+  // that layout would hit them; in full64 the search would not end).
+  const kernel32 = { pcLayout: "kernel32" } as const;
   const size = regionSizeFor(10);
-  const seen = new Map<number, string>();
+  const seen = new Map<bigint, string>();
   let pair: [string, string] | undefined;
   for (let i = 0; !pair; i++) {
     const file = `src/module${i}.js`;
-    const start = regionStartFor(file, size, 0);
+    const start = regionStartFor(file, size, 0, PC_LAYOUTS.kernel32);
     const other = seen.get(start);
     if (other) pair = [other, file];
     seen.set(start, file);
@@ -78,8 +80,8 @@ describe("PC collisions between files", () => {
   test("the second file to register is refused with both names and the way out", () => {
     const kcov = new Kcov();
     try {
-      loadCommonJs(instrument(SOURCE, path.join(REPO_ROOT, first)).code);
-      const colliding = instrument(SOURCE, path.join(REPO_ROOT, second)).code;
+      loadCommonJs(instrument(SOURCE, path.join(REPO_ROOT, first), kernel32).code);
+      const colliding = instrument(SOURCE, path.join(REPO_ROOT, second), kernel32).code;
       expect(() => loadCommonJs(colliding)).toThrow(new RegExp(`${first}.*${second}|${second}.*${first}`, "s"));
       expect(() => loadCommonJs(colliding)).toThrow(/pcSeed/);
     } finally {
@@ -88,10 +90,10 @@ describe("PC collisions between files", () => {
   });
 
   test("a different pcSeed separates them", () => {
-    const a = instrument(SOURCE, path.join(REPO_ROOT, first), { pcSeed: 1 }).metadata;
-    const b = instrument(SOURCE, path.join(REPO_ROOT, second), { pcSeed: 1 }).metadata;
+    const a = instrument(SOURCE, path.join(REPO_ROOT, first), { ...kernel32, pcSeed: 1 }).metadata;
+    const b = instrument(SOURCE, path.join(REPO_ROOT, second), { ...kernel32, pcSeed: 1 }).metadata;
     expect(a.regionSize).toBe(b.regionSize);
-    expect(a.regionStart).not.toBe(b.regionStart);
+    expect(a.regionPc).not.toBe(b.regionPc);
   });
 });
 

@@ -22,7 +22,7 @@ function thrownBy(call: () => unknown): KcovRegistrationError {
 
 test("the runtime creates the registry in the contract's shape when no file has loaded", () => {
   new Kcov().close();
-  expect(registry()).toEqual({ version: 1, files: [], onRegister: expect.any(Function) });
+  expect(registry()).toEqual({ version: 2, files: [], onRegister: expect.any(Function) });
 });
 
 test("the runtime adopts a registry that instrumented files created, keeping their records", () => {
@@ -83,8 +83,10 @@ test("clashes among files registered before the runtime are found by the first K
 
 test.each([
   [{ regionSize: 3000 }, /regionSize 3000 is not a power of two/],
-  [{ regionStart: 100 }, /regionStart 100 is not a multiple of regionSize 4096/],
-  [{ regionStart: 0x0fe00000 }, /region ends after slot 0xfe00000/],
+  [{ regionSize: 2 ** 30 }, /regionSize 1073741824 is not a power of two up to 2\^29/],
+  [{ regionPc: "0x0000000000000100" }, /regionPc 0x0000000000000100 is not a multiple of the region's 32768 bytes/],
+  [{ regionPc: 4096 }, /regionPc 4096 is not "0x" and 16 lowercase hex digits/],
+  [{ regionPc: "0xFFFFFFFF80000000" }, /regionPc "0xFFFFFFFF80000000" is not "0x" and 16/],
   [{ counters: new Uint16Array(1) }, /counters is neither a Uint8Array nor a Float64Array/],
   [{ blockCount: 0 }, /blockCount 0 does not fit its 1 counters/],
   [{ blockCount: 2, counters: new Uint8Array(0) }, /blockCount 2 does not fit its 0 counters/],
@@ -96,6 +98,6 @@ test.each([
 });
 
 test("a registry of another version is refused with advice", () => {
-  (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = { version: 2, files: [], onRegister: null };
-  expect(() => new Kcov()).toThrow(/registry has version 2, but this runtime reads version 1/);
+  (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = { version: 1, files: [], onRegister: null };
+  expect(() => new Kcov()).toThrow(/registry has version 1, but this runtime reads version 2/);
 });

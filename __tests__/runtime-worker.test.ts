@@ -17,17 +17,18 @@ beforeEach(resetRealm);
 const ENCODED_LINEAR_BLOCKS = Array.from({ length: 9 }, (_, count) =>
   encodeBlockFields(Array.from({ length: count }, (_, i) => [i, i, 0, 0, 0, i + 1, 0, i + 1, 1]).flat()));
 
-/** Runs `body` in a worker that has `runtime` (the compiled runtime) and `register(path, regionStart, count)`. */
+/** Runs `body` in a worker that has `runtime` (the compiled runtime) and `register(path, regionStart, count)` (regionStart: a kernel32 slot). */
 function runWorker(body: string, workerData: unknown = undefined): Promise<unknown> {
   const source = `
     const { parentPort, workerData } = require("node:worker_threads");
     const runtime = require(${JSON.stringify(runtimePath)});
     function register(path, regionStart, count) {
       const key = Symbol.for("babel-plugin-kcov.registry");
-      const registry = globalThis[key] || (globalThis[key] = { version: 1, files: [], onRegister: null });
+      const registry = globalThis[key] || (globalThis[key] = { version: 2, files: [], onRegister: null });
+      const regionPc = "0x" + (0xffffffff80000000n + BigInt(regionStart) * 8n).toString(16);
       const blocks = ${JSON.stringify(ENCODED_LINEAR_BLOCKS)}[count];
       const record = {
-        path, fingerprint: "f00d", regionStart, regionSize: 4096, blockCount: count,
+        path, fingerprint: "f00d", regionPc, regionSize: 4096, blockCount: count,
         counters: new Uint8Array(count),
         table: JSON.stringify({ version: 1, sources: [path], functions: ["(top level)"], kinds: ["program"], blocks }),
       };
@@ -134,5 +135,5 @@ test("without { file } the runtime never loads node:fs", () => {
   `;
   const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
   expect(run.stderr).toBe("");
-  expect(run.stdout.trim()).toBe("1");
+  expect(run.stdout.trim()).toBe("2");
 });

@@ -32,7 +32,7 @@ const WARMUP = 200;
 /** Records shaped as the plugin registers them (docs/block-table.md). */
 function registerFiles() {
   const key = Symbol.for("babel-plugin-kcov.registry");
-  const registry = (globalThis[key] ??= { version: 1, files: [], onRegister: null });
+  const registry = (globalThis[key] ??= { version: 2, files: [], onRegister: null });
   const files = [];
   for (let f = 0; f < FILES; f++) {
     const flat = [];
@@ -40,7 +40,8 @@ function registerFiles() {
     const record = {
       path: `src/file${f}.js`,
       fingerprint: "0",
-      regionStart: f * 4096,
+      // full64 regions: every file's PCs have their own high 32 bits, as hashing gives them.
+      regionPc: `0x${(0x1000 + f).toString(16).padStart(8, "0")}00000000`,
       regionSize: 4096,
       blockCount: BLOCKS_PER_FILE,
       counters: new Uint8Array(BLOCKS_PER_FILE),

@@ -6,16 +6,16 @@
 // the instrumented files built it, and the runtime's `symbolize`/`blocks` read it.
 
 import * as fs from "node:fs";
-import { REGISTRY_KEY, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
+import { REGISTRY_KEY, REGISTRY_VERSION, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
-export const BLOCK_MAP_VERSION = 1;
+export const BLOCK_MAP_VERSION = 2;
 
 /** One registry record, its table parsed (readable JSON) and counters left out. */
 export interface BlockMapFile {
   path: string;
   fingerprint: string;
-  regionStart: number;
+  regionPc: string;
   regionSize: number;
   blockCount: number;
   /** Length of the counter array (blocks may share counters); blockCount in maps without it. */
@@ -55,7 +55,7 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
     files: files.map((file) => ({
       path: file.path,
       fingerprint: file.fingerprint,
-      regionStart: file.regionStart,
+      regionPc: file.regionPc,
       regionSize: file.regionSize,
       blockCount: file.blockCount,
       counterCount: file.counters.length,
@@ -110,11 +110,11 @@ export function readBlockMap(file: string): BlockMap {
  */
 export function installBlockMap(map: BlockMap): void {
   const registry: KcovRegistry = {
-    version: 1,
+    version: REGISTRY_VERSION,
     files: map.files.map((file) => ({
       path: file.path,
       fingerprint: file.fingerprint,
-      regionStart: file.regionStart,
+      regionPc: file.regionPc,
       regionSize: file.regionSize,
       blockCount: file.blockCount,
       counters: new Uint8Array(file.counterCount ?? file.blockCount),

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import picomatch from "picomatch";
 import { DEFAULT_FILTER } from "../plugin/options";
+import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin/pc-layout";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
 import { encodeArea } from "./coverage-files";
 import { mergeDumps } from "./merge-dumps";
@@ -39,6 +40,8 @@ Options:
                        new directory): <pid>.kcov, <pid>-worker<N>.kcov, with block maps
   --no-babelrc         Ignore the project's Babel config (babel.config.*, .babelrc*,
                        package.json "babel")
+  --pc-layout LAYOUT   The plugin's pcLayout: full64 (default) or kernel32 (PCs in
+                       syzkaller's kernel range, for consumers that keep 32 bits)
   --pc-seed N          The plugin's pcSeed: moves every file's PC region (default 0)
   --pc-seed-for FILE=N The plugin's pcSeedByFile: a seed for one file (relative to the
                        root), the fix when two files' PC regions overlap; repeatable
@@ -62,6 +65,7 @@ const RUN_OPTIONS = {
   root: { type: "string" },
   "keep-per-process": { type: "string" },
   "no-babelrc": { type: "boolean" },
+  "pc-layout": { type: "string" },
   "pc-seed": { type: "string" },
   "pc-seed-for": { type: "string", multiple: true },
   "counter-mode": { type: "string" },
@@ -103,6 +107,10 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
       throw new UsageError("run", `option '--filter' is not a valid glob: '${glob}' (${(error as Error).message})`);
     }
   }
+  const pcLayout = values["pc-layout"] ?? DEFAULT_PC_LAYOUT;
+  if (!PC_LAYOUT_NAMES.includes(pcLayout as PcLayoutName)) {
+    throw new UsageError("run", `option '--pc-layout' must be ${PC_LAYOUT_NAMES.map((name) => `'${name}'`).join(" or ")}, got '${pcLayout}'`);
+  }
   const pcSeed = values["pc-seed"] === undefined ? 0 : parseInteger("run", "pc-seed", values["pc-seed"], 0, 0xffffffff);
   const pcSeedByFile: Record<string, number> = {};
   for (const entry of values["pc-seed-for"] ?? []) {
@@ -134,7 +142,7 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
   if (keepPerProcess !== null) rejectKernelFileSystem("keep-per-process", keepPerProcess);
   const progress = values.quiet ? false : (values.progress ?? process.stderr.isTTY === true);
   return {
-    config: { root, filter, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress, babelrc: !values["no-babelrc"] },
+    config: { root, filter, pcLayout: pcLayout as PcLayoutName, pcSeed, pcSeedByFile, counterMode, out, cacheDir, progress, babelrc: !values["no-babelrc"] },
     script,
     nodeArgs,
     scriptArgs: viaNode ? [] : scriptArgs.slice(1),

@@ -4,6 +4,8 @@
 // reads it in each process and thread and passes it on to the ESM hooks thread through
 // `module.register`'s `data`.
 
+import type { PcLayoutName } from "../plugin/pc-layout";
+
 export const RUN_CONFIG_ENV = "JSKCOV_RUN_CONFIG";
 
 export interface RunConfig {
@@ -11,6 +13,8 @@ export interface RunConfig {
   root: string;
   /** instrumentationFilter globs, relative to root. */
   filter: string[];
+  /** The plugin's pcLayout. */
+  pcLayout: PcLayoutName;
   pcSeed: number;
   /** Per-file seeds (the plugin's pcSeedByFile), by path relative to root. */
   pcSeedByFile: Record<string, number>;

@@ -18,8 +18,9 @@ of the 'jskcov run' that wrote the map.
 Arguments:
   DUMP            A kcov dump written by 'jskcov run': its PCs, in order. The map
                   defaults to DUMP.blocks.json.
-  PC...           PCs in hex (0x optional), e.g. as a fuzzer reports them. Also the low
-                  32 bits alone. Needs --map, unless kcov.out.blocks.json exists.
+  PC...           PCs in hex (0x optional), e.g. as a fuzzer reports them; for code
+                  instrumented with --pc-layout kernel32, also the low 32 bits alone.
+                  Needs --map, unless kcov.out.blocks.json exists.
 Options:
   --map MAP       The block map to read
   --all           Every block of the map, by PC, instead of DUMP or PCs
@@ -77,7 +78,7 @@ export function symbolizeCommand(args: string[]): number {
   }
   let unknown = 0;
   for (const pc of pcs) {
-    // A 32-bit PC is symbolized from its low half, as older syzkaller kept it.
+    // A 32-bit PC is symbolized from its low half, as older syzkaller kept it (kernel32 layout).
     const block = symbolize(pc <= 0xffffffffn ? Number(pc) : pc);
     if (block === undefined) {
       unknown++;

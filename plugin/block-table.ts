@@ -80,7 +80,8 @@ export interface KcovFileMetadata {
   /** The instrumented file, relative to the root, POSIX separators. */
   path: string;
   fingerprint: string;
-  regionStart: number;
+  /** PC of the region's first slot: "0x" and 16 hex digits (docs/block-table.md). */
+  regionPc: string;
   regionSize: number;
   counterMode: "hit" | "count";
   /** Length of the counter array: blocks may share a counter (plugin/counter-sharing.ts). */

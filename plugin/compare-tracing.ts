@@ -4,11 +4,13 @@
 // method call and every operand's evaluation stay in the user's code, in the original
 // order, evaluated once:
 //
-//   a OP b       ->  H.l(pc, a, b) OP H.r()       l records and returns a, keeping b for r
-//   a OP 5       ->  H.k(pc, a, 5) OP 5           5 is a constant: re-evaluating it is free
-//   5 OP b       ->  5 OP H.j(pc, 5, b)
-//   switch (d)   ->  switch (H.s(pc, d, [constant case tests]))
-//   s.m(x, ...)  ->  s.m(H.m(pc, op, s, x, isConst), ...)   s a local binding: reading it again is pure
+//   a OP b       ->  H.l(pc, hi, a, b) OP H.r()   l records and returns a, keeping b for r
+//   a OP 5       ->  H.k(pc, hi, a, 5) OP 5       5 is a constant: re-evaluating it is free
+//   5 OP b       ->  5 OP H.j(pc, hi, 5, b)
+//   switch (d)   ->  switch (H.s(pc, hi, d, [constant case tests]))
+//   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
+//
+// `pc` and `hi` are the low and high 32 bits of the site's PC.
 //
 // Between `l` returning and `r` running no other code can run, so the one kept operand
 // per realm is enough.
@@ -99,19 +101,21 @@ function hookCall(emitter: CompareEmitter, name: string, args: T.Expression[]): 
 }
 
 /** Rewrites one site in place (its node keeps its identity, so parents and other sites stay valid). */
-export function emitCompareSite(site: CompareSite, pcLow: number, emitter: CompareEmitter): void {
-  const pc = t.numericLiteral(pcLow);
+export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: CompareEmitter): void {
+  // The PC as its two 32-bit halves: a double cannot hold every 64-bit PC.
+  const pcLow = t.numericLiteral(Number(sitePc & 0xffffffffn));
+  const pcHigh = t.numericLiteral(Number(sitePc >> 32n));
   switch (site.kind) {
     case "operator": {
       const node = site.node as T.BinaryExpression;
       const left = node.left as T.Expression;
       const right = node.right;
       if (isConstant(right)) {
-        node.left = hookCall(emitter, "k", [pc, left, t.cloneNode(right)]);
+        node.left = hookCall(emitter, "k", [pcLow, pcHigh, left, t.cloneNode(right)]);
       } else if (isConstant(left)) {
-        node.right = hookCall(emitter, "j", [pc, t.cloneNode(left), right]);
+        node.right = hookCall(emitter, "j", [pcLow, pcHigh, t.cloneNode(left), right]);
       } else {
-        node.left = hookCall(emitter, "l", [pc, left, right]);
+        node.left = hookCall(emitter, "l", [pcLow, pcHigh, left, right]);
         node.right = hookCall(emitter, "r", []);
       }
       break;
@@ -119,7 +123,7 @@ export function emitCompareSite(site: CompareSite, pcLow: number, emitter: Compa
     case "switch": {
       const node = site.node as T.SwitchStatement;
       const constants = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => t.cloneNode(c.test!));
-      node.discriminant = hookCall(emitter, "s", [pc, node.discriminant, t.arrayExpression(constants)]);
+      node.discriminant = hookCall(emitter, "s", [pcLow, pcHigh, node.discriminant, t.arrayExpression(constants)]);
       break;
     }
     case "method": {
@@ -128,7 +132,7 @@ export function emitCompareSite(site: CompareSite, pcLow: number, emitter: Compa
       const first = node.arguments[0] as T.Expression;
       const op = METHOD_OPS[(callee.property as T.Identifier).name];
       node.arguments[0] = hookCall(emitter, "m", [
-        pc, t.numericLiteral(op), t.cloneNode(callee.object as T.Expression), first, t.numericLiteral(isConstant(first) ? 1 : 0),
+        pcLow, pcHigh, t.numericLiteral(op), t.cloneNode(callee.object as T.Expression), first, t.numericLiteral(isConstant(first) ? 1 : 0),
       ]);
       break;
     }
@@ -147,12 +151,12 @@ function %%initName%%() {
   var h = g[key] || (g[key] = { record: null });
   if (!h.l) {
     h.kept = undefined;
-    h.l = function (pc, a, b) { this.kept = b; if (this.record !== null) this.record(pc, a, b, 0, 0); return a; };
+    h.l = function (pc, hi, a, b) { this.kept = b; if (this.record !== null) this.record(pc, hi, a, b, 0, 0); return a; };
     h.r = function () { return this.kept; };
-    h.k = function (pc, a, k) { if (this.record !== null) this.record(pc, k, a, 1, 0); return a; };
-    h.j = function (pc, k, b) { if (this.record !== null) this.record(pc, k, b, 1, 0); return b; };
-    h.s = function (pc, d, cases) { if (this.record !== null) for (var i = 0; i < cases.length; i++) this.record(pc, cases[i], d, 1, 1); return d; };
-    h.m = function (pc, op, self, a, isConst) { if (this.record !== null) this.record(pc, a, self, isConst, op); return a; };
+    h.k = function (pc, hi, a, k) { if (this.record !== null) this.record(pc, hi, k, a, 1, 0); return a; };
+    h.j = function (pc, hi, k, b) { if (this.record !== null) this.record(pc, hi, k, b, 1, 0); return b; };
+    h.s = function (pc, hi, d, cases) { if (this.record !== null) for (var i = 0; i < cases.length; i++) this.record(pc, hi, cases[i], d, 1, 1); return d; };
+    h.m = function (pc, hi, op, self, a, isConst) { if (this.record !== null) this.record(pc, hi, a, self, isConst, op); return a; };
   }
   return h;
 }

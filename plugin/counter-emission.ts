@@ -48,7 +48,7 @@ export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
 export interface FileRegistration {
   path: string;
   fingerprint: string;
-  regionStart: number;
+  regionPc: string;
   regionSize: number;
   blockCount: number;
   counterCount: number;
@@ -67,12 +67,12 @@ export interface FileRegistration {
 function registrationSource(counterArray: string, global: string, lazy: boolean): string {
   const body = `
     var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
-    var registry = g[key] || (g[key] = { version: 1, files: [], onRegister: null });
+    var registry = g[key] || (g[key] = { version: 2, files: [], onRegister: null });
     for (var i = 0; i < registry.files.length; i++) {
       var known = registry.files[i];
       if (known.path === %%path%% && known.fingerprint === %%fingerprint%%) return known.counters;
     }
-    var file = { path: %%path%%, fingerprint: %%fingerprint%%, regionStart: %%regionStart%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
+    var file = { path: %%path%%, fingerprint: %%fingerprint%%, regionPc: %%regionPc%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
     if (registry.onRegister) registry.onRegister(file);
     registry.files.push(file);
     return file.counters;`;
@@ -109,7 +109,7 @@ export function preludeStatements(file: FileRegistration, emitter: EmitterOption
     ...(lazy ? { registerName: t.identifier(emitter.lazyRegisterName!) } : {}),
     path: stringNode(file.path),
     fingerprint: stringNode(file.fingerprint),
-    regionStart: t.numericLiteral(file.regionStart),
+    regionPc: stringNode(file.regionPc),
     regionSize: t.numericLiteral(file.regionSize),
     blockCount: t.numericLiteral(file.blockCount),
     counterCount: t.numericLiteral(file.counterCount),

@@ -57,12 +57,13 @@ function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): Plug
         // What this file's output depends on besides its path and code, for its fingerprint.
         // traceCmp joins the key only when on, so that output without it stays as it was.
         const configurationKey = JSON.stringify(
-          [PLUGIN_VERSION, pcSeed, resolved.counterMode, resolved.pruneCounters, ...(resolved.traceCmp ? ["traceCmp"] : [])]);
+          [PLUGIN_VERSION, resolved.pcLayout, pcSeed, resolved.counterMode, resolved.pruneCounters, ...(resolved.traceCmp ? ["traceCmp"] : [])]);
         const inputMap = inputSourceMap(state.file);
         const metadata = instrumentProgram({
           program,
           code: state.file.code,
           relativePath,
+          pcLayout: resolved.pcLayout,
           pcSeed,
           counterMode: resolved.counterMode,
           pruneCounters: resolved.pruneCounters,

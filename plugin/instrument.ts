@@ -16,7 +16,7 @@ import {
 } from "./compare-tracing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
-import { MAX_REGION_SIZE, layoutFile, pcOfSlot } from "./pc-layout";
+import { MAX_REGION_SIZE, REGION_SLACK, formatPc, layoutFile, pcAt, type PcLayoutName } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
 
 export interface InstrumentRequest {
@@ -24,6 +24,7 @@ export interface InstrumentRequest {
   /** Source text as given to Babel: part of the fingerprint. */
   code: string;
   relativePath: string;
+  pcLayout: PcLayoutName;
   pcSeed: number;
   counterMode: "hit" | "count";
   /** Let join points share a counter with the start of their list (counter-sharing.ts). */
@@ -193,13 +194,14 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const unitList = [...runs.keys()];
   const layout = layoutFile(relativePath, unitList.map((u) => ({
     key: u.key, blockCount: runs.get(u)!.length + (comparesOfUnit.get(u)?.length ?? 0),
-  })), request.pcSeed);
+  })), request);
   if (!layout) {
     throw program.buildCodeFrameError(
       `babel-plugin-kcov: ${relativePath} has ${found.length} blocks, more than one file can hold ` +
-      `(${MAX_REGION_SIZE / 2}); split the file or exclude it with instrumentationFilter`);
+      `(${MAX_REGION_SIZE - REGION_SLACK}); split the file or exclude it with instrumentationFilter`);
   }
-  const { regionStart, regionSize, runOffsets } = layout;
+  const { regionSize, runOffsets } = layout;
+  const regionPc = formatPc(layout.regionPc);
   const slotOfBlock = new Map<FoundBlock, number>();
   const slotOfCompare = new Map<FoundCompare, number>();
   unitList.forEach((unit, index) => {
@@ -232,7 +234,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     return {
       index,
       kind: block.kind,
-      pc: pcOfSlot(regionStart + slotOffset),
+      pc: pcAt(layout, slotOffset),
       slotOffset,
       counter: counterOf[index],
       functionName: block.unit.name,
@@ -264,7 +266,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const compares: CompareEntry[] = foundCompares.map((site, index) => {
     const slotOffset = slotOfCompare.get(site)!;
     return {
-      index, kind: site.label, pc: pcOfSlot(regionStart + slotOffset), slotOffset,
+      index, kind: site.label, pc: pcAt(layout, slotOffset), slotOffset,
       functionName: site.unit.name, source: compareOriginals[index].source, range: compareOriginals[index].range,
     };
   });
@@ -273,14 +275,14 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     const eagerHooks = createCompareEmitter(hooksName, `${hooksName}Init`, false);
     const lazyHooks = emitterOptions.lazyRegisterName ? createCompareEmitter(hooksName, `${hooksName}Init`, true) : eagerHooks;
     foundCompares.forEach((site, index) => {
-      emitCompareSite(site, Number(compares[index].pc & 0xffffffffn), site.unit.earlyCallable ? lazyHooks : eagerHooks);
+      emitCompareSite(site, compares[index].pc, site.unit.earlyCallable ? lazyHooks : eagerHooks);
     });
   }
 
   const prelude = preludeStatements({
     path: relativePath,
     fingerprint,
-    regionStart,
+    regionPc,
     regionSize,
     blockCount: blocks.length,
     counterCount,
@@ -294,7 +296,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   program.unshiftContainer("body", prelude);
 
   const metadata: KcovFileMetadata = {
-    version: 1, path: relativePath, fingerprint, regionStart, regionSize, counterMode, counterCount, eitherPairs, blocks,
+    version: 1, path: relativePath, fingerprint, regionPc, regionSize, counterMode, counterCount, eitherPairs, blocks,
   };
   if (request.traceCmp) metadata.compares = compares;
   return metadata;

@@ -1,4 +1,5 @@
 import picomatch from "picomatch";
+import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "./pc-layout";
 
 /** Options as a user writes them in a Babel config. */
 export interface KcovPluginOptions {
@@ -6,6 +7,8 @@ export interface KcovPluginOptions {
   instrumentationFilter?: string | string[];
   /** Project root that paths (filter, PCs, block tables) are relative to. Default: Babel's `cwd`. */
   root?: string;
+  /** The PC space: "full64" (default, full 64-bit PCs) or "kernel32" (syzkaller's kernel range, 32-bit identity). */
+  pcLayout?: PcLayoutName;
   /** Salt for file regions; change it to move files whose PC regions collide. Default 0. */
   pcSeed?: number;
   /** Per-file salts (relative path to seed) that override pcSeed: moves one file, leaves the others. */
@@ -22,6 +25,7 @@ export interface ResolvedOptions {
   filter: readonly string[];
   matchesFilter: (relativePath: string) => boolean;
   root: string | undefined;
+  pcLayout: PcLayoutName;
   pcSeed: number;
   pcSeedByFile: ReadonlyMap<string, number>;
   counterMode: "hit" | "count";
@@ -31,7 +35,7 @@ export interface ResolvedOptions {
 
 export const DEFAULT_FILTER = ["**", "!**/node_modules/**"];
 
-const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcSeed", "pcSeedByFile", "counterMode", "pruneCounters", "traceCmp"];
+const KNOWN_OPTIONS = ["instrumentationFilter", "root", "pcLayout", "pcSeed", "pcSeedByFile", "counterMode", "pruneCounters", "traceCmp"];
 
 /** Thrown for a bad plugin option; the message names the option and the value. */
 export class KcovOptionError extends Error {
@@ -60,6 +64,11 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "root" must be a non-empty path string, got ${JSON.stringify(root)}`);
   }
 
+  const pcLayout = options.pcLayout ?? DEFAULT_PC_LAYOUT;
+  if (!PC_LAYOUT_NAMES.includes(pcLayout as PcLayoutName)) {
+    fail(`option "pcLayout" must be ${PC_LAYOUT_NAMES.map((name) => JSON.stringify(name)).join(" or ")}, got ${JSON.stringify(options.pcLayout)}`);
+  }
+
   const pcSeed = checkSeed("pcSeed", options.pcSeed ?? 0);
   const seedsByFile = options.pcSeedByFile ?? {};
   if (typeof seedsByFile !== "object" || seedsByFile === null || Array.isArray(seedsByFile)) {
@@ -83,7 +92,7 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
     fail(`option "traceCmp" must be true or false, got ${JSON.stringify(options.traceCmp)}`);
   }
 
-  return { filter, matchesFilter: compileFilter(filter), root, pcSeed, pcSeedByFile, counterMode, pruneCounters, traceCmp };
+  return { filter, matchesFilter: compileFilter(filter), root, pcLayout: pcLayout as PcLayoutName, pcSeed, pcSeedByFile, counterMode, pruneCounters, traceCmp };
 }
 
 function checkSeed(name: string, seed: unknown): number {

@@ -1,109 +1,171 @@
 // How a block's synthetic PC is chosen (docs/block-table.md, "Synthetic PCs"). Pure
-// functions of the file's relative path, its blocks and the options: nothing here may
-// depend on build order, absolute paths, caches or the machine.
+// functions of the file's relative path, its function runs and the options: nothing here
+// may depend on build order, absolute paths, caches or the machine.
 import * as crypto from "node:crypto";
 
-/** PC of slot 0. Inside syzkaller's kernel range; all identity is in the low 32 bits. */
-export const PC_BASE = 0xffffffff80000000n;
-/** Slots between PC_BASE and 0xffffffffff000000, 8 bytes apart. */
-export const SLOT_COUNT = (0xff000000 - 0x80000000) / 8;
-export const MIN_REGION_SIZE = 1 << 8;
-export const MAX_REGION_SIZE = 1 << 24;
-
-export function pcOfSlot(slot: number): bigint {
-  return PC_BASE + BigInt(slot) * 8n;
+/** A space of `slotCount` slots, 8 bytes of PC apart, from `firstPc`; regions are placed by `hash`. */
+export interface PcSpace {
+  readonly firstPc: bigint;
+  readonly slotCount: bigint;
+  readonly hash: (...parts: Array<string | number>) => bigint;
 }
+
+/**
+ * The PC spaces a file's region can be placed in. PCs are 8 apart in both (syzkaller's
+ * coverage filter ignores the low 3 bits).
+ * - full64 (default): the whole 64-bit range, for consumers that keep full PCs (syzkaller
+ *   since 2024). 2^61 slots: collisions between files are negligible at any project size.
+ * - kernel32: syzkaller's Linux kernel range [0xffffffff80000000, 0xffffffffff000000), all
+ *   identity in the low 32 bits, for consumers that truncate PCs to 32 bits or drop PCs
+ *   outside that range. 266,338,304 slots: files collide in large projects.
+ */
+export const PC_LAYOUTS = {
+  full64: { firstPc: 0n, slotCount: 1n << 61n, hash: hash64 },
+  kernel32: { firstPc: 0xffffffff80000000n, slotCount: (0xffffffffff000000n - 0xffffffff80000000n) / 8n, hash: hash32n },
+} satisfies Record<string, PcSpace>;
+export type PcLayoutName = keyof typeof PC_LAYOUTS;
+export const DEFAULT_PC_LAYOUT: PcLayoutName = "full64";
+export const PC_LAYOUT_NAMES = Object.keys(PC_LAYOUTS) as PcLayoutName[];
+
+export const MIN_REGION_SIZE = 1 << 7;
+/** 2^24 slots = 2^27 bytes of PCs: a region never straddles a 2^32 boundary (it is aligned). */
+export const MAX_REGION_SIZE = 1 << 24;
+/** Free slots a region keeps beyond its blocks, up to this many: room for runs to grow in place. */
+export const REGION_SLACK = 32;
 
 /** Node's one-shot digest (Node 20.12+), a third the cost of createHash for short inputs. */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "buffer") => Buffer }).hash;
 
+function sha256(parts: ReadonlyArray<string | number>): Buffer {
+  const data = parts.join("\0");
+  return oneShotHash ? oneShotHash("sha256", data, "buffer") : crypto.createHash("sha256").update(data).digest();
+}
+
 /** First 32 bits of SHA-256 over the parts, NUL-separated. */
 export function hash32(...parts: Array<string | number>): number {
-  const data = parts.join("\0");
-  const digest = oneShotHash ? oneShotHash("sha256", data, "buffer") : crypto.createHash("sha256").update(data).digest();
-  return digest.readUInt32BE(0);
+  return sha256(parts).readUInt32BE(0);
+}
+
+/** First 64 bits of SHA-256 over the parts, NUL-separated. */
+export function hash64(...parts: Array<string | number>): bigint {
+  return sha256(parts).readBigUInt64BE(0);
+}
+
+function hash32n(...parts: Array<string | number>): bigint {
+  return BigInt(hash32(...parts));
 }
 
 /**
- * A region at most half full, so that a function whose run grows rarely pushes another
- * function's run, and no smaller than 256 slots. Files are placed by hash, so the fewer
- * slots all files take together, the less likely two files' regions overlap
- * (docs/block-table.md has the figures). layoutFile doubles it when the runs do not fit.
+ * The smallest power of two that holds the blocks plus min(blockCount, REGION_SLACK) free
+ * slots, and at least MIN_REGION_SIZE. Small files stay at most half full, so a function
+ * that grows rarely pushes another, and files of up to 64 blocks never change region size;
+ * large files get little slack, because the chance that
+ * two files overlap grows with the larger region of the pair and large files take part in
+ * almost every pair (docs/block-table.md has the formula and the measured figures).
  */
 export function regionSizeFor(blockCount: number): number {
+  const wanted = blockCount + Math.min(blockCount, REGION_SLACK);
   let size = MIN_REGION_SIZE;
-  while (size < 2 * blockCount) size *= 2;
+  while (size < wanted) size *= 2;
   return size;
 }
 
-export function regionStartFor(relativePath: string, regionSize: number, pcSeed: number): number {
-  const regionCount = Math.floor(SLOT_COUNT / regionSize);
-  return (hash32("region", pcSeed, relativePath) % regionCount) * regionSize;
+/**
+ * First slot of the file's region, counted from the space's first PC: an aligned
+ * multiple of `regionSize` chosen by hashing the path and the seed.
+ */
+export function regionStartFor(relativePath: string, regionSize: number, pcSeed: number, space: PcSpace): bigint {
+  const size = BigInt(regionSize);
+  return (space.hash("region", pcSeed, relativePath) % (space.slotCount / size)) * size;
+}
+
+/**
+ * How many pairs of files are expected to have overlapping regions when `fileCount` files,
+ * each with a region size drawn independently from `regionSizes`, are placed in a space
+ * of `slotCount` slots. Two aligned power-of-two regions overlap exactly when the smaller
+ * one starts inside the larger, which has probability max(R_i, R_j) / slotCount, so the
+ * answer is C(fileCount, 2) * E[max(R_i, R_j)] / slotCount (docs/block-table.md).
+ */
+export function expectedOverlappingPairs(regionSizes: readonly number[], fileCount: number, slotCount: number): number {
+  const sorted = [...regionSizes].sort((a, b) => a - b);
+  const n = sorted.length;
+  // E[max] over two independent draws: the k-th smallest is the max in 2k + 1 of n^2 pairs.
+  let sum = 0;
+  for (let k = 0; k < n; k++) sum += sorted[k] * (2 * k + 1);
+  return (fileCount * (fileCount - 1) / 2) * (sum / (n * n)) / slotCount;
 }
 
 export interface FunctionRun {
-  /** Names from the program down, e.g. `Parser.parse/<anonymous>#2`. */
+  /** Names from the program down, e.g. `Parser.parse/<anonymous>#2`; unique in the file. */
   key: string;
   blockCount: number;
 }
 
 /**
- * Places each function's blocks as a run of consecutive slots inside the region, at a
- * home derived from the function key alone, so editing one function leaves the others
- * where they were unless a run has to move past an occupied stretch. Returns the slot
- * offset of each run's first block, in the order of `runs`, or undefined when the runs do
- * not fit (the caller then takes a larger region).
+ * Places each function's blocks as a run of consecutive slots inside the region. Each run
+ * has a home, hashed from its key alone; runs are laid out in order of home, each at its
+ * home or right after the run before it, whichever is later (and, if that overflows the
+ * region, pushed back from its end). So a run that grows pushes only the runs after it
+ * whose homes it reaches, and only until a gap absorbs the growth: the other functions keep
+ * their PCs. Returns each run's first slot offset, in the order of `runs`, or undefined if
+ * the runs hold more blocks than the region.
  */
 export function placeFunctionRuns(runs: readonly FunctionRun[], regionSize: number): number[] | undefined {
-  const occupied = new Uint8Array(regionSize);
+  const homes = runs.map((run) => hash32("function", run.key) % regionSize);
+  const order = runs.map((_, index) => index)
+    .sort((a, b) => homes[a] - homes[b] || (runs[a].key < runs[b].key ? -1 : runs[a].key > runs[b].key ? 1 : 0));
   const offsets = new Array<number>(runs.length);
-  const placementOrder = runs.map((_, index) => index)
-    .sort((a, b) => (runs[a].key < runs[b].key ? -1 : runs[a].key > runs[b].key ? 1 : 0));
-  for (const index of placementOrder) {
-    const { key, blockCount } = runs[index];
-    const home = hash32("function", key) % regionSize;
-    // The first start at or after home (cyclically) where the run fits. A start whose
-    // run covers an occupied slot fails, and so does every start up to that slot, which
-    // the next try skips.
-    let start = home;
-    for (let tried = 0; ;) {
-      const clash = lastOccupied(occupied, start, blockCount);
-      if (clash < 0) break;
-      tried += clash + 1;
-      if (tried >= regionSize) return undefined;
-      start = (start + clash + 1) % regionSize;
-    }
-    for (let i = 0; i < blockCount; i++) occupied[(start + i) % regionSize] = 1;
-    offsets[index] = start;
+  let end = 0;
+  for (const index of order) {
+    offsets[index] = Math.max(homes[index], end);
+    end = offsets[index] + runs[index].blockCount;
   }
-  return offsets;
-}
-
-/** Offset of the last occupied slot among `length` slots from `start`, or -1 if all are free. */
-function lastOccupied(occupied: Uint8Array, start: number, length: number): number {
-  for (let i = length - 1; i >= 0; i--) {
-    if (occupied[(start + i) % occupied.length]) return i;
+  if (end <= regionSize) return offsets;
+  let limit = regionSize;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const index = order[i];
+    offsets[index] = Math.min(offsets[index], limit - runs[index].blockCount);
+    limit = offsets[index];
   }
-  return -1;
+  return limit >= 0 ? offsets : undefined;
 }
 
 export interface FileLayout {
-  regionStart: number;
+  /** PC of the region's first slot. */
+  regionPc: bigint;
   regionSize: number;
   /** Slot offset of each run's first block, in the order of the runs given. */
   runOffsets: number[];
 }
 
+export interface LayoutOptions {
+  pcLayout: PcLayoutName;
+  /** pcSeedByFile's entry for this file, else pcSeed. */
+  pcSeed: number;
+}
+
 /**
- * The region of a file and the place of each function run in it: the smallest region
- * (from regionSizeFor) in which the runs fit. Undefined if the file has more blocks than
- * the largest region holds.
+ * The one placement of a file's PCs: its region and the slot offset of each run in it.
+ * Whatever gets a PC in a file (blocks; other sites later) is given to this one call as
+ * runs, so that all of the file's PCs share its region and never overlap. Undefined if the
+ * file has more blocks than the largest region holds.
  */
-export function layoutFile(relativePath: string, runs: readonly FunctionRun[], pcSeed: number): FileLayout | undefined {
+export function layoutFile(relativePath: string, runs: readonly FunctionRun[], options: LayoutOptions): FileLayout | undefined {
   const blockCount = runs.reduce((sum, run) => sum + run.blockCount, 0);
-  for (let regionSize = regionSizeFor(blockCount); regionSize <= MAX_REGION_SIZE; regionSize *= 2) {
-    const runOffsets = placeFunctionRuns(runs, regionSize);
-    if (runOffsets) return { regionStart: regionStartFor(relativePath, regionSize, pcSeed), regionSize, runOffsets };
-  }
-  return undefined;
+  const regionSize = regionSizeFor(blockCount);
+  if (regionSize > MAX_REGION_SIZE) return undefined;
+  const runOffsets = placeFunctionRuns(runs, regionSize)!;
+  const space = PC_LAYOUTS[options.pcLayout];
+  const regionStart = regionStartFor(relativePath, regionSize, options.pcSeed, space);
+  return { regionPc: space.firstPc + regionStart * 8n, regionSize, runOffsets };
+}
+
+/** The PC of a slot of the file's region. */
+export function pcAt(layout: FileLayout, slotOffset: number): bigint {
+  return layout.regionPc + BigInt(slotOffset) * 8n;
+}
+
+/** A PC as the registry and the block map write it: "0x" and 16 lowercase hex digits. */
+export function formatPc(pc: bigint): string {
+  return `0x${pc.toString(16).padStart(16, "0")}`;
 }

@@ -3,8 +3,7 @@
 // finds a hit in the file or symbolize asks about it, then cached with the record.
 
 import { VlqReader } from "./base64-vlq";
-import { PC_BASE, PC_LOW_BASE } from "./constants";
-import type { KcovFileRecord } from "./registry";
+import { regionBounds, type KcovFileRecord } from "./registry";
 
 /** Numbers per block in the table's flat `blocks` array (plugin/block-table.ts BLOCK_FIELDS). */
 const BLOCK_FIELDS = 9;
@@ -86,18 +85,21 @@ export interface DecodedTable {
   readonly extraBlock: Uint32Array;
   readonly extraCounter: Uint32Array;
   readonly extraCounterB: Uint32Array;
-  /** Low 32 bits of each block's PC; the high 32 bits are always 0xffffffff. */
+  /** Low 32 bits of each block's PC. */
   readonly pcLowByBlock: Uint32Array;
+  /** High 32 bits of every PC of the file (a region never straddles a 2^32 boundary). */
+  readonly pcHigh: number;
   /** The counter(s) of each block: the block ran if either is set (the same one twice, usually). */
   readonly counterByBlock: Uint32Array;
   readonly counterBByBlock: Uint32Array;
-  /** Slot (regionStart + slotOffset) of each block, in block order. */
+  /** Slot offset of each block in its region, in block order. */
   readonly slotByBlock: Uint32Array;
   /** Scratch space for the flush, allocated here once so that a flush allocates nothing. */
   readonly hitCounters: Uint32Array;
   readonly keepCounter: Uint8Array;
   readonly table: RuntimeBlockTable;
   symbolized: readonly SymbolizedBlock[] | undefined;
+  /** Block index by slot offset. */
   blockBySlot: Map<number, number> | undefined;
   compareBySlot: Map<number, SymbolizedBlock> | undefined;
 }
@@ -131,6 +133,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
       !either.every((c) => Number.isInteger(c) && c >= 0 && c < counterCount)) {
     return fail("has malformed counter pairs");
   }
+  const region = regionBounds(record);
   const slotByBlock = new Uint32Array(record.blockCount);
   const pcLowByBlock = new Uint32Array(record.blockCount);
   const counterByBlock = new Uint32Array(record.blockCount);
@@ -146,8 +149,8 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     if (!(slotOffset >= 0 && slotOffset < record.regionSize)) {
       fail(`puts block ${block} at slot offset ${slotOffset}, outside its region`);
     }
-    slotByBlock[block] = record.regionStart + slotOffset;
-    pcLowByBlock[block] = PC_LOW_BASE + slotByBlock[block] * 8;
+    slotByBlock[block] = slotOffset;
+    pcLowByBlock[block] = region.low + slotOffset * 8;
     const pair = counter - counterCount;
     const [a, b] = pair >= 0 ? [either[2 * pair], either[2 * pair + 1]] : [counter, counter];
     counterByBlock[block] = a;
@@ -169,7 +172,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     extraCounterB[i] = extras[3 * i + 2];
   }
   return {
-    ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, counterByBlock, counterBByBlock, slotByBlock,
+    ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, pcHigh: region.high, counterByBlock, counterBByBlock, slotByBlock,
     hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
     table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareBySlot: undefined,
   };
@@ -181,11 +184,12 @@ export function symbolizedBlocks(record: KcovFileRecord): readonly SymbolizedBlo
   if (entry.symbolized !== undefined) return entry.symbolized;
   const { sources, functions, kinds, blocks: flat } = entry.table;
   const result: SymbolizedBlock[] = [];
+  const regionPc = BigInt(record.regionPc);
   for (let block = 0; block < record.blockCount; block++) {
     const at = block * BLOCK_FIELDS;
     result.push(
       Object.freeze({
-        pc: PC_BASE + BigInt(entry.slotByBlock[block]) * 8n,
+        pc: regionPc + BigInt(entry.slotByBlock[block] * 8),
         file: sources[flat[at + 4]],
         start: Object.freeze({ line: flat[at + 5], column: flat[at + 6] }),
         end: Object.freeze({ line: flat[at + 7], column: flat[at + 8] }),
@@ -198,7 +202,7 @@ export function symbolizedBlocks(record: KcovFileRecord): readonly SymbolizedBlo
   return entry.symbolized;
 }
 
-/** Block index at `slot` in this file, or undefined if no block sits there. */
+/** Block index at slot offset `slot` of this file's region, or undefined if no block sits there. */
 export function blockAtSlot(record: KcovFileRecord, slot: number): number | undefined {
   const entry = decodeTable(record);
   if (entry.blockBySlot === undefined) {
@@ -211,7 +215,7 @@ export function blockAtSlot(record: KcovFileRecord, slot: number): number | unde
 }
 
 /**
- * The comparison site at `slot` in this file (kind `compare:<operator>`), or undefined.
+ * The comparison site at slot offset `slot` of this file's region (kind `compare:<operator>`), or undefined.
  * Sites have PCs of their own but no counters (docs/compare-area.md).
  */
 export function compareAtSlot(record: KcovFileRecord, slot: number): SymbolizedBlock | undefined {
@@ -221,9 +225,9 @@ export function compareAtSlot(record: KcovFileRecord, slot: number): SymbolizedB
     const { sources, functions, kinds } = entry.table;
     const flat = entry.table.compares ?? [];
     for (let at = 0; at + COMPARE_FIELDS <= flat.length; at += COMPARE_FIELDS) {
-      const siteSlot = record.regionStart + flat[at];
+      const siteSlot = flat[at];
       entry.compareBySlot.set(siteSlot, Object.freeze({
-        pc: PC_BASE + BigInt(siteSlot) * 8n,
+        pc: BigInt(record.regionPc) + BigInt(siteSlot * 8),
         file: sources[flat[at + 3]],
         start: Object.freeze({ line: flat[at + 4], column: flat[at + 5] }),
         end: Object.freeze({ line: flat[at + 6], column: flat[at + 7] }),

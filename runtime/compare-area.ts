@@ -3,7 +3,6 @@
 // the hooks of the realm's compare-hooks object (made by plugin/compare-tracing.ts'
 // prelude, or here); an enabled device puts its `record` function there.
 
-import { PC_HIGH_WORD } from "./constants";
 import { HIGH_HALF, LOW_HALF } from "./consume-counters";
 
 /** Where instrumented files find the hooks; Symbol.for so that every copy agrees. */
@@ -25,8 +24,8 @@ export const COMPARE_OPS = [
   "compare", "switch-case", "startsWith", "endsWith", "includes", "indexOf", "localeCompare", "equals",
 ] as const;
 
-/** (pcLow, arg1, arg2, isConst, op): arg1 is the constant when isConst is 1. */
-export type CompareRecorder = (pcLow: number, arg1: unknown, arg2: unknown, isConst: number, op: number) => void;
+/** (pcLow, pcHigh, arg1, arg2, isConst, op): the site's PC in 32-bit halves; arg1 is the constant when isConst is 1. */
+export type CompareRecorder = (pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number) => void;
 
 /** The realm's hooks object; the prelude of instrumented files adds the call hooks to it. */
 export interface CompareHooks {
@@ -117,7 +116,7 @@ export class CompareArea {
     this.#stringHalves = new Uint32Array(stringBuffer);
     this.#stringBytes = new Uint8Array(stringBuffer);
     this.#stringHalves[6 + LOW_HALF] = STRING_RECORD_BYTES;
-    this.record = (pcLow, arg1, arg2, isConst, op) => this.#record(pcLow, arg1, arg2, isConst, op);
+    this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
   }
 
   static stringAreaBytes(records: number): number {
@@ -150,7 +149,7 @@ export class CompareArea {
     Atomics.store(this.#stringHalves, LOW_HALF, value);
   }
 
-  #record(pcLow: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
+  #record(pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
     const type1 = typeof arg1;
     const type2 = typeof arg2;
     // Most frequent first: numbers, strings. Objects are recorded only as byte arrays in a
@@ -158,42 +157,42 @@ export class CompareArea {
     if (type1 === "number" && type2 === "number") {
       const a = arg1 as number, b = arg2 as number;
       if (isTraceableInteger(a) && isTraceableInteger(b)) {
-        this.#appendNumbers(pcLow, isConst, Math.max(widthLog2(a), widthLog2(b)), a, b);
+        this.#appendNumbers(pcLow, pcHigh, isConst, Math.max(widthLog2(a), widthLog2(b)), a, b);
       }
     } else if (type1 === "string" && type2 === "string") {
-      this.#appendStrings(pcLow, isConst, op, arg1 as string, arg2 as string);
+      this.#appendStrings(pcLow, pcHigh, isConst, op, arg1 as string, arg2 as string);
     } else if (type1 === "bigint" || type2 === "bigint") {
       const a = type1 === "bigint" ? arg1 as bigint : type1 === "number" && isTraceableInteger(arg1 as number) ? BigInt(arg1 as number) : undefined;
       const b = type2 === "bigint" ? arg2 as bigint : type2 === "number" && isTraceableInteger(arg2 as number) ? BigInt(arg2 as number) : undefined;
-      if (a !== undefined && b !== undefined) this.#bigints(pcLow, isConst, a, b);
+      if (a !== undefined && b !== undefined) this.#bigints(pcLow, pcHigh, isConst, a, b);
     } else if (op >= 2 && (type1 === "object" || type1 === "string") && (type2 === "object" || type2 === "string")) {
       const bytes1 = type1 === "string" ? arg1 as string : byteArray(arg1);
       const bytes2 = type2 === "string" ? arg2 as string : byteArray(arg2);
-      if (bytes1 !== undefined && bytes2 !== undefined) this.#appendStrings(pcLow, isConst, op, bytes1, bytes2);
+      if (bytes1 !== undefined && bytes2 !== undefined) this.#appendStrings(pcLow, pcHigh, isConst, op, bytes1, bytes2);
     }
   }
 
-  #bigints(pcLow: number, isConst: number, a: bigint, b: bigint): void {
+  #bigints(pcLow: number, pcHigh: number, isConst: number, a: bigint, b: bigint): void {
     if (!isTraceableBigInt(a) || !isTraceableBigInt(b)) return;
     const width = Math.max(bigintWidthLog2(a), bigintWidthLog2(b));
     // As numbers: the two's-complement value fits 64 bits, and halves of it are exact.
     const a64 = BigInt.asUintN(64, a), b64 = BigInt.asUintN(64, b);
-    this.#append(pcLow, isConst, width,
+    this.#append(pcLow, pcHigh, isConst, width,
       Number(a64 & 0xffffffffn), Number(a64 >> 32n), Number(b64 & 0xffffffffn), Number(b64 >> 32n));
   }
 
-  #appendNumbers(pcLow: number, isConst: number, width: number, a: number, b: number): void {
+  #appendNumbers(pcLow: number, pcHigh: number, isConst: number, width: number, a: number, b: number): void {
     if (width < 3) {
       const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
-      this.#append(pcLow, isConst, width, (a & mask) >>> 0, 0, (b & mask) >>> 0, 0);
+      this.#append(pcLow, pcHigh, isConst, width, (a & mask) >>> 0, 0, (b & mask) >>> 0, 0);
       return;
     }
     // Exact for every integer double in [-2^63, 2^64): the division by 2^32 only shifts.
     const aHigh = Math.floor(a / TWO_32), bHigh = Math.floor(b / TWO_32);
-    this.#append(pcLow, isConst, 3, a - aHigh * TWO_32, aHigh >>> 0, b - bHigh * TWO_32, bHigh >>> 0);
+    this.#append(pcLow, pcHigh, isConst, 3, a - aHigh * TWO_32, aHigh >>> 0, b - bHigh * TWO_32, bHigh >>> 0);
   }
 
-  #append(pcLow: number, isConst: number, width: number,
+  #append(pcLow: number, pcHigh: number, isConst: number, width: number,
     a1Low: number, a1High: number, a2Low: number, a2High: number): void {
     const halves = this.#halves;
     const count = this.count;
@@ -210,11 +209,11 @@ export class CompareArea {
     halves[at + 4 + LOW_HALF] = a2Low;
     halves[at + 4 + HIGH_HALF] = a2High;
     halves[at + 6 + LOW_HALF] = pcLow;
-    halves[at + 6 + HIGH_HALF] = PC_HIGH_WORD;
+    halves[at + 6 + HIGH_HALF] = pcHigh;
     this.count = count + 1;
   }
 
-  #appendStrings(pcLow: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void {
+  #appendStrings(pcLow: number, pcHigh: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void {
     const count = this.stringCount;
     if (count >= this.stringCapacity) {
       this.stringDropped++;
@@ -225,7 +224,7 @@ export class CompareArea {
     const bytes = this.#stringBytes;
     const halves = this.#stringHalves;
     halves[at / 4 + LOW_HALF] = pcLow;
-    halves[at / 4 + HIGH_HALF] = PC_HIGH_WORD;
+    halves[at / 4 + HIGH_HALF] = pcHigh;
     bytes[at + 8] = isConst;
     bytes[at + 9] = op;
     const truncated1 = this.#writeOperand(arg1, at + 16, at + 10);

@@ -25,15 +25,5 @@ export const KCOV_MAX_AREA_WORDS = 10 * 1024 * 1024;
 /** Smallest area: word 0 plus room for one PC. */
 export const KCOV_MIN_AREA_WORDS = 2;
 
-/** PC of slot 0 (docs/block-table.md, "Synthetic PCs"). */
-export const PC_BASE = 0xffffffff80000000n;
-
-/** Slots in the synthetic PC space; PC_BASE + SLOT_COUNT * 8 is syzkaller's upper bound. */
-export const SLOT_COUNT = 0x0fe00000;
-
-/**
- * Every synthetic PC has the same high 32 bits, so the flush loop writes PCs as two
- * 32-bit halves and never creates a BigInt.
- */
-export const PC_HIGH_WORD = 0xffffffff;
-export const PC_LOW_BASE = 0x80000000;
+/** High 32 bits of every PC of the kernel32 layout: a 32-bit PC is read as its low half. */
+export const KERNEL32_HIGH_WORD = 0xffffffff;

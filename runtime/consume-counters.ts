@@ -4,7 +4,6 @@
 // clears them. Unlike gVisor, a counter whose blocks do not all fit stays set, so the next
 // flush reports them.
 
-import { PC_HIGH_WORD } from "./constants";
 import { decodeTable, type DecodedTable } from "./block-table";
 import { realmRegistry, type KcovFileRecord, type KcovRegistry } from "./registry";
 
@@ -167,7 +166,7 @@ class RegisteredCounters {
       this.out[this.next] = file.firstBlock + block;
     } else {
       this.out[2 * this.next + LOW_HALF] = groups.pcLowByBlock[block];
-      this.out[2 * this.next + HIGH_HALF] = PC_HIGH_WORD;
+      this.out[2 * this.next + HIGH_HALF] = groups.pcHigh;
     }
     this.next++;
   }

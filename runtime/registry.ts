@@ -3,13 +3,12 @@
 // first; the runtime adopts it, checks what is already there, and checks every later
 // registration through `onRegister`.
 
-import { SLOT_COUNT } from "./constants";
 import { KcovRegistrationError } from "./errors";
 
 /** Where the registry lives; Symbol.for so that every module instance finds the same one. */
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
 
-export const REGISTRY_VERSION = 1;
+export const REGISTRY_VERSION = 2;
 
 /** One instrumented file, as its inline registration builds it. */
 export interface KcovFileRecord {
@@ -17,9 +16,9 @@ export interface KcovFileRecord {
   path: string;
   /** Hex; same path and fingerprint means same code evaluated again. */
   fingerprint: string;
-  /** First slot of the file's region. */
-  regionStart: number;
-  /** Slots in the region: a power of two, and regionStart is a multiple of it. */
+  /** PC of the region's first slot: "0x" and 16 lowercase hex digits. */
+  regionPc: string;
+  /** Slots (8 bytes of PC each) in the region: a power of two, the region aligned to its size. */
   regionSize: number;
   blockCount: number;
   /** "hit" mode: Uint8Array set to 1; "count" mode: Float64Array incremented. */
@@ -97,8 +96,8 @@ export function checkRegistration(
       throw new KcovRegistrationError(
         [earlier.path, record.path],
         `babel-plugin-kcov: the PC regions of "${earlier.path}" ` +
-          `(slots ${describeRegion(earlier)}) and "${record.path}" ` +
-          `(slots ${describeRegion(record)}) overlap, so their blocks could share PCs. ` +
+          `(PCs ${describeRegion(earlier)}) and "${record.path}" ` +
+          `(PCs ${describeRegion(record)}) overlap, so their blocks could share PCs. ` +
           `Move one of them: give it its own seed with the plugin option ` +
           `\`pcSeedByFile: { ${JSON.stringify(record.path)}: 1 }\` (the other file's PCs stay as they ` +
           `are), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
@@ -107,18 +106,41 @@ export function checkRegistration(
   }
 }
 
-/** Aligned power-of-two regions overlap exactly when one contains the other's start. */
-function regionsOverlap(a: KcovFileRecord, b: KcovFileRecord): boolean {
-  return containsSlot(a, b.regionStart) || containsSlot(b, a.regionStart);
+/**
+ * A region's PCs as numbers: the high 32 bits, shared by the whole region (an aligned
+ * region of at most 2^29 slots never straddles a 2^32 boundary), and the low 32 bits of
+ * its first PC and of the PC after its last.
+ */
+export interface RegionBounds {
+  readonly high: number;
+  readonly low: number;
+  readonly lowEnd: number;
 }
 
-function containsSlot(region: KcovFileRecord, slot: number): boolean {
-  return slot >= region.regionStart && slot < region.regionStart + region.regionSize;
+const REGION_PC = /^0x[0-9a-f]{16}$/;
+const MAX_REGION_SLOTS = 2 ** 29;
+const boundsByRecord = new WeakMap<KcovFileRecord, RegionBounds>();
+
+/** The record's region, parsed once. The record must have passed checkShape. */
+export function regionBounds(record: KcovFileRecord): RegionBounds {
+  let bounds = boundsByRecord.get(record);
+  if (bounds === undefined) {
+    const low = parseInt(record.regionPc.slice(10), 16);
+    bounds = { high: parseInt(record.regionPc.slice(2, 10), 16), low, lowEnd: low + record.regionSize * 8 };
+    boundsByRecord.set(record, bounds);
+  }
+  return bounds;
+}
+
+function regionsOverlap(a: KcovFileRecord, b: KcovFileRecord): boolean {
+  const x = regionBounds(a);
+  const y = regionBounds(b);
+  return x.high === y.high && x.low < y.lowEnd && y.low < x.lowEnd;
 }
 
 function describeRegion(record: KcovFileRecord): string {
-  const end = record.regionStart + record.regionSize;
-  return `0x${record.regionStart.toString(16)}..0x${end.toString(16)}`;
+  const { high, lowEnd } = regionBounds(record);
+  return `${record.regionPc}..0x${high.toString(16).padStart(8, "0")}${lowEnd.toString(16).padStart(8, "0")}`;
 }
 
 /** By tag rather than instanceof, so counters made in another realm (vm contexts) pass. */
@@ -130,16 +152,16 @@ function isCounterArray(counters: unknown): boolean {
 
 /** Catches hand-written or corrupted records before they reach the flush loop. */
 function checkShape(record: KcovFileRecord): void {
-  const { regionStart, regionSize, blockCount, counters } = record;
+  const { regionPc, regionSize, blockCount, counters } = record;
   const problem =
     typeof record.path !== "string"
       ? "path is not a string"
-      : !Number.isSafeInteger(regionSize) || regionSize <= 0 || (regionSize & (regionSize - 1)) !== 0
-        ? `regionSize ${regionSize} is not a power of two`
-        : !Number.isSafeInteger(regionStart) || regionStart < 0 || regionStart % regionSize !== 0
-          ? `regionStart ${regionStart} is not a multiple of regionSize ${regionSize}`
-          : regionStart + regionSize > SLOT_COUNT
-            ? `region ends after slot 0x${SLOT_COUNT.toString(16)}`
+      : !Number.isSafeInteger(regionSize) || regionSize <= 0 || regionSize > MAX_REGION_SLOTS || (regionSize & (regionSize - 1)) !== 0
+        ? `regionSize ${regionSize} is not a power of two up to 2^29`
+        : typeof regionPc !== "string" || !REGION_PC.test(regionPc)
+          ? `regionPc ${JSON.stringify(regionPc)} is not "0x" and 16 lowercase hex digits`
+          : parseInt(regionPc.slice(10), 16) % (regionSize * 8) !== 0
+            ? `regionPc ${regionPc} is not a multiple of the region's ${regionSize * 8} bytes`
             : !isCounterArray(counters)
               ? "counters is neither a Uint8Array nor a Float64Array"
               : !Number.isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)

@@ -2,27 +2,29 @@
 // block tables. Tables are parsed on first need and cached; nothing here runs during
 // a flush.
 
-import { PC_BASE, PC_HIGH_WORD, SLOT_COUNT } from "./constants";
+import { KERNEL32_HIGH_WORD } from "./constants";
 import { blockAtSlot, compareAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
-import { realmRegistry } from "./registry";
+import { realmRegistry, regionBounds } from "./registry";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
 
 /**
  * The block a PC stands for, or the comparison site (kind `compare:...`, plugin option
  * traceCmp), or undefined if no file registered in this realm owns it.
- * `pc` is the 64-bit PC as a bigint, or its low 32 bits as a number (what older
- * syzkaller keeps; all identity lives there). Only files registered in this realm are
- * known: a PC from a worker's area must be symbolized in that worker.
+ * `pc` is the 64-bit PC as a bigint, or, for the kernel32 layout, its low 32 bits as a
+ * number (what older syzkaller keeps; in that layout all identity lives there). Only
+ * files registered in this realm are known: a PC from a worker's area must be
+ * symbolized in that worker.
  */
 export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
   const fullPc = typeof pc === "number" ? fromLow32(pc) : pc;
-  if (fullPc === undefined) return undefined;
-  const offset = fullPc - PC_BASE;
-  if (offset < 0n || offset >= BigInt(SLOT_COUNT) * 8n || offset % 8n !== 0n) return undefined;
-  const slot = Number(offset / 8n);
+  if (fullPc === undefined || fullPc < 0n || fullPc > 0xffffffffffffffffn || fullPc % 8n !== 0n) return undefined;
+  const high = Number(fullPc >> 32n);
+  const low = Number(fullPc & 0xffffffffn);
   for (const record of realmRegistry().files) {
-    if (slot < record.regionStart || slot >= record.regionStart + record.regionSize) continue;
+    const region = regionBounds(record);
+    if (region.high !== high || low < region.low || low >= region.lowEnd) continue;
+    const slot = (low - region.low) / 8;
     const block = blockAtSlot(record, slot);
     return block === undefined ? compareAtSlot(record, slot) : symbolizedBlocks(record)[block];
   }
@@ -31,7 +33,7 @@ export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
 
 function fromLow32(low: number): bigint | undefined {
   if (!Number.isInteger(low) || low < 0 || low > 0xffffffff) return undefined;
-  return (BigInt(PC_HIGH_WORD) << 32n) | BigInt(low);
+  return (BigInt(KERNEL32_HIGH_WORD) << 32n) | BigInt(low);
 }
 
 /**
