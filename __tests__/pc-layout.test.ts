@@ -1,5 +1,4 @@
 // Synthetic PCs: where they lie, what they depend on, and what they must not depend on.
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
