@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as nodeModule from "node:module";
 import * as path from "node:path";
-import { REGISTRY_KEY, type KcovRegistry } from "../runtime";
+import { REGISTRY_KEY, REGISTRY_VERSION, type KcovRegistry } from "../runtime";
 import { requireHookExtensions, type SourceTransformer } from "./transform";
 
 interface TransformResult {
@@ -42,7 +42,7 @@ const PATCHED = Symbol.for("babel-plugin-kcov.jest-patched");
 /** This realm's registry, created as an instrumented file would create it. */
 function sharedRegistry(): KcovRegistry {
   const realm = globalThis as { [REGISTRY_KEY]?: KcovRegistry };
-  realm[REGISTRY_KEY] ??= { version: 1, files: [], onRegister: null };
+  realm[REGISTRY_KEY] ??= { version: REGISTRY_VERSION, files: [], onRegister: null };
   return realm[REGISTRY_KEY];
 }
 

@@ -11,7 +11,7 @@ import picomatch from "picomatch";
 import { DEFAULT_FILTER } from "../plugin/options";
 import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin/pc-layout";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
-import { encodeArea } from "./coverage-files";
+import { BLOCK_MAP_FORMAT, BLOCK_MAP_VERSION, encodeArea } from "./coverage-files";
 import { mergeDumps } from "./merge-dumps";
 import { readProcessDumps, uncoveredChildren } from "./process-dumps";
 import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
@@ -239,7 +239,7 @@ function mergeProcessDumps(parsed: ParsedRun, processDir: string): void {
   const { config } = parsed;
   const dumps = readProcessDumps(processDir);
   const { pcs, map } = mergeDumps(
-    dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: "jskcov-block-map", version: 1, root: config.root, files: [] } }],
+    dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: BLOCK_MAP_FORMAT, version: BLOCK_MAP_VERSION, root: config.root, files: [] } }],
   );
   fs.writeFileSync(config.out, encodeArea(pcs));
   fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(map) + "\n");
