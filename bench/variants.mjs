@@ -3,15 +3,16 @@
 // environment (`runsFilesOf` + `env`). `unavailable(...)` explains, in the printed table,
 // why a variant is left out on this machine.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import babel from "@babel/core";
 
 const require = createRequire(import.meta.url);
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const KCOV_PLUGIN = join(REPO_ROOT, "dist", "plugin", "index.js");
+const KCOV_RUNTIME = join(REPO_ROOT, "dist", "runtime", "index.js");
 
 /** Options shared by every Babel transform, so that only the plugin differs. */
 function babelOptions(file, plugins) {
@@ -63,6 +64,94 @@ function kcovVariant(counterMode) {
   };
 }
 
+/**
+ * Comparison tracing as a fuzzer runs it: the file built with `traceCmp`, and a
+ * KCOV_TRACE_CMP device enabled before the library loads. A fuzzer resets the area for
+ * every input; here the reset happens whenever an area is full (a wrapper around the
+ * recorder, which the measured cost includes), so records keep being written rather than
+ * dropped.
+ */
+function kcovCompareVariant() {
+  return {
+    id: "kcov-cmp",
+    label: "kcov cmp",
+    description: 'babel-plugin-kcov with traceCmp: true, a KCOV_TRACE_CMP device enabled (4096-record area, 4096 string records, reset when full)',
+    availability() {
+      const { error } = loadKcovPlugin();
+      return error ?? null;
+    },
+    transform(file, { sourceRoot }) {
+      const { plugin } = loadKcovPlugin();
+      const options = { instrumentationFilter: ["**"], root: sourceRoot, traceCmp: true };
+      const result = babel.transformSync(file.code, babelOptions(file, [[plugin, options]]));
+      const metadata = result.metadata && result.metadata.kcov;
+      const runtime = file.sourceType === "module"
+        ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(KCOV_RUNTIME).href)};\n`
+        : `const __kcovRuntime = require(${JSON.stringify(KCOV_RUNTIME)});\n`;
+      const preamble = `${runtime}(() => {
+  const hooks = globalThis[Symbol.for("babel-plugin-kcov.compare")];
+  if (hooks && hooks.record) return; // one device per realm, for all of the workload's files
+  const device = new __kcovRuntime.Kcov({ stringRecords: 4096 });
+  device.initTrace(1 + 4 * 4096);
+  const words = new Uint32Array(device.mmap().buffer);
+  const strings = new Uint32Array(device.mmapStrings().buffer);
+  device.enable(__kcovRuntime.KCOV_TRACE_CMP);
+  const record = globalThis[Symbol.for("babel-plugin-kcov.compare")].record;
+  globalThis[Symbol.for("babel-plugin-kcov.compare")].record = (pcLow, pcHigh, a, b, isConst, op) => {
+    if (words[0] === 4096) words[0] = 0;
+    if (strings[0] === 4096) strings[0] = 0;
+    record(pcLow, pcHigh, a, b, isConst, op);
+  };
+})();\n`;
+      return { code: preamble + result.code, blocks: metadata ? metadata.blocks.length : undefined };
+    },
+  };
+}
+
+/**
+ * Jazzer.js's comparison tracing (its compareHooks plugin, with its coverage plugin as its
+ * loader runs both). Its tracer (@jazzer.js/fuzzer's dist/trace.js, evaluated as
+ * published) hands integer and string comparisons to the native addon, which cannot load
+ * here; the stand-in stores the operands in a 512-entry table from JavaScript, as
+ * libFuzzer's table of recent compares does, without the N-API crossing. So the cost
+ * measured for Jazzer.js is a lower bound of the real one.
+ */
+function jazzerCompareVariant() {
+  return {
+    id: "jazzer-cmp",
+    label: "Jazzer.js cmp",
+    description:
+      "@jazzer.js/instrumentor 4 compareHooks + esmCodeCoverage plugins; its published tracer (dist/trace.js) " +
+      "with a JavaScript 512-entry table standing in for the native addon (a lower bound of its cost)",
+    availability() {
+      try {
+        require.resolve("@jazzer.js/instrumentor/dist/plugins/compareHooks.js");
+        require.resolve("@jazzer.js/fuzzer/dist/trace.js");
+        return null;
+      } catch (error) {
+        return `@jazzer.js/instrumentor not installed: ${error.message}`;
+      }
+    },
+    transform(file) {
+      const { esmCodeCoverage } = require("@jazzer.js/instrumentor/dist/plugins/esmCodeCoverage.js");
+      const { compareHooks } = require("@jazzer.js/instrumentor/dist/plugins/compareHooks.js");
+      const coverage = esmCodeCoverage();
+      const result = babel.transformSync(file.code, babelOptions(file, [compareHooks, coverage.plugin]));
+      const tracer = readFileSync(require.resolve("@jazzer.js/fuzzer/dist/trace.js"), "utf8");
+      const preamble = `const __jazzer_cov = Buffer.alloc(${coverage.edgeCount()}, 0);
+globalThis.Fuzzer ??= (() => {
+  const table = new Array(1024).fill(0);
+  const remember = (id, a, b) => { table[2 * id] = a; table[2 * id + 1] = b; };
+  const addon = { traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember };
+  const module = { exports: {} };
+  new Function("exports", "require", "module", ${JSON.stringify(tracer)})(module.exports, () => ({ addon }), module);
+  return { tracer: module.exports.tracer };
+})();\n`;
+      return { code: preamble + result.code, blocks: coverage.edgeCount() };
+    },
+  };
+}
+
 /** @type {Array<object>} */
 export const variants = [
   {
@@ -74,6 +163,7 @@ export const variants = [
   },
   kcovVariant("hit"),
   kcovVariant("count"),
+  kcovCompareVariant(),
   {
     id: "istanbul",
     label: "istanbul",
@@ -111,6 +201,7 @@ export const variants = [
       return { code: preamble + result.code, blocks: coverage.edgeCount() };
     },
   },
+  jazzerCompareVariant(),
   {
     id: "v8-block",
     label: "V8 block cov",

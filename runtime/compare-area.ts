@@ -116,7 +116,39 @@ export class CompareArea {
     this.#stringHalves = new Uint32Array(stringBuffer);
     this.#stringBytes = new Uint8Array(stringBuffer);
     this.#stringHalves[6 + LOW_HALF] = STRING_RECORD_BYTES;
-    this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
+    const halves = this.#halves;
+    const capacity = this.capacity;
+    this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
+      // The fast path, for the most frequent records (character codes, lengths, indices):
+      // two numbers that are 32-bit integers, written inline.
+      if (typeof arg1 !== "number" || typeof arg2 !== "number" || (arg1 | 0) !== arg1 || (arg2 | 0) !== arg2) {
+        this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
+        return;
+      }
+      const count = halves[LOW_HALF];
+      if (count >= capacity || halves[HIGH_HALF] !== 0) {
+        this.#drop();
+        return;
+      }
+      const width = arg1 >= -128 && arg1 < 256 && arg2 >= -128 && arg2 < 256 ? 0
+        : arg1 >= -32768 && arg1 < 65536 && arg2 >= -32768 && arg2 < 65536 ? 1 : 2;
+      const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
+      const at = (1 + 4 * count) * 2;
+      halves[at + LOW_HALF] = (width << 1) | isConst;
+      halves[at + HIGH_HALF] = 0;
+      halves[at + 2 + LOW_HALF] = arg1 & mask;
+      halves[at + 2 + HIGH_HALF] = 0;
+      halves[at + 4 + LOW_HALF] = arg2 & mask;
+      halves[at + 4 + HIGH_HALF] = 0;
+      halves[at + 6 + LOW_HALF] = pcLow;
+      halves[at + 6 + HIGH_HALF] = pcHigh;
+      Atomics.store(halves, LOW_HALF, count + 1);
+    };
+  }
+
+  #drop(): void {
+    this.dropped++;
+    this.#stringHalves[4 + LOW_HALF] = this.dropped;
   }
 
   static stringAreaBytes(records: number): number {
@@ -160,7 +192,8 @@ export class CompareArea {
         this.#appendNumbers(pcLow, pcHigh, isConst, Math.max(widthLog2(a), widthLog2(b)), a, b);
       }
     } else if (type1 === "string" && type2 === "string") {
-      this.#appendStrings(pcLow, pcHigh, isConst, op, arg1 as string, arg2 as string);
+      // Equal strings teach a fuzzer nothing: libFuzzer's strcmp/memcmp hooks return early too.
+      if (arg1 !== arg2) this.#appendStrings(pcLow, pcHigh, isConst, op, arg1 as string, arg2 as string);
     } else if (type1 === "bigint" || type2 === "bigint") {
       const a = type1 === "bigint" ? arg1 as bigint : type1 === "number" && isTraceableInteger(arg1 as number) ? BigInt(arg1 as number) : undefined;
       const b = type2 === "bigint" ? arg2 as bigint : type2 === "number" && isTraceableInteger(arg2 as number) ? BigInt(arg2 as number) : undefined;
@@ -197,8 +230,7 @@ export class CompareArea {
     const halves = this.#halves;
     const count = this.count;
     if (count >= this.capacity) {
-      this.dropped++;
-      this.#stringHalves[4 + LOW_HALF] = this.dropped;
+      this.#drop();
       return;
     }
     const at = (1 + 4 * count) * 2;
@@ -234,24 +266,40 @@ export class CompareArea {
     this.stringCount = count + 1;
   }
 
-  /** Writes an operand's first bytes at `at`, zero-padded, and its length at `lengthAt`; 1 if truncated. */
+  /**
+   * Writes an operand's first bytes at `at` and its length at `lengthAt`; 1 if truncated.
+   * The bytes after the length keep whatever an earlier record left (padding every
+   * operand to 64 bytes was most of a string record's cost).
+   */
   #writeOperand(operand: string | Uint8Array, at: number, lengthAt: number): number {
     const bytes = this.#stringBytes;
     let length: number;
     let truncated: boolean;
     if (typeof operand === "string") {
-      const scratch = this.#scratch;
-      const { read, written } = encoder.encodeInto(operand, scratch);
-      length = written;
-      truncated = read < operand.length;
-      for (let i = 0; i < length; i++) bytes[at + i] = scratch[i];
+      // ASCII directly; encodeInto (which allocates its result) only for other characters.
+      const limit = Math.min(operand.length, STRING_OPERAND_BYTES);
+      let i = 0;
+      for (; i < limit; i++) {
+        const code = operand.charCodeAt(i);
+        if (code >= 0x80) break;
+        bytes[at + i] = code;
+      }
+      if (i === limit) {
+        length = limit;
+        truncated = operand.length > limit;
+      } else {
+        const scratch = this.#scratch;
+        const { read, written } = encoder.encodeInto(operand, scratch);
+        length = written;
+        truncated = read < operand.length;
+        for (let j = 0; j < length; j++) bytes[at + j] = scratch[j];
+      }
     } else {
       const total = callGetter(typedArrayLength, operand) as number;
       length = Math.min(total, STRING_OPERAND_BYTES);
       truncated = total > STRING_OPERAND_BYTES;
       for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
     }
-    bytes.fill(0, at + length, at + STRING_OPERAND_BYTES);
     bytes[lengthAt] = length;
     return truncated ? 1 : 0;
   }
