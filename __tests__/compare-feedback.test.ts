@@ -1,0 +1,79 @@
+// The engine's comparison feedback (fuzz/engine/compare-feedback.ts): after one execution of
+// a target built with traceCmp, the table's pairs turn the input into one that passes the
+// comparison, for the magic-value shapes of bench/magic: a 4-byte magic, a string keyword,
+// a length field and a checksum field.
+import * as path from "node:path";
+import { CompareFeedback, CompareTable, tokenFromPair, type RandomSource } from "../fuzz/engine/compare-feedback";
+import { instrument, loadCommonJs } from "./helpers/instrument";
+import { resetRealm } from "./runtime-helpers";
+
+const TARGETS = `
+exports.magic = (data) => data.length >= 4 && data.readUInt32BE(0) === 0xCAFEBABE;
+exports.keyword = (data) => { const text = data.toString("latin1"); return text.slice(2, 9) === "fuzzing"; };
+exports.lengthField = (data) => data.length >= 2 && data.readUInt16LE(0) === data.length;
+exports.checksum = (data) => {
+  if (data.length < 8) return false;
+  let sum = 0;
+  for (let i = 4; i < data.length; i++) sum = (sum + data[i] * (i + 1)) >>> 0;
+  return data.readUInt32LE(0) === sum;
+};
+`;
+
+/** A deterministic stand-in for the engine's generator. */
+function sequence(seed: number): RandomSource {
+  let state = seed >>> 0;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
+  return { below: (n) => (n <= 0 ? 0 : next() % n), coin: () => (next() & 0x10000) !== 0 };
+}
+
+function apply(input: Buffer, token: Uint8Array | { token: Uint8Array; at: number }): Buffer {
+  if (token instanceof Uint8Array) return input;
+  const out = Buffer.from(input);
+  out.set(token.token, token.at);
+  return out;
+}
+
+let targets: Record<string, (data: Buffer) => boolean>;
+let feedback: CompareFeedback;
+
+beforeAll(() => {
+  resetRealm();
+  targets = loadCommonJs(instrument(TARGETS, path.join(__dirname, "compare-feedback-input.js"), { traceCmp: true }).code);
+  feedback = new CompareFeedback();
+});
+afterAll(() => feedback.close());
+
+test.each([
+  ["magic", Buffer.from("\x00\x01\x02\x03rest", "latin1")],
+  ["keyword", Buffer.from("..abcdefg..", "latin1")],
+  ["lengthField", Buffer.from("\x07\x00abcdefghij", "latin1")],
+  ["checksum", Buffer.from("\x00\x00\x00\x00payload!", "latin1")],
+])("one execution of %s gives the replacement that passes its comparison", (name, input) => {
+  const target = targets[name];
+  feedback.afterExecution(); // forget what loading recorded
+  expect(target(input)).toBe(false);
+  feedback.afterExecution();
+  const random = sequence(1);
+  let solved = false;
+  for (let attempt = 0; attempt < 64 && !solved; attempt++) {
+    const token = feedback.pickToken(random, input);
+    expect(token).toBeDefined();
+    solved = target(apply(input, token!));
+    feedback.afterExecution();
+  }
+  expect(solved).toBe(true);
+});
+
+test("without an execution there is nothing to offer; equal operands are not kept", () => {
+  const table = new CompareTable();
+  expect(table.pick(sequence(2))).toBeUndefined();
+  table.add(1, { a: Uint8Array.of(1, 2), b: Uint8Array.of(1, 2), constant: false });
+  expect(table.size).toBe(0);
+});
+
+test("input-to-state: the other operand is written where the input holds one; else the constant is a token", () => {
+  const pair = { a: Uint8Array.of(0xca, 0xfe), b: Uint8Array.of(0x01, 0x02), constant: true };
+  const random = sequence(3);
+  expect(tokenFromPair(pair, Uint8Array.of(9, 0x01, 0x02, 9), random)).toEqual({ token: pair.a, at: 1 });
+  expect(tokenFromPair(pair, Uint8Array.of(9, 9, 9), random)).toEqual(pair.a);
+});
