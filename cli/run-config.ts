@@ -19,6 +19,8 @@ export interface RunConfig {
   /** Per-file seeds (the plugin's pcSeedByFile), by path relative to root. */
   pcSeedByFile: Record<string, number>;
   counterMode: "hit" | "count";
+  /** The plugin's traceCmp: comparison operands for a KCOV_TRACE_CMP device (`jskcov fuzz`). Default false. */
+  traceCmp?: boolean;
   /** Absolute path of the kcov dump; the block map goes to `${out}.blocks.json`. */
   out: string;
   /**

@@ -97,8 +97,8 @@ export class SourceTransformer {
   transform(filename: string, source: string, format: ModuleFormat): string {
     const instrument = this.shouldInstrument(filename);
     const projectConfig = this.#projectConfigFor(filename);
-    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode } = this.config;
-    const key = this.cache.key([filename, format, instrument, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, projectConfig?.hash ?? null, source]);
+    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp } = this.config;
+    const key = this.cache.key([filename, format, instrument, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, projectConfig?.hash ?? null, source]);
     const { output, hit } = this.cache.getOrProduce(key, () => {
       const options = this.#babelOptions(filename, format, instrument, projectConfig !== null);
       if (options === null) return source;
@@ -118,8 +118,8 @@ export class SourceTransformer {
    * alone, no config; an inline source map in `code` keeps the blocks in the original.
    */
   instrumentTransformed(filename: string, code: string): string {
-    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode } = this.config;
-    const key = this.cache.key(["instrument-transformed", filename, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, code]);
+    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp } = this.config;
+    const key = this.cache.key(["instrument-transformed", filename, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, code]);
     const { output, hit } = this.cache.getOrProduce(key, () => {
       const options: BabelCore.TransformOptions = {
         filename,
@@ -138,8 +138,8 @@ export class SourceTransformer {
   }
 
   #kcovPlugin(): BabelCore.PluginItem {
-    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode } = this.config;
-    return [KCOV_PLUGIN, { instrumentationFilter: filter, root, pcLayout, pcSeed, pcSeedByFile, counterMode }];
+    const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp } = this.config;
+    return [KCOV_PLUGIN, { instrumentationFilter: filter, root, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp: traceCmp === true }];
   }
 
   /**
