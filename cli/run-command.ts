@@ -184,7 +184,13 @@ function prepareOutputs(out: string, keepPerProcess: string | null): string {
   } catch (error) {
     throw new UsageError("run", `option '--out': cannot write the dump '${out}': ${(error as Error).message}`);
   }
-  if (keepPerProcess === null) return fs.mkdtempSync(path.join(outDir, `.${path.basename(out)}.processes-`));
+  if (keepPerProcess === null) {
+    try {
+      return fs.mkdtempSync(path.join(outDir, `.${path.basename(out)}.processes-`));
+    } catch (error) {
+      throw new UsageError("run", `option '--out': cannot make the directory for the processes' dumps next to '${out}': ${(error as Error).message}`);
+    }
+  }
   try {
     fs.mkdirSync(keepPerProcess, { recursive: true });
     fs.accessSync(keepPerProcess, fs.constants.W_OK);

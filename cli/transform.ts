@@ -85,6 +85,8 @@ export class SourceTransformer {
     if (this.#projectConfigs === null) return null;
     const relative = this.#inProject(filename);
     if (relative === null || /(^|\/)node_modules\//.test(relative)) return null;
+    // Babel requires a JavaScript config while it loads it: compiling that would recurse.
+    if (/^(babel\.config|\.babelrc)(\.[cm]?[jt]s)?$/.test(path.basename(filename))) return null;
     return this.#projectConfigs.find(filename);
   }
 
