@@ -54,7 +54,10 @@ function shareRegistryWithContexts(): void {
   const createContext = vm.createContext;
   const patched = function (this: unknown, ...args: Parameters<typeof vm.createContext>) {
     const context = createContext.apply(this, args) as Record<symbol, unknown>;
-    if (!Object.prototype.hasOwnProperty.call(context, REGISTRY_KEY)) context[REGISTRY_KEY] = sharedRegistry();
+    if (!Object.prototype.hasOwnProperty.call(context, REGISTRY_KEY)) {
+      // Not enumerable: the context's own globals look as they did.
+      Object.defineProperty(context, REGISTRY_KEY, { value: sharedRegistry(), writable: true, configurable: true, enumerable: false });
+    }
     return context;
   };
   vm.createContext = patched as typeof vm.createContext;

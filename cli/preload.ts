@@ -113,6 +113,8 @@ function trackStartedChildren(): { nodeChildren: () => StartedChild[]; workers: 
 /** Writes this thread's coverage; reports problems on stderr (the exit status is the program's). */
 function writeCoverage(config: RunConfig, transformer: SourceTransformer, started: ReturnType<typeof trackStartedChildren>): void {
   try {
+    // A process that outlives the run (a daemon): jskcov has merged and cleaned up already.
+    if (config.processDir && !fs.existsSync(config.processDir)) return;
     if (config.processDir) {
       writeProcessDump(config.processDir, config.root, {
         pid: process.pid,
