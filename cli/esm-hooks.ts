@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunConfig } from "./run-config";
-import { COMPILED_EXTENSIONS, SourceTransformer, needsCompiling } from "./transform";
+import { COMPILED_EXTENSIONS, needsCompiling } from "./file-kinds";
+import { SourceTransformer } from "./transform";
 
 interface ResolveContext {
   conditions: string[];

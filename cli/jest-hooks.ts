@@ -15,7 +15,8 @@ import * as fs from "node:fs";
 import * as nodeModule from "node:module";
 import * as path from "node:path";
 import { REGISTRY_KEY, REGISTRY_VERSION, type KcovRegistry } from "../runtime";
-import { requireHookExtensions, type SourceTransformer } from "./transform";
+import { requireHookExtensions } from "./file-kinds";
+import type { SourceTransformer } from "./transform";
 
 interface TransformResult {
   code: string;

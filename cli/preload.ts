@@ -34,7 +34,8 @@ import { hookJest } from "./jest-hooks";
 import { writeProcessDump, type StartedChild } from "./process-dumps";
 import { blockMapPathFor, readRunConfig, type RunConfig, type SerializedRunConfig } from "./run-config";
 import { createProgressCounters } from "./progress";
-import { SourceTransformer, mayBeEsModuleEntry, requireHookExtensions } from "./transform";
+import { requireHookExtensions } from "./file-kinds";
+import { SourceTransformer, mayBeEsModuleEntry } from "./transform";
 
 /** How often the program checks that `jskcov run` is still there (parent-death check). */
 const SUPERVISOR_CHECK_MS = 500;

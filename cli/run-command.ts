@@ -11,11 +11,8 @@ import picomatch from "picomatch";
 import { DEFAULT_FILTER } from "../plugin/options";
 import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin/pc-layout";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
-import { BLOCK_MAP_FORMAT, BLOCK_MAP_VERSION, encodeArea } from "./coverage-files";
-import { mergeDumps } from "./merge-dumps";
-import { readProcessDumps, uncoveredChildren } from "./process-dumps";
-import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
-import { needsCompiling } from "./transform";
+import { RUN_CONFIG_ENV, type SerializedRunConfig } from "./run-config";
+import { needsCompiling } from "./file-kinds";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
        jskcov run [options] -- node [node options] [<script>] [args...]
@@ -240,39 +237,6 @@ function forwardSignals(child: ChildProcess): () => void {
   return () => handlers.forEach((handler, signal) => process.off(signal, handler));
 }
 
-/** Merges the per-process dumps into the run's dump and block map; warns about what is missing. */
-function mergeProcessDumps(parsed: ParsedRun, processDir: string): void {
-  const { config } = parsed;
-  const dumps = readProcessDumps(processDir);
-  const { pcs, map } = mergeDumps(
-    dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: BLOCK_MAP_FORMAT, version: BLOCK_MAP_VERSION, root: config.root, files: [] } }],
-  );
-  fs.writeFileSync(config.out, encodeArea(pcs));
-  fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(map) + "\n");
-
-  const warn = (text: string) => process.stderr.write(`jskcov: warning: ${text}\n`);
-  if (dumps.length === 0) {
-    warn("the program wrote no coverage: it did not run Node with jskcov's preload, or ended by SIGKILL");
-  } else if (map.files.length === 0) {
-    warn(
-      `no instrumented file was loaded (filter ${config.filter.map((glob) => `'${glob}'`).join(" ")}, root ${config.root}); ` +
-        `the dump is empty. Check --filter and --root.`,
-    );
-  }
-  const missing = uncoveredChildren(dumps);
-  if (missing.length > 0) {
-    warn(`${missing.length} Node processes or threads ran without coverage (an environment without NODE_OPTIONS or ${RUN_CONFIG_ENV}, killed, or terminated):\n  ${missing.join("\n  ")}`);
-  }
-  if (config.progress) {
-    const transformed = dumps.reduce((sum, dump) => sum + dump.record.transformedFiles, 0);
-    const fromCache = dumps.reduce((sum, dump) => sum + dump.record.transformedFromCache, 0);
-    const blockCount = map.files.reduce((sum, file) => sum + file.blockCount, 0);
-    process.stderr.write(
-      `jskcov: ${dumps.length} processes and threads; transformed ${transformed} files (${fromCache} from the cache); ` +
-        `${map.files.length} instrumented files loaded, ${pcs.length} of ${blockCount} blocks ran; wrote ${config.out}\n`,
-    );
-  }
-}
 
 /** Runs the program; resolves with the status to exit with (a signal is re-raised). */
 export function runCommand(args: string[]): Promise<number> {
@@ -300,7 +264,9 @@ export function runCommand(args: string[]): Promise<number> {
     child.on("exit", (code, signal) => {
       stopForwarding();
       try {
-        mergeProcessDumps(parsed, processDir);
+        // Loaded only now, while nothing waits for it: the program has ended.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("./run-results") as typeof import("./run-results")).mergeProcessDumps(parsed.config, processDir);
         if (keepPerProcess === null) fs.rmSync(processDir, { recursive: true, force: true });
       } catch (error) {
         process.stderr.write(`jskcov: cannot merge the coverage of the processes in ${processDir}: ${(error as Error).message}\n`);

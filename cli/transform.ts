@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as BabelCore from "@babel/core";
 import { resolveOptions } from "../plugin/options";
+import { isTypeScript, needsCompiling } from "./file-kinds";
 import { ProjectConfigFinder, type ProjectConfigFingerprint } from "./babel-config";
 import type { RunConfig } from "./run-config";
 import { TransformCache } from "./transform-cache";
@@ -16,11 +17,6 @@ import { isStackOverflow, nestingTooDeepError } from "./nesting-depth";
 
 /** What the output must be: a CommonJS module (require hook) or an ES module (import hook). */
 export type ModuleFormat = "commonjs" | "module";
-
-export const TYPESCRIPT_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx"];
-/** Files Node cannot run as they are: TypeScript, and JSX, which needs the project's config. */
-export const COMPILED_EXTENSIONS = [...TYPESCRIPT_EXTENSIONS, ".jsx"];
-export const JAVASCRIPT_EXTENSIONS = [".js", ".mjs", ".cjs", ".jsx", ".es6", ".es"];
 
 /** This package's built code (plugin, runtime, CLI): never instrumented, it would count itself. */
 const OWN_CODE_DIR = path.resolve(__dirname, "..");
@@ -33,20 +29,6 @@ function babel(): typeof BabelCore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   babelModule ??= require("@babel/core") as typeof BabelCore;
   return babelModule;
-}
-
-export function isTypeScript(filename: string): boolean {
-  return TYPESCRIPT_EXTENSIONS.includes(path.extname(filename));
-}
-
-/** Files Node cannot load without a compile step. */
-export function needsCompiling(filename: string): boolean {
-  return COMPILED_EXTENSIONS.includes(path.extname(filename));
-}
-
-/** The extensions the require hook takes (.mjs and .mts are ES modules, never required). */
-export function requireHookExtensions(): string[] {
-  return [...JAVASCRIPT_EXTENSIONS, ...TYPESCRIPT_EXTENSIONS].filter((ext) => ext !== ".mjs" && ext !== ".mts");
 }
 
 function resolvesTo(item: BabelCore.ConfigItem, pattern: RegExp): boolean {
