@@ -93,7 +93,7 @@ test("a consumer may also rewind to a non-zero count", () => {
   expect(Array.from(area.slice(0, 3))).toEqual([2n, pcOf(0), pcOf(3)]);
 });
 
-test("overflow: never writes past the end; blocks that did not fit stay set and come next", () => {
+test("overflow: never writes past the end; blocks that did not fit are pending and come next", () => {
   const file = registerLinearFile("a.js", 0x2000, 5);
   openDevice(3); // room for 2 PCs
   const guard = new BigUint64Array(area.buffer); // the whole SharedArrayBuffer
@@ -102,7 +102,8 @@ test("overflow: never writes past the end; blocks that did not fit stay set and 
   expect(kcov.collect()).toBe(2);
   expect(kcov.leftover).toBe(3);
   expect(areaBytes(area)).toEqual(littleEndianBytes([2n, pcOf(0x2000), pcOf(0x2001)]));
-  expect(Array.from(file.counters)).toEqual([0, 0, 1, 1, 1]);
+  // The counters are consumed; blocks 2-4 are pending in the flush, not in the counters.
+  expect(Array.from(file.counters)).toEqual([0, 0, 0, 0, 0]);
 
   // Full: nothing is appended, nothing is lost.
   file.counters[0] = 1;
@@ -246,7 +247,7 @@ describe("blocks that share a counter (counter sharing in the plugin)", () => {
     expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
   });
 
-  test("a counter whose blocks did not all fit stays set; the next flush reports its blocks", () => {
+  test("a counter whose blocks did not all fit: the next flush reports only the blocks that did not, once", () => {
     const file = sharedFile();
     openDevice(3); // room for 2 PCs
     file.counters[0] = 1;
@@ -255,13 +256,43 @@ describe("blocks that share a counter (counter sharing in the plugin)", () => {
     expect(kcov.collect()).toBe(2);
     expect(kcov.leftover).toBe(2);
     expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2001)]);
-    expect(Array.from(file.counters)).toEqual([1, 1, 0, 0]);
+    expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
     area[0] = 0n;
-    file.counters[1] = 0; // pretend only c0's blocks are still pending
+    expect(kcov.collect()).toBe(2);
+    expect(Array.from(area)).toEqual([2n, pcOf(0x2002), pcOf(0x2004)]);
+    expect(kcov.leftover).toBe(0);
+    // Nothing ran since: the next flush is empty.
+    area[0] = 0n;
+    expect(kcov.collect()).toBe(0);
+  });
+
+  test("a pending block that runs again before the next flush is still reported once", () => {
+    const file = sharedFile();
+    openDevice(3);
+    file.counters[0] = 1;
+    file.counters[1] = 1;
+    kcov.collect(); // blocks 0 and 1; 2 and 4 pending
+    file.counters[0] = 1; // blocks 0 and 2 ran again
+    area[0] = 0n;
     expect(kcov.collect()).toBe(2);
     expect(Array.from(area)).toEqual([2n, pcOf(0x2000), pcOf(0x2002)]);
+    area[0] = 0n;
+    expect(kcov.collect()).toBe(1);
+    expect(Array.from(area.slice(0, 2))).toEqual([1n, pcOf(0x2004)]);
     expect(kcov.leftover).toBe(0);
-    expect(Array.from(file.counters)).toEqual([0, 0, 0, 0]);
+  });
+
+  test("enable() forgets pending blocks, as it forgets counters", () => {
+    const file = sharedFile();
+    openDevice(3);
+    file.counters.fill(1);
+    kcov.collect();
+    expect(kcov.leftover).toBeGreaterThan(0);
+    kcov.disable();
+    kcov.enable(KCOV_TRACE_PC);
+    area[0] = 0n;
+    expect(kcov.collect()).toBe(0);
+    expect(kcov.leftover).toBe(0);
   });
 
   test("executedBlocks lists every block of a set counter in block order, and clears nothing", () => {
@@ -303,17 +334,17 @@ describe("a block reported by either of two counters", () => {
     expect(executedBlocks().length).toBe(0);
   });
 
-  test("an either block that does not fit keeps its counter for the next flush", () => {
+  test("when the outcome does not fit after the either block, the next flush reports the outcome alone", () => {
     const file = eitherFile();
     openDevice(2); // room for 1 PC
     file.counters[2] = 1;
     expect(kcov.collect()).toBe(1);
     expect(kcov.leftover).toBe(1);
     expect(Array.from(area)).toEqual([1n, pcOf(0x3001)]);
-    expect(file.counters[2]).toBe(1);
     area[0] = 0n;
     expect(kcov.collect()).toBe(1);
-    expect(Array.from(area)).toEqual([1n, pcOf(0x3001)]); // still only room for one
+    expect(Array.from(area)).toEqual([1n, pcOf(0x3003)]);
+    expect(kcov.leftover).toBe(0);
   });
 
   test("executedBlocks reports the either block too", () => {

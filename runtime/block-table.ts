@@ -96,7 +96,6 @@ export interface DecodedTable {
   readonly slotByBlock: Uint32Array;
   /** Scratch space for the flush, allocated here once so that a flush allocates nothing. */
   readonly hitCounters: Uint32Array;
-  readonly keepCounter: Uint8Array;
   readonly table: RuntimeBlockTable;
   symbolized: readonly SymbolizedBlock[] | undefined;
   /** Block index by slot offset. */
@@ -173,7 +172,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   }
   return {
     ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, pcHigh: region.high, counterByBlock, counterBByBlock, slotByBlock,
-    hitCounters: new Uint32Array(counterCount), keepCounter: new Uint8Array(counterCount),
+    hitCounters: new Uint32Array(counterCount),
     table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareBySlot: undefined,
   };
 }

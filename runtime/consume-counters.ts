@@ -1,8 +1,9 @@
 // The flush loop: gVisor's ConsumeCoverageData, adapted. File by file in registration
 // order, it finds the non-zero counters, writes the entries of their blocks in block order
 // (a counter usually has one block; joins that share their list's counter add theirs) and
-// clears them. Unlike gVisor, a counter whose blocks do not all fit stays set, so the next
-// flush reports them.
+// clears them. Unlike gVisor, a block that does not fit is remembered as pending, by
+// block rather than by counter (a counter can stand for blocks that did fit), and the
+// next flushes report it, once, before they clear anything.
 
 import { decodeTable, type DecodedTable } from "./block-table";
 import { realmRegistry, type KcovFileRecord, type KcovRegistry } from "./registry";
@@ -24,6 +25,9 @@ interface FileCounters {
   readonly firstBlock: number;
   /** The table's counter groups, decoded at the file's first hit. */
   groups: DecodedTable | null;
+  /** Per block: 1 if it ran but did not fit in a flush; allocated at the file's first overflow. */
+  pending: Uint8Array | null;
+  pendingCount: number;
 }
 
 /**
@@ -32,7 +36,7 @@ interface FileCounters {
  * per file to decode its table), never per flush.
  */
 class RegisteredCounters {
-  /** Hits that did not fit in the last flush; their counters were left set. */
+  /** Blocks that did not fit in the last flush: pending, for the next. */
   leftover = 0;
   private readonly files: FileCounters[] = [];
   private blockTotal = 0;
@@ -54,14 +58,18 @@ class RegisteredCounters {
         counters instanceof Uint8Array && counters.byteOffset % 4 === 0
           ? new Int32Array(counters.buffer, counters.byteOffset, counters.length >> 2)
           : null;
-      this.files.push({ record, quads, firstBlock: this.blockTotal, groups: null });
+      this.files.push({ record, quads, firstBlock: this.blockTotal, groups: null, pending: null, pendingCount: 0 });
       this.blockTotal += blockCount;
     }
   }
 
-  /** Sets every counter to 0: what ran before this call is forgotten. */
+  /** Sets every counter to 0 and drops pending blocks: what ran before this call is forgotten. */
   clearAll(): void {
-    for (const file of this.files) file.record.counters.fill(0);
+    for (const file of this.files) {
+      file.record.counters.fill(0);
+      file.pending?.fill(0);
+      file.pendingCount = 0;
+    }
   }
 
   /**
@@ -97,7 +105,8 @@ class RegisteredCounters {
     for (let f = 0; f < files.length; f++) {
       const file = files[f];
       const hits = this.findHitCounters(file);
-      if (hits > 0) this.emitFile(file, file.groups!, hits);
+      if (file.pendingCount !== 0) this.drainFile(file, file.groups!);
+      else if (hits > 0) this.emitFile(file, file.groups!, hits);
     }
   }
 
@@ -124,25 +133,42 @@ class RegisteredCounters {
 
   /**
    * Writes the blocks of the `hits` listed counters in block order: each counter's own
-   * block, merged with the shared blocks whose counter is set. Then clears those counters,
-   * except the ones with a block that did not fit.
+   * block, merged with the shared blocks whose counter is set. Then clears those counters
+   * (the blocks that did not fit are pending).
    */
   private emitFile(file: FileCounters, groups: DecodedTable, hits: number): void {
     const counters = file.record.counters;
-    const { ownBlock, extraBlock, hitCounters, keepCounter } = groups;
+    const { ownBlock, extraBlock, hitCounters } = groups;
     let extra = 0;
     for (let i = 0; i < hits; i++) {
       const counter = hitCounters[i];
       const own = ownBlock[counter];
       for (; extra < extraBlock.length && extraBlock[extra] < own; extra++) this.emitExtra(file, groups, extra);
-      this.emitBlock(file, groups, own, counter, counter);
+      this.emitBlock(file, groups, own);
     }
     for (; extra < extraBlock.length; extra++) this.emitExtra(file, groups, extra);
-    for (let i = 0; i < hits; i++) {
-      const counter = hitCounters[i];
-      if (keepCounter[counter] !== 0) keepCounter[counter] = 0;
-      else counters[counter] = 0;
+    for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+  }
+
+  /**
+   * The slower flush of a file with pending blocks: every block that is pending or whose
+   * counter is set, in block order, each once; then clears the counters. Only runs after
+   * an overflow, until the file's pending blocks are all written.
+   */
+  private drainFile(file: FileCounters, groups: DecodedTable): void {
+    const counters = file.record.counters;
+    const pending = file.pending!;
+    const { counterByBlock, counterBByBlock } = groups;
+    for (let block = 0; block < pending.length; block++) {
+      if (pending[block] !== 0) {
+        pending[block] = 0;
+        file.pendingCount--;
+      } else if (counters[counterByBlock[block]] === 0 && counters[counterBByBlock[block]] === 0) {
+        continue;
+      }
+      this.emitBlock(file, groups, block);
     }
+    counters.fill(0);
   }
 
   /** A block reported by another block's counter, or by either of two: emitted if one is set. */
@@ -150,16 +176,16 @@ class RegisteredCounters {
     const counters = file.record.counters;
     const a = groups.extraCounter[extra];
     const b = groups.extraCounterB[extra];
-    if (counters[a] !== 0 || counters[b] !== 0) this.emitBlock(file, groups, groups.extraBlock[extra], a, b);
+    if (counters[a] !== 0 || counters[b] !== 0) this.emitBlock(file, groups, groups.extraBlock[extra]);
   }
 
-  /** Writes one block's entry; if it does not fit, keeps its set counters (`a`, `b`) for the next flush. */
-  private emitBlock(file: FileCounters, groups: DecodedTable, block: number, a: number, b: number): void {
+  /** Writes one block's entry; if it does not fit, makes it pending for the next flush. */
+  private emitBlock(file: FileCounters, groups: DecodedTable, block: number): void {
     if (this.next >= this.limit) {
       this.leftover++;
-      const counters = file.record.counters;
-      if (counters[a] !== 0) groups.keepCounter[a] = 1;
-      if (counters[b] !== 0) groups.keepCounter[b] = 1;
+      file.pending ??= new Uint8Array(file.record.blockCount);
+      file.pending[block] = 1;
+      file.pendingCount++;
       return;
     }
     if (this.toIndices) {

@@ -100,7 +100,7 @@ export class Kcov {
 
   /**
    * How many executed blocks the last `collect()` or `collectIndices()` could not fit.
-   * Their counters stay set, so the next flush reports them (Linux and gVisor drop them).
+   * They are pending: the next flushes report them, each once (Linux and gVisor drop them).
    */
   get leftover(): number {
     return this.#leftover;
@@ -263,7 +263,7 @@ export class Kcov {
    * honoured; appends the PC of every block whose counter is non-zero, once, file by
    * file in registration order and block by block; clears those counters; stores the new
    * count in word 0 last (an atomic store, after the PCs). Never writes past the area:
-   * blocks that do not fit keep their counters and are counted in `leftover`. If word 0
+   * blocks that do not fit are pending for the next flushes and counted in `leftover`. If word 0
    * holds a count the area cannot have (>= words), nothing is appended, as in Linux.
    * Returns how many PCs it appended. Allocates nothing; with `{ file }`, also copies
    * the new words into the file (two preads/pwrites).
@@ -302,7 +302,7 @@ export class Kcov {
    * (from out[0]) instead of appending PCs to the area, and returns how many it wrote.
    * Dense index = blocks of earlier-registered files + block index in its file, so it
    * depends on the order files load; map it back with `blockAtIndex`. Blocks that do
-   * not fit keep their counters (see `leftover`). The area is not touched.
+   * not fit are pending (see `leftover`). The area is not touched.
    */
   collectIndices(out: Uint32Array): number {
     this.#checkEnabled("collectIndices");
