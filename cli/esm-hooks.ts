@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BabelNotLoaded, LazyBabel } from "./babel";
 import type { RunConfig } from "./run-config";
 import { COMPILED_EXTENSIONS, needsCompiling } from "./file-kinds";
 import { SourceTransformer } from "./transform";
@@ -32,9 +33,24 @@ interface LoadResult {
 }
 
 let transformer: SourceTransformer | undefined;
+let babel: LazyBabel | undefined;
 
 export function initialize(config: RunConfig): void {
-  transformer = new SourceTransformer(config);
+  // This thread cannot require() Babel 8 (an ES module) on Node 22: it is imported on
+  // the first cache miss instead (`withBabel`).
+  babel = new LazyBabel(config.root, false);
+  transformer = new SourceTransformer(config, babel);
+}
+
+/** Runs `work`; if it needed Babel before Babel was imported on this thread, imports it and runs it again. */
+async function withBabel<T>(work: () => T): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    if (!(error instanceof BabelNotLoaded)) throw error;
+  }
+  await babel!.load();
+  return work();
 }
 
 /** TypeScript's convention: `import "./a.js"` names a.ts when only a.ts exists. */
@@ -88,15 +104,15 @@ export async function load(
   const filename = fileURLToPath(url);
   if (needsCompiling(filename)) {
     const source = fs.readFileSync(filename, "utf8");
-    if (transformer.moduleFormatOf(filename, source) === "commonjs") {
+    if (await withBabel(() => transformer!.moduleFormatOf(filename, source)) === "commonjs") {
       // No source: Node hands the file to the CommonJS loader, where the require hook
       // strips and instruments it (and `require` inside it keeps working).
       return { format: "commonjs", shortCircuit: true };
     }
-    return { format: "module", source: transformer.transform(filename, source, "module"), shortCircuit: true };
+    return { format: "module", source: await withBabel(() => transformer!.transform(filename, source, "module")), shortCircuit: true };
   }
   const loaded = await nextLoad(url, context);
   if (loaded.format !== "module" || loaded.source == null || !transformer.needsTransform(filename)) return loaded;
   const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
-  return { format: "module", source: transformer.transform(filename, source, "module") };
+  return { format: "module", source: await withBabel(() => transformer!.transform(filename, source, "module")) };
 }

@@ -12,35 +12,34 @@ const PACKAGE_VERSION: string = require("../../package.json").version;
 /** Bump when the cache's layout or the key's parts change. */
 const CACHE_FORMAT = 2;
 
-let toolFingerprintValue: string | undefined;
+let toolFingerprintValue: { babelVersion: string; fingerprint: string } | undefined;
 
 /**
  * What identifies the code that produces instrumented output: this package's version,
- * Babel's, and the built plugin and transform files themselves (so a rebuilt plugin
- * never meets stale entries, even without a version bump).
+ * the run's Babel version, and the built plugin, transform and Babel-loading files
+ * themselves (so a rebuilt plugin never meets stale entries, even without a version bump).
  */
-function toolFingerprint(): string {
-  if (toolFingerprintValue !== undefined) return toolFingerprintValue;
+function toolFingerprint(babelVersion: string): string {
+  if (toolFingerprintValue?.babelVersion === babelVersion) return toolFingerprintValue.fingerprint;
   const hash = createHash("sha256");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  hash.update(`${CACHE_FORMAT}\0${PACKAGE_VERSION}\0${require("@babel/core/package.json").version}\0`);
+  hash.update(`${CACHE_FORMAT}\0${PACKAGE_VERSION}\0${babelVersion}\0`);
   const pluginDir = path.resolve(__dirname, "../plugin");
   const files = fs.readdirSync(pluginDir).filter((name) => name.endsWith(".js")).sort();
   for (const name of files) hash.update(name).update("\0").update(fs.readFileSync(path.join(pluginDir, name)));
-  hash.update(fs.readFileSync(path.join(__dirname, "transform.js")));
-  toolFingerprintValue = hash.digest("hex");
-  return toolFingerprintValue;
+  for (const name of ["transform.js", "babel.js"]) hash.update(fs.readFileSync(path.join(__dirname, name)));
+  toolFingerprintValue = { babelVersion, fingerprint: hash.digest("hex") };
+  return toolFingerprintValue.fingerprint;
 }
 
 export class TransformCache {
   #warned = false;
 
-  /** `dir` null: no cache, every lookup is a miss and nothing is written. */
-  constructor(private readonly dir: string | null) {}
+  /** `dir` null: no cache, every lookup is a miss and nothing is written. `babelVersion`: the run's Babel (cli/babel.ts). */
+  constructor(private readonly dir: string | null, private readonly babelVersion: string) {}
 
   /** The key for `parts` (options, file name, source...). */
   key(parts: readonly unknown[]): string {
-    return createHash("sha256").update(toolFingerprint()).update(JSON.stringify(parts)).digest("hex");
+    return createHash("sha256").update(toolFingerprint(this.babelVersion)).update(JSON.stringify(parts)).digest("hex");
   }
 
   /** The cached output for `key`, or the result of `produce()`, stored for next time. */

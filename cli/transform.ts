@@ -1,14 +1,16 @@
 // The transform behind `jskcov run`'s require and import hooks: the project's Babel config
 // when it has one (babel-config.ts; --no-babelrc turns it off), TypeScript stripped,
 // files that match the filter instrumented by the plugin, an inline source map so that
-// stack traces point at the original lines. Babel is loaded only on a cache miss: a run
-// whose files are all in the transform cache never loads it.
+// stack traces point at the original lines. Which Babel (7 or 8, the project's or this
+// package's) is babel.ts's decision; it is loaded only on a cache miss: a run whose files
+// are all in the transform cache never loads it.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as BabelCore from "@babel/core";
 import { resolveOptions } from "../plugin/options";
 import { isTypeScript, needsCompiling } from "./file-kinds";
+import { LazyBabel } from "./babel";
 import { ProjectConfigFinder, type ProjectConfigFingerprint } from "./babel-config";
 import type { RunConfig } from "./run-config";
 import { TransformCache } from "./transform-cache";
@@ -22,15 +24,6 @@ export type ModuleFormat = "commonjs" | "module";
 const OWN_CODE_DIR = path.resolve(__dirname, "..");
 const KCOV_PLUGIN = require.resolve("../plugin");
 
-let babelModule: typeof BabelCore | undefined;
-
-/** @babel/core, loaded on first use (about 0.3 s), not when a cached run starts. */
-function babel(): typeof BabelCore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  babelModule ??= require("@babel/core") as typeof BabelCore;
-  return babelModule;
-}
-
 function resolvesTo(item: BabelCore.ConfigItem, pattern: RegExp): boolean {
   return item.file != null && pattern.test(item.file.resolved);
 }
@@ -40,10 +33,13 @@ export class SourceTransformer {
   readonly progress: ProgressReporter;
   readonly #matchesFilter: (relativePath: string) => boolean;
   readonly #projectConfigs: ProjectConfigFinder | null;
+  readonly #babel: LazyBabel;
 
-  constructor(private readonly config: RunConfig) {
+  /** `babel`: how this thread loads the run's Babel (esm-hooks.ts passes its own). */
+  constructor(private readonly config: RunConfig, babel = new LazyBabel(config.root, true)) {
     this.#matchesFilter = resolveOptions({ instrumentationFilter: config.filter }).matchesFilter;
-    this.cache = new TransformCache(config.cacheDir);
+    this.#babel = babel;
+    this.cache = new TransformCache(config.cacheDir, babel.version());
     this.progress = new ProgressReporter(config.progress, config.progressCounters);
     this.#projectConfigs = config.babelrc === false ? null : new ProjectConfigFinder(config.root);
   }
@@ -87,7 +83,7 @@ export class SourceTransformer {
       const options = this.#babelOptions(filename, format, instrument, projectConfig !== null);
       if (options === null) return source;
       try {
-        return babel().transformSync(source, options)?.code ?? source;
+        return this.#babel.get().core.transformSync(source, options)?.code ?? source;
       } catch (error) {
         if (!isStackOverflow(error)) throw error;
         throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: options.sourceType as "module" | "unambiguous" });
@@ -115,7 +111,7 @@ export class SourceTransformer {
         plugins: [this.#kcovPlugin()],
         sourceMaps: "inline",
       };
-      return babel().transformSync(code, options)?.code ?? code;
+      return this.#babel.get().core.transformSync(code, options)?.code ?? code;
     });
     this.progress.fileDone(hit);
     return output;
@@ -139,7 +135,7 @@ export class SourceTransformer {
     if (!/\b(import|export)\b/.test(source)) return "commonjs";
     const key = this.cache.key(["module-format", filename, source]);
     const { output } = this.cache.getOrProduce(key, () => {
-      const ast = babel().parseSync(source, {
+      const ast = this.#babel.get().core.parseSync(source, {
         filename,
         babelrc: false,
         configFile: false,
@@ -166,7 +162,7 @@ export class SourceTransformer {
     let plugins: BabelCore.PluginItem[] = [];
     let base: BabelCore.TransformOptions = { ...common, babelrc: false, configFile: false, compact: false };
     if (useProjectConfig) {
-      const partial = babel().loadPartialConfig(common);
+      const partial = this.#babel.get().core.loadPartialConfig(common);
       if (partial === null && !instrument) return null;
       if (partial !== null && partial.hasFilesystemConfig()) {
         base = { ...partial.options, sourceMaps: "inline" };
@@ -178,11 +174,11 @@ export class SourceTransformer {
     const configured = [...presets, ...plugins] as BabelCore.ConfigItem[];
     if (instrument) plugins.push(kcov);
     if (isTypeScript(filename) && !configured.some((item) => resolvesTo(item, /preset-typescript|plugin-transform-typescript/))) {
-      presets.push([require.resolve("@babel/preset-typescript"), { allowDeclareFields: true, onlyRemoveTypeImports: false }]);
+      presets.push(this.#babel.get().typeScriptPreset());
     }
     // Node 20 cannot require() an ES module, so TypeScript or JSX loaded by require becomes CommonJS.
     if (format === "commonjs" && needsCompiling(filename) && !configured.some((item) => resolvesTo(item, /preset-env|plugin-transform-modules-commonjs/))) {
-      plugins.push(require.resolve("@babel/plugin-transform-modules-commonjs"));
+      plugins.push(this.#babel.get().modulesCommonJs());
     }
     return {
       ...base,

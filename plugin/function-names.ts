@@ -2,6 +2,7 @@
 // field initializers, static blocks). Names feed symbolize output and, through the
 // function key, the placement of PCs inside a file's region.
 import type { types as T } from "@babel/core";
+import { bigIntName } from "./babel-compat";
 import { t } from "./babel-types";
 import { findAncestor, type NodeCursor } from "./node-walk";
 
@@ -16,7 +17,7 @@ export function propertyKeyName(key: T.Node, computed: boolean): string | undefi
   }
   if (t.isIdentifier(key)) return key.name;
   if (t.isStringLiteral(key) || t.isNumericLiteral(key)) return String(key.value);
-  if (t.isBigIntLiteral(key)) return key.value;
+  if (t.isBigIntLiteral(key)) return bigIntName(key.value);
   return undefined;
 }
 

@@ -3,7 +3,9 @@
 // docs/block-table.md.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ConfigAPI, PluginObj, PluginPass } from "@babel/core";
+import type { PluginObj, PluginPass } from "@babel/core";
+import { SUPPORTED_BABEL } from "./babel-compat";
+import { useBabel, type BabelApi } from "./babel-types";
 import { instrumentProgram, isAlreadyInstrumented } from "./instrument";
 import type * as blockTable from "./block-table";
 import * as options from "./options";
@@ -33,14 +35,15 @@ function inputSourceMap(file: unknown): object | undefined {
  * works), and `import kcov from "babel-plugin-kcov"` gives the same function. Options are
  * validated once per configuration, before any file is seen.
  */
-function kcovPlugin(api: ConfigAPI, rawOptions: options.KcovPluginOptions): PluginObj<PluginPass> {
-  api.assertVersion(7);
+function kcovPlugin(api: BabelApi, rawOptions: options.KcovPluginOptions): PluginObj<PluginPass> {
+  api.assertVersion(SUPPORTED_BABEL);
   const resolved = options.resolveOptions(rawOptions);
 
   return {
     name: "kcov",
     visitor: {
       Program(program, state) {
+        useBabel(api);
         const filename = state.filename;
         if (!filename) {
           throw program.buildCodeFrameError(

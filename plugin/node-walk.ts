@@ -16,9 +16,9 @@ export interface WalkVisitor {
   exit(cursor: NodeCursor): void;
 }
 
-/** Fields that hold TypeScript or Flow types only: no code runs there. */
+/** Fields that hold TypeScript or Flow types only: no code runs there (Babel 7 and Babel 8 names). */
 const TYPE_ONLY_KEYS = new Set(["typeAnnotation", "returnType", "typeParameters", "superTypeParameters",
-  "typeArguments", "implements", "predicate"]);
+  "superTypeArguments", "typeArguments", "implements", "predicate"]);
 
 /** Nodes without code-bearing children, most of them identifiers and literals: not walked. */
 function isLeaf(node: T.Node): boolean {
@@ -34,21 +34,34 @@ function isLeaf(node: T.Node): boolean {
   }
 }
 
-/** Per node type, the visitor keys that can hold code: computed once, read for every node. */
-const codeKeysByType = new Map<string, readonly string[]>();
-function codeKeys(type: string): readonly string[] {
-  let keys = codeKeysByType.get(type);
-  if (keys === undefined) {
-    keys = (t.VISITOR_KEYS[type] ?? []).filter((key) => !TYPE_ONLY_KEYS.has(key));
-    codeKeysByType.set(type, keys);
+/**
+ * Per node type, the visitor keys that can hold code: computed once, read for every node.
+ * One table per Babel (its VISITOR_KEYS object), since Babel 7 and 8 name some fields differently.
+ */
+const codeKeysByBabel = new WeakMap<object, Map<string, readonly string[]>>();
+function codeKeysTable(): (type: string) => readonly string[] {
+  const visitorKeys = t.VISITOR_KEYS;
+  let codeKeysByType = codeKeysByBabel.get(visitorKeys);
+  if (codeKeysByType === undefined) {
+    codeKeysByType = new Map();
+    codeKeysByBabel.set(visitorKeys, codeKeysByType);
   }
-  return keys;
+  const table = codeKeysByType;
+  return (type) => {
+    let keys = table.get(type);
+    if (keys === undefined) {
+      keys = (visitorKeys[type] ?? []).filter((key) => !TYPE_ONLY_KEYS.has(key));
+      table.set(type, keys);
+    }
+    return keys;
+  };
 }
 
 /** Depth-first, children in Babel's visitor-key order (source order). Leaves are skipped. */
 export function walk(root: T.Node, visitor: WalkVisitor): void {
   // Indexed loops rather than for-of: the walk often runs before the JIT has optimized
   // it, where an array iterator is a call per element.
+  const codeKeys = codeKeysTable();
   const visit = (cursor: NodeCursor): void => {
     if (!visitor.enter(cursor)) return;
     const node = cursor.node as unknown as Record<string, T.Node | T.Node[] | null | undefined>;
