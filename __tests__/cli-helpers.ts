@@ -20,15 +20,24 @@ export function requireBuild(): void {
 
 const projects: string[] = [];
 
+/**
+ * The node_modules that holds the @babel/core these tests run with: the repository's, or
+ * compat/babel8's in the Babel 8 leg. A project links its entries first, so that the
+ * programs and tools it runs (jskcov, @babel/register, Jest) use that Babel too.
+ */
+const BABEL_NODE_MODULES = path.resolve(require.resolve("@babel/core/package.json"), "../../..");
+
 /** A new project directory holding `files` (path -> text); removed by `removeProjects`. */
 export function makeProject(files: Record<string, string>): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-e2e-")));
   projects.push(dir);
   const nodeModules = path.join(dir, "node_modules");
   fs.mkdirSync(nodeModules);
-  for (const entry of fs.readdirSync(path.join(REPO, "node_modules"))) {
-    if (entry.startsWith(".")) continue;
-    fs.symlinkSync(path.join(REPO, "node_modules", entry), path.join(nodeModules, entry));
+  for (const source of new Set([BABEL_NODE_MODULES, path.join(REPO, "node_modules")])) {
+    for (const entry of fs.readdirSync(source)) {
+      if (entry.startsWith(".") || fs.existsSync(path.join(nodeModules, entry))) continue;
+      fs.symlinkSync(path.join(source, entry), path.join(nodeModules, entry));
+    }
   }
   fs.symlinkSync(REPO, path.join(nodeModules, "babel-plugin-kcov"));
   writeFiles(dir, files);
@@ -49,9 +58,15 @@ export function removeProjects(): void {
 
 export type Result = SpawnSyncReturns<string>;
 
+/**
+ * The Node that runs the programs and tools under test: the one running the tests, or
+ * $KCOV_TEST_NODE (the Babel 8 leg runs the end-to-end suites again with Node 22).
+ */
+export const NODE = process.env.KCOV_TEST_NODE ? path.resolve(process.env.KCOV_TEST_NODE) : process.execPath;
+
 /** Runs node with `args` in `cwd`; never throws for a failing status. */
 export function node(cwd: string, args: string[], env: Record<string, string> = {}): Result {
-  return spawnSync(process.execPath, args, {
+  return spawnSync(NODE, args, {
     cwd,
     encoding: "utf8",
     env: { ...process.env, ...env, NODE_OPTIONS: "" },

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  JSKCOV, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs, type Block,
+  JSKCOV, NODE, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs, type Block,
 } from "./cli-helpers";
 
 const CJS_FILES = {
@@ -86,7 +86,7 @@ describe("jskcov run, CommonJS", () => {
   });
 
   test("a signal that ends the program still writes the dump, and jskcov ends by the same signal", async () => {
-    const child = spawn(process.execPath, [JSKCOV, "run", "--filter", "src/**", "--out", "signal.out", "--", "src/main.js", "3", "wait"], {
+    const child = spawn(NODE, [JSKCOV, "run", "--filter", "src/**", "--out", "signal.out", "--", "src/main.js", "3", "wait"], {
       cwd: project,
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO, expectStatus, makeProject, node, removeProjects, requireBuild } from "./cli-helpers";
+import { expectStatus, makeProject, node, removeProjects, requireBuild } from "./cli-helpers";
 
 const TEST_FILE = (name: string, input: string) => `
 const fs = require("node:fs");
@@ -66,7 +66,8 @@ test("a babel-jest project gives the same PCs cold, warm and in parallel workers
     "__tests__/a.test.js": TEST_FILE("a", "3 plus 4"),
     "__tests__/b.test.js": TEST_FILE("b", "3 plus 4"),
   });
-  const jest = path.join(REPO, "node_modules/jest/bin/jest.js");
+  // The project's Jest: the one that goes with the Babel under test (cli-helpers.ts).
+  const jest = path.join(project, "node_modules/jest/bin/jest.js");
   const runJest = () => {
     fs.rmSync(path.join(project, "out"), { recursive: true, force: true });
     const result = node(project, [jest, "--maxWorkers=2", "--no-watchman", "--ci"]);

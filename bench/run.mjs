@@ -17,7 +17,7 @@ import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { packageFilePath, packageVersion } from "./corpus.mjs";
 import { mainThreadCpuMs } from "./cpu-time.mjs";
-import { babelOnly, REPO_ROOT, variants } from "./variants.mjs";
+import { BABEL_VERSION, babelOnly, REPO_ROOT, variants } from "./variants.mjs";
 import { SMOKE_WORKLOAD, workloads } from "./workloads.mjs";
 
 const BENCH_DIR = join(REPO_ROOT, "bench");
@@ -483,10 +483,11 @@ function main() {
     date: new Date().toISOString(),
     machine: { cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     node: process.version,
+    babel: BABEL_VERSION,
     command: npmCommand,
   };
   const table = render(options, activeVariants, summary, prepared);
-  const headerLine = `${header.date.slice(0, 10)} · ${header.machine.cpu} (${header.machine.cores} cores) · Node ${header.node} · \`${header.command}\``;
+  const headerLine = `${header.date.slice(0, 10)} · ${header.machine.cpu} (${header.machine.cores} cores) · Node ${header.node} · Babel ${header.babel} · \`${header.command}\``;
   console.log(`\n${headerLine}\n\n${table}\n`);
 
   if (options.write && errors.length) {

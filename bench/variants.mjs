@@ -5,11 +5,15 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import babel from "@babel/core";
 
 const require = createRequire(import.meta.url);
+// The Babel every variant transforms with: the repository's (Babel 7), or the one installed
+// in $KCOV_BENCH_BABEL_DIR (`compat/babel8` for the README's Babel 8 row).
+const babelDir = process.env.KCOV_BENCH_BABEL_DIR;
+const babel = babelDir ? createRequire(join(resolve(babelDir), "package.json"))("@babel/core") : require("@babel/core");
+export const BABEL_VERSION = babel.version;
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const KCOV_PLUGIN = join(REPO_ROOT, "dist", "plugin", "index.js");
 const KCOV_RUNTIME = join(REPO_ROOT, "dist", "runtime", "index.js");

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PluginObj, PluginPass } from "@babel/core";
-import { SUPPORTED_BABEL } from "./babel-compat";
+import { SUPPORTED_BABEL, inputSourceMap } from "./babel-compat";
 import { useBabel, type BabelApi } from "./babel-types";
 import { instrumentProgram, isAlreadyInstrumented } from "./instrument";
 import type * as blockTable from "./block-table";
@@ -18,17 +18,6 @@ const PLUGIN_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT
 
 /** The directories of our own runtime: instrumenting it would make it count itself. */
 const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT, "dist", "runtime")];
-
-/**
- * The file's input source map as a plain object, read only. Babel keeps it in a
- * convert-source-map Converter, whose `toObject()` deep-copies it through JSON: for a large
- * map that copy cost more than the mapping, so the object it holds is used when present.
- */
-function inputSourceMap(file: unknown): object | undefined {
-  const converter = (file as { inputMap?: { sourcemap?: unknown; toObject(): object } }).inputMap;
-  if (!converter) return undefined;
-  return typeof converter.sourcemap === "object" && converter.sourcemap !== null ? converter.sourcemap : converter.toObject();
-}
 
 /**
  * The plugin. `require("babel-plugin-kcov")` returns it directly (so `plugins: ["kcov"]`

@@ -2,7 +2,8 @@
 // the fixture suite and the checks that run over every fixture.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PluginItem } from "@babel/core";
+import { version as babelVersion, type PluginItem } from "@babel/core";
+import { typeScriptPresetOptions } from "../../cli/babel";
 import { REPO_ROOT } from "./instrument";
 
 export const FIXTURES = path.join(REPO_ROOT, "fixtures");
@@ -29,8 +30,9 @@ export interface FixtureCases {
 }
 
 const PRESETS: Record<string, PluginItem> = {
-  typescript: [require.resolve("@babel/preset-typescript"), { allowDeclareFields: true }],
-  react: require.resolve("@babel/preset-react"),
+  typescript: [require.resolve("@babel/preset-typescript"), typeScriptPresetOptions(babelVersion, {})],
+  // Classic, as Babel 7 defaults to: the fixture names its pragma (Babel 8 defaults to automatic).
+  react: [require.resolve("@babel/preset-react"), { runtime: "classic" }],
 };
 
 function readJson<T>(file: string, fallback: T): T {
