@@ -29,10 +29,16 @@ export function typeScriptPresetOptions(babelVersion: string, options: Record<st
 /** `import()` as Node runs it: TypeScript's CommonJS output would turn it into require(). */
 const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
-/** A module's default export, as require() of an ES module or of Babel's CommonJS builds gives it. */
+/**
+ * A plugin module's default export: require() of an ES module gives a namespace, Babel 7's
+ * CommonJS builds an `__esModule` object, and import() of those a namespace around it.
+ */
 function defaultExport(module: unknown): unknown {
-  const exports = module as { default?: unknown; __esModule?: boolean; [Symbol.toStringTag]?: string };
-  return exports.default !== undefined && (exports.__esModule || exports[Symbol.toStringTag] === "Module") ? exports.default : module;
+  let value = module as { default?: unknown; __esModule?: boolean; [Symbol.toStringTag]?: string };
+  while (value.default !== undefined && (value.__esModule || value[Symbol.toStringTag] === "Module")) {
+    value = value.default as typeof value;
+  }
+  return value;
 }
 
 interface Located {

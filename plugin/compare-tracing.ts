@@ -14,8 +14,8 @@
 //
 // Between `l` returning and `r` running no other code can run, so the one kept operand
 // per realm is enough.
-import { template, type types as T } from "@babel/core";
-import { t } from "./babel-types";
+import type { types as T } from "@babel/core";
+import { t, template } from "./babel-types";
 import type { NodeCursor } from "./node-walk";
 import type { Range } from "./block-rules";
 

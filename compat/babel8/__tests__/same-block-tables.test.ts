@@ -40,6 +40,7 @@ function fixtureJobs(): Job[] {
       { ...job, label: `fixtures/${name}`, pluginOptions: fixture.pluginOptions },
       { ...job, label: `fixtures/${name} (pruneCounters: false)`, pluginOptions: { ...fixture.pluginOptions, pruneCounters: false } },
       { ...job, label: `fixtures/${name} (counterMode: "count")`, pluginOptions: { ...fixture.pluginOptions, counterMode: "count" } },
+      { ...job, label: `fixtures/${name} (traceCmp: true)`, pluginOptions: { ...fixture.pluginOptions, traceCmp: true } },
     ];
   });
 }
@@ -70,7 +71,7 @@ function blockTables(babelDir: string, jobs: Job[]): { babelVersion: string; tab
 const AST_CHANGES: Job = {
   label: "ast-changes.ts",
   filename: path.join(__dirname, "sources/ast-changes.ts"),
-  pluginOptions: {},
+  pluginOptions: { traceCmp: true },
   presets: [["@babel/preset-typescript", {}]],
   plugins: [],
   sourceType: "module",
