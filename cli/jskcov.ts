@@ -16,6 +16,7 @@ Commands:
   symbolize  Print the source range of PCs, as gVisor's 'runsc symbolize'
   report     Line coverage as lcov and HTML
   merge      One dump and block map from several (separate runs, per-process dumps)
+  fuzz       Fuzz a Jazzer.js-style target, guided by the kcov coverage
 
 'jskcov <command> --help' describes each command.
 
@@ -23,6 +24,7 @@ Quick start:
   jskcov run --filter 'src/**' -- src/main.js input.txt
   jskcov symbolize kcov.out
   jskcov report --lcov --html
+  jskcov fuzz fuzz/parse.fuzz.js corpus/ -- -max_total_time=60
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -36,6 +38,8 @@ async function main(args: string[]): Promise<number> {
       return (require("./report-command") as typeof import("./report-command")).reportCommand(rest);
     case "merge":
       return (require("./merge-command") as typeof import("./merge-command")).mergeCommand(rest);
+    case "fuzz":
+      return (require("./fuzz-command") as typeof import("./fuzz-command")).fuzzCommand(rest);
     case undefined:
       process.stderr.write(HELP);
       return 2;

@@ -67,8 +67,24 @@ export function writeArtifact(
   return file;
 }
 
-/** Frames of the fuzzing machinery itself, which say nothing about where the bug is. */
-const MACHINERY_FRAME = /\((?:node:|internal\/)|at (?:node:|internal\/)|[\\/]dist[\\/]fuzz[\\/]/;
+/**
+ * This folder, built (dist/fuzz) and as the source maps name it (fuzz/): frames there are
+ * the fuzzing machinery, which says nothing about where the bug is.
+ */
+const OWN_DIRS = [__dirname, path.resolve(__dirname, "..", "..", "fuzz")].map((dir) => dir + path.sep);
+const NODE_FRAME = /\((?:node:|internal\/)|at (?:node:|internal\/)/;
+
+function isMachineryFrame(frame: string): boolean {
+  return NODE_FRAME.test(frame) || OWN_DIRS.some((dir) => frame.includes(dir));
+}
+
+/** The stack as printed with a finding: the target's frames, without the machinery's. */
+export function targetStack(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => !(line.trimStart().startsWith("at ") && isMachineryFrame(line)))
+    .join("\n");
+}
 
 /**
  * The top `DEDUP_FRAMES` frames of a V8 stack ("at fn (file:line:col)" lines), without
@@ -80,7 +96,7 @@ export function dedupKeyOf(stack: string, thrownType = "error"): string {
   const frames: string[] = [];
   for (const line of stack.split("\n")) {
     const trimmed = line.trim();
-    if (!trimmed.startsWith("at ") || MACHINERY_FRAME.test(trimmed)) continue;
+    if (!trimmed.startsWith("at ") || isMachineryFrame(trimmed)) continue;
     frames.push(trimmed);
     if (frames.length === DEDUP_FRAMES) break;
   }

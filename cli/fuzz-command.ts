@@ -1,0 +1,154 @@
+// `jskcov fuzz`: fuzzes a Jazzer.js-style target with the project's files instrumented as
+// `jskcov run` instruments them. The jskcov options come first, engine flags (libFuzzer's
+// syntax) after `--`; `--engine` picks the engine that gets them (docs/fuzzing.md).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DictionaryError, readDictionary } from "../fuzz/engine/dictionary";
+import { runBuiltinEngine } from "../fuzz/engine/supervisor";
+import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, type FuzzerFlags } from "../fuzz/flags";
+import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
+import { parseRunArguments } from "./run-command";
+
+export const FUZZ_HELP = `Usage: jskcov fuzz [options] TARGET [CORPUS_DIR | INPUT_FILE]... [-- ENGINE_FLAGS]
+
+Fuzzes TARGET, a module exporting fuzz(data: Buffer) (Jazzer.js's convention; CommonJS,
+ES module or TypeScript; sync or async), guided by the kcov coverage of the files the
+filter selects, instrumented as 'jskcov run' instruments them. New inputs that reach new
+code go to the first CORPUS_DIR (created if missing); the others are read only. Findings
+are written as crash-<sha1>, timeout-<sha1>, oom-<sha1>, and the exit status is
+libFuzzer's (77 crash, 70 timeout, 71 out-of-memory; 0 when nothing was found).
+
+Regression mode (--regression, -runs=0, or any INPUT_FILE given): every given file, and
+every file of every given directory, runs once; the status is non-zero on any finding.
+
+Options:
+  --filter GLOB        Instrument files matching GLOB, relative to the root; repeatable,
+                       '!GLOB' excludes (default: the project's files, not node_modules)
+  --root DIR           Project root for filters and PCs (default: current dir)
+  --engine NAME        The fuzzing engine: builtin (default)
+  --regression         Replay the inputs once each instead of fuzzing
+  --counter-mode MODE  hit (default) or count (hit-count buckets are new coverage)
+  --pc-seed N          The plugin's pcSeed
+  --cache-dir DIR      Transform cache (as 'jskcov run')
+  --no-cache           Do not read or write the transform cache
+  -h, --help           Show this help
+
+Engine flags (after '--', libFuzzer's -name=value; unknown flags are errors):
+${formatFlagHelp()}
+Examples:
+  jskcov fuzz fuzz/parse.fuzz.js corpus/ -- -max_total_time=60 -dict=fuzz/json.dict
+  jskcov fuzz fuzz/parse.fuzz.js corpus/ crash-4a1f... -- -runs=0
+`;
+
+const FUZZ_OPTIONS = {
+  filter: { type: "string", multiple: true },
+  root: { type: "string" },
+  engine: { type: "string" },
+  regression: { type: "boolean" },
+  "counter-mode": { type: "string" },
+  "pc-seed": { type: "string" },
+  "cache-dir": { type: "string" },
+  "no-cache": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} satisfies OptionSpec;
+
+export const FUZZ_ENGINES = ["builtin"] as const;
+
+export async function fuzzCommand(args: string[]): Promise<number> {
+  const separator = args.indexOf("--");
+  const ownArgs = separator < 0 ? args : args.slice(0, separator);
+  const engineArgs = separator < 0 ? [] : args.slice(separator + 1);
+  const misplaced = ownArgs.find((arg) => /^-[A-Za-z_]+=/.test(arg));
+  if (misplaced !== undefined) {
+    throw new UsageError("fuzz", `engine flags go after '--': jskcov fuzz TARGET [CORPUS...] -- ${misplaced}`);
+  }
+  const { values, positionals } = parseCommandLine("fuzz", { args: ownArgs, options: FUZZ_OPTIONS, allowPositionals: true, strict: true });
+  if (values.help) {
+    process.stdout.write(FUZZ_HELP);
+    return 0;
+  }
+  const engine = values.engine ?? "builtin";
+  if (!(FUZZ_ENGINES as readonly string[]).includes(engine)) {
+    throw new UsageError("fuzz", `option '--engine' must be one of ${FUZZ_ENGINES.join(", ")}, got '${engine}'`);
+  }
+  const flags = parseEngineFlags(engineArgs);
+  if (flags.help !== 0) {
+    process.stdout.write(FUZZ_HELP);
+    return 0;
+  }
+  const [target, ...inputs] = positionals;
+  if (target === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
+  const runConfig = instrumentationConfig(values, target);
+  const regression = values.regression === true || (flags.runs === 0 && inputs.length > 0) || inputs.some(isExistingFile);
+  checkInputs(inputs, regression);
+  checkDictionary(flags);
+  switch (engine) {
+    case "builtin":
+      return runBuiltinEngine({ runConfig, target: path.resolve(target), inputs: inputs.map((input) => path.resolve(input)), flags, regression });
+    default:
+      throw new UsageError("fuzz", `unknown engine '${engine}'`);
+  }
+}
+
+function parseEngineFlags(engineArgs: string[]): FuzzerFlags {
+  try {
+    return parseFuzzerFlags(engineArgs, BUILTIN_ENGINE_FLAGS, "builtin");
+  } catch (error) {
+    if (error instanceof FlagError) throw new UsageError("fuzz", error.message);
+    throw error;
+  }
+}
+
+/** The files to instrument, chosen exactly as `jskcov run` chooses them (its parser decides). */
+function instrumentationConfig(values: { filter?: string[]; root?: string; "counter-mode"?: string; "pc-seed"?: string; "cache-dir"?: string; "no-cache"?: boolean }, target: string) {
+  const runArgs: string[] = [];
+  for (const glob of values.filter ?? []) runArgs.push("--filter", glob);
+  if (values.root !== undefined) runArgs.push("--root", values.root);
+  if (values["counter-mode"] !== undefined) runArgs.push("--counter-mode", values["counter-mode"]);
+  if (values["pc-seed"] !== undefined) runArgs.push("--pc-seed", values["pc-seed"]);
+  if (values["cache-dir"] !== undefined) runArgs.push("--cache-dir", values["cache-dir"]);
+  if (values["no-cache"]) runArgs.push("--no-cache");
+  runArgs.push("--quiet", "--", target);
+  try {
+    const parsed = parseRunArguments(runArgs);
+    if (parsed === "help") throw new Error("unreachable: no --help was passed");
+    return parsed.config;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const message = error.message.replace(/^jskcov run: /, "").replace(/\nTry 'jskcov run --help'\.$/, "").replace("the script", "the fuzz target");
+      throw new UsageError("fuzz", message);
+    }
+    throw error;
+  }
+}
+
+function isExistingFile(input: string): boolean {
+  return fs.existsSync(input) && !fs.statSync(input).isDirectory();
+}
+
+function checkInputs(inputs: string[], regression: boolean): void {
+  if (regression && inputs.length === 0) throw new UsageError("fuzz", "regression mode needs inputs: files or corpus directories to replay");
+  inputs.forEach((input, index) => {
+    if (fs.existsSync(input)) return;
+    if (!regression && index === 0) {
+      fs.mkdirSync(input, { recursive: true });
+      return;
+    }
+    throw new UsageError("fuzz", `the input '${input}' does not exist`);
+  });
+  if (!regression) {
+    const file = inputs.find((input) => !fs.statSync(input).isDirectory());
+    if (file !== undefined) throw new UsageError("fuzz", `'${file}' is not a directory: corpora are directories`);
+  }
+}
+
+function checkDictionary(flags: FuzzerFlags): void {
+  if (flags.dict === "") return;
+  try {
+    readDictionary(flags.dict);
+  } catch (error) {
+    if (error instanceof DictionaryError) throw new UsageError("fuzz", `-dict: ${error.message}`);
+    throw error;
+  }
+}

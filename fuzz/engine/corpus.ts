@@ -1,0 +1,182 @@
+// The corpus and which input holds which feature (libFuzzer's FuzzerCorpus.h, simplified).
+// A feature is a block index from the kcov device (in count mode, a block and a hit-count
+// bucket). Each feature is held by the smallest input that reached it, so the corpus is
+// minimized as it grows: an input holding no feature any more is retired. Scheduling
+// weighs an input by the features it holds, its speed and its size, so that a slow or a
+// large input is chosen less often.
+
+import type { Random } from "./random";
+
+export interface CorpusEntry {
+  data: Uint8Array;
+  /** Wall time of its last run, in milliseconds. */
+  execTimeMs: number;
+  /** How many features this entry is the holder of; 0 = retired. */
+  heldFeatures: number;
+  /** The file it came from or was written to (a file the session wrote may be replaced). */
+  file: string | undefined;
+  writtenBySession: boolean;
+  /** How many times it was picked for mutation. */
+  picked: number;
+}
+
+const NO_HOLDER = -1;
+
+export class Corpus {
+  readonly entries: CorpusEntry[] = [];
+  /** Index of the holding entry, per feature (NO_HOLDER: never reached). */
+  #holder = new Int32Array(1024).fill(NO_HOLDER);
+  /** Features seen so far. */
+  featureCount = 0;
+  activeCount = 0;
+  sizeInBytes = 0;
+  /** Cumulative scheduling weights of the entries; rebuilt when stale. */
+  #cumulative = new Float64Array(0);
+  #weightsStale = true;
+
+  /** The holder of a feature, or -1. */
+  holderOf(feature: number): number {
+    return feature < this.#holder.length ? this.#holder[feature] : NO_HOLDER;
+  }
+
+  /** How many of `features[0..count)` no entry holds yet. Allocation-free: the hot path. */
+  countNewFeatures(features: Uint32Array, count: number): number {
+    const holder = this.#holder;
+    let fresh = 0;
+    for (let i = 0; i < count; i++) {
+      const feature = features[i];
+      if (feature >= holder.length || holder[feature] === NO_HOLDER) fresh++;
+    }
+    return fresh;
+  }
+
+  /**
+   * True when an input of `size` bytes that reached `features[0..count)` reaches every
+   * feature that entry `index` holds and is smaller: it can replace that entry (REDUCE).
+   */
+  canReplace(index: number, size: number, features: Uint32Array, count: number): boolean {
+    const entry = this.entries[index];
+    if (entry.heldFeatures === 0 || size >= entry.data.length) return false;
+    const holder = this.#holder;
+    let held = 0;
+    for (let i = 0; i < count; i++) if (holder[features[i]] === index) held++;
+    return held === entry.heldFeatures;
+  }
+
+  /**
+   * Adds an input that reached `features[0..count)`: it takes every feature that is new
+   * or held by a larger input. Returns the new entry's index.
+   */
+  add(data: Uint8Array, execTimeMs: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
+    const index = this.entries.length;
+    const entry: CorpusEntry = { data, execTimeMs, heldFeatures: 0, file, writtenBySession, picked: 0 };
+    this.entries.push(entry);
+    this.sizeInBytes += data.length;
+    this.activeCount++;
+    for (let i = 0; i < count; i++) {
+      const feature = features[i];
+      this.#ensureFeature(feature);
+      const previous = this.#holder[feature];
+      if (previous === NO_HOLDER) {
+        this.featureCount++;
+      } else {
+        const old = this.entries[previous];
+        if (old.data.length <= data.length) continue;
+        this.#release(previous);
+      }
+      this.#holder[feature] = index;
+      entry.heldFeatures++;
+    }
+    this.#weightsStale = true;
+    return index;
+  }
+
+  /** Replaces entry `index`'s input by a smaller one with the same held features (REDUCE). */
+  replace(index: number, data: Uint8Array, execTimeMs: number): CorpusEntry {
+    const entry = this.entries[index];
+    this.sizeInBytes += data.length - entry.data.length;
+    entry.data = data;
+    entry.execTimeMs = execTimeMs;
+    this.#weightsStale = true;
+    return entry;
+  }
+
+  #release(index: number): void {
+    const entry = this.entries[index];
+    entry.heldFeatures--;
+    if (entry.heldFeatures === 0) {
+      this.activeCount--;
+      this.sizeInBytes -= entry.data.length;
+    }
+  }
+
+  #ensureFeature(feature: number): void {
+    if (feature < this.#holder.length) return;
+    let length = this.#holder.length;
+    while (length <= feature) length *= 2;
+    const grown = new Int32Array(length).fill(NO_HOLDER);
+    grown.set(this.#holder);
+    this.#holder = grown;
+  }
+
+  /**
+   * Picks an entry to mutate, by weight: (1 + features held) x speed factor x size factor,
+   * the factors relative to the corpus means (AFL's performance score, coarsely). Retired
+   * entries are never picked. Returns -1 if the corpus has no active entry.
+   */
+  pick(random: Random): number {
+    if (this.activeCount === 0) return -1;
+    if (this.#weightsStale) this.#rebuildWeights();
+    const cumulative = this.#cumulative;
+    const target = random.fraction() * cumulative[cumulative.length - 1];
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (cumulative[middle] > target) high = middle;
+      else low = middle + 1;
+    }
+    this.entries[low].picked++;
+    return low;
+  }
+
+  #rebuildWeights(): void {
+    let totalTime = 0;
+    let totalSize = 0;
+    for (const entry of this.entries) {
+      if (entry.heldFeatures === 0) continue;
+      totalTime += entry.execTimeMs;
+      totalSize += entry.data.length;
+    }
+    const meanTime = totalTime / this.activeCount || 1e-3;
+    const meanSize = totalSize / this.activeCount || 1;
+    if (this.#cumulative.length !== this.entries.length) this.#cumulative = new Float64Array(this.entries.length);
+    let sum = 0;
+    for (let i = 0; i < this.entries.length; i++) {
+      const entry = this.entries[i];
+      if (entry.heldFeatures > 0) {
+        sum += (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs / meanTime) * sizeFactor(entry.data.length / meanSize);
+      }
+      this.#cumulative[i] = sum;
+    }
+    this.#weightsStale = false;
+  }
+}
+
+/** Faster than the mean: picked more often; much slower: much less often. */
+function speedFactor(relativeTime: number): number {
+  if (relativeTime > 10) return 0.1;
+  if (relativeTime > 4) return 0.25;
+  if (relativeTime > 2) return 0.5;
+  if (relativeTime < 0.25) return 3;
+  if (relativeTime < 0.5) return 2;
+  if (relativeTime < 0.75) return 1.5;
+  return 1;
+}
+
+function sizeFactor(relativeSize: number): number {
+  if (relativeSize > 4) return 0.5;
+  if (relativeSize > 2) return 0.75;
+  if (relativeSize < 0.5) return 1.5;
+  return 1;
+}

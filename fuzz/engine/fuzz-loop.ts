@@ -1,0 +1,396 @@
+// The built-in engine's loop (libFuzzer's FuzzerLoop.cpp, in spirit): run the seed
+// corpus, then pick an input by weight, stack mutations on a copy, run it, read the kcov
+// device, keep the input if it reached a new feature, replace its parent if it is smaller
+// and as good. Also the regression mode, which replays inputs once each. Runs inside the
+// executor process (fuzz-process.ts); hangs and deaths are the watchdog's business.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import type { FuzzerFlags } from "../flags";
+import { exitStatusFor, sha1Hex, targetStack, writeArtifact } from "../findings";
+import { crashOutcome, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "../target";
+import { Corpus } from "./corpus";
+import { KcovFeedback } from "./coverage";
+import { CurrentInputWriter, HEADER } from "./current-input";
+import { FindingsRecord } from "./findings-record";
+import { MUTATORS, toAscii, type Mutation } from "./mutators";
+import { Random } from "./random";
+import { describeInput, finalStatsLines, log, peakRssMb, statusLine, summaryLine, type FuzzStats, type StatusEvent } from "./status-lines";
+import type { TokenSource } from "./token-source";
+
+/** What the supervisor hands the executor (as JSON). */
+export interface ExecutorConfig {
+  target: string;
+  flags: FuzzerFlags;
+  /** Corpus directories; new inputs go to the first. */
+  corpusDirs: string[];
+  /** The first corpus directory is the session's temporary one (no corpus was given). */
+  temporaryCorpus: boolean;
+  /** Regression mode: the input files to replay, in order; null when fuzzing. */
+  regressionInputs: string[] | null;
+  currentInputFile: string;
+  findingsFile: string;
+  /** The seed of this executor (the session's seed, plus the restart count). */
+  seed: number;
+  /** Continuing a session after a restart: executions so far, where regression mode resumes. */
+  startExecutions: number;
+  startIndex: number;
+  /** Epoch milliseconds when the session started (for -max_total_time and exec/s). */
+  sessionStart: number;
+}
+
+/** libFuzzer's bounds on the guessed -max_len (kMinDefaultLen, kMaxSaneLen). */
+const MIN_DEFAULT_MAX_LEN = 4096;
+const MAX_SANE_LEN = 1 << 20;
+/** How often a sync target yields to the event loop (timers, signals, escaped errors). */
+const YIELD_EVERY_MS = 50;
+
+export class BuiltinFuzzer {
+  readonly #config: ExecutorConfig;
+  readonly #flags: FuzzerFlags;
+  readonly #target: FuzzTarget;
+  readonly #random: Random;
+  readonly #corpus = new Corpus();
+  readonly #findings: FindingsRecord;
+  readonly #tokenSources: readonly TokenSource[];
+  #feedback!: KcovFeedback;
+  #writer!: CurrentInputWriter;
+  #mutation!: Mutation;
+  /** PCs reached at least once, by dense index (also in blind mode, for the report). */
+  #seen = new Uint8Array(1024);
+  #covered = 0;
+  #newUnits = 0;
+  /** The executor's first finding decides its exit status. */
+  #firstStatus: number | undefined;
+  /** An exception or rejection that escaped the target (process handlers set it). */
+  #escaped: ExecutionOutcome | undefined;
+  #lastYield = 0;
+  readonly #mutationNames: string[] = [];
+
+  constructor(config: ExecutorConfig, target: FuzzTarget, tokenSources: readonly TokenSource[]) {
+    this.#config = config;
+    this.#flags = config.flags;
+    this.#target = target;
+    this.#random = new Random(config.seed);
+    this.#findings = new FindingsRecord(config.findingsFile);
+    this.#tokenSources = tokenSources;
+  }
+
+  /** Runs the session; resolves with the exit status (the caller exits with it). */
+  async run(): Promise<number> {
+    process.on("uncaughtException", (error) => {
+      this.#escaped = crashOutcome(error);
+    });
+    process.on("unhandledRejection", (reason) => {
+      this.#escaped = crashOutcome(reason);
+    });
+    return this.#config.regressionInputs !== null ? this.#replay(this.#config.regressionInputs) : this.#fuzz();
+  }
+
+  // ---- regression mode ----
+
+  async #replay(files: string[]): Promise<number> {
+    const sizes = files.map((file) => fs.statSync(file).size);
+    this.#open(Math.max(1, ...sizes));
+    for (let index = this.#config.startIndex; index < files.length; index++) {
+      this.#writer.header[HEADER.inputIndex] = index;
+      const data = fs.readFileSync(files[index]);
+      this.#writer.input.set(data);
+      const started = performance.now();
+      const outcome = await this.#execute(data.length);
+      this.#collect();
+      if (outcome.kind === "crash") this.#reportCrash(outcome, data, false);
+      else log(`Executed ${files[index]} in ${Math.round(performance.now() - started)} ms`);
+    }
+    log("***");
+    log("*** NOTE: fuzzing was not performed, you have only");
+    log("***       executed the target code on a fixed set of inputs.");
+    log("***");
+    return this.#finish(undefined);
+  }
+
+  // ---- fuzzing ----
+
+  async #fuzz(): Promise<number> {
+    const flags = this.#flags;
+    const seeds = this.#readSeeds();
+    const largestSeed = seeds.reduce((max, seed) => Math.max(max, seed.data.length), 0);
+    const maxLen = flags.max_len > 0 ? flags.max_len : Math.min(Math.max(MIN_DEFAULT_MAX_LEN, largestSeed), MAX_SANE_LEN);
+    this.#open(maxLen);
+    log(`INFO: Seed: ${this.#config.seed}`);
+    log(`INFO: jskcov: ${this.#feedback.registeredBlocks} PCs registered by the instrumented files loaded so far`);
+    if (flags.max_len <= 0) log(`INFO: -max_len is not provided; jskcov will not generate inputs larger than ${maxLen} bytes`);
+    if (flags.use_feedback === 0) log("INFO: -use_feedback=0: coverage is ignored, the seed corpus is mutated blind");
+    if (seeds.length === 0) {
+      log("INFO: A corpus is not provided, starting from an empty corpus");
+      seeds.push({ data: Uint8Array.of(0x0a), file: undefined });
+    } else {
+      log(`INFO: ${seeds.length} files found in ${this.#config.corpusDirs.join(", ")}`);
+    }
+
+    // The seed corpus: kept where it reaches something new (all of it when blind).
+    for (const seed of seeds) {
+      const data = seed.data.subarray(0, maxLen);
+      this.#writer.input.set(data);
+      const started = performance.now();
+      const outcome = await this.#execute(data.length);
+      const elapsed = performance.now() - started;
+      const count = this.#collect();
+      if (outcome.kind === "crash") {
+        if (this.#reportCrash(outcome, data, true)) return this.#finish(this.#firstStatus);
+        continue;
+      }
+      if (flags.use_feedback === 0 || this.#corpus.countNewFeatures(this.#feedback.indices, count) > 0) {
+        this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.indices, count, seed.file, false);
+      }
+    }
+    const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
+    this.#status("INITED");
+
+    const deadline = flags.max_total_time > 0 ? this.#config.sessionStart + flags.max_total_time * 1000 : Infinity;
+    const runs = flags.runs;
+    const input = this.#writer.input;
+    const corpus = this.#corpus;
+    const feedback = this.#feedback;
+    const useFeedback = flags.use_feedback !== 0;
+    const reduce = flags.reduce_inputs !== 0;
+    for (;;) {
+      const executions = this.#writer.header[HEADER.executions];
+      if (runs >= 0 && executions >= runs) break;
+      if (Date.now() >= deadline) break;
+
+      const parent = corpus.pick(this.#random);
+      const base = parent < 0 ? fallback : corpus.entries[parent].data;
+      const size = this.#mutate(base);
+
+      const started = performance.now();
+      const outcome = await this.#execute(size);
+      const elapsed = performance.now() - started;
+      const count = this.#collect();
+      for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
+      if (outcome.kind === "crash") {
+        if (this.#reportCrash(outcome, input.subarray(0, size), true)) return this.#finish(this.#firstStatus);
+        continue;
+      }
+      if (!useFeedback) continue;
+      if (corpus.countNewFeatures(feedback.indices, count) > 0) {
+        const data = copyBytes(input, size);
+        const index = corpus.add(data, elapsed, feedback.indices, count, undefined, true);
+        corpus.entries[index].file = this.#saveToCorpus(data);
+        this.#newUnits++;
+        this.#status("NEW   ", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
+      } else if (reduce && parent >= 0 && size < base.length && corpus.canReplace(parent, size, feedback.indices, count)) {
+        const entry = corpus.entries[parent];
+        const previousFile = entry.file;
+        const data = copyBytes(input, size);
+        corpus.replace(parent, data, elapsed);
+        entry.file = this.#saveToCorpus(data);
+        if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) fs.rmSync(previousFile, { force: true });
+        entry.writtenBySession = true;
+        this.#status("REDUCE", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
+      } else if (isPowerOfTwo(this.#writer.header[HEADER.executions]) && this.#elapsedSeconds() >= 2) {
+        this.#status("pulse ");
+      }
+    }
+    this.#status("DONE  ");
+    log(`Done ${this.#writer.header[HEADER.executions]} runs in ${Math.floor(this.#elapsedSeconds())} second(s)`);
+    return this.#finish(this.#firstStatus);
+  }
+
+  /** Copies `base` into the input buffer and stacks 1..-mutate_depth mutations; returns the size. */
+  #mutate(base: Uint8Array): number {
+    const m = this.#mutation;
+    const input = this.#writer.input;
+    input.set(base);
+    m.size = base.length;
+    const names = this.#mutationNames;
+    names.length = 0;
+    const depth = 1 + this.#random.below(this.#flags.mutate_depth);
+    for (let attempt = 0; names.length < depth && attempt < depth * 4; attempt++) {
+      const mutator = MUTATORS[this.#random.below(MUTATORS.length)];
+      m.appliedName = undefined;
+      const size = mutator.mutate(m);
+      if (size === 0) continue;
+      m.size = size;
+      names.push(m.appliedName ?? mutator.name);
+    }
+    if (this.#flags.only_ascii !== 0) toAscii(input, m.size);
+    return m.size;
+  }
+
+  /** Publishes the input (one pwrite, for the watchdog), then runs a copy of it. */
+  async #execute(size: number): Promise<ExecutionOutcome> {
+    this.#writer.publish(size);
+    const data = Buffer.from(this.#writer.input.subarray(0, size));
+    let outcome = runFuzzTarget(this.#target, data);
+    if (outcome instanceof Promise) {
+      outcome = await outcome;
+    } else if (performance.now() - this.#lastYield > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#lastYield = performance.now();
+    }
+    if (this.#escaped !== undefined && outcome.kind === "ok") outcome = this.#escaped;
+    this.#escaped = undefined;
+    return outcome;
+  }
+
+  /** Reads the kcov device; counts PCs never seen before (for the report). */
+  #collect(): number {
+    const count = this.#feedback.collect();
+    const indices = this.#feedback.indices;
+    let seen = this.#seen;
+    for (let i = 0; i < count; i++) {
+      const index = indices[i];
+      if (index >= seen.length) {
+        const grown = new Uint8Array(Math.max(seen.length * 2, index + 1));
+        grown.set(seen);
+        this.#seen = seen = grown;
+      }
+      if (seen[index] === 0) {
+        seen[index] = 1;
+        this.#covered++;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Reports a crash, writes its artifact (unless the same top frames were saved already),
+   * and says whether to stop: in fuzzing mode without -ignore_crashes=1.
+   */
+  #reportCrash(outcome: Extract<ExecutionOutcome, { kind: "crash" }>, data: Uint8Array, fuzzing: boolean): boolean {
+    const flags = this.#flags;
+    const earlier = this.#findings.artifactOf("crash", outcome.dedupKey);
+    this.#firstStatus ??= exitStatusFor("crash", flags);
+    const stop = fuzzing && flags.ignore_crashes === 0;
+    if (earlier !== undefined && !stop) {
+      log(`INFO: jskcov: a crash with the same top stack frames as ${earlier}; not saved again`);
+      return false;
+    }
+    const firstLine = outcome.stack.split("\n", 1)[0];
+    log(`==${process.pid}== ERROR: jskcov: uncaught exception in fuzz target: ${firstLine}`);
+    log(targetStack(outcome.stack));
+    if (this.#mutationNames.length > 0 && fuzzing) log(`MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
+    for (const line of describeInput(data)) log(line);
+    const artifact = writeArtifact("crash", data, flags, log);
+    const topFrame = outcome.dedupKey.split("\n", 1)[0];
+    log(`SUMMARY: jskcov: uncaught exception ${topFrame}`);
+    this.#findings.add({ kind: "crash", dedupKey: outcome.dedupKey, artifact });
+    return stop;
+  }
+
+  #finish(status: number | undefined): number {
+    const stats = this.#stats();
+    const rss = peakRssMb();
+    if (this.#flags.print_final_stats !== 0) for (const line of finalStatsLines(stats, rss)) log(line);
+    log(summaryLine(stats));
+    this.#publishStats();
+    this.#writer.header[HEADER.endStatus] = status ?? 0;
+    this.#writer.publishHeader();
+    this.#writer.close();
+    this.#feedback.close();
+    return status ?? 0;
+  }
+
+  // ---- plumbing ----
+
+  #open(maxLen: number): void {
+    this.#writer = new CurrentInputWriter(this.#config.currentInputFile, maxLen);
+    this.#writer.header[HEADER.executions] = this.#config.startExecutions;
+    this.#feedback = new KcovFeedback();
+    const corpus = this.#corpus;
+    const random = this.#random;
+    const crossOver = this.#flags.cross_over !== 0;
+    this.#mutation = {
+      data: this.#writer.input,
+      size: 0,
+      maxSize: maxLen,
+      random,
+      tokenSources: this.#tokenSources,
+      appliedName: undefined,
+      crossOverWith: () => {
+        if (!crossOver || corpus.activeCount < 2) return undefined;
+        const index = corpus.pick(random);
+        return index < 0 ? undefined : corpus.entries[index].data;
+      },
+    };
+    this.#lastYield = performance.now();
+  }
+
+  #readSeeds(): { data: Uint8Array; file: string | undefined }[] {
+    const seeds: { data: Uint8Array; file: string }[] = [];
+    const seen = new Set<string>();
+    for (const dir of this.#config.corpusDirs) {
+      for (const name of fs.readdirSync(dir).sort()) {
+        const file = path.join(dir, name);
+        if (!fs.statSync(file).isFile()) continue;
+        const data = fs.readFileSync(file);
+        const hash = sha1Hex(data);
+        if (seen.has(hash)) continue;
+        seen.add(hash);
+        seeds.push({ data, file });
+      }
+    }
+    if (this.#flags.shuffle !== 0) {
+      for (let i = seeds.length - 1; i > 0; i--) {
+        const j = this.#random.below(i + 1);
+        [seeds[i], seeds[j]] = [seeds[j], seeds[i]];
+      }
+    }
+    if (this.#flags.prefer_small !== 0) seeds.sort((a, b) => a.data.length - b.data.length);
+    return seeds;
+  }
+
+  /** Writes a new corpus input to the first corpus directory, named by its SHA-1. */
+  #saveToCorpus(data: Uint8Array): string {
+    const file = path.join(this.#config.corpusDirs[0], sha1Hex(data));
+    fs.writeFileSync(file, data);
+    if (this.#flags.verbosity >= 2) log(`Written ${data.length} bytes to ${file}`);
+    return file;
+  }
+
+  #elapsedSeconds(): number {
+    return (Date.now() - this.#config.sessionStart) / 1000;
+  }
+
+  #stats(): FuzzStats {
+    return {
+      executions: this.#writer.header[HEADER.executions],
+      covered: this.#covered,
+      features: this.#corpus.featureCount,
+      corpusEntries: this.#corpus.activeCount,
+      corpusBytes: this.#corpus.sizeInBytes,
+      registeredBlocks: this.#feedback.registeredBlocks,
+      newUnits: this.#newUnits,
+      elapsedSeconds: this.#elapsedSeconds(),
+      findings: this.#findings.size,
+    };
+  }
+
+  /** Copies the statistics into the shared header, for the watchdog's summary. */
+  #publishStats(): void {
+    const stats = this.#stats();
+    const header = this.#writer.header;
+    header[HEADER.covered] = stats.covered;
+    header[HEADER.features] = stats.features;
+    header[HEADER.corpusEntries] = stats.corpusEntries;
+    header[HEADER.corpusBytes] = stats.corpusBytes;
+    header[HEADER.registeredBlocks] = stats.registeredBlocks;
+    header[HEADER.newUnits] = stats.newUnits;
+  }
+
+  #status(event: StatusEvent, suffix = ""): void {
+    this.#publishStats();
+    if (this.#flags.verbosity >= 1) log(statusLine(event, this.#stats(), peakRssMb()) + suffix);
+  }
+}
+
+/** A copy of bytes[0..length): Buffer's slice() is a view, and the input buffer is reused. */
+function copyBytes(bytes: Uint8Array, length: number): Uint8Array {
+  return new Uint8Array(bytes.subarray(0, length));
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && Number.isInteger(Math.log2(n));
+}

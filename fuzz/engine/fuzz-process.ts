@@ -1,0 +1,33 @@
+// The executor of the built-in engine: the child process `jskcov fuzz` starts with
+// `jskcov run`'s preload (so the target and what it loads are instrumented), running the
+// engine and the target in one thread. argv[2] is the path of its ExecutorConfig (JSON).
+
+import * as fs from "node:fs";
+import { readDictionary } from "./dictionary";
+import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
+import { DictionaryTokens, type TokenSource } from "./token-source";
+import { loadFuzzTarget } from "../target";
+
+/** The token sources of a session: the extension point for mutation tokens (token-source.ts). */
+function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
+  const sources: TokenSource[] = [];
+  if (config.flags.dict !== "") sources.push(new DictionaryTokens(readDictionary(config.flags.dict)));
+  return sources;
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ExecutorConfig;
+  // Ctrl-C reaches the whole process group: the supervisor decides what happens.
+  process.on("SIGINT", () => {});
+  let target;
+  try {
+    target = await loadFuzzTarget(config.target);
+  } catch (error) {
+    process.stderr.write(`jskcov fuzz: cannot load the fuzz target ${config.target}:\n${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  const status = await new BuiltinFuzzer(config, target, tokenSourcesFor(config)).run();
+  process.exit(status);
+}
+
+void main();
