@@ -2,7 +2,7 @@
 // A feature is a block index from the kcov device (in count mode, a block and a hit-count
 // bucket). Each feature is held by the smallest input that reached it, so the corpus is
 // minimized as it grows: an input holding no feature any more is retired. Scheduling
-// weighs an input by the features it holds, its speed and its size, so that a slow or a
+// weighs an input by the features it holds, its speed and its size (see speedFactor), so that a slow or a
 // large input is chosen less often.
 
 import type { Random } from "./random";
@@ -121,7 +121,7 @@ export class Corpus {
 
   /**
    * Picks an entry to mutate, by weight: (1 + features held) x speed factor x size factor,
-   * the factors relative to the corpus means (AFL's performance score, coarsely). Retired
+   * relative to the corpus median time and mean size (AFL's performance score, coarsely). Retired
    * entries are never picked. Returns -1 if the corpus has no active entry.
    */
   pick(random: Random): number {
@@ -141,21 +141,15 @@ export class Corpus {
   }
 
   #rebuildWeights(): void {
-    let totalTime = 0;
-    let totalSize = 0;
-    for (const entry of this.entries) {
-      if (entry.heldFeatures === 0) continue;
-      totalTime += entry.execTimeMs;
-      totalSize += entry.data.length;
-    }
-    const meanTime = totalTime / this.activeCount || 1e-3;
-    const meanSize = totalSize / this.activeCount || 1;
+    const active = this.entries.filter((entry) => entry.heldFeatures > 0);
+    const medianTime = median(active.map((entry) => entry.execTimeMs));
+    const meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
     if (this.#cumulative.length !== this.entries.length) this.#cumulative = new Float64Array(this.entries.length);
     let sum = 0;
     for (let i = 0; i < this.entries.length; i++) {
       const entry = this.entries[i];
       if (entry.heldFeatures > 0) {
-        sum += (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs / meanTime) * sizeFactor(entry.data.length / meanSize);
+        sum += (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs, medianTime) * sizeFactor(entry.data.length / meanSize);
       }
       this.#cumulative[i] = sum;
     }
@@ -163,14 +157,28 @@ export class Corpus {
   }
 }
 
-/** Faster than the mean: picked more often; much slower: much less often. */
-function speedFactor(relativeTime: number): number {
-  if (relativeTime > 10) return 0.1;
-  if (relativeTime > 4) return 0.25;
-  if (relativeTime > 2) return 0.5;
-  if (relativeTime < 0.25) return 3;
-  if (relativeTime < 0.5) return 2;
-  if (relativeTime < 0.75) return 1.5;
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = values.sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+/**
+ * Times closer than this to the corpus median count as equal: a garbage collection or a
+ * JIT compilation during an input's first run must not change the schedule, so for fast
+ * targets a given -seed repeats a run exactly.
+ */
+const TIME_NOISE_MS = 5;
+
+/** Much slower than the median: picked much less often; much faster: more often. */
+function speedFactor(timeMs: number, medianMs: number): number {
+  if (Math.abs(timeMs - medianMs) < TIME_NOISE_MS) return 1;
+  const relative = timeMs / Math.max(medianMs, 1e-3);
+  if (relative > 10) return 0.1;
+  if (relative > 4) return 0.25;
+  if (relative > 2) return 0.5;
+  if (relative < 0.25) return 3;
+  if (relative < 0.5) return 2;
   return 1;
 }
 

@@ -38,6 +38,8 @@ export interface ExecutorConfig {
   startIndex: number;
   /** Epoch milliseconds when the session started (for -max_total_time and exec/s). */
   sessionStart: number;
+  /** SHA-1s of inputs that hung or killed an earlier executor: not run again as seeds. */
+  skipSeeds: string[];
 }
 
 /** libFuzzer's bounds on the guessed -max_len (kMinDefaultLen, kMaxSaneLen). */
@@ -107,7 +109,7 @@ export class BuiltinFuzzer {
     log("*** NOTE: fuzzing was not performed, you have only");
     log("***       executed the target code on a fixed set of inputs.");
     log("***");
-    return this.#finish(undefined);
+    return this.#finish(this.#firstStatus);
   }
 
   // ---- fuzzing ----
@@ -320,7 +322,7 @@ export class BuiltinFuzzer {
 
   #readSeeds(): { data: Uint8Array; file: string | undefined }[] {
     const seeds: { data: Uint8Array; file: string }[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<string>(this.#config.skipSeeds);
     for (const dir of this.#config.corpusDirs) {
       for (const name of fs.readdirSync(dir).sort()) {
         const file = path.join(dir, name);

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { RUN_CONFIG_ENV, type SerializedRunConfig } from "../../cli/run-config";
 import type { FuzzerFlags } from "../flags";
-import { INTERRUPT_EXIT_CODE, exitStatusFor, writeArtifact, type FindingKind } from "../findings";
+import { INTERRUPT_EXIT_CODE, exitStatusFor, sha1Hex, writeArtifact, type FindingKind } from "../findings";
 import { HEADER, readCurrentInput, type CurrentInputSnapshot } from "./current-input";
 import { FindingsRecord } from "./findings-record";
 import type { ExecutorConfig } from "./fuzz-loop";
@@ -93,6 +93,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string): Promi
     startExecutions: 0,
     startIndex: 0,
     sessionStart: Date.now(),
+    skipSeeds: [],
   };
   let firstStatus: number | undefined;
   let lastSnapshot: CurrentInputSnapshot | undefined;
@@ -121,6 +122,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string): Promi
     }
     log(`SUMMARY: libFuzzer: ${SUMMARY_NAMES[kind]}`);
     firstStatus ??= exitStatusFor(kind, flags);
+    config.skipSeeds.push(sha1Hex(snapshot.input));
     config.startExecutions = snapshot.fields[HEADER.executions];
     config.startIndex = snapshot.fields[HEADER.inputIndex] + 1;
     const goOn = session.regression ? config.startIndex < (regressionInputs?.length ?? 0) : ignores(kind, flags) && budgetLeft(config);

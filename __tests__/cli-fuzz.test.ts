@@ -1,0 +1,233 @@
+// End-to-end tests of `jskcov fuzz` with the built-in engine: real processes through the
+// CLI, deterministic seeds and fixed execution budgets (no timing assertions). What is
+// asserted is what a user relies on: the artifact a finding leaves, its bytes, the exit
+// status, and whether coverage guidance finds what blind mutation does not.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectStatus, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
+import { sha1Hex } from "../fuzz/findings";
+
+beforeAll(requireBuild);
+afterAll(removeProjects);
+
+/** A bug behind four nested byte comparisons: about 2^-32 per blind try. */
+const PLANTED_BUG = `module.exports.fuzz = function (data) {
+  if (data.length >= 4 && data[0] === 0x46) {
+    if (data[1] === 0x55) {
+      if (data[2] === 0x5a) {
+        if (data[3] === 0x5a) throw new Error("planted bug");
+      }
+    }
+  }
+};
+`;
+
+function artifacts(dir: string, prefix: string): string[] {
+  return fs.readdirSync(dir).filter((name) => name.startsWith(prefix));
+}
+
+/** The one artifact of that kind; checks that its name is the SHA-1 of its bytes. */
+function onlyArtifact(dir: string, prefix: string): Buffer {
+  const found = artifacts(dir, prefix);
+  expect(found).toHaveLength(1);
+  const data = fs.readFileSync(path.join(dir, found[0]));
+  expect(found[0]).toBe(`${prefix}${sha1Hex(data)}`);
+  return data;
+}
+
+function fuzz(dir: string, args: string[]): Result {
+  return jskcov(dir, ["fuzz", ...args]);
+}
+
+describe("coverage guidance", () => {
+  const budget = "-runs=60000";
+
+  test("finds a bug behind nested branches within the budget, with feedback", () => {
+    const dir = makeProject({ "target.js": PLANTED_BUG });
+    const result = fuzz(dir, ["target.js", "--", "-seed=1", budget, "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").subarray(0, 4).toString("latin1")).toBe("FUZZ");
+    expect(result.stderr).toContain("Error: planted bug");
+    expect(result.stderr).toMatch(/^#\d+\tNEW {4}cov: \d+ ft: \d+ corp: \d+\/\d+b exec\/s: \d+ rss: \d+Mb L: \d+\/4096 MS: \d+ [A-Za-z]+-/m);
+  });
+
+  test("does not find it blind (-use_feedback=0) in the same budget", () => {
+    const dir = makeProject({ "target.js": PLANTED_BUG });
+    const result = fuzz(dir, ["target.js", "--", "-seed=1", budget, "-use_feedback=0", "-artifact_prefix=out/"]);
+    expectStatus(result, 0);
+    expect(result.stderr).toMatch(/^#60000\tDONE {3}cov: /m);
+    expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+  });
+
+  test("a given -seed repeats the run: the same executions and the same crash input", () => {
+    const dir = makeProject({ "target.js": PLANTED_BUG });
+    const runs = [1, 2].map(() => fuzz(dir, ["target.js", "--", "-seed=7", budget]));
+    for (const run of runs) expectStatus(run, 77);
+    const executions = runs.map((run) => /jskcov fuzz: (\d+) executions/.exec(run.stderr)?.[1]);
+    expect(executions[0]).toBeDefined();
+    expect(executions[1]).toBe(executions[0]);
+    expect(artifacts(dir, "crash-")).toHaveLength(1);
+  });
+
+  test("new inputs go to the first corpus directory, named by their SHA-1", () => {
+    const dir = makeProject({ "target.js": PLANTED_BUG, "seeds/a": "A" });
+    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=2000"]);
+    expect([0, 77]).toContain(result.status);
+    const saved = fs.readdirSync(path.join(dir, "corpus"));
+    expect(saved.length).toBeGreaterThan(0);
+    for (const name of saved) expect(name).toBe(sha1Hex(fs.readFileSync(path.join(dir, "corpus", name))));
+    expect(fs.readdirSync(path.join(dir, "seeds"))).toEqual(["a"]);
+  });
+});
+
+describe("findings: artifact and exit status", () => {
+  test("an exception: crash-<sha1>, status 77 (-error_exitcode), the stack printed", () => {
+    const dir = makeProject({
+      "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x43) explode(data); };\nfunction explode() { throw new TypeError('boom'); }\n",
+      "inputs/crash": "C",
+    });
+    const result = fuzz(dir, ["target.js", "inputs/crash", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("C");
+    expect(result.stderr).toMatch(/TypeError: boom\n\s+at explode \(.*target\.js:2:/);
+    expect(fuzz(dir, ["target.js", "inputs/crash", "--", "-error_exitcode=9"]).status).toBe(9);
+  });
+
+  test("a hang: timeout-<sha1>, status 70 (-timeout_exitcode)", () => {
+    const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x48) for (;;) {} };\n", "inputs/ok": "a", "inputs/hang": "H" });
+    const result = fuzz(dir, ["target.js", "inputs/ok", "inputs/hang", "--", "-timeout=1", "-artifact_prefix=out/"]);
+    expectStatus(result, 70);
+    expect(onlyArtifact(path.join(dir, "out"), "timeout-").toString()).toBe("H");
+    expect(result.stderr).toContain("ERROR: libFuzzer: timeout after 1 seconds");
+    expect(result.stderr).toContain("SUMMARY: libFuzzer: timeout");
+  });
+
+  test("running out of memory: oom-<sha1>, status 71", () => {
+    const dir = makeProject({
+      "target.js": "const keep = [];\nmodule.exports.fuzz = (data) => { if (data[0] === 0x4f) for (;;) keep.push(new Array(1e5).fill(1)); };\n",
+      "inputs/oom": "O",
+    });
+    const result = fuzz(dir, ["target.js", "inputs/oom", "--", "-rss_limit_mb=160", "-artifact_prefix=out/"]);
+    expectStatus(result, 71);
+    expect(onlyArtifact(path.join(dir, "out"), "oom-").toString()).toBe("O");
+    expect(result.stderr).toContain("ERROR: libFuzzer: out-of-memory");
+  });
+
+  test("process.abort(): a deadly signal, crash-<sha1>, status 77", () => {
+    const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x41) process.abort(); };\n", "inputs/abort": "A" });
+    const result = fuzz(dir, ["target.js", "inputs/abort", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("A");
+    expect(result.stderr).toContain("ERROR: libFuzzer: deadly signal");
+  });
+
+  test("process.exit() in the target: 'fuzz target exited', crash-<sha1>, status 77", () => {
+    const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x45) process.exit(0); };\n", "inputs/exit": "E" });
+    const result = fuzz(dir, ["target.js", "inputs/exit", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("E");
+    expect(result.stderr).toContain("ERROR: libFuzzer: fuzz target exited");
+  });
+
+  test("-ignore_timeouts=1: the timeout is saved, a new executor goes on with the corpus, the status is still 70", () => {
+    const dir = makeProject({
+      "target.js": "module.exports.fuzz = (data) => { if (data.toString() === 'HANG!') for (;;) {} };\n",
+      "corpus/hang": "HANG!",
+      "corpus/a": "a",
+    });
+    const result = fuzz(dir, ["target.js", "corpus", "--", "-seed=1", "-runs=300", "-timeout=1", "-ignore_timeouts=1", "-artifact_prefix=out/"]);
+    expectStatus(result, 70);
+    expect(onlyArtifact(path.join(dir, "out"), "timeout-").toString()).toBe("HANG!");
+    expect(result.stderr).toContain("starting a new executor after the timeout");
+    expect(result.stderr).toMatch(/^#300\tDONE {3}/m);
+  });
+});
+
+describe("regression mode", () => {
+  const target = "module.exports.fuzz = (data) => { if (data.toString().startsWith('bad')) throw new Error('regression: ' + data); };\n";
+
+  test("replays a corpus once each: status 0 when nothing fails", () => {
+    const dir = makeProject({ "target.js": target, "corpus/1": "one", "corpus/2": "two", "corpus/3": "three" });
+    const result = fuzz(dir, ["target.js", "corpus", "--", "-runs=0"]);
+    expectStatus(result, 0);
+    expect(result.stderr.match(/^Executed .*corpus\/\d in \d+ ms$/gm)).toHaveLength(3);
+    expect(result.stderr).toContain("fuzzing was not performed");
+  });
+
+  test("fails on a crashing input, reports every crash, runs the inputs after it", () => {
+    const dir = makeProject({ "target.js": target, "corpus/1": "one", "corpus/2": "bad-a", "corpus/3": "three", "corpus/4": "bad-b" });
+    const result = fuzz(dir, ["--regression", "target.js", "corpus", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("Error: regression: bad-a");
+    expect(result.stderr).toContain("Executed");
+    expect(result.stderr).toMatch(/corpus\/3 in/);
+    // Same top frames: one finding, saved once.
+    expect(artifacts(path.join(dir, "out"), "crash-")).toHaveLength(1);
+    expect(result.stderr).toContain("not saved again");
+  });
+
+  test("input files given: replayed without fuzzing", () => {
+    const dir = makeProject({ "target.js": target, "crash-1": "bad!", "ok": "fine" });
+    expectStatus(fuzz(dir, ["target.js", "ok"]), 0);
+    expectStatus(fuzz(dir, ["target.js", "ok", "crash-1"]), 77);
+  });
+});
+
+describe("targets: module kinds and async", () => {
+  test.each([
+    ["CommonJS", "target.cjs", "module.exports.fuzz = function (data) { if (data[0] === 0x58) throw new Error('cjs bug'); };\n", "cjs bug"],
+    ["ES module", "target.mjs", "export function fuzz(data) { if (data[0] === 0x58) throw new Error('esm bug'); }\n", "esm bug"],
+    ["ESM default export", "default.mjs", "export default function (data) { if (data[0] === 0x58) throw new Error('default bug'); }\n", "default bug"],
+    ["TypeScript", "target.ts", "export function fuzz(data: Buffer): void {\n  const first: number = data[0];\n  if (first === 0x58) throw new Error('ts bug');\n}\n", "ts bug"],
+    ["async rejection", "async.mjs", "export async function fuzz(data) { await null; if (data[0] === 0x58) throw new Error('async bug'); }\n", "async bug"],
+    ["callback done(error)", "callback.js", "module.exports.fuzz = (data, done) => setImmediate(() => done(data[0] === 0x58 ? new Error('callback bug') : undefined));\n", "callback bug"],
+  ])("%s", (_kind, file, source, message) => {
+    const dir = makeProject({ [file]: source, "inputs/ok": "a", "inputs/bug": "X" });
+    const result = fuzz(dir, [file, "inputs/ok", "inputs/bug", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain(`Error: ${message}`);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("X");
+  });
+
+  test("an instrumented TypeScript target is fuzzed to its bug", () => {
+    const dir = makeProject({ "target.ts": "export function fuzz(data: Buffer): void {\n  if (data.length > 1 && data[0] === 0x54) {\n    if (data[1] === 0x53) throw new Error('ts nested');\n  }\n}\n" });
+    const result = fuzz(dir, ["target.ts", "--", "-seed=1", "-runs=60000", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").subarray(0, 2).toString()).toBe("TS");
+  });
+});
+
+describe("command line", () => {
+  test.each([
+    [["target.js", "--", "-runz=1"], "unknown engine flag '-runz' (did you mean -runs?)"],
+    [["target.js", "-runs=1"], "engine flags go after '--'"],
+    [["target.js", "--", "-fork=2"], "the builtin engine does not implement it"],
+    [["target.js", "--", "-dict=bad.dict"], "bad.dict:2: expected \"token\""],
+    [["missing.js"], "the fuzz target 'missing.js' does not exist"],
+    [["--engine", "afl9", "target.js"], "option '--engine' must be one of"],
+  ])("%j is an error with status 2", (args, message) => {
+    const dir = makeProject({ "target.js": PLANTED_BUG, "bad.dict": "# tokens\nkeyword\n" });
+    const result = fuzz(dir, args);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(message);
+  });
+
+  test("--help lists the engine flags from the flag table", () => {
+    const result = jskcov(process.cwd(), ["fuzz", "--help"]);
+    expectStatus(result, 0);
+    expect(result.stdout).toContain("-max_total_time=0");
+    expect(result.stdout).toContain("-use_feedback=1");
+  });
+
+  test("a dictionary's tokens are used (MS: ManualDict)", () => {
+    const dir = makeProject({
+      "target.js": "module.exports.fuzz = (data) => { if (data.toString('latin1').includes('magic-word')) throw new Error('dict bug'); };\n",
+      "words.dict": '# a comment\nkw="magic-word"\n"\\x00\\xff"\n',
+    });
+    const result = fuzz(dir, ["target.js", "--", "-seed=1", "-runs=20000", "-dict=words.dict", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("ManualDict");
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString("latin1")).toContain("magic-word");
+  });
+});
