@@ -190,6 +190,24 @@ describe("targets: module kinds and async", () => {
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("X");
   });
 
+  test.each([
+    ["@jazzer.js/core (installed here, but its native addon cannot load)", "@jazzer.js/core"],
+    ["babel-plugin-kcov/fuzz", "babel-plugin-kcov/fuzz"],
+  ])("an OSS-Fuzz-style target with FuzzedDataProvider from %s", (_from, specifier) => {
+    const dir = makeProject({
+      "target.js":
+        `const { FuzzedDataProvider } = require(${JSON.stringify(specifier)});\n` +
+        "module.exports.fuzz = (data) => {\n  const provider = new FuzzedDataProvider(data);\n" +
+        "  const word = provider.consumeString(4, 'latin1');\n  if (word === 'oss!') throw new Error('provider bug');\n};\n",
+      "inputs/ok": "ossa",
+      "inputs/bug": "oss!",
+    });
+    const result = fuzz(dir, ["target.js", "inputs/ok", "inputs/bug", "--", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("Error: provider bug");
+    expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("oss!");
+  });
+
   test("an instrumented TypeScript target is fuzzed to its bug", () => {
     const dir = makeProject({ "target.ts": "export function fuzz(data: Buffer): void {\n  if (data.length > 1 && data[0] === 0x54) {\n    if (data[1] === 0x53) throw new Error('ts nested');\n  }\n}\n" });
     const result = fuzz(dir, ["target.ts", "--", "-seed=1", "-runs=60000", "-artifact_prefix=out/"]);

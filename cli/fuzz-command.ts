@@ -32,6 +32,7 @@ Options:
   --pc-seed N          The plugin's pcSeed
   --cache-dir DIR      Transform cache (as 'jskcov run')
   --no-cache           Do not read or write the transform cache
+  --no-babelrc         Ignore the project's Babel config (as 'jskcov run')
   -h, --help           Show this help
 
 Engine flags (after '--', libFuzzer's -name=value; unknown flags are errors):
@@ -50,6 +51,7 @@ const FUZZ_OPTIONS = {
   "pc-seed": { type: "string" },
   "cache-dir": { type: "string" },
   "no-cache": { type: "boolean" },
+  "no-babelrc": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } satisfies OptionSpec;
 
@@ -101,7 +103,7 @@ function parseEngineFlags(engineArgs: string[]): FuzzerFlags {
 }
 
 /** The files to instrument, chosen exactly as `jskcov run` chooses them (its parser decides). */
-function instrumentationConfig(values: { filter?: string[]; root?: string; "counter-mode"?: string; "pc-seed"?: string; "cache-dir"?: string; "no-cache"?: boolean }, target: string) {
+function instrumentationConfig(values: { filter?: string[]; root?: string; "counter-mode"?: string; "pc-seed"?: string; "cache-dir"?: string; "no-cache"?: boolean; "no-babelrc"?: boolean }, target: string) {
   const runArgs: string[] = [];
   for (const glob of values.filter ?? []) runArgs.push("--filter", glob);
   if (values.root !== undefined) runArgs.push("--root", values.root);
@@ -109,6 +111,7 @@ function instrumentationConfig(values: { filter?: string[]; root?: string; "coun
   if (values["pc-seed"] !== undefined) runArgs.push("--pc-seed", values["pc-seed"]);
   if (values["cache-dir"] !== undefined) runArgs.push("--cache-dir", values["cache-dir"]);
   if (values["no-cache"]) runArgs.push("--no-cache");
+  if (values["no-babelrc"]) runArgs.push("--no-babelrc");
   runArgs.push("--quiet", "--", target);
   try {
     const parsed = parseRunArguments(runArgs);

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import { readDictionary } from "./dictionary";
 import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
 import { DictionaryTokens, type TokenSource } from "./token-source";
+import { installJazzerCoreFallback } from "../jazzer-compat";
 import { loadFuzzTarget } from "../target";
 
 /** The token sources of a session: the extension point for mutation tokens (token-source.ts). */
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ExecutorConfig;
   // Ctrl-C reaches the whole process group: the supervisor decides what happens.
   process.on("SIGINT", () => {});
+  installJazzerCoreFallback();
   let target;
   try {
     target = await loadFuzzTarget(config.target);

@@ -233,7 +233,8 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
   const { flags } = session;
   const nodeArgs = ["--enable-source-maps"];
   if (flags.rss_limit_mb > 0) nodeArgs.push(`--max-old-space-size=${flags.rss_limit_mb}`);
-  const runConfig: SerializedRunConfig = { ...session.runConfig, out: path.join(sessionDir, "kcov.out"), progress: false };
+  // supervisorPid: an executor whose `jskcov fuzz` is gone (SIGKILL) ends itself.
+  const runConfig: SerializedRunConfig = { ...session.runConfig, out: path.join(sessionDir, "kcov.out"), progress: false, processDir: null, supervisorPid: process.pid };
   const child = spawn(process.execPath, [...nodeArgs, "--import", preload, path.join(__dirname, "fuzz-process.js"), configFile], {
     stdio: ["ignore", "inherit", "pipe"],
     env: { ...process.env, [RUN_CONFIG_ENV]: JSON.stringify(runConfig) },
