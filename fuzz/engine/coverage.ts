@@ -1,25 +1,64 @@
 // The engine's feedback: the realm's kcov device, read after every execution with
 // collectIndices (dense block indices, no BigInt). This is the same device a native
 // fuzzer would open; the engine has no private side channel into the counters.
+//
+// Features: in hit mode, a feature is a block index. With --counter-mode count and
+// -use_counters=1, a counter that counted 2 or more also gives a feature for its hit-count
+// bucket (libFuzzer's: 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), read from the counters
+// just before the device consumes them. Features are then renumbered densely, so block
+// features and bucket features share one small id space.
 
 import { KCOV_TRACE_PC, Kcov, REGISTRY_KEY, type KcovRegistry } from "../../runtime";
 
+const NO_ID = -1;
+
+/** libFuzzer's counter buckets for a count >= 2: 1..7 (a count of 1 is the block itself). */
+function bucketOf(count: number): number {
+  if (count < 4) return count - 1; // 2 -> 1, 3 -> 2
+  if (count < 8) return 3;
+  if (count < 16) return 4;
+  if (count < 32) return 5;
+  if (count < 128) return 6;
+  return 7;
+}
+
 export class KcovFeedback {
   readonly #kcov = new Kcov();
-  #indices = new Uint32Array(1024);
+  #blocks = new Uint32Array(1024);
+  #features = new Uint32Array(1024);
   #knownFiles = -1;
   #registeredBlocks = 0;
+  readonly #countBuckets: boolean;
+  /** Count mode: dense feature id of each block, and of each (counter, bucket). */
+  #blockFeature = new Int32Array(0);
+  #bucketFeature = new Int32Array(0);
+  #counterOffsets: number[] = [];
+  #nextFeature = 0;
+  #featureCount = 0;
 
-  /** Opens and enables the device: what ran before this call (loading the target) is forgotten. */
-  constructor() {
+  /**
+   * Opens and enables the device: what ran before this call (loading the target) is
+   * forgotten. `countBuckets`: make hit-count buckets features (count mode only).
+   */
+  constructor(countBuckets: boolean) {
+    this.#countBuckets = countBuckets;
     this.#kcov.initTrace(2);
     this.#kcov.mmap();
     this.#kcov.enable(KCOV_TRACE_PC);
   }
 
-  /** The block indices written by the last `collect()`. */
-  get indices(): Uint32Array {
-    return this.#indices;
+  /** The block indices written by the last `collect()`: `blocks[0..collect())`. */
+  get blocks(): Uint32Array {
+    return this.#blocks;
+  }
+
+  /** The features of the last `collect()`: `features[0..featureCount)`. */
+  get features(): Uint32Array {
+    return this.#countBuckets ? this.#features : this.#blocks;
+  }
+
+  get featureCount(): number {
+    return this.#featureCount;
   }
 
   /** Blocks of every instrumented file loaded so far (PCs registered). */
@@ -30,21 +69,75 @@ export class KcovFeedback {
 
   /** Consumes the counters of the last execution; returns how many blocks ran. */
   collect(): number {
-    this.#syncFiles();
-    return this.#kcov.collectIndices(this.#indices);
+    const records = this.#syncFiles();
+    const buckets = this.#countBuckets ? this.#readBuckets(records) : 0;
+    const count = this.#kcov.collectIndices(this.#blocks);
+    if (!this.#countBuckets) {
+      this.#featureCount = count;
+      return count;
+    }
+    const features = this.#features;
+    for (let i = 0; i < count; i++) {
+      const block = this.#blocks[i];
+      let id = this.#blockFeature[block];
+      if (id === NO_ID) id = this.#blockFeature[block] = this.#nextFeature++;
+      features[buckets + i] = id;
+    }
+    this.#featureCount = buckets + count;
+    return count;
   }
 
   close(): void {
     this.#kcov.close();
   }
 
-  /** Files register as they load (lazy requires): keep room for every block. */
-  #syncFiles(): void {
+  /** Writes the bucket features of counters >= 2 at features[0..); returns how many. */
+  #readBuckets(records: KcovRegistry["files"]): number {
+    let written = 0;
+    for (let f = 0; f < records.length; f++) {
+      const counters = records[f].counters;
+      if (!(counters instanceof Float64Array)) continue;
+      const offset = this.#counterOffsets[f];
+      for (let c = 0; c < counters.length; c++) {
+        const value = counters[c];
+        if (value < 2) continue;
+        const key = (offset + c) * 8 + bucketOf(value);
+        let id = this.#bucketFeature[key];
+        if (id === NO_ID) id = this.#bucketFeature[key] = this.#nextFeature++;
+        this.#features[written++] = id;
+      }
+    }
+    return written;
+  }
+
+  /** Files register as they load (lazy requires): keep room for every block and counter. */
+  #syncFiles(): KcovRegistry["files"] {
     const registry = (globalThis as { [REGISTRY_KEY]?: KcovRegistry })[REGISTRY_KEY];
     const files = registry?.files ?? [];
-    if (files.length === this.#knownFiles) return;
+    if (files.length === this.#knownFiles) return files;
     this.#knownFiles = files.length;
     this.#registeredBlocks = files.reduce((sum, file) => sum + file.blockCount, 0);
-    if (this.#indices.length < this.#registeredBlocks) this.#indices = new Uint32Array(this.#registeredBlocks);
+    if (this.#blocks.length < this.#registeredBlocks) this.#blocks = new Uint32Array(this.#registeredBlocks);
+    if (this.#countBuckets) {
+      this.#counterOffsets = [];
+      let counters = 0;
+      for (const file of files) {
+        this.#counterOffsets.push(counters);
+        counters += file.counters.length;
+      }
+      this.#blockFeature = grown(this.#blockFeature, this.#registeredBlocks);
+      this.#bucketFeature = grown(this.#bucketFeature, counters * 8);
+      // At most one bucket feature per counter, plus one per block.
+      if (this.#features.length < counters + this.#registeredBlocks) this.#features = new Uint32Array(counters + this.#registeredBlocks);
+    }
+    return files;
   }
+}
+
+/** `array` extended to `length` with NO_ID. */
+function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  if (array.length >= length) return array;
+  const result = new Int32Array(length).fill(NO_ID);
+  result.set(array);
+  return result;
 }

@@ -38,6 +38,8 @@ export interface ExecutorConfig {
   startIndex: number;
   /** Epoch milliseconds when the session started (for -max_total_time and exec/s). */
   sessionStart: number;
+  /** --counter-mode count with -use_counters=1: hit-count buckets are features too. */
+  countBuckets: boolean;
   /** SHA-1s of inputs that hung or killed an earlier executor: not run again as seeds. */
   skipSeeds: string[];
 }
@@ -138,13 +140,13 @@ export class BuiltinFuzzer {
       const started = performance.now();
       const outcome = await this.#execute(data.length);
       const elapsed = performance.now() - started;
-      const count = this.#collect();
+      this.#collect();
       if (outcome.kind === "crash") {
         if (this.#reportCrash(outcome, data, true)) return this.#finish(this.#firstStatus);
         continue;
       }
-      if (flags.use_feedback === 0 || this.#corpus.countNewFeatures(this.#feedback.indices, count) > 0) {
-        this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.indices, count, seed.file, false);
+      if (flags.use_feedback === 0 || this.#corpus.countNewFeatures(this.#feedback.features, this.#feedback.featureCount) > 0) {
+        this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.features, this.#feedback.featureCount, seed.file, false);
       }
     }
     const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
@@ -169,20 +171,20 @@ export class BuiltinFuzzer {
       const started = performance.now();
       const outcome = await this.#execute(size);
       const elapsed = performance.now() - started;
-      const count = this.#collect();
+      this.#collect();
       for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
       if (outcome.kind === "crash") {
         if (this.#reportCrash(outcome, input.subarray(0, size), true)) return this.#finish(this.#firstStatus);
         continue;
       }
       if (!useFeedback) continue;
-      if (corpus.countNewFeatures(feedback.indices, count) > 0) {
+      if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
         const data = copyBytes(input, size);
-        const index = corpus.add(data, elapsed, feedback.indices, count, undefined, true);
+        const index = corpus.add(data, elapsed, feedback.features, feedback.featureCount, undefined, true);
         corpus.entries[index].file = this.#saveToCorpus(data);
         this.#newUnits++;
         this.#status("NEW   ", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
-      } else if (reduce && parent >= 0 && size < base.length && corpus.canReplace(parent, size, feedback.indices, count)) {
+      } else if (reduce && parent >= 0 && size < base.length && corpus.canReplace(parent, size, feedback.features, feedback.featureCount)) {
         const entry = corpus.entries[parent];
         const previousFile = entry.file;
         const data = copyBytes(input, size);
@@ -240,7 +242,7 @@ export class BuiltinFuzzer {
   /** Reads the kcov device; counts PCs never seen before (for the report). */
   #collect(): number {
     const count = this.#feedback.collect();
-    const indices = this.#feedback.indices;
+    const indices = this.#feedback.blocks;
     let seen = this.#seen;
     for (let i = 0; i < count; i++) {
       const index = indices[i];
@@ -300,7 +302,7 @@ export class BuiltinFuzzer {
   #open(maxLen: number): void {
     this.#writer = new CurrentInputWriter(this.#config.currentInputFile, maxLen);
     this.#writer.header[HEADER.executions] = this.#config.startExecutions;
-    this.#feedback = new KcovFeedback();
+    this.#feedback = new KcovFeedback(this.#config.countBuckets);
     const corpus = this.#corpus;
     const random = this.#random;
     const crossOver = this.#flags.cross_over !== 0;

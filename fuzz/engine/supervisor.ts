@@ -93,6 +93,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string): Promi
     startExecutions: 0,
     startIndex: 0,
     sessionStart: Date.now(),
+    countBuckets: session.runConfig.counterMode === "count" && flags.use_counters !== 0,
     skipSeeds: [],
   };
   let firstStatus: number | undefined;
