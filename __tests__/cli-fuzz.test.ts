@@ -232,6 +232,20 @@ describe("targets: module kinds and async", () => {
   });
 });
 
+describe("the bundled example, examples/fuzz-ini", () => {
+  test("npm run example:fuzz's command finds a bug and regression mode replays it", () => {
+    const out = makeProject({});
+    const example = path.join(__dirname, "..", "examples", "fuzz-ini");
+    const args = ["--root", example, path.join(example, "fuzz/parse.fuzz.js"), path.join(out, "corpus"), path.join(example, "seeds")];
+    const result = jskcov(out, ["fuzz", ...args, "--", "-seed=1", "-runs=200000", `-dict=${path.join(example, "fuzz/ini.dict")}`, `-artifact_prefix=${out}/`]);
+    expectStatus(result, 77);
+    const [crash] = artifacts(out, "crash-");
+    expect(result.stderr).toMatch(/at .*examples\/fuzz-ini\/src\/ini\.js:\d+:\d+/);
+    expectStatus(jskcov(out, ["fuzz", "--root", example, path.join(example, "fuzz/parse.fuzz.js"), path.join(out, crash)]), 77);
+    expectStatus(jskcov(out, ["fuzz", "--root", example, path.join(example, "fuzz/parse.fuzz.js"), path.join(example, "seeds"), "--", "-runs=0"]), 0);
+  });
+});
+
 describe("command line", () => {
   test.each([
     [["target.js", "--", "-runz=1"], "unknown engine flag '-runz' (did you mean -runs?)"],
