@@ -30,9 +30,19 @@ export class Corpus {
   featureCount = 0;
   activeCount = 0;
   sizeInBytes = 0;
-  /** Cumulative scheduling weights of the entries; rebuilt when stale. */
-  #cumulative = new Float64Array(0);
-  #weightsStale = true;
+  /**
+   * Cumulative scheduling weights of entries [0, #weighted). A new entry is appended with
+   * the weight the last rebuild's median and mean give it; changes to older entries' weights
+   * (features moving to a new holder, REDUCE) only mark the weights stale, and a stale
+   * table is rebuilt at most once per REBUILD_PICKS (or corpus size) picks: a rebuild sorts,
+   * and a corpus that grows by one entry every few executions must not sort every time.
+   */
+  #cumulative = new Float64Array(16);
+  #weighted = 0;
+  #weightsStale = false;
+  #picksSinceRebuild = 0;
+  #medianTime = 0;
+  #meanSize = 1;
 
   /** The holder of a feature, or -1. */
   holderOf(feature: number): number {
@@ -87,7 +97,12 @@ export class Corpus {
       this.#holder[feature] = index;
       entry.heldFeatures++;
     }
-    this.#weightsStale = true;
+    if (entry.heldFeatures === 0) {
+      // Nothing of its own (blind mode keeps every seed): retired from the start.
+      this.activeCount--;
+      this.sizeInBytes -= data.length;
+    }
+    this.#appendWeight(index);
     return index;
   }
 
@@ -122,15 +137,18 @@ export class Corpus {
   /**
    * Picks an entry to mutate, by weight: (1 + features held) x speed factor x size factor,
    * relative to the corpus median time and mean size (AFL's performance score, coarsely). Retired
-   * entries are never picked. Returns -1 if the corpus has no active entry.
+   * entries have weight 0 (until a stale table is rebuilt they may keep their old one).
+   * Returns -1 if the corpus has no active entry.
    */
   pick(random: Random): number {
     if (this.activeCount === 0) return -1;
-    if (this.#weightsStale) this.#rebuildWeights();
+    this.#picksSinceRebuild++;
+    const due = this.#weightsStale && this.#picksSinceRebuild >= Math.max(REBUILD_PICKS, this.entries.length);
+    if (due || this.#weighted < this.entries.length || this.#cumulative[this.#weighted - 1] <= 0) this.#rebuildWeights();
     const cumulative = this.#cumulative;
-    const target = random.fraction() * cumulative[cumulative.length - 1];
+    const target = random.fraction() * cumulative[this.#weighted - 1];
     let low = 0;
-    let high = cumulative.length - 1;
+    let high = this.#weighted - 1;
     while (low < high) {
       const middle = (low + high) >> 1;
       if (cumulative[middle] > target) high = middle;
@@ -140,22 +158,42 @@ export class Corpus {
     return low;
   }
 
+  #weightOf(entry: CorpusEntry): number {
+    if (entry.heldFeatures === 0) return 0;
+    return (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs, this.#medianTime) * sizeFactor(entry.data.length / this.#meanSize);
+  }
+
+  #appendWeight(index: number): void {
+    // Taking features from older entries changed their weights: stale, rebuilt later.
+    this.#weightsStale = true;
+    if (this.#weighted !== index) return;
+    if (index >= this.#cumulative.length) {
+      const grown = new Float64Array(this.#cumulative.length * 2);
+      grown.set(this.#cumulative);
+      this.#cumulative = grown;
+    }
+    this.#cumulative[index] = (index === 0 ? 0 : this.#cumulative[index - 1]) + this.#weightOf(this.entries[index]);
+    this.#weighted++;
+  }
+
   #rebuildWeights(): void {
     const active = this.entries.filter((entry) => entry.heldFeatures > 0);
-    const medianTime = median(active.map((entry) => entry.execTimeMs));
-    const meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
-    if (this.#cumulative.length !== this.entries.length) this.#cumulative = new Float64Array(this.entries.length);
+    this.#medianTime = median(active.map((entry) => entry.execTimeMs));
+    this.#meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
+    if (this.#cumulative.length < this.entries.length) this.#cumulative = new Float64Array(this.entries.length * 2);
     let sum = 0;
     for (let i = 0; i < this.entries.length; i++) {
-      const entry = this.entries[i];
-      if (entry.heldFeatures > 0) {
-        sum += (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs, medianTime) * sizeFactor(entry.data.length / meanSize);
-      }
+      sum += this.#weightOf(this.entries[i]);
       this.#cumulative[i] = sum;
     }
+    this.#weighted = this.entries.length;
     this.#weightsStale = false;
+    this.#picksSinceRebuild = 0;
   }
 }
+
+/** At least this many picks between two rebuilds of stale weights. */
+const REBUILD_PICKS = 256;
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;
