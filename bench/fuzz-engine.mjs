@@ -160,7 +160,8 @@ try {
     `js-yaml load(): engine on instrumented js-yaml ${Math.round(real.rates.engine)} exec/s, ` +
       `bare loop on uninstrumented js-yaml ${Math.round(real.rates.bare)} exec/s: ${real.ratio.toFixed(2)}x slower`,
   );
-  if (smoke && !(overhead.microsecondsPerExec > 0 && real.ratio > 0)) throw new Error("fuzz engine smoke: implausible figures");
+  // Smoke runs are too short for 10 ms CPU ticks: they check that everything runs, not the figures.
+  if (smoke && !(Number.isFinite(overhead.microsecondsPerExec) && Number.isFinite(real.ratio))) throw new Error("fuzz engine smoke: no figures");
 } finally {
   fs.rmSync(workDir, { recursive: true, force: true });
 }
