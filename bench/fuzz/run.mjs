@@ -49,7 +49,13 @@ const TARGETS = [
 
 const FUZZERS = ["guided", "blind", "jsfuzz"];
 
-const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--targets a,b] [--fuzzers guided,blind,jsfuzz] [--no-write]
+/** An input running longer than this is a hang (a timeout finding), for every fuzzer. */
+const HANG_SECONDS = 3;
+
+/** --empty-corpus: every fuzzer starts from an empty corpus instead of seeds/<library>. */
+let emptyCorpus = false;
+
+const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--targets a,b] [--fuzzers guided,blind,jsfuzz] [--empty-corpus] [--no-write]
 targets: ${TARGETS.map((t) => t.name).join(", ")}`;
 
 function parseOptions() {
@@ -59,6 +65,7 @@ function parseOptions() {
       seeds: { type: "string", default: "3" },
       targets: { type: "string" },
       fuzzers: { type: "string" },
+      "empty-corpus": { type: "boolean", default: false },
       "no-write": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -83,6 +90,7 @@ function parseOptions() {
     seeds: positive("seeds"),
     targets: TARGETS.filter((t) => pick("targets", TARGETS.map((x) => x.name)).includes(t.name)),
     fuzzers: pick("fuzzers", FUZZERS),
+    emptyCorpus: values["empty-corpus"],
     write: !values["no-write"],
   };
 }
@@ -99,10 +107,11 @@ function libraryVersion(name) {
   return JSON.parse(readFileSync(join(BENCH, "node_modules", name, "package.json"), "utf8")).version;
 }
 
-/** A fresh corpus directory holding the target's seeds. */
+/** A fresh corpus directory holding the target's seeds (none with --empty-corpus). */
 function seededCorpus(target, label) {
   const dir = mkdtempSync(join(WORKDIR, `${target.name}-${label}-`));
-  cpSync(join(BENCH, "seeds", target.name), join(dir, "corpus"), { recursive: true });
+  if (emptyCorpus) mkdirSync(join(dir, "corpus"));
+  else cpSync(join(BENCH, "seeds", target.name), join(dir, "corpus"), { recursive: true });
   mkdirSync(join(dir, "artifacts"));
   return { corpus: join(dir, "corpus"), artifacts: join(dir, "artifacts") };
 }
@@ -147,8 +156,8 @@ function jskcovFuzzArgs(target, dirs, seed, { feedback, seconds, goOn }) {
     JSKCOV, "fuzz", "--root", BENCH, "--filter", `node_modules/${target.name}/**`,
     join(BENCH, "targets", `${target.name}.fuzz.js`), dirs.corpus, "--",
     `-seed=${seed}`, `-max_total_time=${seconds}`, `-use_feedback=${feedback ? 1 : 0}`,
-    `-artifact_prefix=${dirs.artifacts}/`, "-print_final_stats=1", "-timeout=10",
-    ...(goOn ? ["-ignore_crashes=1"] : []),
+    `-artifact_prefix=${dirs.artifacts}/`, "-print_final_stats=1", `-timeout=${HANG_SECONDS}`,
+    ...(goOn ? ["-ignore_crashes=1", "-ignore_timeouts=1"] : []),
   ];
 }
 
@@ -196,11 +205,12 @@ async function runJskcov(target, seed, feedback, seconds) {
       if (/ERROR: (jskcov|libFuzzer): /.test(line)) foundAt ??= at;
     },
   });
-  const found = first.status === 77 && readdirSync(find.artifacts).length > 0 && foundAt !== undefined;
+  // A crash (77) or a hang (70) is a finding.
+  const found = [70, 77].includes(first.status) && readdirSync(find.artifacts).length > 0 && foundAt !== undefined;
   if (!found && first.status !== 0) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${first.status}:\n${first.output.slice(-2000)}`);
   const cover = seededCorpus(target, `${label}-cover`);
   const second = await runProcess(process.execPath, jskcovFuzzArgs(target, cover, seed, { feedback, seconds, goOn: true }), { cwd: BENCH, seconds: seconds + 30 });
-  if (![0, 77].includes(second.status)) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${second.status}:\n${second.output.slice(-2000)}`);
+  if (![0, 70, 77].includes(second.status)) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${second.status}:\n${second.output.slice(-2000)}`);
   return {
     found,
     secondsToFinding: found ? foundAt - (startedAt ?? 0) : undefined,
@@ -223,14 +233,14 @@ async function runJsfuzz(target, seconds) {
     // jsfuzz resolves the target against its working directory, even an absolute path.
     const targetPath = relative(dirs.artifacts, join(BENCH, "targets", `${target.name}.fuzz.js`));
     let sawFinding = false;
-    const run = await runProcess(process.execPath, [JSFUZZ, targetPath, dirs.corpus], {
+    const run = await runProcess(process.execPath, [JSFUZZ, targetPath, dirs.corpus, `--timeout=${HANG_SECONDS}`], {
       cwd: dirs.artifacts,
       seconds: left,
       onLine: (line, at) => {
         const status = /^#(\d+) /.exec(line);
         if (status) lastCount = Number(status[1]);
         if (/^#0 READ/.test(line)) startedAt ??= offset + at;
-        if (!/^crash was written to /.test(line)) return;
+        if (!/^(crash was written to |timeout reached)/.test(line)) return;
         sawFinding = true;
         finding ??= { seconds: offset + at - (startedAt ?? 0), executions: executions + lastCount };
       },
@@ -287,7 +297,8 @@ function summarize(results, options) {
 function markdown(rows, options, versions) {
   const format = (v, digits = 1) => (v === undefined ? `> ${options.seconds} s` : v.toFixed(digits));
   const lines = [
-    `Medians over ${options.seeds} seed(s), ${options.seconds} s per run; one machine, one run (\`node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}\`).`,
+    `Medians over ${options.seeds} seed(s), ${options.seconds} s per run, ${options.emptyCorpus ? "from an empty corpus" : "from the seed corpus"}; ` +
+      `one machine, one run (\`node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}${options.emptyCorpus ? " --empty-corpus" : ""}\`).`,
     "",
     "| library | fuzzer | found | time to first finding (s) | executions to first finding | PCs covered after the time (of registered) | executions in the time |",
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -304,6 +315,7 @@ function markdown(rows, options, versions) {
 
 async function main() {
   const options = parseOptions();
+  emptyCorpus = options.emptyCorpus;
   if (!existsSync(JSKCOV)) throw new Error(`${JSKCOV} is missing: run 'npm run build' first`);
   installBenchPackages();
   mkdirSync(WORKDIR, { recursive: true });
@@ -333,9 +345,11 @@ async function main() {
   const table = markdown(rows, options, versions);
   process.stdout.write("\n" + table);
   if (options.write) {
-    writeFileSync(join(BENCH, "results.json"), JSON.stringify({ options: { seconds: options.seconds, seeds: options.seeds }, versions, targets: options.targets, results, rows }, null, 2) + "\n");
-    writeFileSync(join(BENCH, "results.md"), table);
-    console.log(`wrote ${relative(REPO, join(BENCH, "results.json"))} and results.md`);
+    const name = options.emptyCorpus ? "results-empty-corpus" : "results";
+    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus }, versions, targets: options.targets, results, rows };
+    writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
+    writeFileSync(join(BENCH, `${name}.md`), table);
+    console.log(`wrote ${relative(REPO, join(BENCH, `${name}.json`))} and ${name}.md`);
   }
 }
 
