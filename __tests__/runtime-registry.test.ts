@@ -1,7 +1,7 @@
 // Adopting the realm's registry and checking registrations: region overlaps, one path
 // from two builds, malformed records; files registered before the runtime was used.
 
-import { Kcov, KcovRegistrationError, REGISTRY_KEY, blocks, type KcovRegistry } from "../runtime";
+import { Kcov, KCOV_TRACE_PC, KcovRegistrationError, REGISTRY_KEY, blocks, leaveOutClashingFiles, symbolize, type KcovRegistry } from "../runtime";
 import { makeRecord, registerFile, registerLinearFile, registerRecord, resetRealm } from "./runtime-helpers";
 
 beforeEach(resetRealm);
@@ -41,13 +41,37 @@ test("importing the runtime alone leaves globalThis untouched", () => {
   expect(registry()).toBeUndefined();
 });
 
+test("leaveOutClashingFiles: a clashing file loads, is reported once, and is left out of flushes and symbolize", () => {
+  const reports: string[][] = [];
+  registerLinearFile("early.js", 0x1000, 2);
+  leaveOutClashingFiles((error, file) => reports.push([...error.files, file.path]));
+  const kept = registerLinearFile("kept.js", 0x4000, 2);
+  const clashing = registerLinearFile("clashing.js", 0x4000, 3); // same region as kept.js
+  const later = registerLinearFile("later.js", 0x8000, 1);
+  expect(reports).toEqual([["kept.js", "clashing.js", "clashing.js"]]);
+  expect(clashing.leftOut).toMatch(/overlap/);
+  expect(registry().files.map((file) => file.path)).toEqual(["early.js", "kept.js", "clashing.js", "later.js"]);
+  const kcov = new Kcov(); // adopting the registry again neither throws nor reports again
+  kcov.initTrace(16);
+  const area = kcov.mmap();
+  kcov.enable(KCOV_TRACE_PC);
+  kept.counters.fill(1);
+  clashing.counters.fill(1);
+  later.counters.fill(1);
+  expect(kcov.collect()).toBe(3);
+  expect(Array.from(area.subarray(1, 4)).map((pc) => symbolize(pc)?.file)).toEqual(["kept.js", "kept.js", "later.js"]);
+  expect(Array.from(blocks()).map((block) => block.file)).toEqual(["early.js", "early.js", "kept.js", "kept.js", "later.js"]);
+  expect(reports).toHaveLength(1);
+  kcov.close();
+});
+
 test("a file whose region overlaps a registered one is refused at registration, naming both", () => {
   registerFile({ path: "src/big.js", regionStart: 0x10000, regionSize: 0x10000, blocks: [{ slotOffset: 0 }] });
   new Kcov().close();
   const inside = makeRecord({ path: "src/small.js", regionStart: 0x18000, blocks: [{ slotOffset: 0 }] });
   const error = thrownBy(() => registerRecord(inside));
   expect(error.files).toEqual(["src/big.js", "src/small.js"]);
-  expect(error.message).toMatch(/"src\/big.js".*"src\/small.js".*overlap.*`pcSeedByFile: \{ "src\/small.js": 1 \}`.*`pcSeed`/);
+  expect(error.message).toMatch(/"src\/big.js".*"src\/small.js".*overlap.*`pcSeedByFile: \{ "src\/small.js": <seed> \}`.*`pcSeed`/);
   // The prelude pushes only after onRegister returned: the clashing file is not counted.
   expect(registry().files.map((file) => file.path)).toEqual(["src/big.js"]);
 });

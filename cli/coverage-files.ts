@@ -30,6 +30,14 @@ export interface BlockMap {
   /** Absolute project root the paths are relative to, when the map was written. */
   root: string;
   files: BlockMapFile[];
+  /** Files that loaded but were left out of coverage (their PC regions clash), with why. */
+  leftOut?: LeftOutFile[];
+}
+
+export interface LeftOutFile {
+  path: string;
+  fingerprint: string;
+  reason: string;
 }
 
 /** The records of this realm's registry, or none if no instrumented file loaded. */
@@ -47,12 +55,16 @@ export function executedPcs(): bigint[] {
   return executedBlocks().map((block) => block.pc);
 }
 
+/** The map of `files` (registry records): the covered ones in `files`, those left out in `leftOut`. */
 export function blockMapOf(files: readonly KcovFileRecord[], root: string): BlockMap {
+  const leftOut = files.filter((file) => file.leftOut !== undefined)
+    .map((file) => ({ path: file.path, fingerprint: file.fingerprint, reason: file.leftOut! }));
   return {
     format: BLOCK_MAP_FORMAT,
     version: BLOCK_MAP_VERSION,
     root,
-    files: files.map((file) => ({
+    ...(leftOut.length > 0 ? { leftOut } : {}),
+    files: files.filter((file) => file.leftOut === undefined).map((file) => ({
       path: file.path,
       fingerprint: file.fingerprint,
       regionPc: file.regionPc,

@@ -3,10 +3,11 @@
 // and report read like any other:
 // - the block map holds every file of every input once, in the order first seen; a file
 //   is the same file when its path and fingerprint are (same code, same PCs);
+// - files left out of coverage in any input (clashing PC regions) are listed once;
 // - the dump holds every PC that ran in any input once, in the order first seen (the
 //   inputs in order, each in its own flush order), as one flush of a kcov area would.
 
-import { readArea, readBlockMap, type BlockMap, type BlockMapFile } from "./coverage-files";
+import { readArea, readBlockMap, type BlockMap, type BlockMapFile, type LeftOutFile } from "./coverage-files";
 import { blockMapPathFor } from "./run-config";
 
 export interface DumpInput {
@@ -30,7 +31,9 @@ export function mergeDumps(inputs: readonly DumpInput[]): { pcs: bigint[]; map: 
   const [first] = inputs;
   const files = new Map<string, { file: BlockMapFile; from: string }>();
   const pcs = new Set<bigint>();
+  const leftOut = new Map<string, LeftOutFile>();
   for (const input of inputs) {
+    for (const file of input.map.leftOut ?? []) leftOut.set(`${file.path}\0${file.fingerprint}`, file);
     if (input.map.root !== first.map.root) {
       throw new Error(
         `cannot merge ${input.name} with ${first.name}: their roots differ (${input.map.root} and ${first.map.root}), so their paths and PCs do not match`,
@@ -49,5 +52,8 @@ export function mergeDumps(inputs: readonly DumpInput[]): { pcs: bigint[]; map: 
     }
     for (const pc of input.pcs) pcs.add(pc);
   }
-  return { pcs: [...pcs], map: { ...first.map, files: [...files.values()].map(({ file }) => file) } };
+  const map: BlockMap = { ...first.map, files: [...files.values()].map(({ file }) => file) };
+  delete map.leftOut;
+  if (leftOut.size > 0) map.leftOut = [...leftOut.values()];
+  return { pcs: [...pcs], map };
 }

@@ -29,6 +29,8 @@ import { pathToFileURL } from "node:url";
 import { isMainThread, threadId } from "node:worker_threads";
 import { addHook } from "pirates";
 import { onExit } from "signal-exit";
+import { leaveOutClashingFiles } from "../runtime";
+import { seedClearOf } from "./collision-seed";
 import { blockMapOf, encodeArea, executedPcs, registeredFiles } from "./coverage-files";
 import { hookJest } from "./jest-hooks";
 import { writeProcessDump, type StartedChild } from "./process-dumps";
@@ -152,6 +154,27 @@ function endWithSupervisor(supervisorPid: number, writeNow: () => void): void {
   timer.unref();
 }
 
+/**
+ * A file whose registration clashes (its PC region overlaps an earlier file's) is reported
+ * when it loads and left out of coverage, with a seed that moves it clear of every file
+ * loaded so far; the program goes on, and the other files are covered as usual.
+ */
+function reportClashes(config: RunConfig): void {
+  leaveOutClashingFiles((error, file) => {
+    const [earlier] = error.files;
+    // Two builds of one path, or a malformed record, are not solved by moving the file.
+    const seed = earlier === file.path ? undefined : seedClearOf(
+      file, config.pcSeedByFile[file.path] ?? config.pcSeed, config.pcLayout,
+      registeredFiles().filter((other) => other.leftOut === undefined));
+    process.stderr.write(
+      `jskcov: ${file.path} is left out of coverage (the program runs on; the other files are covered): ${error.message}\n` +
+        (seed === undefined ? "" :
+          `jskcov: to cover it, run again with --pc-seed-for ${file.path}=${seed} (in a Babel config: pcSeedByFile: ` +
+          `{ ${JSON.stringify(file.path)}: ${seed} }); that seed places it clear of every file loaded so far.\n`),
+    );
+  });
+}
+
 /** Instruments the files this thread loads from now on and writes their coverage at exit. */
 export function startCoverage(serialized: SerializedRunConfig): void {
   const realm = globalThis as { [STARTED]?: boolean };
@@ -160,6 +183,7 @@ export function startCoverage(serialized: SerializedRunConfig): void {
   const config: RunConfig = { ...serialized, progressCounters: createProgressCounters() };
   const transformer = new SourceTransformer(config);
   const started = trackStartedChildren();
+  reportClashes(config);
   installRequireHook(transformer);
   registerImportHooksWhenNeeded(config);
   hookJest(transformer, config.processDir);

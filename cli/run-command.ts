@@ -35,6 +35,8 @@ Options:
   --keep-per-process DIR
                        Also keep each process's and thread's own dump in DIR (an empty or
                        new directory): <pid>.kcov, <pid>-worker<N>.kcov, with block maps
+  --strict             Exit with status 1 (when the program's is 0) if a file had to be
+                       left out of coverage because its PC region clashed with another's
   --no-babelrc         Ignore the project's Babel config (babel.config.*, .babelrc*,
                        package.json "babel")
   --pc-layout LAYOUT   The plugin's pcLayout: full64 (default) or kernel32 (PCs in
@@ -62,6 +64,7 @@ const RUN_OPTIONS = {
   root: { type: "string" },
   "keep-per-process": { type: "string" },
   "no-babelrc": { type: "boolean" },
+  strict: { type: "boolean" },
   "pc-layout": { type: "string" },
   "pc-seed": { type: "string" },
   "pc-seed-for": { type: "string", multiple: true },
@@ -82,6 +85,8 @@ interface ParsedRun {
   scriptArgs: string[];
   /** --keep-per-process, or null: the per-process dumps go to a temporary directory. */
   keepPerProcess: string | null;
+  /** --strict: a file left out of coverage makes a successful run exit 1. */
+  strict: boolean;
 }
 
 /** Turns the command line into the child's configuration; throws UsageError. */
@@ -144,6 +149,7 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
     nodeArgs,
     scriptArgs: viaNode ? [] : scriptArgs.slice(1),
     keepPerProcess,
+    strict: values.strict === true,
   };
 }
 
@@ -263,16 +269,22 @@ export function runCommand(args: string[]): Promise<number> {
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       stopForwarding();
+      let leftOut = 0;
       try {
         // Loaded only now, while nothing waits for it: the program has ended.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        (require("./run-results") as typeof import("./run-results")).mergeProcessDumps(parsed.config, processDir);
+        leftOut = (require("./run-results") as typeof import("./run-results")).mergeProcessDumps(parsed.config, processDir);
         if (keepPerProcess === null) fs.rmSync(processDir, { recursive: true, force: true });
       } catch (error) {
         process.stderr.write(`jskcov: cannot merge the coverage of the processes in ${processDir}: ${(error as Error).message}\n`);
       }
       if (signal !== null) {
         process.kill(process.pid, signal);
+        return;
+      }
+      if (parsed.strict && leftOut > 0 && code === 0) {
+        process.stderr.write(`jskcov: --strict: ${leftOut} files were left out of coverage (above); exit status 1\n`);
+        resolve(1);
         return;
       }
       resolve(code ?? 1);

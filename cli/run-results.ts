@@ -8,8 +8,11 @@ import { mergeDumps } from "./merge-dumps";
 import { readProcessDumps, uncoveredChildren } from "./process-dumps";
 import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
 
-/** Merges the per-process dumps into the run's dump and block map; warns about what is missing. */
-export function mergeProcessDumps(config: SerializedRunConfig, processDir: string): void {
+/**
+ * Merges the per-process dumps into the run's dump and block map; warns about what is
+ * missing. Returns how many files were left out of coverage (clashing PC regions).
+ */
+export function mergeProcessDumps(config: SerializedRunConfig, processDir: string): number {
   const dumps = readProcessDumps(processDir);
   const { pcs, map } = mergeDumps(
     dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: BLOCK_MAP_FORMAT, version: BLOCK_MAP_VERSION, root: config.root, files: [] } }],
@@ -26,6 +29,10 @@ export function mergeProcessDumps(config: SerializedRunConfig, processDir: strin
         `the dump is empty. Check --filter and --root.`,
     );
   }
+  const leftOut = map.leftOut ?? [];
+  if (leftOut.length > 0) {
+    warn(`${leftOut.length} files were left out of coverage, their PC regions clashing with files loaded before them (the fix was printed when each loaded): ${leftOut.map((file) => file.path).join(", ")}`);
+  }
   const missing = uncoveredChildren(dumps);
   if (missing.length > 0) {
     warn(`${missing.length} Node processes or threads ran without coverage (an environment without NODE_OPTIONS or ${RUN_CONFIG_ENV}, killed, or terminated):\n  ${missing.join("\n  ")}`);
@@ -39,4 +46,5 @@ export function mergeProcessDumps(config: SerializedRunConfig, processDir: strin
         `${map.files.length} instrumented files loaded, ${pcs.length} of ${blockCount} blocks ran; wrote ${config.out}\n`,
     );
   }
+  return leftOut.length;
 }

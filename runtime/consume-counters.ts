@@ -40,6 +40,8 @@ class RegisteredCounters {
   leftover = 0;
   private readonly files: FileCounters[] = [];
   private blockTotal = 0;
+  /** Registry records seen so far (files left out of coverage included). */
+  private synced = 0;
   // The current flush's output, in fields so that `consumeRange` stays a small method.
   private out: Uint32Array = new Uint32Array(0);
   private toIndices = false;
@@ -51,8 +53,9 @@ class RegisteredCounters {
   /** Picks up files that registered since the last call. */
   sync(): void {
     const records = this.registry.files;
-    for (let f = this.files.length; f < records.length; f++) {
-      const record = records[f];
+    for (; this.synced < records.length; this.synced++) {
+      const record = records[this.synced];
+      if (record.leftOut !== undefined) continue;
       const { counters, blockCount } = record;
       const quads =
         counters instanceof Uint8Array && counters.byteOffset % 4 === 0

@@ -17,4 +17,4 @@ export { symbolize, blocks, blockAtIndex, executedBlocks, formatSymbolized, type
 export {
   KCOV_CMP_CONST, COMPARE_OPS, STRING_HEADER_BYTES, STRING_RECORD_BYTES, STRING_OPERAND_BYTES, COMPARE_HOOKS_KEY,
 } from "./compare-area";
-export { REGISTRY_KEY, REGISTRY_VERSION, type KcovRegistry, type KcovFileRecord } from "./registry";
+export { REGISTRY_KEY, REGISTRY_VERSION, leaveOutClashingFiles, type KcovRegistry, type KcovFileRecord } from "./registry";

@@ -25,6 +25,11 @@ export interface KcovFileRecord {
   counters: Uint8Array | Float64Array;
   /** The run-time block table as JSON text; parsed only when first needed. */
   table: string;
+  /**
+   * Set (to the reason) when the file failed the registration checks in a realm whose
+   * registry has `onClash`: the file runs, but its blocks are left out of coverage.
+   */
+  leftOut?: string;
 }
 
 export interface KcovRegistry {
@@ -32,6 +37,12 @@ export interface KcovRegistry {
   /** Registration order; records are only ever appended. */
   files: KcovFileRecord[];
   onRegister: ((file: KcovFileRecord) => void) | null;
+  /**
+   * Set by a tool that runs a program it does not own (jskcov run, through
+   * leaveOutClashingFiles): a file that fails the checks is then left out of coverage and
+   * reported here, when it registers, instead of failing its load.
+   */
+  onClash?: ((error: KcovRegistrationError, file: KcovFileRecord) => void) | null;
 }
 
 type RealmGlobal = typeof globalThis & { [REGISTRY_KEY]?: KcovRegistry };
@@ -66,11 +77,41 @@ function adopt(realm: RealmGlobal): KcovRegistry {
     );
   }
   const files = registry.files;
-  for (let i = 0; i < files.length; i++) checkRegistration(files[i], files, i);
+  const admit = (record: KcovFileRecord, count: number): void => {
+    if (record.leftOut !== undefined) return;
+    try {
+      checkRegistration(record, files, count);
+    } catch (error) {
+      const onClash = registry.onClash;
+      if (!(error instanceof KcovRegistrationError) || typeof onClash !== "function") throw error;
+      record.leftOut = error.message;
+      onClash(error, record);
+    }
+  };
+  for (let i = 0; i < files.length; i++) admit(files[i], i);
   // Runs before the prelude pushes the record, so a throw keeps the file out.
-  registry.onRegister = (record) => checkRegistration(record, files, files.length);
+  registry.onRegister = (record) => admit(record, files.length);
   adopted = registry;
   return registry;
+}
+
+/**
+ * For a tool that runs a program it does not own (jskcov run): from now on, in this realm,
+ * a file that clashes with one registered before it (overlapping PC regions, two builds of
+ * one path, a malformed record) is left out of coverage instead of failing its load, and
+ * `report` hears of it when it registers. Files already registered are checked now.
+ */
+export function leaveOutClashingFiles(report: (error: KcovRegistrationError, file: KcovFileRecord) => void): void {
+  const realm = globalThis as RealmGlobal;
+  realm[REGISTRY_KEY] ??= { version: REGISTRY_VERSION, files: [], onRegister: null };
+  realm[REGISTRY_KEY].onClash = report;
+  adopted = undefined;
+  realmRegistry();
+}
+
+/** The registered files that take part in coverage: all but those left out. */
+export function coveredFiles(): KcovFileRecord[] {
+  return realmRegistry().files.filter((file) => file.leftOut === undefined);
 }
 
 /** Checks `record` against `files[0..count)`, the files registered before it. */
@@ -82,6 +123,7 @@ export function checkRegistration(
   checkShape(record);
   for (let i = 0; i < count; i++) {
     const earlier = files[i];
+    if (earlier.leftOut !== undefined) continue;
     if (earlier.path === record.path) {
       if (earlier.fingerprint === record.fingerprint) continue;
       throw new KcovRegistrationError(
@@ -98,9 +140,10 @@ export function checkRegistration(
         `babel-plugin-kcov: the PC regions of "${earlier.path}" ` +
           `(PCs ${describeRegion(earlier)}) and "${record.path}" ` +
           `(PCs ${describeRegion(record)}) overlap, so their blocks could share PCs. ` +
-          `Move one of them: give it its own seed with the plugin option ` +
-          `\`pcSeedByFile: { ${JSON.stringify(record.path)}: 1 }\` (the other file's PCs stay as they ` +
-          `are), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
+          `Move the second: give it a seed of its own, other than the one it was built with, ` +
+          `with the plugin option \`pcSeedByFile: { ${JSON.stringify(record.path)}: <seed> }\` (the ` +
+          `other files' PCs stay as they are; \`jskcov run\` prints a seed it checked against every ` +
+          `file it loaded), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
       );
     }
   }
@@ -119,10 +162,10 @@ export interface RegionBounds {
 
 const REGION_PC = /^0x[0-9a-f]{16}$/;
 const MAX_REGION_SLOTS = 2 ** 29;
-const boundsByRecord = new WeakMap<KcovFileRecord, RegionBounds>();
+const boundsByRecord = new WeakMap<object, RegionBounds>();
 
 /** The record's region, parsed once. The record must have passed checkShape. */
-export function regionBounds(record: KcovFileRecord): RegionBounds {
+export function regionBounds(record: Pick<KcovFileRecord, "regionPc" | "regionSize">): RegionBounds {
   let bounds = boundsByRecord.get(record);
   if (bounds === undefined) {
     const low = parseInt(record.regionPc.slice(10), 16);
@@ -132,7 +175,8 @@ export function regionBounds(record: KcovFileRecord): RegionBounds {
   return bounds;
 }
 
-function regionsOverlap(a: KcovFileRecord, b: KcovFileRecord): boolean {
+/** Whether two regions share a PC. `b` may be a candidate region of no file yet. */
+export function regionsOverlap(a: Pick<KcovFileRecord, "regionPc" | "regionSize">, b: Pick<KcovFileRecord, "regionPc" | "regionSize">): boolean {
   const x = regionBounds(a);
   const y = regionBounds(b);
   return x.high === y.high && x.low < y.lowEnd && y.low < x.lowEnd;

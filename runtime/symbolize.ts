@@ -4,7 +4,7 @@
 
 import { KERNEL32_HIGH_WORD } from "./constants";
 import { blockAtSlot, compareAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
-import { realmRegistry, regionBounds } from "./registry";
+import { coveredFiles, regionBounds } from "./registry";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
 
@@ -21,7 +21,7 @@ export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
   if (fullPc === undefined || fullPc < 0n || fullPc > 0xffffffffffffffffn || fullPc % 8n !== 0n) return undefined;
   const high = Number(fullPc >> 32n);
   const low = Number(fullPc & 0xffffffffn);
-  for (const record of realmRegistry().files) {
+  for (const record of coveredFiles()) {
     const region = regionBounds(record);
     if (region.high !== high || low < region.low || low >= region.lowEnd) continue;
     const slot = (low - region.low) / 8;
@@ -42,7 +42,7 @@ function fromLow32(low: number): bigint | undefined {
  * table on first use.
  */
 export function* blocks(): IterableIterator<SymbolizedBlock> {
-  for (const record of realmRegistry().files) yield* symbolizedBlocks(record);
+  for (const record of coveredFiles()) yield* symbolizedBlocks(record);
 }
 
 /**
@@ -52,7 +52,7 @@ export function* blocks(): IterableIterator<SymbolizedBlock> {
  */
 export function executedBlocks(): SymbolizedBlock[] {
   const ran: SymbolizedBlock[] = [];
-  for (const record of realmRegistry().files) {
+  for (const record of coveredFiles()) {
     if (!record.counters.some((value) => value !== 0)) continue;
     const { counterByBlock, counterBByBlock } = decodeTable(record);
     const symbolized = symbolizedBlocks(record);
@@ -72,7 +72,7 @@ export function executedBlocks(): SymbolizedBlock[] {
 export function blockAtIndex(index: number): SymbolizedBlock | undefined {
   if (!Number.isSafeInteger(index) || index < 0) return undefined;
   let first = 0;
-  for (const record of realmRegistry().files) {
+  for (const record of coveredFiles()) {
     if (index < first + record.blockCount) return symbolizedBlocks(record)[index - first];
     first += record.blockCount;
   }
