@@ -1,0 +1,116 @@
+// Runs the real native harnesses on the targets of __tests__/native-targets: a temporary
+// work directory per test, the harness built (and cached) by fuzz/engines/native-build,
+// and helpers to see that no executor process outlives its harness.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
+import { NativeSession, type NativeEngineInvocation } from "../fuzz/engines/native-session";
+
+export const REPO = path.resolve(__dirname, "..");
+export const TARGETS = path.join(__dirname, "native-targets");
+
+export function requireFuzzBuild(): void {
+  for (const file of ["dist/fuzz/executor.js", "dist/cli/preload.js"]) {
+    if (!fs.existsSync(path.join(REPO, file))) throw new Error(`${file} is missing: run 'npm run build' before these tests`);
+  }
+}
+
+export function harness(kind: HarnessKind): string {
+  return buildHarness(kind, path.join(REPO, "node_modules", ".cache", "babel-plugin-kcov-tests"));
+}
+
+export function invocationFor(target: string, engineArgs: string[] = [], inputs: string[] = []): NativeEngineInvocation {
+  return {
+    target: path.join(TARGETS, target),
+    inputs,
+    engineArgs,
+    runConfig: { root: TARGETS, filter: ["**"], pcSeed: 0, pcSeedByFile: {}, counterMode: "hit", cacheDir: null, progress: false },
+  };
+}
+
+export interface HarnessRun {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  /** Pids of the executors the harness started (it prints them with JSKCOV_HARNESS_VERBOSE). */
+  executorPids: number[];
+}
+
+export function executorPidsIn(output: string): number[] {
+  return [...output.matchAll(/jskcov-harness: executor (\d+) up/g)].map((match) => Number(match[1]));
+}
+
+/**
+ * Runs `command args` in `cwd` with the session's environment; `onOutput` sees the output
+ * so far and may kill the process (it gets the child).
+ */
+export function runHarness(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; onOutput?: (output: string, kill: (signal: NodeJS.Signals) => void) => void },
+): Promise<HarnessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...options.env, JSKCOV_HARNESS_VERBOSE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    child.on("exit", () => running.delete(child));
+    let output = "";
+    const take = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      options.onOutput?.(output, (signal) => child.kill(signal));
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal, output, executorPids: executorPidsIn(output) }));
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until none of `pids` is alive (the parent-death signal is delivered asynchronously). */
+export async function expectAllGone(pids: number[], withinMs = 10000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(pids.filter(isAlive)).toEqual([]);
+}
+
+export function shmEntries(): string[] {
+  return fs.existsSync("/dev/shm") ? fs.readdirSync("/dev/shm").sort() : [];
+}
+
+const running = new Set<ChildProcess>();
+const workDirs: string[] = [];
+const sessions: NativeSession[] = [];
+
+export function workDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-native-test-"));
+  workDirs.push(dir);
+  return dir;
+}
+
+export function session(): NativeSession {
+  const created = new NativeSession();
+  sessions.push(created);
+  return created;
+}
+
+/** Kills what a failed test left running, removes the work directories. */
+export function cleanUp(): void {
+  for (const child of running) child.kill("SIGKILL");
+  for (const dir of workDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  for (const created of sessions.splice(0)) created.close();
+}
+
+export function filesIn(dir: string, prefix = ""): string[] {
+  return fs.readdirSync(dir).filter((name) => name.startsWith(prefix)).sort();
+}

@@ -1,0 +1,160 @@
+// The real libFuzzer (clang's libclang_rt.fuzzer, linked into native/harness.c) fuzzing
+// JavaScript targets through the persistent executor: findings and their artifacts, the
+// faults of docs/executor-protocol.md, and libFuzzer's own modes.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
+import {
+  cleanUp,
+  expectAllGone,
+  filesIn,
+  harness,
+  invocationFor,
+  requireFuzzBuild,
+  runHarness,
+  session,
+  shmEntries,
+  workDir,
+} from "./native-helpers";
+
+jest.setTimeout(240_000);
+
+let libFuzzer: string;
+
+beforeAll(() => {
+  requireFuzzBuild();
+  libFuzzer = harness("libfuzzer");
+});
+afterEach(cleanUp);
+
+/** Runs the libFuzzer harness on `target` with libFuzzer `args` in a fresh directory. */
+async function fuzz(target: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, onOutput?: Parameters<typeof runHarness>[2]["onOutput"]) {
+  const cwd = workDir();
+  const invocation = invocationFor(target, args);
+  const command = libFuzzerCommand(invocation);
+  const env = session().environment(invocation, {}, { ...command.env, ...extraEnv });
+  const run = await runHarness(libFuzzer, command.args, { cwd, env, onOutput });
+  return { ...run, cwd };
+}
+
+test("finds the planted bug within a fixed budget, prints the JavaScript stack and saves crash-<sha1>", async () => {
+  const corpus = workDir();
+  const run = await fuzz("planted-bug.js", ["-seed=1", "-runs=300000", corpus]);
+  expect(run.output).toContain("jskcov: the fuzz target threw (JavaScript):");
+  expect(run.output).toMatch(/Error: planted bug: the input starts with FUZZ\n\s+at Object\.fuzz \(.*planted-bug\.js:8:\d+\)/);
+  expect(run.output).toContain("ERROR: libFuzzer: deadly signal");
+  const crashes = filesIn(run.cwd, "crash-");
+  expect(crashes).toHaveLength(1);
+  expect(fs.readFileSync(path.join(run.cwd, crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  // The steps that led there are in the first corpus directory: coverage guided libFuzzer.
+  const saved = filesIn(corpus).map((name) => fs.readFileSync(path.join(corpus, name), "latin1"));
+  for (const step of ["F", "FU"]) expect(saved.some((text) => text.startsWith(step) && !text.startsWith(`${step}${"FUZZ"[step.length]}`))).toBe(true);
+  await expectAllGone(run.executorPids);
+});
+
+/** A corpus directory holding one seed: libFuzzer writes artifacts for seeds, not for inputs given as files. */
+function corpusWith(text: string): string {
+  const corpus = workDir();
+  fs.writeFileSync(path.join(corpus, "seed"), text);
+  return corpus;
+}
+
+test("a hang becomes libFuzzer's timeout-<sha1>, and its _Exit leaves no executor behind", async () => {
+  const run = await fuzz("hangs.js", ["-timeout=2", "-runs=10", corpusWith("HANG")]);
+  expect(run.output).toContain("ERROR: libFuzzer: timeout after");
+  expect(run.status).toBe(70); // libFuzzer's -timeout_exitcode
+  const timeouts = filesIn(run.cwd, "timeout-");
+  expect(timeouts).toHaveLength(1);
+  expect(fs.readFileSync(path.join(run.cwd, timeouts[0]), "latin1")).toBe("HANG");
+  expect(run.executorPids).toHaveLength(1);
+  await expectAllGone(run.executorPids);
+});
+
+test("a SIGKILLed harness leaves no Node process and no /dev/shm file behind", async () => {
+  const cwd = workDir();
+  const input = path.join(cwd, "hang-input");
+  fs.writeFileSync(input, "HANG");
+  const shmBefore = shmEntries();
+  let killed = false;
+  const run = await fuzz("hangs.js", ["-timeout=600", input], {}, (output, kill) => {
+    if (!killed && /executor \d+ up/.test(output)) {
+      killed = true;
+      setTimeout(() => kill("SIGKILL"), 300); // while the executor is in the endless loop
+    }
+  });
+  expect(run.signal).toBe("SIGKILL");
+  expect(run.executorPids).toHaveLength(1);
+  await expectAllGone(run.executorPids);
+  expect(shmEntries()).toEqual(shmBefore);
+});
+
+test("an executor that dies (abort) or exits is the input's crash, with the cause in the log", async () => {
+  for (const [text, cause] of [["ABRT", /was killed by signal 6 \(.*\) while it ran this input/], ["EXIT", /exited with status 3 while it ran this input/]] as const) {
+    const run = await fuzz("dies.js", ["-runs=10", corpusWith(text)]);
+    expect(run.output).toMatch(cause);
+    const crashes = filesIn(run.cwd, "crash-");
+    expect(crashes).toHaveLength(1);
+    expect(fs.readFileSync(path.join(run.cwd, crashes[0]), "latin1")).toBe(text);
+    await expectAllGone(run.executorPids);
+  }
+});
+
+test("an executor that cannot start is a clear error, not a finding", async () => {
+  const run = await fuzz("fails-to-load.js", ["-runs=10"]);
+  expect(run.output).toContain("this target fails to load on purpose");
+  expect(run.output).toContain("jskcov-harness: the executor did not start: it exited with status 3 before its hello");
+  expect(run.status).toBe(1);
+  expect(filesIn(run.cwd, "crash-")).toEqual([]);
+});
+
+test("executor restarts lose no coverage: with a restart every 5000 runs libFuzzer takes the same path to the bug", async () => {
+  const args = ["-seed=1", "-runs=300000", "-reload=0"];
+  const steady = await fuzz("planted-bug.js", args);
+  const restarting = await fuzz("planted-bug.js", args, { JSKCOV_EXECUTOR_MAX_RUNS: "5000" });
+  // libFuzzer is deterministic for a seed: the same coverage gives the same inputs, in the same order.
+  const progress = (output: string) => output.split("\n").filter((line) => /^#\d+\s+(NEW|REDUCE)/.test(line)).map((line) => line.replace(/exec\/s: \d+ rss: \d+Mb/, ""));
+  expect(steady.executorPids).toHaveLength(1);
+  expect(restarting.executorPids.length).toBeGreaterThan(2);
+  expect(progress(steady.output).length).toBeGreaterThanOrEqual(3);
+  expect(progress(restarting.output)).toEqual(progress(steady.output));
+  expect(filesIn(restarting.cwd, "crash-")).toEqual(filesIn(steady.cwd, "crash-"));
+  expect(filesIn(steady.cwd, "crash-")).toHaveLength(1);
+  await expectAllGone(restarting.executorPids);
+});
+
+test("-merge=1 keeps one input per new coverage in the first corpus directory", async () => {
+  const cwd = workDir();
+  const [merged, inputs] = [path.join(cwd, "merged"), path.join(cwd, "inputs")];
+  fs.mkdirSync(merged);
+  fs.mkdirSync(inputs);
+  const texts = ["aaaa", "bbbb", "Faaa", "Fbbb", "FUaa", "FUZa"];
+  texts.forEach((text, i) => fs.writeFileSync(path.join(inputs, `input-${i}`), text));
+  const run = await fuzz("planted-bug.js", ["-merge=1", merged, inputs]);
+  expect(run.status).toBe(0);
+  const kept = filesIn(merged).map((name) => fs.readFileSync(path.join(merged, name), "latin1")).sort();
+  // One of the two inputs that reach no branch, one of the two "F" inputs, "FU" and "FUZ".
+  expect(kept).toHaveLength(4);
+  expect(kept).toEqual(expect.arrayContaining(["FUaa", "FUZa"]));
+});
+
+test("-minimize_crash=1 shrinks a crashing input to the four bytes that matter", async () => {
+  const cwd = workDir();
+  const input = path.join(cwd, "crash-input");
+  fs.writeFileSync(input, "FUZZ-tail-bytes");
+  const run = await fuzz("planted-bug.js", ["-minimize_crash=1", "-runs=2000", `-artifact_prefix=${cwd}/`, input]);
+  expect(run.output).toContain("CRASH_MIN: minimizing crash input");
+  const minimized = filesIn(cwd, "minimized-from-").map((name) => fs.readFileSync(path.join(cwd, name), "latin1"));
+  expect(minimized.length).toBeGreaterThan(0);
+  expect(minimized.map((text) => text.length).sort((a, b) => a - b)[0]).toBe(4);
+});
+
+test("-fork=1 runs the fuzzing in a child libFuzzer, which finds and saves the bug", async () => {
+  const corpus = workDir();
+  const run = await fuzz("planted-bug.js", ["-fork=1", "-seed=3", "-runs=300000", corpus]);
+  expect(run.output).toMatch(/INFO: -fork=1: fuzzing in separate process\(s\)/);
+  expect(run.output).toContain("planted bug: the input starts with FUZZ");
+  const crashes = filesIn(run.cwd, "crash-");
+  expect(crashes).toHaveLength(1);
+  expect(fs.readFileSync(path.join(run.cwd, crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+});

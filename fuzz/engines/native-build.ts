@@ -1,0 +1,137 @@
+// Builds native/harness.c on first use with the system's C toolchain and caches the
+// binary, keyed by the source, the mode and the compiler's identity, so a changed
+// harness or compiler never runs a stale binary. Missing tools give an error that names
+// the Debian packages to install. Also a script: `node dist/fuzz/engines/native-build.js
+// [libfuzzer|afl]` prints the path of the (built) harness.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export type HarnessKind = "libfuzzer" | "afl";
+
+/** The toolchain cannot build the harness; the message says what to install. */
+export class NativeToolchainError extends Error {
+  override name = "NativeToolchainError";
+}
+
+/** This package's root: the nearest directory above this file with a package.json (dist/ or not). */
+function findPackageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+
+export const PACKAGE_ROOT = findPackageRoot();
+export const HARNESS_SOURCE = path.join(PACKAGE_ROOT, "native", "harness.c");
+
+/** What to install on Debian/Ubuntu for each engine (clang 14 is Debian 12's). */
+const DEBIAN_PACKAGES: Record<HarnessKind, string> = {
+  libfuzzer: "clang libclang-rt-14-dev (or clang-N and libclang-rt-N-dev for your clang)",
+  afl: "afl++ (and a C compiler: clang or gcc)",
+};
+
+interface Compiler {
+  path: string;
+  version: string;
+}
+
+function firstLineOfVersion(compiler: string): string | undefined {
+  const result = spawnSync(compiler, ["--version"], { encoding: "utf8" });
+  if (result.error !== undefined || result.status !== 0) return undefined;
+  return result.stdout.split("\n")[0].trim();
+}
+
+/** $CC if set, else the first clang (or, for AFL++, any cc) on PATH. */
+function findCompiler(kind: HarnessKind): Compiler {
+  const candidates = process.env.CC ? [process.env.CC] : kind === "libfuzzer" ? ["clang", "clang-14"] : ["clang", "clang-14", "cc", "gcc"];
+  for (const candidate of candidates) {
+    const version = firstLineOfVersion(candidate);
+    if (version !== undefined) return { path: candidate, version };
+  }
+  throw new NativeToolchainError(
+    `no C compiler found (tried ${candidates.join(", ")}) to build the ${kind} harness. ` +
+      `On Debian/Ubuntu: apt-get install ${DEBIAN_PACKAGES[kind]}`,
+  );
+}
+
+/** $JSKCOV_NATIVE_CACHE_DIR, $XDG_CACHE_HOME/babel-plugin-kcov, ./node_modules/.cache/babel-plugin-kcov, ~/.cache/... */
+export function nativeCacheDir(): string {
+  if (process.env.JSKCOV_NATIVE_CACHE_DIR) return path.resolve(process.env.JSKCOV_NATIVE_CACHE_DIR);
+  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, "babel-plugin-kcov");
+  const nodeModules = path.resolve("node_modules");
+  if (fs.existsSync(nodeModules)) return path.join(nodeModules, ".cache", "babel-plugin-kcov");
+  return path.join(os.homedir(), ".cache", "babel-plugin-kcov");
+}
+
+function compileFlags(kind: HarnessKind): { compile: string[]; link: string[] } {
+  // The harness itself is compiled without coverage instrumentation; -fsanitize=fuzzer at
+  // link time only brings in libFuzzer (its main and its counters' consumer).
+  const common = ["-O2", "-g", "-Wall", "-Wextra", "-std=gnu11"];
+  return kind === "libfuzzer"
+    ? { compile: [...common, "-DJSKCOV_LIBFUZZER"], link: ["-fsanitize=fuzzer"] }
+    : { compile: [...common, "-DJSKCOV_AFL"], link: [] };
+}
+
+/**
+ * The path of the harness binary for `kind`, compiled now if the cache has none for this
+ * source and compiler. Safe when several processes build at once (write, then rename).
+ */
+export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): string {
+  const source = fs.readFileSync(HARNESS_SOURCE);
+  const compiler = findCompiler(kind);
+  const flags = compileFlags(kind);
+  const key = createHash("sha256")
+    .update(source)
+    .update(JSON.stringify([kind, compiler.path, compiler.version, flags]))
+    .digest("hex")
+    .slice(0, 16);
+  const binary = path.join(cacheDir, `jskcov-harness-${kind}-${key}`);
+  if (fs.existsSync(binary)) return binary;
+
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const scratch = `${binary}.${process.pid}.tmp`;
+  const object = `${scratch}.o`;
+  try {
+    execFileSync(compiler.path, [...flags.compile, "-c", HARNESS_SOURCE, "-o", object], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(compiler.path, [object, ...flags.link, "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
+    const missingFuzzer = kind === "libfuzzer" && /fuzzer|libclang_rt/.test(stderr);
+    throw new NativeToolchainError(
+      `cannot build the ${kind} harness with ${compiler.path} (${compiler.version}):\n${stderr}\n` +
+        (missingFuzzer ? "libFuzzer's runtime (libclang_rt.fuzzer) is missing. " : "") +
+        `On Debian/Ubuntu: apt-get install ${DEBIAN_PACKAGES[kind]}`,
+    );
+  } finally {
+    fs.rmSync(object, { force: true });
+  }
+  fs.renameSync(scratch, binary);
+  return binary;
+}
+
+/** afl-fuzz (and its tools) on PATH, or an error naming the package. */
+export function findAflFuzz(): string {
+  const result = spawnSync("afl-fuzz", ["-h"], { encoding: "utf8" });
+  if (result.error !== undefined) {
+    throw new NativeToolchainError(`afl-fuzz is not on PATH. On Debian/Ubuntu: apt-get install ${DEBIAN_PACKAGES.afl}`);
+  }
+  return "afl-fuzz";
+}
+
+if (require.main === module) {
+  const kind = (process.argv[2] ?? "libfuzzer") as HarnessKind;
+  if (kind !== "libfuzzer" && kind !== "afl") {
+    process.stderr.write(`usage: native-build [libfuzzer|afl], got '${kind}'\n`);
+    process.exit(2);
+  }
+  try {
+    process.stdout.write(`${buildHarness(kind)}\n`);
+  } catch (error) {
+    process.stderr.write(`jskcov: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,179 @@
+// The persistent Node executor that a native fuzzer drives (docs/executor-protocol.md):
+// loads the instrumented fuzz target once, then, per request on fd 3, runs one input,
+// flushes coverage into the file-backed kcov area and replies on fd 4. It holds no
+// coverage state of its own (PCs are stable across processes), so it may ask to be
+// restarted at any time without the engine losing anything.
+//
+// Started as `node --enable-source-maps --import <jskcov run's preload> executor.js <target>`,
+// so the target and what it loads are instrumented exactly as under `jskcov run`.
+
+import * as fs from "node:fs";
+import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
+import { installJazzerCoreFallback } from "./jazzer-compat";
+import { loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
+
+export const EXECUTOR_PROTOCOL_VERSION = 1;
+/** "JJSK" in memory: the first word of the hello. */
+export const HELLO_MAGIC = 0x4b534a4a;
+export const REQUEST_FD = 3;
+export const REPLY_FD = 4;
+
+/** Request kinds (driver -> executor). */
+export const REQUEST_RUN = 1;
+export const REQUEST_COLLECT_AGAIN = 2;
+export const REQUEST_EXIT = 3;
+/** Reply outcomes (executor -> driver). */
+export const OUTCOME_OK = 0;
+export const OUTCOME_CRASH = 1;
+export const REPLY_FLAG_RESTART = 1;
+
+/** The executor's status when the target cannot be loaded (no hello was sent). */
+export const LOAD_FAILURE_STATUS = 3;
+
+/**
+ * The PC layout the runtime's PCs follow (docs/block-table.md), named in the hello so
+ * that a driver that decodes PCs knows which formula made them.
+ */
+export const PC_LAYOUT_NAME = "synthetic-slot8";
+export const PC_LAYOUT_VERSION = 1;
+
+export const DEFAULT_AREA_WORDS = 1 << 20;
+const DEFAULT_MAX_RSS_MB = 1536;
+/** How often (in runs) the resident set is checked; reading it costs a syscall. */
+const RSS_CHECK_INTERVAL = 64;
+
+interface ExecutorSettings {
+  targetPath: string;
+  areaPath: string;
+  areaWords: number;
+  maxRuns: number;
+  maxRssBytes: number;
+}
+
+function positiveIntegerFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number >= 0, got '${text}'`);
+  }
+  return value;
+}
+
+function readSettings(argv: string[]): ExecutorSettings {
+  const targetPath = argv[0];
+  if (targetPath === undefined) throw new Error("usage: executor.js <fuzz target module> (see docs/executor-protocol.md)");
+  const areaPath = process.env.JSKCOV_EXECUTOR_AREA;
+  if (areaPath === undefined || areaPath === "") throw new Error("JSKCOV_EXECUTOR_AREA (the kcov area file to create) is not set");
+  return {
+    targetPath,
+    areaPath,
+    areaWords: positiveIntegerFromEnv("JSKCOV_EXECUTOR_AREA_WORDS", DEFAULT_AREA_WORDS),
+    maxRuns: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RUNS", 0),
+    maxRssBytes: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RSS_MB", DEFAULT_MAX_RSS_MB) * 1024 * 1024,
+  };
+}
+
+/** Reads exactly `buffer.length` bytes from fd, or returns false at end of file (the driver is gone). */
+function readFully(fd: number, buffer: Buffer): boolean {
+  let done = 0;
+  while (done < buffer.length) {
+    const got = fs.readSync(fd, buffer, done, buffer.length - done, null);
+    if (got === 0) return false;
+    done += got;
+  }
+  return true;
+}
+
+function writeFully(fd: number, buffer: Buffer): void {
+  let done = 0;
+  while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done);
+}
+
+function helloMessage(areaWords: number): Buffer {
+  const pcs = Array.from(blocks(), (block) => block.pc).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const layout = Buffer.from(PC_LAYOUT_NAME, "utf8");
+  const message = Buffer.alloc(24 + layout.length + pcs.length * 8);
+  message.writeUInt32LE(HELLO_MAGIC, 0);
+  message.writeUInt32LE(EXECUTOR_PROTOCOL_VERSION, 4);
+  message.writeUInt32LE(areaWords, 8);
+  message.writeUInt32LE(pcs.length, 12);
+  message.writeUInt32LE(layout.length, 16);
+  message.writeUInt32LE(PC_LAYOUT_VERSION, 20);
+  layout.copy(message, 24);
+  let offset = 24 + layout.length;
+  for (const pc of pcs) {
+    message.writeBigUInt64LE(pc, offset);
+    offset += 8;
+  }
+  return message;
+}
+
+/** The reply header, reused: a run that finds nothing allocates nothing for its reply. */
+const replyHeader = Buffer.alloc(16);
+
+function sendReply(outcome: number, flags: number, leftover: number, detail: string): void {
+  const detailBytes = detail === "" ? undefined : Buffer.from(detail, "utf8");
+  replyHeader.writeUInt32LE(outcome, 0);
+  replyHeader.writeUInt32LE(flags, 4);
+  replyHeader.writeUInt32LE(leftover, 8);
+  replyHeader.writeUInt32LE(detailBytes?.length ?? 0, 12);
+  writeFully(REPLY_FD, detailBytes === undefined ? replyHeader : Buffer.concat([replyHeader, detailBytes]));
+}
+
+function isPromise(value: ExecutionOutcome | Promise<ExecutionOutcome>): value is Promise<ExecutionOutcome> {
+  return typeof (value as Promise<ExecutionOutcome>).then === "function";
+}
+
+/** Serves requests until the driver asks to exit, goes away, or a restart is due. */
+async function serve(target: FuzzTarget, kcov: Kcov, settings: ExecutorSettings): Promise<void> {
+  const header = Buffer.alloc(8);
+  let runs = 0;
+  for (;;) {
+    if (!readFully(REQUEST_FD, header)) return; // the driver closed the pipe: it is gone
+    const request = header.readUInt32LE(0);
+    const length = header.readUInt32LE(4);
+    if (request === REQUEST_EXIT) return;
+    if (request === REQUEST_COLLECT_AGAIN) {
+      kcov.collect();
+      sendReply(OUTCOME_OK, 0, kcov.leftover, "");
+      continue;
+    }
+    if (request !== REQUEST_RUN) throw new Error(`unknown request ${request} on fd ${REQUEST_FD} (protocol ${EXECUTOR_PROTOCOL_VERSION})`);
+    const input = Buffer.allocUnsafe(length);
+    if (!readFully(REQUEST_FD, input)) return;
+    const pending = runFuzzTarget(target, input);
+    const outcome = isPromise(pending) ? await pending : pending;
+    kcov.collect();
+    runs++;
+    const crashed = outcome.kind === "crash";
+    const restart =
+      (settings.maxRuns > 0 && runs >= settings.maxRuns) ||
+      ((crashed || runs % RSS_CHECK_INTERVAL === 0) && process.memoryUsage.rss() > settings.maxRssBytes);
+    sendReply(crashed ? OUTCOME_CRASH : OUTCOME_OK, restart ? REPLY_FLAG_RESTART : 0, kcov.leftover, crashed ? outcome.stack : "");
+    if (restart) return;
+  }
+}
+
+async function main(): Promise<void> {
+  let settings: ExecutorSettings;
+  let target: FuzzTarget;
+  const kcov = new Kcov({ file: process.env.JSKCOV_EXECUTOR_AREA || undefined });
+  try {
+    settings = readSettings(process.argv.slice(2));
+    kcov.initTrace(settings.areaWords); // creates and sizes the area file before the hello
+    kcov.mmap();
+    installJazzerCoreFallback();
+    target = await loadFuzzTarget(settings.targetPath);
+  } catch (error) {
+    process.stderr.write(`jskcov executor: cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(LOAD_FAILURE_STATUS);
+  }
+  kcov.enable(KCOV_TRACE_PC); // forgets the blocks that ran while the target loaded
+  writeFully(REPLY_FD, helloMessage(settings.areaWords));
+  await serve(target, kcov, settings);
+  kcov.close();
+  process.exit(0);
+}
+
+void main();
