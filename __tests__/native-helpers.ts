@@ -4,7 +4,6 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
 import { NativeSession, type NativeEngineInvocation } from "../fuzz/engines/native-session";
@@ -92,8 +91,12 @@ const running = new Set<ChildProcess>();
 const workDirs: string[] = [];
 const sessions: NativeSession[] = [];
 
+/** Work directories live under node_modules/.cache, not /tmp: afl-cmin refuses to run in /tmp. */
+const WORK_ROOT = path.join(REPO, "node_modules", ".cache", "jskcov-native-tests");
+
 export function workDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-native-test-"));
+  fs.mkdirSync(WORK_ROOT, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(WORK_ROOT, "work-"));
   workDirs.push(dir);
   return dir;
 }

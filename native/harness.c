@@ -319,6 +319,15 @@ static void feedback_add_area(uint8_t *feedback, int saturating_increment) {
   }
 }
 
+/* A pseudo-PC no block has (synthetic PCs are 8-aligned): the feedback of a run whose
+ * executor died or was killed, whose own coverage is lost with it. afl-fuzz keeps a hang
+ * or crash only when its trace is new, so without it no hang would ever be saved. */
+#define EXECUTOR_DIED_PC 0xffffffffffffff01ull
+
+static void feedback_add_death(uint8_t *feedback) {
+  feedback[pc_map_slot(EXECUTOR_DIED_PC)] = 1;
+}
+
 enum run_result { RUN_OK, RUN_CRASH, RUN_DIED };
 
 /*
@@ -337,6 +346,7 @@ static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *f
   if (write_fully(executor.request_fd, request, sizeof request) != 0 || write_fully(executor.request_fd, data, size) != 0 ||
       read_fully(executor.reply_fd, &reply, sizeof reply) != 0) {
     *wait_status = executor_reap();
+    feedback_add_death(feedback);
     return RUN_DIED;
   }
   if (reply.detail_length > 0) {

@@ -1,0 +1,145 @@
+// `jskcov fuzz --engine afl`: the real afl-fuzz runs native/harness.c as its target, which
+// speaks the forkserver protocol and runs every input in the persistent executor. The
+// shared libFuzzer-style flags are translated to afl-fuzz options; any other engine
+// argument (-M main, -S s1, -o DIR, -p explore, ...) goes to afl-fuzz as given. After
+// afl-fuzz ends, its crashes and hangs are also saved as crash-<sha1> / timeout-<sha1>
+// (under -artifact_prefix), the built-in engine's artifacts.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FlagError } from "../flags";
+import { writeArtifact } from "../findings";
+import { buildHarness, findAflFuzz } from "./native-build";
+import { NativeSession, runEngineProcess, type NativeEngineInvocation } from "./native-session";
+
+/** afl-fuzz's output directory when the engine arguments name none. */
+export const DEFAULT_AFL_OUTPUT = "afl-out";
+/** Without -timeout: generous, since a JavaScript run can include a GC pause or a restart. */
+const DEFAULT_TIMEOUT_MS = 5000;
+
+/** libFuzzer-style flag -> afl-fuzz option (value converted). */
+const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
+  timeout: (seconds) => ["-t", String(Number(seconds) * 1000)],
+  max_total_time: (seconds) => ["-V", seconds],
+  runs: (runs) => (Number(runs) < 0 ? [] : ["-E", runs]),
+  seed: (seed) => ["-s", seed],
+  dict: (file) => ["-x", file],
+  max_len: (length) => (Number(length) > 0 ? ["-G", length] : []),
+};
+/** Flags this engine handles itself instead of passing them to afl-fuzz. */
+const ENGINE_FLAGS = new Set(["use_feedback", "artifact_prefix"]);
+
+export interface AflCommand {
+  args: string[];
+  /** Added to the harness's environment (afl-fuzz passes its environment on). */
+  env: NodeJS.ProcessEnv;
+  outputDir: string;
+  artifactPrefix: string;
+}
+
+/** afl-fuzz's command line for an invocation (without the harness path, appended by the caller). */
+export function aflCommand(invocation: NativeEngineInvocation, seedDir: string): AflCommand {
+  const passed: string[] = [];
+  const env: NodeJS.ProcessEnv = {};
+  let timeoutGiven = false;
+  let artifactPrefix = "";
+  for (const arg of invocation.engineArgs) {
+    const flag = /^--?([a-z_]+)=(.*)$/s.exec(arg);
+    if (flag === null) {
+      passed.push(arg);
+      continue;
+    }
+    const [, name, value] = flag;
+    if (name === "use_feedback") {
+      env.JSKCOV_FEEDBACK = value === "0" ? "0" : "1";
+    } else if (name === "artifact_prefix") {
+      artifactPrefix = value;
+    } else if (FLAG_TRANSLATIONS[name] !== undefined) {
+      if (!/^-?\d+$/.test(value) && name !== "dict") throw new FlagError(`engine flag '-${name}' needs an integer, got '${value}'`);
+      timeoutGiven ||= name === "timeout";
+      passed.push(...FLAG_TRANSLATIONS[name](value));
+    } else if (!ENGINE_FLAGS.has(name)) {
+      throw new FlagError(
+        `engine flag '-${name}' has no afl-fuzz equivalent; the afl engine takes -timeout, -max_total_time, -runs, ` +
+          `-seed, -dict, -max_len, -use_feedback, -artifact_prefix, and afl-fuzz's own options (-M, -S, -o, ...)`,
+      );
+    }
+  }
+  const outputIndex = passed.indexOf("-o");
+  const outputDir = outputIndex >= 0 && passed[outputIndex + 1] !== undefined ? passed[outputIndex + 1] : DEFAULT_AFL_OUTPUT;
+  const args = [...(passed.includes("-i") ? [] : ["-i", seedDir]), ...(outputIndex >= 0 ? [] : ["-o", outputDir])];
+  if (!timeoutGiven && !passed.includes("-t")) args.push("-t", String(DEFAULT_TIMEOUT_MS));
+  return { args: [...args, ...passed], env, outputDir, artifactPrefix };
+}
+
+/**
+ * The seed directory for afl-fuzz's -i: the first corpus directory when it holds a file,
+ * else a session directory with one seed (afl-fuzz refuses an empty one).
+ */
+function seedDirectory(invocation: NativeEngineInvocation, session: NativeSession): string {
+  const first = invocation.inputs[0];
+  if (first !== undefined && fs.statSync(first).isDirectory() && fs.readdirSync(first).length > 0) return first;
+  const seeds = path.join(session.directory, "seeds");
+  fs.mkdirSync(seeds, { recursive: true });
+  fs.writeFileSync(path.join(seeds, "empty-seed"), "\n");
+  return seeds;
+}
+
+/** Environment for afl-fuzz: checks that do not apply to this harness are turned off. */
+function aflEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    // The harness reports crashes itself; no core dump is involved, so core_pattern does not matter.
+    AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
+    AFL_SKIP_CPUFREQ: "1",
+    // Node's start-up with the instrumenting preload can take seconds on a cold cache.
+    AFL_FORKSRV_INIT_TMOUT: "60000",
+    ...base,
+  };
+}
+
+/** The command for the user to run, as shell text (`jskcov fuzz --engine afl` prints it). */
+export function aflShellCommand(harness: string, command: AflCommand, env: NodeJS.ProcessEnv): string {
+  const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
+  const variables = ["JSKCOV_EXECUTOR_ARGV", "JSKCOV_RUN_CONFIG", "JSKCOV_FEEDBACK", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "AFL_SKIP_CPUFREQ", "AFL_FORKSRV_INIT_TMOUT"];
+  const exports = variables.filter((name) => env[name] !== undefined).map((name) => `export ${name}=${quote(env[name] as string)}`);
+  return [...exports, ["afl-fuzz", ...command.args, "--", harness].map(quote).join(" ")].join("\n") + "\n";
+}
+
+/** Saves afl-fuzz's crashes and hangs (every instance's) as crash-<sha1> / timeout-<sha1>. */
+export function saveAflFindings(outputDir: string, artifactPrefix: string, log: (line: string) => void): string[] {
+  const saved: string[] = [];
+  if (!fs.existsSync(outputDir)) return saved;
+  for (const instance of fs.readdirSync(outputDir)) {
+    for (const [folder, kind] of [["crashes", "crash"], ["hangs", "timeout"]] as const) {
+      const dir = path.join(outputDir, instance, folder);
+      if (!fs.existsSync(dir)) continue;
+      for (const name of fs.readdirSync(dir).filter((entry) => entry.startsWith("id:")).sort()) {
+        saved.push(writeArtifact(kind, fs.readFileSync(path.join(dir, name)), { artifact_prefix: artifactPrefix, exact_artifact_path: "" }, log));
+      }
+    }
+  }
+  return saved;
+}
+
+/**
+ * Builds the harness (cached) and runs afl-fuzz, or only prints the command when
+ * `printOnly`. Resolves with afl-fuzz's exit status.
+ */
+export async function runAfl(invocation: NativeEngineInvocation, options: { printOnly?: boolean } = {}): Promise<number> {
+  const harness = buildHarness("afl");
+  const session = new NativeSession();
+  try {
+    const seeds = options.printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session);
+    const command = aflCommand(invocation, seeds);
+    const env = aflEnvironment(session.environment(invocation, {}, command.env));
+    if (options.printOnly) {
+      process.stdout.write(aflShellCommand(harness, command, env));
+      return 0;
+    }
+    const status = await runEngineProcess(findAflFuzz(), [...command.args, "--", harness], env);
+    saveAflFindings(command.outputDir, command.artifactPrefix, (line) => process.stderr.write(`${line}\n`));
+    return status;
+  } finally {
+    session.close();
+  }
+}
