@@ -6,6 +6,7 @@
 // (under -artifact_prefix), the built-in engine's artifacts.
 
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { FlagError } from "../flags";
 import { writeArtifact } from "../findings";
@@ -27,7 +28,7 @@ const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
   max_len: (length) => (Number(length) > 0 ? ["-G", length] : []),
 };
 /** Flags this engine handles itself instead of passing them to afl-fuzz. */
-const ENGINE_FLAGS = new Set(["use_feedback", "artifact_prefix"]);
+const ENGINE_FLAGS = new Set(["use_feedback", "artifact_prefix", "print_command"]);
 
 export interface AflCommand {
   args: string[];
@@ -35,6 +36,8 @@ export interface AflCommand {
   env: NodeJS.ProcessEnv;
   outputDir: string;
   artifactPrefix: string;
+  /** -print_command=1: print the environment and afl-fuzz's command line instead of running it. */
+  printOnly: boolean;
 }
 
 /** afl-fuzz's command line for an invocation (without the harness path, appended by the caller). */
@@ -43,6 +46,7 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   const env: NodeJS.ProcessEnv = {};
   let timeoutGiven = false;
   let artifactPrefix = "";
+  let printOnly = false;
   for (const arg of invocation.engineArgs) {
     const flag = /^--?([a-z_]+)=(.*)$/s.exec(arg);
     if (flag === null) {
@@ -54,6 +58,8 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
       env.JSKCOV_FEEDBACK = value === "0" ? "0" : "1";
     } else if (name === "artifact_prefix") {
       artifactPrefix = value;
+    } else if (name === "print_command") {
+      printOnly = value !== "0";
     } else if (FLAG_TRANSLATIONS[name] !== undefined) {
       if (!/^-?\d+$/.test(value) && name !== "dict") throw new FlagError(`engine flag '-${name}' needs an integer, got '${value}'`);
       timeoutGiven ||= name === "timeout";
@@ -69,7 +75,7 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   const outputDir = outputIndex >= 0 && passed[outputIndex + 1] !== undefined ? passed[outputIndex + 1] : DEFAULT_AFL_OUTPUT;
   const args = [...(passed.includes("-i") ? [] : ["-i", seedDir]), ...(outputIndex >= 0 ? [] : ["-o", outputDir])];
   if (!timeoutGiven && !passed.includes("-t")) args.push("-t", String(DEFAULT_TIMEOUT_MS));
-  return { args: [...args, ...passed], env, outputDir, artifactPrefix };
+  return { args: [...args, ...passed], env, outputDir, artifactPrefix, printOnly };
 }
 
 /**
@@ -122,17 +128,20 @@ export function saveAflFindings(outputDir: string, artifactPrefix: string, log: 
 }
 
 /**
- * Builds the harness (cached) and runs afl-fuzz, or only prints the command when
- * `printOnly`. Resolves with afl-fuzz's exit status.
+ * Builds the harness (cached) and runs afl-fuzz, or only prints the command (with
+ * -print_command=1, e.g. to start -M/-S instances by hand). Resolves with afl-fuzz's exit status.
  */
-export async function runAfl(invocation: NativeEngineInvocation, options: { printOnly?: boolean } = {}): Promise<number> {
+export async function runAfl(invocation: NativeEngineInvocation): Promise<number> {
   const harness = buildHarness("afl");
-  const session = new NativeSession();
+  const printOnly = aflCommand(invocation, "").printOnly;
+  // A printed command outlives this process: its executors' coverage dumps go to a fixed place.
+  const session = printOnly ? undefined : new NativeSession();
   try {
-    const seeds = options.printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session);
+    const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession);
     const command = aflCommand(invocation, seeds);
-    const env = aflEnvironment(session.environment(invocation, {}, command.env));
-    if (options.printOnly) {
+    const base = session?.environment(invocation, {}, command.env) ?? printedEnvironment(invocation, command.env);
+    const env = aflEnvironment(base);
+    if (printOnly) {
       process.stdout.write(aflShellCommand(harness, command, env));
       return 0;
     }
@@ -140,6 +149,11 @@ export async function runAfl(invocation: NativeEngineInvocation, options: { prin
     saveAflFindings(command.outputDir, command.artifactPrefix, (line) => process.stderr.write(`${line}\n`));
     return status;
   } finally {
-    session.close();
+    session?.close();
   }
+}
+
+function printedEnvironment(invocation: NativeEngineInvocation, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const directory = path.join(os.tmpdir(), `jskcov-afl-${os.userInfo().uid}`);
+  return NativeSession.environmentFor(invocation, path.join(directory, "kcov.out"), {}, extra);
 }

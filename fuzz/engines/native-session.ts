@@ -45,8 +45,13 @@ export class NativeSession {
 
   /** The harness's environment: the caller's, plus the executor's command and the preload's config. */
   environment(invocation: NativeEngineInvocation, limits: ExecutorLimits = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return NativeSession.environmentFor(invocation, path.join(this.directory, "kcov.out"), limits, extra);
+  }
+
+  /** The same, with the executors' coverage dump (written by the preload at exit) at `dumpPath`. */
+  static environmentFor(invocation: NativeEngineInvocation, dumpPath: string, limits: ExecutorLimits = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (!fs.existsSync(invocation.target)) throw new Error(`the fuzz target '${invocation.target}' does not exist`);
-    const runConfig: SerializedRunConfig = { ...invocation.runConfig, out: path.join(this.directory, "kcov.out"), progress: false };
+    const runConfig: SerializedRunConfig = { ...invocation.runConfig, out: dumpPath, progress: false };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       JSKCOV_EXECUTOR_ARGV: executorArgv(invocation.target).join("\n"),
