@@ -26,7 +26,7 @@ export function invocationFor(target: string, engineArgs: string[] = [], inputs:
     target: path.join(TARGETS, target),
     inputs,
     engineArgs,
-    runConfig: { root: TARGETS, filter: ["**"], pcSeed: 0, pcSeedByFile: {}, counterMode: "hit", cacheDir: null, progress: false },
+    runConfig: { root: TARGETS, filter: ["**"], pcLayout: "full64", pcSeed: 0, pcSeedByFile: {}, counterMode: "hit", cacheDir: null, progress: false },
   };
 }
 

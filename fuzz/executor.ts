@@ -9,6 +9,7 @@
 
 import * as fs from "node:fs";
 import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
+import { readRunConfig } from "../cli/run-config";
 import { installJazzerCoreFallback } from "./jazzer-compat";
 import { loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
 
@@ -31,10 +32,13 @@ export const REPLY_FLAG_RESTART = 1;
 export const LOAD_FAILURE_STATUS = 3;
 
 /**
- * The PC layout the runtime's PCs follow (docs/block-table.md), named in the hello so
- * that a driver that decodes PCs knows which formula made them.
+ * The PC layout the instrumentation used (the plugin's pcLayout, from the preload's
+ * configuration; docs/block-table.md), named in the hello so that a driver that decodes
+ * PCs knows which formula made them. Drivers that only hash PCs can ignore it.
  */
-export const PC_LAYOUT_NAME = "synthetic-slot8";
+function pcLayoutName(): string {
+  return readRunConfig()?.pcLayout ?? "unknown";
+}
 export const PC_LAYOUT_VERSION = 1;
 
 export const DEFAULT_AREA_WORDS = 1 << 20;
@@ -92,7 +96,7 @@ function writeFully(fd: number, buffer: Buffer): void {
 
 function helloMessage(areaWords: number): Buffer {
   const pcs = Array.from(blocks(), (block) => block.pc).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const layout = Buffer.from(PC_LAYOUT_NAME, "utf8");
+  const layout = Buffer.from(pcLayoutName(), "utf8");
   const message = Buffer.alloc(24 + layout.length + pcs.length * 8);
   message.writeUInt32LE(HELLO_MAGIC, 0);
   message.writeUInt32LE(EXECUTOR_PROTOCOL_VERSION, 4);

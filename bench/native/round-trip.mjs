@@ -30,7 +30,7 @@ const invocation = {
   target,
   inputs: [],
   engineArgs: [],
-  runConfig: { root: HERE, filter: ["**"], pcSeed: 0, pcSeedByFile: {}, counterMode: "hit", cacheDir: null, progress: false },
+  runConfig: { root: HERE, filter: ["**"], pcLayout: "full64", pcSeed: 0, pcSeedByFile: {}, counterMode: "hit", cacheDir: null, progress: false },
 };
 
 function seconds(command, args, options) {
