@@ -158,3 +158,19 @@ test("-fork=1 runs the fuzzing in a child libFuzzer, which finds and saves the b
   expect(crashes).toHaveLength(1);
   expect(fs.readFileSync(path.join(run.cwd, crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
 });
+
+test("jskcov fuzz --engine libfuzzer runs libFuzzer on the target and exits with its crash status", async () => {
+  const cwd = workDir();
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const run = await runHarness(
+    process.execPath,
+    [jskcov, "fuzz", "--engine", "libfuzzer", "--root", path.join(__dirname, "native-targets"), "--no-cache", path.join(__dirname, "native-targets", "planted-bug.js"), "corpus", "--", "-seed=1", "-runs=300000"],
+    { cwd, env: process.env },
+  );
+  expect(run.output).toContain("planted bug: the input starts with FUZZ");
+  expect(run.status).not.toBe(0);
+  const crashes = filesIn(cwd, "crash-");
+  expect(crashes).toHaveLength(1);
+  expect(fs.readFileSync(path.join(cwd, crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  await expectAllGone(run.executorPids);
+});

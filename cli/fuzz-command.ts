@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DictionaryError, readDictionary } from "../fuzz/engine/dictionary";
 import { runBuiltinEngine } from "../fuzz/engine/supervisor";
+import { NATIVE_ENGINES, isNativeEngine, runNativeEngine } from "../fuzz/engines/native-engines";
 import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, type FuzzerFlags } from "../fuzz/flags";
 import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
 import { parseRunArguments } from "./run-command";
@@ -26,7 +27,7 @@ Options:
   --filter GLOB        Instrument files matching GLOB, relative to the root; repeatable,
                        '!GLOB' excludes (default: the project's files, not node_modules)
   --root DIR           Project root for filters and PCs (default: current dir)
-  --engine NAME        The fuzzing engine: builtin (default)
+  --engine NAME        The fuzzing engine: builtin (default), libfuzzer or afl (README.md)
   --regression         Replay the inputs once each instead of fuzzing
   --counter-mode MODE  hit (default) or count (hit-count buckets are new coverage)
   --pc-seed N          The plugin's pcSeed
@@ -55,7 +56,7 @@ const FUZZ_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } satisfies OptionSpec;
 
-export const FUZZ_ENGINES = ["builtin"] as const;
+export const FUZZ_ENGINES = ["builtin", ...NATIVE_ENGINES] as const;
 
 export async function fuzzCommand(args: string[]): Promise<number> {
   const separator = args.indexOf("--");
@@ -73,6 +74,14 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   const engine = values.engine ?? "builtin";
   if (!(FUZZ_ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError("fuzz", `option '--engine' must be one of ${FUZZ_ENGINES.join(", ")}, got '${engine}'`);
+  }
+  if (isNativeEngine(engine)) {
+    // libFuzzer and afl-fuzz read the engine flags themselves (fuzz/engines/).
+    const [nativeTarget, ...nativeInputs] = positionals;
+    if (nativeTarget === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
+    if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) fs.mkdirSync(nativeInputs[0], { recursive: true });
+    const invocation = { target: path.resolve(nativeTarget), inputs: nativeInputs.map((input) => path.resolve(input)), engineArgs };
+    return runNativeEngine(engine, { ...invocation, runConfig: instrumentationConfig(values, nativeTarget) });
   }
   const flags = parseEngineFlags(engineArgs);
   if (flags.help !== 0) {
