@@ -49,15 +49,18 @@ test("afl-fuzz finds the planted bug within a fixed budget; the crash is saved b
   const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seeds, "-o", out, "-D", "-V", "180", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1" });
   const crashes = filesIn(path.join(out, "default", "crashes"), "id:");
   expect(crashes.length).toBeGreaterThan(0);
-  expect(fs.readFileSync(path.join(out, "default", "crashes", crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  // On a loaded machine afl-fuzz's kill for a timeout can land just after a run ended and
+  // take the next input with it (the persistent pid races afl-fuzz's timer): look for the bug.
+  const crashTexts = crashes.map((name) => fs.readFileSync(path.join(out, "default", "crashes", name)).subarray(0, 4).toString("latin1"));
+  expect(crashTexts).toContain("FUZZ");
   // The steps towards it are in afl-fuzz's queue: coverage guided it.
   const queue = filesIn(path.join(out, "default", "queue"), "id:").map((name) => fs.readFileSync(path.join(out, "default", "queue", name), "latin1"));
   expect(queue.some((text) => text.startsWith("FU"))).toBe(true);
   const prefix = `${workDir()}/`;
   const saved = saveAflFindings(out, prefix, () => {});
   expect(saved.length).toBe(crashes.length);
-  expect(path.basename(saved[0])).toMatch(/^crash-[0-9a-f]{40}$/);
-  expect(fs.readFileSync(saved[0]).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  expect(saved.every((file) => /^crash-[0-9a-f]{40}$/.test(path.basename(file)))).toBe(true);
+  expect(saved.map((file) => fs.readFileSync(file).subarray(0, 4).toString("latin1"))).toContain("FUZZ");
   await expectAllGone(run.executorPids);
 });
 
