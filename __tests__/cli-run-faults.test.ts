@@ -73,7 +73,8 @@ describe("jskcov run faults", () => {
   });
 
   test("SIGINT sent to jskcov alone reaches the program once, and jskcov exits with the program's status", async () => {
-    const cli = spawn(process.execPath, [JSKCOV, "run", "--filter", "src/**", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: never the terminal's foreground group, even when the tests run in one.
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--filter", "src/**", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     cli.stdout.on("data", (data: Buffer) => {
       if (stdout === "") setImmediate(() => cli.kill("SIGINT"));
