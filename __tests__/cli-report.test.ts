@@ -37,7 +37,7 @@ test("lcov of a known program, line by line", () => {
   expectStatus(jskcov(project, ["run", "--no-cache", "--", "src/lib.js"]), 0);
   const result = jskcov(project, ["report", "--lcov", "--out", "coverage/lcov.info"]);
   expectStatus(result, 0);
-  expect(result.stdout).toContain("lines 7/12");
+  expect(result.stdout).toContain("lines 9/14");
   const lcov = fs.readFileSync(path.join(project, "coverage/lcov.info"), "utf8");
   expect(lcov.trimEnd().split("\n")).toEqual([
     "TN:",
@@ -50,20 +50,22 @@ test("lcov of a known program, line by line", () => {
     "FNDA:1,classify",
     "FNDA:0,unused",
     "FNDA:0,Box.make",
-    "DA:2,1", // if (n > 10): the function's entry block ran
+    "DA:1,1", // function classify(n) {: the function's entry block ran
+    "DA:2,1", // if (n > 10)
     "DA:3,0", // return "big": its if-consequent did not
-    "DA:4,1", // else if: the if-alternate ran
+    "DA:4,1", // } else if: the if-alternate ran (from `else` on; the `}` closes the consequent)
     "DA:5,1", // return "medium"
     "DA:7,0", // return "small": the join after the if did not run
     "DA:11,1", // const unused = ...: top level
     "DA:12,0", // the arrow's expression body: never called
+    "DA:13,1", // class Box {: top level
     "DA:14,0", // a class field initializer: no Box was made
     "DA:15,0", // the static method's statement
     "DA:17,1",
     "DA:18,1",
     "DA:19,1", // the loop body ran
-    "LF:12",
-    "LH:7",
+    "LF:14",
+    "LH:9",
     "BRDA:2,0,0,0", // if (n > 10): consequent not taken...
     "BRDA:2,0,1,1", // ...the else (if) taken
     "BRDA:4,1,0,1", // else if (n > 5): consequent taken...
@@ -126,7 +128,7 @@ test("TypeScript is reported as the .ts source; an HTML report is written too", 
   expectStatus(result, 0);
   const lcov = fs.readFileSync(path.join(project, "lcov.info"), "utf8");
   expect(lcov).toContain("SF:src/main.ts\n");
-  expect(lcov.split("\n").filter((line) => line.startsWith("DA:"))).toEqual(["DA:5,1", "DA:6,1", "DA:7,0", "DA:9,1", "DA:11,1"]);
+  expect(lcov.split("\n").filter((line) => line.startsWith("DA:"))).toEqual(["DA:4,1", "DA:5,1", "DA:6,1", "DA:7,0", "DA:9,1", "DA:11,1"]);
   const page = fs.readFileSync(path.join(project, "html/main.ts.html"), "utf8");
   expect(page).toContain("cline-no");
   expect(page).toContain("cline-yes");

@@ -1,17 +1,20 @@
 // Line coverage from executed blocks, in istanbul's data model so that istanbul-reports
-// can write lcov and HTML. The rule (docs/cli.md, "Line coverage"):
+// can write lcov and HTML. The rule (docs/cli.md, "Line coverage"), chosen to agree with
+// V8's own block coverage of the same run (__tests__/line-coverage-v8.test.ts checks it):
 //
-// - A *statement* is a statement node of the original source (as @babel/parser reads it,
-//   TypeScript included) that produces code, plus the initializer of a class field and
-//   the expression body of an arrow function. Not statements: blocks `{}`, empty
-//   statements, imports, `export {...}` lists, function and class declarations (their
-//   bodies hold statements), and TypeScript declarations that emit no code (interfaces,
-//   type aliases, `declare ...`).
-// - A statement ran as often as the *innermost block containing its first character*
-//   ran: among the file's blocks whose range [start, end) contains that position, the one
-//   that starts last, and of those the one that ends first.
-// - A line's count is the largest count of the statements that start on it (istanbul's
-//   own rule); lines where no statement starts are not instrumentable.
+// - A *code line* is a line on which a token of code starts: not blank, not only
+//   comments, not only closing brackets and separators (`});`), and not only TypeScript
+//   types (interfaces, annotations, `declare ...`). Each code line is one istanbul
+//   statement, so lcov's DA lines are exactly the code lines.
+// - A line ran as often as the *innermost block containing its first token* ran (closing
+//   brackets skipped): among the file's blocks whose range [start, end) contains that
+//   position, the one that starts last, and of those the one that ends first.
+// - An outcome starts where V8 and a reader see it start, at its operator or label: the
+//   right operand of `a && b`, `||`, `??` at the operator, the arms of `?:` at `?` and
+//   `:`, an `else` at the keyword, a switch case at its `case`/`default` label, a class
+//   field's initializer at the field's name. So a
+//   continuation line `|| b`, a parenthesised operand `(b ||`, `} else {` and a
+//   `case X:` line count as the outcome they begin.
 // - Functions (lcov FN/FNDA) are the blocks of kind "function", counted as they ran.
 // - Branches (lcov BRDA) are the constructs whose every outcome is a block: `if` (its
 //   consequent, and its alternate or implicit else), `?:` (both arms) and `switch` (each
@@ -29,21 +32,6 @@ export interface ExecutedBlock {
   block: SymbolizedBlock;
   hits: number;
 }
-
-/** Node types that are statements to Babel but run no code of their own. */
-const NOT_STATEMENTS = new Set([
-  "BlockStatement",
-  "EmptyStatement",
-  "FunctionDeclaration",
-  "ClassDeclaration",
-  "ImportDeclaration",
-  "ExportNamedDeclaration",
-  "ExportAllDeclaration",
-  "TSInterfaceDeclaration",
-  "TSTypeAliasDeclaration",
-  "TSDeclareFunction",
-  "TSModuleDeclaration",
-]);
 
 interface Located {
   start: SourcePosition;
@@ -93,8 +81,45 @@ function branchOf(node: babel.types.Node): BranchConstruct | undefined {
   return { loc: { start: node.loc.start, end: node.loc.end }, type, outcomes };
 }
 
-/** The code-producing statements of a source file, in source order, and its branching constructs. */
-function parseForCoverage(source: string, filename: string): { statements: Located[]; branches: BranchConstruct[] } {
+/** What the report needs of a parsed source. */
+interface SourceLayout {
+  /** Per code line: its first token (closing brackets skipped) and the end of its last token. */
+  lines: Array<{ first: SourcePosition; end: SourcePosition }>;
+  branches: BranchConstruct[];
+  /** Outcome blocks that begin at an operator or label before their code: `kind@line:column` -> that position. */
+  outcomeStarts: Map<string, SourcePosition>;
+}
+
+interface Token {
+  type: string | { label: string };
+  start: number;
+  end: number;
+  loc: { start: SourcePosition; end: SourcePosition };
+}
+
+/** Tokens that end a construct rather than begin code: a line holding only these is not a code line. */
+const CLOSING_TOKENS = new Set(["}", ")", "]", ";", ","]);
+
+function tokenLabel(token: Token): string {
+  return typeof token.type === "string" ? token.type : token.type.label;
+}
+
+const blockKey = (kind: string, at: SourcePosition) => `${kind}@${at.line}:${at.column}`;
+
+/** TypeScript that emits no code: its tokens make no line a code line. */
+function isTypeOnly(node: babel.types.Node): boolean {
+  const t = babel.types;
+  return t.isTSType(node) || t.isTSTypeElement(node) || t.isTSTypeAnnotation(node) ||
+    t.isTSTypeParameterDeclaration(node) || t.isTSTypeParameterInstantiation(node) ||
+    t.isTSInterfaceDeclaration(node) || t.isTSTypeAliasDeclaration(node) || t.isTSDeclareFunction(node) ||
+    t.isTSDeclareMethod(node) || t.isTSIndexSignature(node) || t.isTSExpressionWithTypeArguments(node) ||
+    Boolean((node as { declare?: boolean }).declare) ||
+    ((t.isImportDeclaration(node) || t.isExportNamedDeclaration(node)) && (node as { importKind?: string; exportKind?: string }).importKind === "type") ||
+    (t.isExportNamedDeclaration(node) && node.exportKind === "type");
+}
+
+/** Code lines, branching constructs and outcome starts of a source file. */
+function parseForCoverage(source: string, filename: string): SourceLayout {
   const typeScript = /\.[mc]?tsx?$/.test(filename);
   const ast = babel.parseSync(source, {
     filename,
@@ -105,34 +130,79 @@ function parseForCoverage(source: string, filename: string): { statements: Locat
       plugins: typeScript ? (filename.endsWith("x") ? ["typescript", "jsx"] : ["typescript"]) : ["jsx"],
       allowReturnOutsideFunction: true,
       errorRecovery: true,
+      tokens: true,
     },
   });
-  if (ast === null) return { statements: [], branches: [] };
-  const ranges: Located[] = [];
-  const branches: BranchConstruct[] = [];
-  const add = (node: babel.types.Node | null | undefined) => {
-    if (node?.loc) ranges.push({ start: node.loc.start, end: node.loc.end });
+  const outcomeStarts = new Map<string, SourcePosition>();
+  if (ast === null) return { lines: [], branches: [], outcomeStarts };
+  const tokens = ((ast as unknown as { tokens?: Token[] }).tokens ?? [])
+    .filter((token) => !/^Comment|^eof$/.test(tokenLabel(token)));
+  /** The first token at or after `offset` that is not a closing parenthesis: an operator. */
+  const operatorAfter = (offset: number): SourcePosition | undefined => {
+    let low = 0;
+    let high = tokens.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (tokens[middle].start < offset) low = middle + 1;
+      else high = middle;
+    }
+    while (low < tokens.length && tokenLabel(tokens[low]) === ")") low++;
+    return tokens[low]?.loc.start;
   };
+  const typeOnly: Array<[number, number]> = [];
+  const branches: BranchConstruct[] = [];
   babel.traverse(ast, {
     enter(nodePath) {
       const node = nodePath.node;
-      if ((node as { declare?: boolean }).declare) {
+      if (isTypeOnly(node)) {
+        if (node.start != null && node.end != null) typeOnly.push([node.start, node.end]);
         nodePath.skip();
         return;
       }
       const branch = branchOf(node);
       if (branch) branches.push(branch);
-      if (babel.types.isStatement(node) && !NOT_STATEMENTS.has(node.type)) {
-        if (node.type === "ExportDefaultDeclaration" && !babel.types.isExpression(node.declaration)) return;
-        add(node);
-      } else if ((node.type === "ClassProperty" || node.type === "ClassPrivateProperty" || node.type === "ClassAccessorProperty") && node.value) {
-        add(node.value);
-      } else if (node.type === "ArrowFunctionExpression" && node.body.type !== "BlockStatement") {
-        add(node.body);
+      const t = babel.types;
+      const startAtOperator = (kind: string, child: babel.types.Node, after: babel.types.Node) => {
+        const operator = after.end != null ? operatorAfter(after.end) : undefined;
+        if (child.loc && operator) outcomeStarts.set(blockKey(kind, child.loc.start), operator);
+      };
+      if (t.isLogicalExpression(node)) {
+        startAtOperator("logical-right", node.right, node.left);
+      } else if (t.isConditionalExpression(node)) {
+        startAtOperator("conditional-consequent", node.consequent, node.test);
+        startAtOperator("conditional-alternate", node.alternate, node.consequent);
+      } else if (t.isIfStatement(node) && node.alternate) {
+        startAtOperator("if-alternate", node.alternate, node.consequent);
+      } else if ((t.isClassProperty(node) || t.isClassPrivateProperty(node) || t.isClassAccessorProperty(node)) &&
+                 node.value?.loc && node.loc) {
+        outcomeStarts.set(blockKey("class-field", node.value.loc.start), node.loc.start);
+      } else if (t.isSwitchCase(node) && node.loc) {
+        const body = node.consequent;
+        const blockStart = body.length > 0 ? body[0].loc?.start : node.loc.end;
+        if (blockStart) outcomeStarts.set(blockKey("switch-case", blockStart), node.loc.start);
       }
     },
   });
-  return { statements: ranges.sort((a, b) => compare(a.start, b.start)), branches };
+  typeOnly.sort((a, b) => a[0] - b[0]);
+  const lines: SourceLayout["lines"] = [];
+  let line: { number: number; first?: SourcePosition; end: SourcePosition } | undefined;
+  let typeOnlyIndex = 0;
+  let typeOnlyEnd = -1;
+  for (const token of tokens) {
+    while (typeOnlyIndex < typeOnly.length && typeOnly[typeOnlyIndex][0] <= token.start) {
+      typeOnlyEnd = Math.max(typeOnlyEnd, typeOnly[typeOnlyIndex][1]);
+      typeOnlyIndex++;
+    }
+    if (token.start < typeOnlyEnd) continue;
+    if (line?.number !== token.loc.start.line) {
+      if (line?.first) lines.push({ first: line.first, end: line.end });
+      line = { number: token.loc.start.line, end: token.loc.end };
+    }
+    if (!line.first && !CLOSING_TOKENS.has(tokenLabel(token))) line.first = token.loc.start;
+    line.end = token.loc.end;
+  }
+  if (line?.first) lines.push({ first: line.first, end: line.end });
+  return { lines, branches, outcomeStarts };
 }
 
 /** The innermost block containing `position` (see the rule at the top), or undefined. */
@@ -187,10 +257,15 @@ export function buildCoverageMap(
     }
     sources.set(absolute, source);
     const data: FileCoverageData = { path: absolute, statementMap: {}, fnMap: {}, branchMap: {}, s: {}, f: {}, b: {} };
-    const { statements, branches } = parseForCoverage(source, absolute);
-    statements.forEach((statement, index) => {
-      data.statementMap[index] = toRange(statement);
-      data.s[index] = innermostBlock(fileBlocks, statement.start)?.hits ?? 0;
+    const { lines, branches, outcomeStarts } = parseForCoverage(source, absolute);
+    // Blocks as V8 and a reader see them: an outcome from its operator or label on.
+    const asSeen = fileBlocks.map((entry) => {
+      const start = outcomeStarts.get(blockKey(entry.block.kind, entry.block.start));
+      return start ? { ...entry, block: { ...entry.block, start } } : entry;
+    });
+    lines.forEach((line, index) => {
+      data.statementMap[index] = toRange({ start: line.first, end: line.end });
+      data.s[index] = innermostBlock(asSeen, line.first)?.hits ?? 0;
     });
     const blockAt = new Map(fileBlocks.map((entry) => [
       `${entry.block.kind}@${entry.block.start.line}:${entry.block.start.column}`, entry]));

@@ -15,8 +15,9 @@ export const REPORT_HELP = `Usage: jskcov report [--lcov] [--out FILE] [--html] 
 
 Line coverage of the blocks a dump holds, in original source coordinates (a .ts file is
 reported as the .ts source), for lcov consumers (genhtml, Codecov, editors) and as an
-HTML report. A line counts as run when the innermost block containing a statement that
-starts on the line ran; docs/cli.md gives the rule in full. Sources are read from the
+HTML report. Every line that holds code is reported; it counts as run when the innermost
+block containing its first token ran, as V8's own block coverage counts it; docs/cli.md
+gives the rule in full. Sources are read from the
 root; the blocks and PCs come from the map alone.
 
 Arguments:
