@@ -3,7 +3,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectStatus, jskcov, makeProject, removeProjects, requireBuild } from "./cli-helpers";
+import { transformSync } from "@babel/core";
+import { expectStatus, jskcov, makeProject, readDump, removeProjects, requireBuild } from "./cli-helpers";
 
 const PROGRAM = [
   /*  1 */ "function classify(n) {",
@@ -143,4 +144,58 @@ test("a source that is gone is left out with a warning", () => {
   expectStatus(result, 0);
   expect(result.stderr).toContain(`cannot read the source ${path.join(project, "a.js")}`);
   expect(fs.readFileSync(path.join(project, "lcov.info"), "utf8")).toContain("SF:b.js\nFNF:0\nFNH:0\nDA:1,1\n");
+});
+
+test("a PC in the dump that no block of the map has: a warning naming the dump and the PC", () => {
+  const project = makeProject({ "a.js": "console.log(1);\n" });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "a.js"]), 0);
+  expect(jskcov(project, ["report"]).stderr).toBe(""); // the dump as written: no warning
+  const foreign = 0x8n; // no block of this one-file map has it (regions are hashed; the chance is 2^-57)
+  const pcs = [...readDump(path.join(project, "kcov.out")), foreign];
+  const area = Buffer.alloc((pcs.length + 1) * 8);
+  area.writeBigUInt64LE(BigInt(pcs.length), 0);
+  pcs.forEach((pc, index) => area.writeBigUInt64LE(pc, (index + 1) * 8));
+  fs.writeFileSync(path.join(project, "kcov.out"), area);
+  const result = jskcov(project, ["report"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toContain(`warning: 1 PC(s) in kcov.out are in no block of kcov.out.blocks.json (0x${foreign.toString(16)})`);
+});
+
+test("a source that changed since the run: a warning naming it", () => {
+  const project = makeProject({ "a.js": 'require("./b");\n', "b.js": "console.log(1);\n" });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "a.js"]), 0);
+  expect(jskcov(project, ["report"]).stderr).toBe("");
+  fs.writeFileSync(path.join(project, "b.js"), "// edited\nconsole.log(1);\n");
+  const result = jskcov(project, ["report"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toContain("warning: b.js changed since the run");
+  expect(result.stderr).not.toContain("a.js changed");
+});
+
+test("a bundle instrumented through its source map is not reported as itself; its original source is", () => {
+  const original = [
+    "function used(x) {",
+    "  return x + 1;",
+    "}",
+    "function unused(x) {",
+    "  return x - 1;",
+    "}",
+    "console.log(used(1));",
+    "",
+  ].join("\n");
+  // A bundle: the compiled original inside a wrapper that the source map does not cover.
+  const compiled = transformSync(original, { filename: "src/lib.js", babelrc: false, configFile: false, sourceMaps: true })!;
+  const map = { ...compiled.map!, mappings: ";" + compiled.map!.mappings, sources: ["../src/lib.js"] };
+  const bundle = `(function () {\n${compiled.code}\n})();\n` +
+    `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`;
+  const project = makeProject({ "src/lib.js": original, "dist/bundle.js": bundle });
+  expectStatus(jskcov(project, ["run", "--no-cache", "--", "dist/bundle.js"]), 0);
+  const result = jskcov(project, ["report"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toContain("warning: dist/bundle.js was instrumented through its source map");
+  const lcov = fs.readFileSync(path.join(project, "lcov.info"), "utf8");
+  expect(lcov).not.toContain("SF:dist/bundle.js");
+  expect(lcov).toContain("SF:src/lib.js");
+  expect(lcov).toMatch(/^DA:5,0$/m); // unused's body did not run, and shows so
+  expect(result.stdout).not.toContain("(100%)");
 });

@@ -7,6 +7,7 @@
 
 import * as fs from "node:fs";
 import { REGISTRY_KEY, REGISTRY_VERSION, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
+import { hashSources, tableSources } from "./source-hashes";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
 export const BLOCK_MAP_VERSION = 2;
@@ -22,6 +23,8 @@ export interface BlockMapFile {
   counterCount?: number;
   counterMode: "hit" | "count";
   table: unknown;
+  /** SHA-256 of each source the table names, as it was when the map was written (source-hashes.ts). */
+  sourceHashes?: Record<string, string>;
 }
 
 export interface BlockMap {
@@ -64,16 +67,20 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
     version: BLOCK_MAP_VERSION,
     root,
     ...(leftOut.length > 0 ? { leftOut } : {}),
-    files: files.filter((file) => file.leftOut === undefined).map((file) => ({
-      path: file.path,
-      fingerprint: file.fingerprint,
-      regionPc: file.regionPc,
-      regionSize: file.regionSize,
-      blockCount: file.blockCount,
-      counterCount: file.counters.length,
-      counterMode: file.counters instanceof Float64Array ? "count" : "hit",
-      table: JSON.parse(file.table) as unknown,
-    })),
+    files: files.filter((file) => file.leftOut === undefined).map((file) => {
+      const table = JSON.parse(file.table) as unknown;
+      return {
+        path: file.path,
+        fingerprint: file.fingerprint,
+        regionPc: file.regionPc,
+        regionSize: file.regionSize,
+        blockCount: file.blockCount,
+        counterCount: file.counters.length,
+        counterMode: file.counters instanceof Float64Array ? "count" : "hit",
+        table,
+        sourceHashes: hashSources(tableSources(table), root),
+      };
+    }),
   };
 }
 

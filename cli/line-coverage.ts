@@ -232,11 +232,16 @@ function toRange(located: Located): Range {
 /**
  * One istanbul file coverage per source file the blocks name. Sources are read from
  * `root`; a file that cannot be read is reported through `warn` and left out.
+ * `generated` are the files instrumented through an input source map (bundles): their
+ * blocks moved to the original sources, and the few left in them (the program entry, a
+ * wrapper the map does not cover) span code whose blocks are elsewhere, so counting the
+ * bundle's lines by them would show it as fully run. Such a file is left out, with a warning.
  */
 export function buildCoverageMap(
   executed: readonly ExecutedBlock[],
   root: string,
   warn: (message: string) => void,
+  generated: ReadonlySet<string> = new Set(),
 ): { coverageMap: CoverageMap; sources: Map<string, string> } {
   const byFile = new Map<string, ExecutedBlock[]>();
   for (const entry of executed) {
@@ -247,6 +252,11 @@ export function buildCoverageMap(
   const coverageMap = libCoverage.createCoverageMap({});
   const sources = new Map<string, string>();
   for (const [file, fileBlocks] of [...byFile].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (generated.has(file)) {
+      warn(`${file} was instrumented through its source map: its coverage is reported on its original sources, ` +
+        `and the ${fileBlocks.length} block(s) left in it (code the map does not cover) are not reported`);
+      continue;
+    }
     const absolute = path.resolve(root, file);
     let source: string;
     try {

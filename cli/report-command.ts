@@ -9,6 +9,7 @@ import { blocks } from "../runtime";
 import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
 import { installBlockMap, readArea, readBlockMap } from "./coverage-files";
 import { buildCoverageMap, type ExecutedBlock } from "./line-coverage";
+import { changedSources, tableSources } from "./source-hashes";
 import { blockMapPathFor } from "./run-config";
 
 export const REPORT_HELP = `Usage: jskcov report [--lcov] [--out FILE] [--html] [--html-dir DIR] [options] [DUMP]
@@ -64,13 +65,27 @@ export function reportCommand(args: string[]): number {
     throw new UsageError("report", `option '--root' must name a directory, got '${values.root}'`);
   }
 
+  const warn = (message: string) => process.stderr.write(`jskcov report: warning: ${message}\n`);
   const hitsByPc = new Map<bigint, number>();
   for (const pc of readArea(dump)) hitsByPc.set(pc, (hitsByPc.get(pc) ?? 0) + 1);
   installBlockMap(map);
   const executed: ExecutedBlock[] = [...blocks()].map((block) => ({ block, hits: hitsByPc.get(block.pc) ?? 0 }));
-  const { coverageMap, sources } = buildCoverageMap(executed, root, (message) =>
-    process.stderr.write(`jskcov report: warning: ${message}\n`),
-  );
+
+  // The dump, the map and the sources must describe the same code; say so when they do not.
+  const knownPcs = new Set(executed.map((entry) => entry.block.pc));
+  const unknownPcs = [...hitsByPc.keys()].filter((pc) => !knownPcs.has(pc));
+  if (unknownPcs.length > 0) {
+    const shown = unknownPcs.slice(0, 5).map((pc) => `0x${pc.toString(16)}`).join(", ");
+    warn(`${unknownPcs.length} PC(s) in ${dump} are in no block of ${mapPath} (${shown}${unknownPcs.length > 5 ? ", ..." : ""}): ` +
+      "the dump and the map are not from the same run; those PCs are left out");
+  }
+  for (const source of changedSources(map.files, root)) {
+    warn(`${source} changed since the run (its content hash differs from the one in ${mapPath}): its lines may be counted against the wrong code`);
+  }
+  // Files instrumented through an input source map: their blocks moved to the original sources.
+  const generated = new Set(map.files.filter((file) => tableSources(file.table).some((source) => source !== file.path)).map((file) => file.path));
+
+  const { coverageMap, sources } = buildCoverageMap(executed, root, warn, generated);
   const sourceFinder = (file: string) => sources.get(file) ?? fs.readFileSync(file, "utf8");
 
   const written: string[] = [];
