@@ -150,7 +150,7 @@ test("a PC in the dump that no block of the map has: a warning naming the dump a
   const project = makeProject({ "a.js": "console.log(1);\n" });
   expectStatus(jskcov(project, ["run", "--no-cache", "--", "a.js"]), 0);
   expect(jskcov(project, ["report"]).stderr).toBe(""); // the dump as written: no warning
-  const foreign = 0x8n; // no block of this one-file map has it (regions are hashed; the chance is 2^-57)
+  const foreign = 0x8n; // no block of this one-file map has it (a region at slot 1 of 2^61 is not to be expected)
   const pcs = [...readDump(path.join(project, "kcov.out")), foreign];
   const area = Buffer.alloc((pcs.length + 1) * 8);
   area.writeBigUInt64LE(BigInt(pcs.length), 0);
