@@ -91,3 +91,20 @@ test("the repro from issue 12: a static name() keeps the class's name a function
   const { code } = instrument(source, "repro.js", { instrumentationFilter: "**" }, { sourceType: "script" });
   expect(loadCommonJs(code)).toBe("function");
 });
+
+const cjsPlugin = require.resolve("@babel/plugin-transform-modules-commonjs");
+
+test.each([
+  "class { static name() {} }",
+  "(class { static name() {} })",
+  "(() => {})",
+  "function () {}",
+  "(other ? class { static name() {} } : 0)",
+  "class extends Object { static get name() { return 1; } }",
+])("export default %s: same name and descriptors as the original", (value) => {
+  const source = `var other = 1;\nexport default ${value};`;
+  const load = (code: string) => observable(loadCommonJs(code).default);
+  const plain = transform(source, "names.mjs", { sourceType: "module", plugins: [cjsPlugin] }).code;
+  const { code } = instrument(source, "names.mjs", { instrumentationFilter: "**" }, { sourceType: "module", plugins: [cjsPlugin] });
+  expect(load(code)).toEqual(load(plain));
+});
