@@ -142,7 +142,7 @@ export class CompareArea {
       halves[at + 4 + HIGH_HALF] = 0;
       halves[at + 6 + LOW_HALF] = pcLow;
       halves[at + 6 + HIGH_HALF] = pcHigh;
-      Atomics.store(halves, LOW_HALF, count + 1);
+      halves[LOW_HALF] = count + 1;
     };
   }
 
@@ -178,7 +178,7 @@ export class CompareArea {
 
   set stringCount(value: number) {
     this.#stringHalves[HIGH_HALF] = 0;
-    Atomics.store(this.#stringHalves, LOW_HALF, value);
+    this.#stringHalves[LOW_HALF] = value;
   }
 
   #record(pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
