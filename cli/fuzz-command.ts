@@ -34,6 +34,8 @@ Options:
   --cache-dir DIR      Transform cache (as 'jskcov run')
   --no-cache           Do not read or write the transform cache
   --no-babelrc         Ignore the project's Babel config (as 'jskcov run')
+  --no-cmp             Coverage only: no comparison tracing (on by default: comparison
+                       operands become tokens and input-to-state replacements)
   -h, --help           Show this help
 
 Engine flags (after '--', libFuzzer's -name=value; unknown flags are errors):
@@ -53,6 +55,7 @@ const FUZZ_OPTIONS = {
   "cache-dir": { type: "string" },
   "no-cache": { type: "boolean" },
   "no-babelrc": { type: "boolean" },
+  "no-cmp": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } satisfies OptionSpec;
 
@@ -90,7 +93,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   }
   const [target, ...inputs] = positionals;
   if (target === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
-  const runConfig = instrumentationConfig(values, target);
+  const runConfig = { ...instrumentationConfig(values, target), traceCmp: values["no-cmp"] !== true };
   const regression = values.regression === true || (flags.runs === 0 && inputs.length > 0) || inputs.some(isExistingFile);
   checkInputs(inputs, regression);
   checkDictionary(flags);

@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import { readDictionary } from "./dictionary";
 import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
 import { DictionaryTokens, type TokenSource } from "./token-source";
+import { CompareFeedback } from "./compare-feedback";
+import { readRunConfig } from "../../cli/run-config";
 import { installJazzerCoreFallback } from "../jazzer-compat";
 import { loadFuzzTarget } from "../target";
 
@@ -13,6 +15,8 @@ import { loadFuzzTarget } from "../target";
 function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
   const sources: TokenSource[] = [];
   if (config.flags.dict !== "") sources.push(new DictionaryTokens(readDictionary(config.flags.dict)));
+  // Comparison feedback when the target was built with traceCmp (jskcov fuzz, unless --no-cmp).
+  if (readRunConfig()?.traceCmp === true) sources.push(new CompareFeedback());
   return sources;
 }
 
