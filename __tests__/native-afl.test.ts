@@ -25,6 +25,9 @@ const AFL_TEST_ENV: NodeJS.ProcessEnv = {
   AFL_SKIP_CPUFREQ: "1",
   AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
   AFL_FORKSRV_INIT_TMOUT: "60000",
+  // afl-cmin refuses any path under /tmp (its awk cannot make temp files safely there), and a
+  // clone of this repository, where the tests' private work dirs live, may well be under /tmp.
+  AFL_ALLOW_TMP: "1",
   AFL_DEBUG_CHILD: "1", // the harness's stderr (the executors it starts) reaches the test
 };
 
