@@ -483,6 +483,19 @@ static int afl_status_of(enum run_result result, int wait_status, char *detail) 
   return 0;
 }
 
+/* One run for afl-fuzz, or for a plain run outside it: reads the input, runs it, and returns
+ * the wait status afl-fuzz is told; `result` and `wait_status` say what happened. */
+static int run_input_for_afl(const char *input_path, uint8_t *bitmap, enum run_result *result, int *wait_status) {
+  size_t size;
+  uint8_t *data = read_input(input_path, &size);
+  char *detail;
+  *wait_status = 0;
+  *result = executor_run(data, size, bitmap, 1, &detail, wait_status);
+  int status = afl_status_of(*result, *wait_status, detail);
+  free(detail);
+  return status;
+}
+
 int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
   signal(SIGPIPE, SIG_IGN);
@@ -503,12 +516,9 @@ int main(int argc, char **argv) {
   uint32_t hello = FS_OPT_ENABLED | FS_OPT_MAPSIZE | FS_OPT_SET_MAPSIZE((uint32_t)map_size);
   if (write_fully(FORKSRV_FD + 1, &hello, 4) != 0) {
     /* Not under afl-fuzz: run the one input and exit as a crashing program would. */
-    size_t size;
-    uint8_t *data = read_input(input_path, &size);
-    char *detail;
-    int wait_status = 0;
-    enum run_result result = executor_run(data, size, bitmap, 1, &detail, &wait_status);
-    int status = afl_status_of(result, wait_status, detail);
+    enum run_result result;
+    int wait_status;
+    int status = run_input_for_afl(input_path, bitmap, &result, &wait_status);
     executor_kill();
     if (status != 0) {
       char how[128];
@@ -526,13 +536,9 @@ int main(int argc, char **argv) {
     if (executor.pid == 0) executor_start(map_size);
     uint32_t pid = (uint32_t)executor.pid; /* afl-fuzz kills this pid on a timeout */
     if (write_fully(FORKSRV_FD + 1, &pid, 4) != 0) break;
-    size_t size;
-    uint8_t *data = read_input(input_path, &size);
-    char *detail;
-    int wait_status = 0;
-    enum run_result result = executor_run(data, size, bitmap, 1, &detail, &wait_status);
-    int status = afl_status_of(result, wait_status, detail);
-    free(detail);
+    enum run_result result;
+    int wait_status;
+    int status = run_input_for_afl(input_path, bitmap, &result, &wait_status);
     if (write_fully(FORKSRV_FD + 1, &status, 4) != 0) break;
     /* Start the next executor now, while afl-fuzz looks at this run's results. */
     if (executor.pid == 0) executor_start(map_size);
