@@ -11,9 +11,10 @@ import * as babel from "@babel/core";
 export const REPO = path.resolve(__dirname, "..");
 export const JSKCOV = path.join(REPO, "dist/cli/jskcov.js");
 
-/** The CLI and plugin are tested as built: `npm run build` first. */
-export function requireBuild(): void {
-  for (const file of [JSKCOV, path.join(REPO, "dist/plugin/index.js"), path.join(REPO, "dist/runtime/index.js")]) {
+/** The CLI and plugin are tested as built: `npm run build` first. `builtFiles` are further files of dist/ a suite needs. */
+export function requireBuild(builtFiles: string[] = []): void {
+  const required = [JSKCOV, path.join(REPO, "dist/plugin/index.js"), path.join(REPO, "dist/runtime/index.js"), ...builtFiles.map((file) => path.join(REPO, file))];
+  for (const file of required) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' before these tests`);
   }
 }

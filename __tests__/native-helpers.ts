@@ -7,14 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
 import { NativeSession, type NativeEngineInvocation } from "../fuzz/engines/native-session";
+import { requireBuild } from "./cli-helpers";
 
 export const REPO = path.resolve(__dirname, "..");
 export const TARGETS = path.join(__dirname, "native-targets");
 
 export function requireFuzzBuild(): void {
-  for (const file of ["dist/fuzz/executor.js", "dist/cli/preload.js"]) {
-    if (!fs.existsSync(path.join(REPO, file))) throw new Error(`${file} is missing: run 'npm run build' before these tests`);
-  }
+  requireBuild(["dist/fuzz/executor.js", "dist/cli/preload.js"]);
 }
 
 export function harness(kind: HarnessKind): string {
