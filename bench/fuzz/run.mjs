@@ -1,22 +1,27 @@
 // The fuzzing benchmark: real npm libraries at versions with known, public bugs that a
-// fuzzer can reach, each fuzzed by (a) jskcov's built-in engine guided by the kcov buffer,
-// (b) the same engine blind (-use_feedback=0) and (c) jsfuzz (istanbul-guided), in the same
-// run, interleaved, with several seeds. Per (library, fuzzer, seed) it measures:
-// - time and executions to the first finding: a run that stops at the first finding, at
-//   most --time seconds; the time is from the fuzzer's first status line (libFuzzer's
-//   INITED, jsfuzz's READ: loading the target and the seeds is not counted) to the finding;
-// - PCs covered after --time seconds, by a run that goes on after findings: the library's
-//   kcov blocks that ran, as `jskcov fuzz` counts them (its summary line, for the blind run
-//   too); for jsfuzz, which counts istanbul statements instead, its corpus and findings are
-//   replayed once under `jskcov run --filter <the library>` (replay.cjs), so the unit is the
-//   same. (jsfuzz keeps every input that reaches new istanbul coverage.)
-// jsfuzz stops at its first finding and has no seed or time flags: it is restarted on its
-// own corpus until the time is up. Its executions are the counts on its last status line
-// before a finding or the end (it prints one at each new input and a pulse every few
-// seconds), so they are a lower bound.
+// fuzzer can reach, each fuzzed in the same run, interleaved, with several seeds, by
+//   guided           jskcov's built-in engine, guided by the kcov buffer and by comparisons
+//   no-cmp           the same, coverage only (--no-cmp)
+//   blind            the same engine with no feedback at all (-use_feedback=0 --no-cmp)
+//   libfuzzer        the real libFuzzer (`jskcov fuzz --engine libfuzzer`)
+//   libfuzzer-blind  the same with -use_feedback=0 -keep_seed=1: the harness reports one
+//                    constant counter per run, so libFuzzer keeps its seeds and never sees coverage
+//   afl              the real afl-fuzz (`jskcov fuzz --engine afl`)
+//   afl-blind        afl-fuzz's own non-instrumented mode (-n, with AFL_DUMB_FORKSRV=1 so the
+//                    persistent executor still serves it): afl-fuzz ignores the bitmap
+//   jsfuzz           npm jsfuzz (istanbul-guided)
+// Per (library, fuzzer, seed) it measures (bench/fuzz/README.md says how, fuzzer by fuzzer):
+// - time and executions to the first finding, time counted from the end of the fuzzer's
+//   start-up (libFuzzer's INITED line, afl-fuzz's fuzzing loop, jsfuzz's READ line);
+// - PCs covered after --time seconds: the library's kcov blocks that the inputs the fuzzer
+//   kept (its corpus or queue, and its findings) reach, replayed once under
+//   `jskcov run --filter <the library>` (replay.cjs): one unit for every fuzzer; for the
+//   built-in engine also its own count of the blocks that ran;
+// - executions in the time and executions per second (after start-up).
 //
 //   npm run bench:fuzz                          full run, writes bench/fuzz/results.{json,md}
-//   node bench/fuzz/run.mjs --time 10 --seeds 1 --targets qs --no-write
+//   node bench/fuzz/run.mjs --smoke             3 s, one seed, qs, every fuzzer, nothing written
+//   node bench/fuzz/run.mjs --time 10 --seeds 1 --targets qs --fuzzers guided,libfuzzer --no-write
 //   node bench/fuzz/run.mjs --help
 
 import { spawn, spawnSync } from "node:child_process";
@@ -28,6 +33,7 @@ import { parseArgs } from "node:util";
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = join(BENCH, "..", "..");
 const JSKCOV = join(REPO, "dist/cli/jskcov.js");
+const NATIVE_BUILD = join(REPO, "dist/fuzz/engines/native-build.js");
 const JSFUZZ = join(BENCH, "node_modules/jsfuzz/build/src/index.js");
 const WORKDIR = join(REPO, "bench/workdir", `fuzz-${process.pid}`);
 
@@ -47,26 +53,39 @@ const TARGETS = [
   },
 ];
 
-const FUZZERS = ["guided", "blind", "jsfuzz"];
-
 /** An input running longer than this is a hang (a timeout finding), for every fuzzer. */
 const HANG_SECONDS = 3;
+
+/** The fuzzers, in table order; `run` gives one seed's measurements. */
+const FUZZERS = {
+  guided: { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: true, cmp: true }) },
+  "no-cmp": { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: true, cmp: false }) },
+  blind: { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: false, cmp: false }) },
+  libfuzzer: { engine: "libfuzzer", run: (target, seed, seconds) => runLibFuzzer(target, seed, seconds, { feedback: true }) },
+  "libfuzzer-blind": { engine: "libfuzzer", run: (target, seed, seconds) => runLibFuzzer(target, seed, seconds, { feedback: false }) },
+  afl: { engine: "afl", run: (target, seed, seconds) => runAfl(target, seed, seconds, { feedback: true }) },
+  "afl-blind": { engine: "afl", run: (target, seed, seconds) => runAfl(target, seed, seconds, { feedback: false }) },
+  jsfuzz: { engine: "jsfuzz", run: (target, seed, seconds) => runJsfuzz(target, seconds) },
+};
 
 /** --empty-corpus: every fuzzer starts from an empty corpus instead of seeds/<library>. */
 let emptyCorpus = false;
 
-const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--targets a,b] [--fuzzers guided,blind,jsfuzz] [--empty-corpus] [--no-write]
-targets: ${TARGETS.map((t) => t.name).join(", ")}`;
+const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--targets a,b] [--fuzzers a,b] [--empty-corpus] [--no-write] [--smoke]
+  --smoke   a quick look: --time 3 --seeds 1 --targets qs --no-write (every fuzzer unless --fuzzers)
+targets: ${TARGETS.map((t) => t.name).join(", ")}
+fuzzers: ${Object.keys(FUZZERS).join(", ")}`;
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
-      time: { type: "string", default: "20" },
-      seeds: { type: "string", default: "3" },
+      time: { type: "string" },
+      seeds: { type: "string" },
       targets: { type: "string" },
       fuzzers: { type: "string" },
       "empty-corpus": { type: "boolean", default: false },
       "no-write": { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -74,9 +93,16 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const positive = (name) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${values[name]}"`);
+  if (values.smoke) {
+    values.time ??= "3";
+    values.seeds ??= "1";
+    values.targets ??= "qs";
+    values["no-write"] = true;
+  }
+  const positive = (name, fallback) => {
+    const text = values[name] ?? fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
     return n;
   };
   const pick = (name, all) => {
@@ -85,11 +111,12 @@ function parseOptions() {
     for (const n of names) if (!all.includes(n)) throw new Error(`--${name}: unknown "${n}"; known: ${all.join(", ")}`);
     return names;
   };
+  const fuzzers = pick("fuzzers", Object.keys(FUZZERS));
   return {
-    seconds: positive("time"),
-    seeds: positive("seeds"),
+    seconds: positive("time", "20"),
+    seeds: positive("seeds", "3"),
     targets: TARGETS.filter((t) => pick("targets", TARGETS.map((x) => x.name)).includes(t.name)),
-    fuzzers: pick("fuzzers", FUZZERS),
+    fuzzers: Object.keys(FUZZERS).filter((name) => fuzzers.includes(name)),
     emptyCorpus: values["empty-corpus"],
     write: !values["no-write"],
   };
@@ -103,6 +130,15 @@ function installBenchPackages() {
   if (result.status !== 0) throw new Error("npm ci in bench/fuzz failed");
 }
 
+/** Compiles the native harnesses before the first timed run (cached by jskcov; an error names the missing packages). */
+function buildHarnesses(fuzzers) {
+  for (const kind of ["libfuzzer", "afl"]) {
+    if (!fuzzers.some((name) => FUZZERS[name].engine === kind)) continue;
+    const result = spawnSync(process.execPath, [NATIVE_BUILD, kind], { cwd: BENCH, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`building the ${kind} harness failed (leave out its fuzzers with --fuzzers):\n${result.stderr}`);
+  }
+}
+
 function libraryVersion(name) {
   return JSON.parse(readFileSync(join(BENCH, "node_modules", name, "package.json"), "utf8")).version;
 }
@@ -113,14 +149,14 @@ function seededCorpus(target, label) {
   if (emptyCorpus) mkdirSync(join(dir, "corpus"));
   else cpSync(join(BENCH, "seeds", target.name), join(dir, "corpus"), { recursive: true });
   mkdirSync(join(dir, "artifacts"));
-  return { corpus: join(dir, "corpus"), artifacts: join(dir, "artifacts") };
+  return { dir, corpus: join(dir, "corpus"), artifacts: join(dir, "artifacts") };
 }
 
 /** Runs a command to its end or until `seconds` pass (then kills its process group); lines of output as they come. */
-function runProcess(command, args, { cwd, seconds, onLine }) {
+function runProcess(command, args, { cwd, seconds, onLine, env = {} }) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", ...env } });
     let output = "";
     const feed = (stream) => {
       let pending = "";
@@ -145,19 +181,17 @@ function runProcess(command, args, { cwd, seconds, onLine }) {
     const timer = setTimeout(kill, seconds * 1000);
     child.on("exit", (status, signal) => {
       clearTimeout(timer);
-      kill(); // jsfuzz's worker, if its parent left it behind
+      kill(); // a worker or executor, if its parent left it behind
       resolve({ status, signal, output, seconds: (performance.now() - started) / 1000 });
     });
   });
 }
 
-function jskcovFuzzArgs(target, dirs, seed, { feedback, seconds, goOn }) {
+/** `jskcov fuzz` for one library: the command up to `--`; the engine flags follow. */
+function jskcovFuzzCommand(target, dirs, { engine = "builtin", cmp = true } = {}) {
   return [
-    JSKCOV, "fuzz", "--root", BENCH, "--filter", `node_modules/${target.name}/**`,
+    JSKCOV, "fuzz", "--engine", engine, "--root", BENCH, "--filter", `node_modules/${target.name}/**`, ...(cmp ? [] : ["--no-cmp"]),
     join(BENCH, "targets", `${target.name}.fuzz.js`), dirs.corpus, "--",
-    `-seed=${seed}`, `-max_total_time=${seconds}`, `-use_feedback=${feedback ? 1 : 0}`,
-    `-artifact_prefix=${dirs.artifacts}/`, "-print_final_stats=1", `-timeout=${HANG_SECONDS}`,
-    ...(goOn ? ["-ignore_crashes=1", "-ignore_timeouts=1"] : []),
   ];
 }
 
@@ -166,25 +200,24 @@ function statOf(output, name) {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** The engine's own count of the PCs that ran in the session (blind or not), from its summary line. */
+/** The built-in engine's own count of the PCs that ran in the session (blind or not), from its summary line. */
 function reportedPcs(output) {
   const match = /PCs covered: (\d+) of (\d+) registered/.exec(output);
   if (match === null) throw new Error(`no "PCs covered" line in jskcov fuzz's output:\n${output.slice(-2000)}`);
-  return { pcs: Number(match[1]), registered: Number(match[2]) };
+  return { enginePcs: Number(match[1]), registered: Number(match[2]) };
 }
 
-/** PCs of the library that the inputs in `dirs` reach, counted by `jskcov run` on a replay. */
+/** PCs of the library that the inputs in `dirs` reach, counted by `jskcov run` on a replay (hang inputs are left out). */
 function coveredPcs(target, ...dirs) {
-  const corpus = dirs[0];
-  const out = join(dirname(corpus), "replay.kcov");
+  const out = join(dirname(dirs[0]), "replay.kcov");
   const result = spawnSync(process.execPath, [
     JSKCOV, "run", "--root", BENCH, "--filter", `node_modules/${target.name}/**`, "--out", out, "--",
-    join(BENCH, "replay.cjs"), join(BENCH, "targets", `${target.name}.fuzz.js`), ...dirs,
-  ], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
-  if (result.status !== 0) throw new Error(`replay of ${corpus} failed: ${result.stderr}`);
+    join(BENCH, "replay.cjs"), join(BENCH, "targets", `${target.name}.fuzz.js`), ...dirs.filter((dir) => existsSync(dir)),
+  ], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`replay of ${dirs.join(" ")} failed: ${result.stderr}`);
   const area = readFileSync(out);
   const blocks = JSON.parse(readFileSync(`${out}.blocks.json`, "utf8"));
-  return { pcs: Number(area.readBigUInt64LE(0)), registered: registeredBlocks(blocks), inputs: Number(result.stdout.trim()) };
+  return { pcs: Number(area.readBigUInt64LE(0)), registered: registeredBlocks(blocks), keptInputs: Number(result.stdout.trim()) };
 }
 
 function registeredBlocks(blockMap) {
@@ -192,31 +225,148 @@ function registeredBlocks(blockMap) {
   return files.reduce((sum, file) => sum + (file.blockCount ?? file.blocks?.length ?? 0), 0);
 }
 
-async function runJskcov(target, seed, feedback, seconds) {
-  const label = feedback ? "guided" : "blind";
+/** libFuzzer's and jskcov's line for a finding. */
+const FINDING_LINE = /ERROR: (jskcov|libFuzzer): /;
+/** libFuzzer's exit statuses for a crash, a timeout and an out-of-memory input (jskcov uses the same). */
+const FINDING_STATUSES = [77, 70, 71];
+
+/**
+ * The built-in engine: one run that stops at the first finding (time and executions to
+ * it), one that goes on after findings for the whole time (PCs, executions, exec/s).
+ */
+async function runBuiltin(target, seed, seconds, { feedback, cmp }) {
+  const label = `builtin-${feedback ? "guided" : "blind"}${cmp ? "" : "-nocmp"}`;
+  const flags = (dirs) => [
+    `-seed=${seed}`, `-max_total_time=${seconds}`, `-use_feedback=${feedback ? 1 : 0}`,
+    `-artifact_prefix=${dirs.artifacts}/`, "-print_final_stats=1", `-timeout=${HANG_SECONDS}`,
+  ];
   const find = seededCorpus(target, `${label}-find`);
   let startedAt;
   let foundAt;
-  const first = await runProcess(process.execPath, jskcovFuzzArgs(target, find, seed, { feedback, seconds, goOn: false }), {
+  const first = await runProcess(process.execPath, [...jskcovFuzzCommand(target, find, { cmp }), ...flags(find)], {
     cwd: BENCH,
-    seconds: seconds + 30,
+    seconds: seconds + 60,
     onLine: (line, at) => {
       if (/^#\d+\s+INITED/.test(line)) startedAt ??= at;
-      if (/ERROR: (jskcov|libFuzzer): /.test(line)) foundAt ??= at;
+      if (FINDING_LINE.test(line)) foundAt ??= at;
     },
   });
-  // A crash (77) or a hang (70) is a finding.
-  const found = [70, 77].includes(first.status) && readdirSync(find.artifacts).length > 0 && foundAt !== undefined;
+  const found = FINDING_STATUSES.includes(first.status) && readdirSync(find.artifacts).length > 0 && foundAt !== undefined;
   if (!found && first.status !== 0) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${first.status}:\n${first.output.slice(-2000)}`);
+
   const cover = seededCorpus(target, `${label}-cover`);
-  const second = await runProcess(process.execPath, jskcovFuzzArgs(target, cover, seed, { feedback, seconds, goOn: true }), { cwd: BENCH, seconds: seconds + 30 });
-  if (![0, 70, 77].includes(second.status)) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${second.status}:\n${second.output.slice(-2000)}`);
+  let coverStartedAt;
+  const second = await runProcess(process.execPath, [...jskcovFuzzCommand(target, cover, { cmp }), ...flags(cover), "-ignore_crashes=1", "-ignore_timeouts=1"], {
+    cwd: BENCH,
+    seconds: seconds + 60,
+    onLine: (line, at) => {
+      if (/^#\d+\s+INITED/.test(line)) coverStartedAt ??= at;
+    },
+  });
+  if (![0, ...FINDING_STATUSES].includes(second.status)) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${second.status}:\n${second.output.slice(-2000)}`);
+  const executions = statOf(second.output, "number_of_executed_units");
   return {
     found,
     secondsToFinding: found ? foundAt - (startedAt ?? 0) : undefined,
     executionsToFinding: found ? statOf(first.output, "number_of_executed_units") : undefined,
-    executions: statOf(second.output, "number_of_executed_units"),
+    executions,
+    executionsPerSecond: executions / (second.seconds - (coverStartedAt ?? 0)),
     ...reportedPcs(second.output),
+    ...coveredPcs(target, cover.corpus, cover.artifacts),
+  };
+}
+
+/**
+ * libFuzzer stops at its first finding (outside -fork mode), so, as jsfuzz, it is restarted
+ * on its own corpus until the time is up; the first run gives the time and executions to
+ * the first finding. Fuzzing time is counted from each run's INITED line to its end.
+ */
+async function runLibFuzzer(target, seed, seconds, { feedback }) {
+  const dirs = seededCorpus(target, `libfuzzer-${feedback ? "guided" : "blind"}`);
+  const started = performance.now();
+  let finding;
+  let executions = 0;
+  let fuzzingSeconds = 0;
+  for (let restart = 0, left = seconds; left >= 1; restart++, left = seconds - (performance.now() - started) / 1000) {
+    let initedAt;
+    let foundAt;
+    const engineFlags = [
+      `-seed=${seed + 1000 * restart}`, `-max_total_time=${Math.floor(left)}`, `-artifact_prefix=${dirs.artifacts}/`,
+      "-print_final_stats=1", `-timeout=${HANG_SECONDS}`, ...(feedback ? [] : ["-use_feedback=0", "-keep_seed=1"]),
+    ];
+    const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "libfuzzer", cmp: false }), ...engineFlags], {
+      cwd: BENCH,
+      seconds: left + 60,
+      onLine: (line, at) => {
+        if (/^#\d+\s+INITED/.test(line)) initedAt ??= at;
+        if (FINDING_LINE.test(line)) foundAt ??= at;
+      },
+    });
+    const found = FINDING_STATUSES.includes(run.status);
+    if (!found && run.status !== 0) throw new Error(`libFuzzer (${target.name}, seed ${seed}) exited with ${run.status}:\n${run.output.slice(-2000)}`);
+    const runExecutions = statOf(run.output, "number_of_executed_units") ?? 0;
+    if (found && finding === undefined) {
+      finding = { seconds: fuzzingSeconds + (foundAt ?? run.seconds) - (initedAt ?? 0), executions: executions + runExecutions };
+    }
+    executions += runExecutions;
+    fuzzingSeconds += run.seconds - (initedAt ?? run.seconds);
+    if (!found) break;
+  }
+  return {
+    found: finding !== undefined,
+    secondsToFinding: finding?.seconds,
+    executionsToFinding: finding?.executions,
+    executions,
+    executionsPerSecond: executions / fuzzingSeconds,
+    ...coveredPcs(target, dirs.corpus, dirs.artifacts),
+  };
+}
+
+/** afl-fuzz's findings (crashes and hangs) with the time (ms since its fuzzing loop began) and executions in their names. */
+function aflFindings(instance) {
+  const findings = [];
+  for (const folder of ["crashes", "hangs"]) {
+    const dir = join(instance, folder);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const match = /,time:(\d+),execs:(\d+)/.exec(name);
+      if (match !== null) findings.push({ seconds: Number(match[1]) / 1000, executions: Number(match[2]) });
+    }
+  }
+  return findings.sort((a, b) => a.seconds - b.seconds);
+}
+
+/** afl-fuzz's total executions: fuzzer_stats (instrumented mode), else the last row of plot_data (-n writes no fuzzer_stats). */
+function aflExecutions(instance) {
+  const stats = join(instance, "fuzzer_stats");
+  if (existsSync(stats)) return Number(/^execs_done\s*:\s*(\d+)/m.exec(readFileSync(stats, "utf8"))[1]);
+  const rows = readFileSync(join(instance, "plot_data"), "utf8").trim().split("\n").filter((row) => !row.startsWith("#"));
+  return rows.length === 0 ? 0 : Number(rows.at(-1).split(",")[11]);
+}
+
+/**
+ * afl-fuzz goes on after findings by itself: one run of -max_total_time (afl-fuzz's -V,
+ * which counts from its fuzzing loop, after the executor's start and the seeds' dry run).
+ * Blind is afl-fuzz's non-instrumented mode.
+ */
+async function runAfl(target, seed, seconds, { feedback }) {
+  const dirs = seededCorpus(target, `afl-${feedback ? "guided" : "blind"}`);
+  const output = join(dirs.dir, "afl-out");
+  const engineFlags = [`-seed=${seed}`, `-max_total_time=${seconds}`, `-timeout=${HANG_SECONDS}`, `-artifact_prefix=${dirs.artifacts}/`, "-o", output, ...(feedback ? [] : ["-n"])];
+  const env = { AFL_NO_UI: "1", AFL_NO_AFFINITY: "1", ...(feedback ? {} : { AFL_DUMB_FORKSRV: "1" }) };
+  const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "afl", cmp: false }), ...engineFlags], { cwd: BENCH, seconds: seconds + 90, env });
+  // afl-fuzz's instance directory: <out>/default, or <out> itself in -n mode.
+  const instance = existsSync(join(output, "default")) ? join(output, "default") : output;
+  if (run.status !== 0 || !existsSync(join(instance, "plot_data"))) throw new Error(`afl-fuzz (${target.name}, seed ${seed}) exited with ${run.status}:\n${run.output.slice(-2000)}`);
+  const first = aflFindings(instance)[0];
+  const executions = aflExecutions(instance);
+  return {
+    found: first !== undefined,
+    secondsToFinding: first?.seconds,
+    executionsToFinding: first?.executions,
+    executions,
+    executionsPerSecond: executions / seconds,
+    ...coveredPcs(target, join(instance, "queue"), join(instance, "crashes")),
   };
 }
 
@@ -227,19 +377,24 @@ async function runJsfuzz(target, seconds) {
   let startedAt;
   let lastCount = 0;
   let executions = 0;
+  let fuzzingSeconds = 0;
   // Restarted after each finding (it stops there) until the time is up, on the same corpus.
   for (let left = seconds; left > 0.5; left = seconds - (performance.now() - started) / 1000) {
     const offset = (performance.now() - started) / 1000;
     // jsfuzz resolves the target against its working directory, even an absolute path.
     const targetPath = relative(dirs.artifacts, join(BENCH, "targets", `${target.name}.fuzz.js`));
     let sawFinding = false;
+    let readAt;
     const run = await runProcess(process.execPath, [JSFUZZ, targetPath, dirs.corpus, `--timeout=${HANG_SECONDS}`], {
       cwd: dirs.artifacts,
       seconds: left,
       onLine: (line, at) => {
         const status = /^#(\d+) /.exec(line);
         if (status) lastCount = Number(status[1]);
-        if (/^#0 READ/.test(line)) startedAt ??= offset + at;
+        if (/^#0 READ/.test(line)) {
+          readAt ??= at;
+          startedAt ??= offset + at;
+        }
         if (!/^(crash was written to |timeout reached)/.test(line)) return;
         sawFinding = true;
         finding ??= { seconds: offset + at - (startedAt ?? 0), executions: executions + lastCount };
@@ -247,6 +402,7 @@ async function runJsfuzz(target, seconds) {
     });
     if (run.signal !== "SIGKILL" && !sawFinding) throw new Error(`jsfuzz (${target.name}) stopped without a finding:\n${run.output.slice(-2000)}`);
     executions += lastCount;
+    fuzzingSeconds += run.seconds - (readAt ?? run.seconds);
     lastCount = 0;
     if (run.signal === "SIGKILL") break;
   }
@@ -255,12 +411,13 @@ async function runJsfuzz(target, seconds) {
     secondsToFinding: finding?.seconds,
     executionsToFinding: finding?.executions,
     executions,
+    executionsPerSecond: fuzzingSeconds > 0 ? executions / fuzzingSeconds : undefined,
     ...coveredPcs(target, dirs.corpus, dirs.artifacts),
   };
 }
 
 function median(values) {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
+  const sorted = values.filter((v) => v !== undefined && !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -270,8 +427,7 @@ function median(values) {
 function medianToFinding(runs, key) {
   const found = runs.filter((r) => r.found);
   if (found.length * 2 <= runs.length) return undefined;
-  const values = runs.map((r) => (r.found ? r[key] : Infinity));
-  return median(values);
+  return median(runs.map((r) => (r.found ? r[key] : Infinity)));
 }
 
 function summarize(results, options) {
@@ -286,29 +442,64 @@ function summarize(results, options) {
         secondsToFinding: medianToFinding(runs, "secondsToFinding"),
         executionsToFinding: medianToFinding(runs, "executionsToFinding"),
         pcs: median(runs.map((r) => r.pcs)),
+        enginePcs: median(runs.map((r) => r.enginePcs)),
         registered: runs[0]?.registered,
         executions: median(runs.map((r) => r.executions)),
+        executionsPerSecond: median(runs.map((r) => r.executionsPerSecond)),
       });
     }
   }
   return rows;
 }
 
-function markdown(rows, options, versions) {
-  const format = (v, digits = 1) => (v === undefined ? `> ${options.seconds} s` : v.toFixed(digits));
+/** The issue's speed target: libFuzzer and AFL++ within 1.5x of the built-in engine's exec/s (guided, same library, medians). */
+const SPEED_TARGET = 1.5;
+
+function speedRows(rows, options) {
+  const out = [];
+  for (const target of options.targets) {
+    const of = (fuzzer) => rows.find((r) => r.target === target.name && r.fuzzer === fuzzer)?.executionsPerSecond;
+    const builtin = of("guided");
+    if (builtin === undefined) continue;
+    for (const native of ["libfuzzer", "afl"]) {
+      const speed = of(native);
+      if (speed === undefined) continue;
+      out.push({ target: target.name, native, builtin, speed, ratio: builtin / speed, met: builtin / speed <= SPEED_TARGET });
+    }
+  }
+  return out;
+}
+
+function markdown(rows, speed, options, versions) {
+  const command = `node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}${options.emptyCorpus ? " --empty-corpus" : ""}` +
+    (options.fuzzers.length < Object.keys(FUZZERS).length ? ` --fuzzers ${options.fuzzers.join(",")}` : "") +
+    (options.targets.length < TARGETS.length ? ` --targets ${options.targets.map((t) => t.name).join(",")}` : "");
+  const time = (v) => (v === undefined ? `> ${options.seconds} s` : v.toFixed(1));
+  const count = (v) => (v === undefined ? "-" : String(Math.round(v)));
   const lines = [
     `Medians over ${options.seeds} seed(s), ${options.seconds} s per run, ${options.emptyCorpus ? "from an empty corpus" : "from the seed corpus"}; ` +
-      `one machine, one run (\`node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}${options.emptyCorpus ? " --empty-corpus" : ""}\`).`,
+      `one machine, one run (\`${command}\`).`,
     "",
-    "| library | fuzzer | found | time to first finding (s) | executions to first finding | PCs covered after the time (of registered) | executions in the time |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| library | fuzzer | found | time to first finding (s) | executions to first finding | PCs of the kept inputs after the time (of registered) | PCs that ran (built-in engine's count) | executions in the time | exec/s |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const row of rows) {
-    const executionsToFinding = row.executionsToFinding === undefined ? "-" : String(Math.round(row.executionsToFinding));
     lines.push(
-      `| ${row.target} ${versions[row.target]} | ${row.fuzzer} | ${row.found} | ${format(row.secondsToFinding)} | ${executionsToFinding} | ` +
-        `${row.pcs ?? "-"} (of ${row.registered ?? "-"}) | ${row.executions === undefined ? "-" : Math.round(row.executions)} |`,
+      `| ${row.target} ${versions[row.target]} | ${row.fuzzer} | ${row.found} | ${time(row.secondsToFinding)} | ${count(row.executionsToFinding)} | ` +
+        `${count(row.pcs)} (of ${row.registered ?? "-"}) | ${count(row.enginePcs)} | ${count(row.executions)} | ${count(row.executionsPerSecond)} |`,
     );
+  }
+  if (speed.length > 0) {
+    lines.push(
+      "",
+      `Speed target: libFuzzer and AFL++ within ${SPEED_TARGET}x of the built-in engine's exec/s (guided runs, medians of the same run):`,
+      "",
+      "| library | engine | built-in exec/s | engine exec/s | built-in / engine | within 1.5x |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const s of speed) {
+      lines.push(`| ${s.target} | ${s.native} | ${Math.round(s.builtin)} | ${Math.round(s.speed)} | ${s.ratio.toFixed(2)}x | ${s.met ? "yes" : "**no**"} |`);
+    }
   }
   return lines.join("\n") + "\n";
 }
@@ -318,6 +509,7 @@ async function main() {
   emptyCorpus = options.emptyCorpus;
   if (!existsSync(JSKCOV)) throw new Error(`${JSKCOV} is missing: run 'npm run build' first`);
   installBenchPackages();
+  buildHarnesses(options.fuzzers);
   mkdirSync(WORKDIR, { recursive: true });
   const versions = Object.fromEntries(options.targets.map((t) => [t.name, libraryVersion(t.name)]));
   const results = [];
@@ -327,13 +519,13 @@ async function main() {
         // Rotate the order per seed, so drift in the machine's load does not favour one fuzzer.
         const order = options.fuzzers.map((_, i) => options.fuzzers[(i + seed) % options.fuzzers.length]);
         for (const fuzzer of order) {
-          const result =
-            fuzzer === "jsfuzz" ? await runJsfuzz(target, options.seconds) : await runJskcov(target, seed, fuzzer === "guided", options.seconds);
+          const result = await FUZZERS[fuzzer].run(target, seed, options.seconds);
           results.push({ target: target.name, fuzzer, seed, ...result });
           console.log(
             `${target.name} ${fuzzer} seed ${seed}: ` +
               (result.found ? `finding after ${result.secondsToFinding.toFixed(1)} s, ${result.executionsToFinding} executions` : "no finding") +
-              `; ${result.pcs} PCs of ${result.registered} after ${options.seconds} s (${result.executions} executions)`,
+              `; ${result.pcs} PCs of ${result.registered} after ${options.seconds} s (${result.executions} executions, ` +
+              `${Math.round(result.executionsPerSecond ?? 0)}/s)`,
           );
         }
       }
@@ -342,11 +534,12 @@ async function main() {
     rmSync(WORKDIR, { recursive: true, force: true });
   }
   const rows = summarize(results, options);
-  const table = markdown(rows, options, versions);
+  const speed = speedRows(rows, options);
+  const table = markdown(rows, speed, options, versions);
   process.stdout.write("\n" + table);
   if (options.write) {
     const name = options.emptyCorpus ? "results-empty-corpus" : "results";
-    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus }, versions, targets: options.targets, results, rows };
+    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, versions, targets: options.targets, results, rows, speed };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
     console.log(`wrote ${relative(REPO, join(BENCH, `${name}.json`))} and ${name}.md`);
