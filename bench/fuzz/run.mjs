@@ -452,19 +452,26 @@ function summarize(results, options) {
   return rows;
 }
 
-/** The issue's speed target: libFuzzer and AFL++ within 1.5x of the built-in engine's exec/s (guided, same library, medians). */
+/**
+ * The issue's speed target: libFuzzer and AFL++ within 1.5x of the built-in engine's exec/s
+ * (medians of the same run, same library). The native engines run without comparison
+ * tracing, so the built-in engine is compared twice: as it runs by default (guided, with
+ * comparison tracing) and with the same instrumentation as theirs (no-cmp).
+ */
 const SPEED_TARGET = 1.5;
 
 function speedRows(rows, options) {
   const out = [];
   for (const target of options.targets) {
     const of = (fuzzer) => rows.find((r) => r.target === target.name && r.fuzzer === fuzzer)?.executionsPerSecond;
-    const builtin = of("guided");
-    if (builtin === undefined) continue;
     for (const native of ["libfuzzer", "afl"]) {
       const speed = of(native);
       if (speed === undefined) continue;
-      out.push({ target: target.name, native, builtin, speed, ratio: builtin / speed, met: builtin / speed <= SPEED_TARGET });
+      for (const builtinFuzzer of ["guided", "no-cmp"]) {
+        const builtin = of(builtinFuzzer);
+        if (builtin === undefined) continue;
+        out.push({ target: target.name, native, builtinFuzzer, builtin, speed, ratio: builtin / speed, met: builtin / speed <= SPEED_TARGET });
+      }
     }
   }
   return out;
@@ -492,13 +499,14 @@ function markdown(rows, speed, options, versions) {
   if (speed.length > 0) {
     lines.push(
       "",
-      `Speed target: libFuzzer and AFL++ within ${SPEED_TARGET}x of the built-in engine's exec/s (guided runs, medians of the same run):`,
+      `Speed target: libFuzzer and AFL++ within ${SPEED_TARGET}x of the built-in engine's exec/s (medians of the same run; ` +
+        "the native engines run without comparison tracing, so the built-in engine is shown as it runs by default, guided, and with the same instrumentation, no-cmp):",
       "",
-      "| library | engine | built-in exec/s | engine exec/s | built-in / engine | within 1.5x |",
-      "| --- | --- | --- | --- | --- | --- |",
+      "| library | engine | built-in run | built-in exec/s | engine exec/s | built-in / engine | within 1.5x |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const s of speed) {
-      lines.push(`| ${s.target} | ${s.native} | ${Math.round(s.builtin)} | ${Math.round(s.speed)} | ${s.ratio.toFixed(2)}x | ${s.met ? "yes" : "**no**"} |`);
+      lines.push(`| ${s.target} | ${s.native} | ${s.builtinFuzzer} | ${Math.round(s.builtin)} | ${Math.round(s.speed)} | ${s.ratio.toFixed(2)}x | ${s.met ? "yes" : "**no**"} |`);
     }
   }
   return lines.join("\n") + "\n";
@@ -521,6 +529,8 @@ async function main() {
         for (const fuzzer of order) {
           const result = await FUZZERS[fuzzer].run(target, seed, options.seconds);
           results.push({ target: target.name, fuzzer, seed, ...result });
+          // Kept as it goes, so that a long run that fails later loses nothing measured.
+          writeFileSync(join(WORKDIR, "..", `fuzz-${process.pid}-results.json`), JSON.stringify(results, null, 2) + "\n");
           console.log(
             `${target.name} ${fuzzer} seed ${seed}: ` +
               (result.found ? `finding after ${result.secondsToFinding.toFixed(1)} s, ${result.executionsToFinding} executions` : "no finding") +
@@ -533,6 +543,7 @@ async function main() {
   } finally {
     rmSync(WORKDIR, { recursive: true, force: true });
   }
+  rmSync(join(WORKDIR, "..", `fuzz-${process.pid}-results.json`), { force: true });
   const rows = summarize(results, options);
   const speed = speedRows(rows, options);
   const table = markdown(rows, speed, options, versions);
