@@ -3,12 +3,13 @@
 //   guided           jskcov's built-in engine, guided by the kcov buffer and by comparisons
 //   no-cmp           the same, coverage only (--no-cmp)
 //   blind            the same engine with no feedback at all (-use_feedback=0 --no-cmp)
-//   libfuzzer        the real libFuzzer (`jskcov fuzz --engine libfuzzer`)
-//   libfuzzer-blind  the same with -use_feedback=0 -keep_seed=1: the harness reports one
-//                    constant counter per run, so libFuzzer keeps its seeds and never sees coverage
-//   afl              the real afl-fuzz (`jskcov fuzz --engine afl`)
-//   afl-blind        afl-fuzz's own non-instrumented mode (-n, with AFL_DUMB_FORKSRV=1 so the
-//                    persistent executor still serves it): afl-fuzz ignores the bitmap
+//   libfuzzer        the real libFuzzer (`jskcov fuzz --engine libfuzzer`, its defaults: with
+//                    comparisons passed on where the harness has the comparison bridge)
+//   libfuzzer-blind  the same with --no-cmp -use_feedback=0 -keep_seed=1: the harness reports
+//                    one constant counter per run, so libFuzzer keeps its seeds and never sees coverage
+//   afl              the real afl-fuzz (`jskcov fuzz --engine afl`, its defaults)
+//   afl-blind        --no-cmp and afl-fuzz's own non-instrumented mode (-n, with AFL_DUMB_FORKSRV=1
+//                    so the persistent executor still serves it): afl-fuzz ignores the bitmap
 //   jsfuzz           npm jsfuzz (istanbul-guided)
 // Per (library, fuzzer, seed) it measures (bench/fuzz/README.md says how, fuzzer by fuzzer):
 // - time and executions to the first finding, time counted from the end of the fuzzer's
@@ -294,7 +295,7 @@ async function runLibFuzzer(target, seed, seconds, { feedback }) {
       `-seed=${seed + 1000 * restart}`, `-max_total_time=${Math.floor(left)}`, `-artifact_prefix=${dirs.artifacts}/`,
       "-print_final_stats=1", `-timeout=${HANG_SECONDS}`, ...(feedback ? [] : ["-use_feedback=0", "-keep_seed=1"]),
     ];
-    const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "libfuzzer", cmp: false }), ...engineFlags], {
+    const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "libfuzzer", cmp: feedback }), ...engineFlags], {
       cwd: BENCH,
       seconds: left + 60,
       onLine: (line, at) => {
@@ -354,7 +355,7 @@ async function runAfl(target, seed, seconds, { feedback }) {
   const output = join(dirs.dir, "afl-out");
   const engineFlags = [`-seed=${seed}`, `-max_total_time=${seconds}`, `-timeout=${HANG_SECONDS}`, `-artifact_prefix=${dirs.artifacts}/`, "-o", output, ...(feedback ? [] : ["-n"])];
   const env = { AFL_NO_UI: "1", AFL_NO_AFFINITY: "1", ...(feedback ? {} : { AFL_DUMB_FORKSRV: "1" }) };
-  const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "afl", cmp: false }), ...engineFlags], { cwd: BENCH, seconds: seconds + 90, env });
+  const run = await runProcess(process.execPath, [...jskcovFuzzCommand(target, dirs, { engine: "afl", cmp: feedback }), ...engineFlags], { cwd: BENCH, seconds: seconds + 90, env });
   // afl-fuzz's instance directory: <out>/default, or <out> itself in -n mode.
   const instance = existsSync(join(output, "default")) ? join(output, "default") : output;
   if (run.status !== 0 || !existsSync(join(instance, "plot_data"))) throw new Error(`afl-fuzz (${target.name}, seed ${seed}) exited with ${run.status}:\n${run.output.slice(-2000)}`);
@@ -452,11 +453,15 @@ function summarize(results, options) {
   return rows;
 }
 
+/** Whether this checkout's harness passes comparisons on to libFuzzer and afl-fuzz (their guided runs then trace comparisons). */
+const COMPARISON_BRIDGE = existsSync(join(REPO, "native/compare-bridge.c"));
+
 /**
  * The issue's speed target: libFuzzer and AFL++ within 1.5x of the built-in engine's exec/s
- * (medians of the same run, same library). The native engines run without comparison
- * tracing, so the built-in engine is compared twice: as it runs by default (guided, with
- * comparison tracing) and with the same instrumentation as theirs (no-cmp).
+ * (medians of the same run, same library). The built-in engine is compared twice: as it
+ * runs by default (guided, with comparison tracing) and coverage only (no-cmp), since
+ * comparison tracing is most of the difference in cost and the native engines have it only
+ * with the comparison bridge.
  */
 const SPEED_TARGET = 1.5;
 
@@ -500,7 +505,9 @@ function markdown(rows, speed, options, versions) {
     lines.push(
       "",
       `Speed target: libFuzzer and AFL++ within ${SPEED_TARGET}x of the built-in engine's exec/s (medians of the same run; ` +
-        "the native engines run without comparison tracing, so the built-in engine is shown as it runs by default, guided, and with the same instrumentation, no-cmp):",
+        (COMPARISON_BRIDGE
+          ? "libFuzzer and AFL++ trace comparisons too (the harness's comparison bridge); the built-in engine is shown as it runs by default, guided, and coverage only, no-cmp):"
+          : "libFuzzer and AFL++ run without comparison tracing (no comparison bridge in this checkout), so the built-in engine is shown as it runs by default, guided, and with the same instrumentation, no-cmp):"),
       "",
       "| library | engine | built-in run | built-in exec/s | engine exec/s | built-in / engine | within 1.5x |",
       "| --- | --- | --- | --- | --- | --- | --- |",
@@ -550,7 +557,7 @@ async function main() {
   process.stdout.write("\n" + table);
   if (options.write) {
     const name = options.emptyCorpus ? "results-empty-corpus" : "results";
-    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, versions, targets: options.targets, results, rows, speed };
+    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
     console.log(`wrote ${relative(REPO, join(BENCH, `${name}.json`))} and ${name}.md`);

@@ -43,12 +43,17 @@ const FUZZERS = {
   "afl-no-cmp": { engine: "afl", cmp: false },
 };
 
+/** Whether this checkout's harness passes comparisons on to libFuzzer and afl-fuzz (native/compare-bridge.c). */
+const COMPARISON_BRIDGE = existsSync(join(REPO, "native/compare-bridge.c"));
+/** With the bridge, each native engine runs with and without it; without, --no-cmp changes nothing for them. */
+const DEFAULT_FUZZERS = COMPARISON_BRIDGE ? Object.keys(FUZZERS) : ["cmp", "no-cmp", "libfuzzer", "afl"];
+
 const USAGE = `usage: node bench/magic/run.mjs [--seeds N] [--budget EXECUTIONS] [--time-cap S] [--targets a,b] [--fuzzers a,b] [--no-write] [--smoke]
   --budget    executions per run at most (default 200000)
   --time-cap  seconds per run at most, for slow engines (default 30): a run cut by it counts as unsolved
   --smoke     --seeds 1 --budget 20000 --fuzzers cmp,no-cmp --no-write
 targets: ${TARGETS.map((t) => t.name).join(", ")}
-fuzzers: ${Object.keys(FUZZERS).join(", ")} (default: cmp, no-cmp, libfuzzer, afl)`;
+fuzzers: ${Object.keys(FUZZERS).join(", ")} (default: ${DEFAULT_FUZZERS.join(", ")})`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -85,7 +90,7 @@ function parseOptions() {
     for (const n of names) if (!all.includes(n)) throw new Error(`--${name}: unknown "${n}"; known: ${all.join(", ")}`);
     return names;
   };
-  const fuzzers = pick("fuzzers", Object.keys(FUZZERS), ["cmp", "no-cmp", "libfuzzer", "afl"]);
+  const fuzzers = pick("fuzzers", Object.keys(FUZZERS), DEFAULT_FUZZERS);
   return {
     seeds: positive("seeds", "5"),
     budget: positive("budget", "200000"),
@@ -209,7 +214,8 @@ function markdown(results, options) {
   const command = `node bench/magic/run.mjs --seeds ${options.seeds} --budget ${options.budget} --time-cap ${options.timeCap} --fuzzers ${options.fuzzers.join(",")}`;
   const lines = [
     `Executions to solve each target: median over ${options.seeds} seed(s), at most ${options.budget} executions or ${options.timeCap} s per run ` +
-      `(\`${command}\`). "> N": half or more of the runs did not solve it; N is the median of the executions they ran.`,
+      `(\`${command}\`). "> N": half or more of the runs did not solve it; N is the median of the executions they ran. ` +
+      (COMPARISON_BRIDGE ? "libFuzzer and AFL++ get comparisons through the harness's comparison bridge unless --no-cmp." : "No comparison bridge in this checkout: libFuzzer and AFL++ run on coverage only."),
     "",
     `| target | check | ${options.fuzzers.join(" | ")} |`,
     `| --- | --- | ${options.fuzzers.map(() => "---").join(" | ")} |`,
@@ -248,7 +254,7 @@ async function main() {
   const table = markdown(results, options);
   process.stdout.write("\n" + table);
   if (options.write) {
-    writeFileSync(join(BENCH, "results.json"), JSON.stringify({ options, results }, null, 2) + "\n");
+    writeFileSync(join(BENCH, "results.json"), JSON.stringify({ options, comparisonBridge: COMPARISON_BRIDGE, results }, null, 2) + "\n");
     writeFileSync(join(BENCH, "results.md"), table);
     console.log(`wrote ${relative(REPO, join(BENCH, "results.json"))} and results.md`);
   }
