@@ -51,9 +51,7 @@ export function runHarness(
   options: { cwd: string; env: NodeJS.ProcessEnv; onOutput?: (output: string, kill: (signal: NodeJS.Signals) => void) => void },
 ): Promise<HarnessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...options.env, JSKCOV_HARNESS_VERBOSE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    child.on("exit", () => running.delete(child));
+    const child = killAfterTest(spawn(command, args, { cwd: options.cwd, env: { ...options.env, JSKCOV_HARNESS_VERBOSE: "1" }, stdio: ["ignore", "pipe", "pipe"] }));
     let output = "";
     const take = (chunk: Buffer) => {
       output += chunk.toString("utf8");
@@ -87,6 +85,13 @@ export function shmEntries(): string[] {
 }
 
 const running = new Set<ChildProcess>();
+
+/** Has cleanUp kill `child` if a test leaves it running. */
+export function killAfterTest<Child extends ChildProcess>(child: Child): Child {
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  return child;
+}
 const workDirs: string[] = [];
 const sessions: NativeSession[] = [];
 

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
 import {
   cleanUp,
+  executorPidsIn,
   expectAllGone,
   filesIn,
   harness,
@@ -60,9 +61,12 @@ function corpusWith(text: string): string {
   return corpus;
 }
 
-test("a hang becomes libFuzzer's timeout-<sha1>, and its _Exit leaves no executor behind", async () => {
+test("a hang: the harness kills the executor at -timeout, then libFuzzer saves timeout-<sha1> and exits 70", async () => {
   const run = await fuzz("hangs.js", ["-timeout=2", "-runs=10", corpusWith("HANG")]);
-  expect(run.output).toContain("ERROR: libFuzzer: timeout after");
+  // The harness's deadline came first (its watchdog, not libFuzzer's _Exit, ended the executor)...
+  expect(run.output).toMatch(new RegExp(`jskcov: the input ran past the deadline \\(-timeout=2 s\\): the harness killed executor ${run.executorPids[0]}\n`));
+  // ...and libFuzzer's own report follows it.
+  expect(run.output.indexOf("ERROR: libFuzzer: timeout after")).toBeGreaterThan(run.output.indexOf("the harness killed executor"));
   expect(run.status).toBe(70); // libFuzzer's -timeout_exitcode
   const timeouts = filesIn(run.cwd, "timeout-");
   expect(timeouts).toHaveLength(1);
@@ -157,6 +161,27 @@ test("-fork=1 runs the fuzzing in a child libFuzzer, which finds and saves the b
   const crashes = filesIn(run.cwd, "crash-");
   expect(crashes).toHaveLength(1);
   expect(fs.readFileSync(path.join(run.cwd, crashes[0])).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+});
+
+test("-jobs=2 -workers=2: each job fuzzes in its own libFuzzer with its own executor, saves the bug, and leaves no process", async () => {
+  const corpus = workDir();
+  const run = await fuzz("planted-bug.js", ["-jobs=2", "-workers=2", "-seed=1", "-runs=300000", corpus]);
+  expect(run.output).toMatch(/Job 0 exited with exit code/);
+  expect(run.output).toMatch(/Job 1 exited with exit code/);
+  const logs = filesIn(run.cwd, "fuzz-").map((name) => fs.readFileSync(path.join(run.cwd, name), "utf8"));
+  expect(logs).toHaveLength(2);
+  for (const log of logs) expect(log).toContain("Error: planted bug: the input starts with FUZZ");
+  const crashes = filesIn(run.cwd, "crash-");
+  expect(crashes.length).toBeGreaterThanOrEqual(1);
+  for (const crash of crashes) expect(fs.readFileSync(path.join(run.cwd, crash)).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  // Each job's harness starts one executor; the orchestrating process (which prints the
+  // jobs' logs when they end) starts none.
+  const jobExecutors = logs.flatMap(executorPidsIn);
+  const jobHarnesses = logs.flatMap((log) => [...log.matchAll(/^==(\d+)== jskcov:/gm)].map((match) => Number(match[1])));
+  expect(jobExecutors).toHaveLength(2);
+  expect(run.executorPids.sort()).toEqual([...jobExecutors].sort());
+  expect(new Set(jobHarnesses).size).toBe(2);
+  await expectAllGone([...jobExecutors, ...jobHarnesses]);
 });
 
 test("jskcov fuzz --engine libfuzzer runs libFuzzer on the target and exits with its crash status", async () => {

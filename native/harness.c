@@ -14,11 +14,13 @@
  * Environment (set by `jskcov fuzz`):
  *   JSKCOV_EXECUTOR_ARGV  the executor's command line, one argument per line
  *   JSKCOV_RUN_CONFIG     passed through to the executor (the preload's configuration)
- *   JSKCOV_LIBFUZZER_COUNTERS  libFuzzer mode: number of 8-bit counters (default 2^18)
- *   AFL_MAP_SIZE          AFL++ mode: bitmap size (default 65536)
+ *   JSKCOV_LIBFUZZER_COUNTERS  libFuzzer mode: number of 8-bit counters (default: feedback_slots_for)
+ *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
+ *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,10 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +70,18 @@ static inline uint64_t mix64(uint64_t x) {
   x *= 0x94d049bb133111ebull;
   x ^= x >> 31;
   return x;
+}
+
+/*
+ * The size of the feedback array for a target whose start-up registered `startup_blocks`
+ * blocks: room for each of them and three times as many loaded later, as a power of two,
+ * from 2^16 (AFL++'s classic map) to 2^21. No larger: every run, libFuzzer clears and scans
+ * every counter and afl-fuzz hashes its whole bitmap, so each slot costs each execution.
+ */
+static size_t feedback_slots_for(size_t startup_blocks) {
+  size_t slots = (size_t)1 << 16;
+  while (slots < 4 * startup_blocks && slots < ((size_t)1 << 21)) slots <<= 1;
+  return slots;
 }
 
 /*
@@ -240,8 +256,12 @@ static void executor_kill(void) {
   }
 }
 
+/* The feedback array's size in slots, decided by the engine's section below from the first
+ * hello's block count; the array itself is the engine's (libFuzzer's counters, AFL++'s bitmap). */
+static size_t feedback_size(size_t startup_blocks);
+
 /* Starts the executor and reads its hello; builds the PC map from the first hello. */
-static void executor_start(size_t feedback_slots) {
+static void executor_start(void) {
   if (executor.argv == NULL) executor_prepare();
   int requests[2], replies[2];
   if (pipe2(requests, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) fatal("pipe2: %s", strerror(errno));
@@ -281,7 +301,7 @@ static void executor_start(size_t feedback_slots) {
     executor_kill();
     fatal("the executor's hello is truncated or malformed (layout name of %u bytes, %u blocks)", layout_length, block_count);
   }
-  if (!pc_map.built) pc_map_build(pcs, block_count, feedback_slots);
+  if (!pc_map.built) pc_map_build(pcs, block_count, feedback_size(block_count));
   free(pcs);
   void *area = mmap(NULL, executor.area_words * 8, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
   close(area_fd); /* the mapping keeps the memfd alive; nothing is left in /dev/shm */
@@ -328,46 +348,169 @@ static void feedback_add_death(uint8_t *feedback) {
   feedback[pc_map_slot(EXECUTOR_DIED_PC)] = 1;
 }
 
-enum run_result { RUN_OK, RUN_CRASH, RUN_DIED };
+/* ---- The deadline ------------------------------------------------------------------ */
 
 /*
- * Runs one input: resets the area, sends the input, waits for the reply (no deadline of
- * its own: libFuzzer's alarm or afl-fuzz's kill ends a hang), adds the PCs to `feedback`.
- * On RUN_CRASH, *detail holds the JavaScript stack (malloc'd); on RUN_DIED, *wait_status
- * the executor's wait status. The executor is gone afterwards if it died or asked for a
- * restart (the caller starts the next one).
+ * JavaScript cannot interrupt itself, so the deadline of a run is the harness's: a watchdog
+ * thread kills the executor of a run that is past it. The lock makes "the run is still the
+ * one I saw" and the kill one step, so a kill never lands on the executor of a later run;
+ * the fuzzing thread only takes it twice per run, uncontended (no system call).
+ */
+static struct {
+  pthread_mutex_t lock;
+  uint64_t limit_ns;   /* 0 = no deadline (the watchdog is not started) */
+  uint64_t expires_ns; /* 0 = no run in progress */
+  pid_t pid;           /* the executor of the run in progress */
+  int expired;         /* the watchdog killed it */
+} deadline = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t now_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static struct timespec watchdog_period;
+
+static void *watchdog_loop(void *unused) {
+  (void)unused;
+  for (;;) {
+    nanosleep(&watchdog_period, NULL);
+    pthread_mutex_lock(&deadline.lock);
+    if (deadline.expires_ns != 0 && !deadline.expired && now_ns() >= deadline.expires_ns) {
+      deadline.expired = 1;
+      kill(deadline.pid, SIGKILL);
+    }
+    pthread_mutex_unlock(&deadline.lock);
+  }
+  return NULL;
+}
+
+/*
+ * Gives every run `limit_ms` (0: no deadline). The watchdog looks 16 times per limit (every
+ * 1 to 100 ms) and ends a run within the two periods before its limit, never after: the
+ * engine's own timer for the same limit then always comes second. It blocks all signals,
+ * so that the engine's (libFuzzer's SIGALRM, SIGINT) reach the fuzzing thread. Unused in
+ * AFL++ mode, where afl-fuzz's -t is the deadline: afl-fuzz kills the pid it is given.
+ */
+__attribute__((unused)) static void deadline_start(uint64_t limit_ms) {
+  if (limit_ms == 0) return;
+  uint64_t limit = limit_ms * 1000000u, period = limit / 16;
+  if (period > 100000000u) period = 100000000u;
+  if (period < 1000000u) period = 1000000u;
+  watchdog_period.tv_sec = (time_t)(period / 1000000000u);
+  watchdog_period.tv_nsec = (long)(period % 1000000000u);
+  deadline.limit_ns = limit > 4 * period ? limit - 2 * period : limit / 2;
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_t thread;
+  int error = pthread_create(&thread, NULL, watchdog_loop, NULL);
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (error != 0) fatal("cannot start the deadline's watchdog thread: %s", strerror(error));
+  pthread_detach(thread);
+}
+
+static void deadline_arm(void) {
+  if (deadline.limit_ns == 0) return;
+  pthread_mutex_lock(&deadline.lock);
+  deadline.pid = executor.pid;
+  deadline.expired = 0;
+  deadline.expires_ns = now_ns() + deadline.limit_ns;
+  pthread_mutex_unlock(&deadline.lock);
+}
+
+/* Ends the run's deadline; returns 1 if the watchdog killed the executor. */
+static int deadline_disarm(void) {
+  if (deadline.limit_ns == 0) return 0;
+  pthread_mutex_lock(&deadline.lock);
+  deadline.expires_ns = 0;
+  int expired = deadline.expired;
+  pthread_mutex_unlock(&deadline.lock);
+  return expired;
+}
+
+/* ---- One run ------------------------------------------------------------------------ */
+
+/* JSKCOV_HARNESS_STATS: the time from sending a run to having its feedback, summed. */
+static struct {
+  int enabled;
+  uint64_t runs, total_ns;
+} stats;
+
+static void stats_print(void) {
+  if (stats.runs > 0) {
+    fprintf(stderr, "jskcov-harness: %llu runs, %.2f us per round trip (request, run, reply, feedback)\n",
+            (unsigned long long)stats.runs, (double)stats.total_ns / 1000.0 / (double)stats.runs);
+  }
+}
+
+static void stats_start(void) {
+  stats.enabled = getenv("JSKCOV_HARNESS_STATS") != NULL;
+  if (stats.enabled) atexit(stats_print);
+}
+
+enum run_result { RUN_OK, RUN_CRASH, RUN_DIED, RUN_TIMEOUT };
+
+/* Sends a request and its input, in one system call (and so one read for the executor)
+ * whenever the pipe takes it all. */
+static int write_request(uint32_t kind, const uint8_t *data, size_t size) {
+  uint32_t header[2] = {kind, (uint32_t)size};
+  struct iovec parts[2] = {{header, sizeof header}, {(void *)data, size}};
+  ssize_t done = writev(executor.request_fd, parts, 2);
+  if (done < 0 && errno != EINTR) return -1; /* EPIPE: the executor is gone */
+  size_t sent = done < 0 ? 0 : (size_t)done;
+  if (sent < sizeof header && write_fully(executor.request_fd, (uint8_t *)header + sent, sizeof header - sent) != 0) return -1;
+  size_t data_sent = sent > sizeof header ? sent - sizeof header : 0;
+  return write_fully(executor.request_fd, data + data_sent, size - data_sent);
+}
+
+/* The request and reply of one run, with the run's feedback; -1 if the executor is gone. */
+static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback, int saturating_increment,
+                             struct reply *reply, char **detail) {
+  if (write_request(REQUEST_RUN, data, size) != 0 || read_fully(executor.reply_fd, reply, sizeof *reply) != 0) return -1;
+  if (reply->detail_length > 0) {
+    *detail = malloc(reply->detail_length + 1);
+    if (*detail == NULL) fatal("out of memory for a reply of %u bytes", reply->detail_length);
+    if (read_fully(executor.reply_fd, *detail, reply->detail_length) != 0) return -1;
+    (*detail)[reply->detail_length] = '\0';
+  }
+  feedback_add_area(feedback, saturating_increment);
+  uint32_t flags = reply->flags, outcome = reply->outcome;
+  while (reply->leftover > 0) { /* blocks that did not fit: read them in further flushes */
+    __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
+    if (write_request(REQUEST_COLLECT_AGAIN, NULL, 0) != 0 || read_fully(executor.reply_fd, reply, sizeof *reply) != 0) return -1;
+    feedback_add_area(feedback, saturating_increment);
+  }
+  reply->flags |= flags;
+  reply->outcome = outcome;
+  return 0;
+}
+
+/*
+ * Runs one input: resets the area, sends the input, waits for the reply within the
+ * deadline, adds the PCs to `feedback`. On RUN_CRASH, *detail holds the JavaScript stack
+ * (malloc'd); on RUN_DIED, *wait_status the executor's wait status. The executor is gone
+ * afterwards if it died, was killed or asked for a restart (the caller starts the next one).
  */
 static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *feedback, int saturating_increment,
                                     char **detail, int *wait_status) {
   *detail = NULL;
   __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
-  uint32_t request[2] = {REQUEST_RUN, (uint32_t)size};
   struct reply reply;
-  if (write_fully(executor.request_fd, request, sizeof request) != 0 || write_fully(executor.request_fd, data, size) != 0 ||
-      read_fully(executor.reply_fd, &reply, sizeof reply) != 0) {
+  uint64_t started = stats.enabled ? now_ns() : 0;
+  deadline_arm();
+  int gone = executor_exchange(data, size, feedback, saturating_increment, &reply, detail) != 0;
+  int expired = deadline_disarm(); /* before any reap: the watchdog holds the pid until then */
+  if (stats.enabled) {
+    stats.runs++;
+    stats.total_ns += now_ns() - started;
+  }
+  if (expired || gone) {
+    if (expired) kill(executor.pid, SIGKILL); /* the reply may have come just in time */
     *wait_status = executor_reap();
     feedback_add_death(feedback);
-    return RUN_DIED;
-  }
-  if (reply.detail_length > 0) {
-    *detail = malloc(reply.detail_length + 1);
-    if (*detail == NULL || read_fully(executor.reply_fd, *detail, reply.detail_length) != 0) {
-      *wait_status = executor_reap();
-      return RUN_DIED;
-    }
-    (*detail)[reply.detail_length] = '\0';
-  }
-  feedback_add_area(feedback, saturating_increment);
-  while (reply.leftover > 0) { /* blocks that did not fit: read them in further flushes */
-    __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
-    uint32_t again[2] = {REQUEST_COLLECT_AGAIN, 0};
-    uint32_t flags = reply.flags;
-    if (write_fully(executor.request_fd, again, sizeof again) != 0 || read_fully(executor.reply_fd, &reply, sizeof reply) != 0) {
-      *wait_status = executor_reap();
-      return RUN_DIED;
-    }
-    reply.flags |= flags;
-    feedback_add_area(feedback, saturating_increment);
+    return expired ? RUN_TIMEOUT : RUN_DIED;
   }
   if (reply.flags & REPLY_FLAG_RESTART) executor_reap();
   return reply.outcome == OUTCOME_CRASH ? RUN_CRASH : RUN_OK;
@@ -379,16 +522,22 @@ static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *f
 void __sanitizer_cov_8bit_counters_init(uint8_t *start, uint8_t *stop);
 
 static uint8_t *counters;
-static size_t counter_count;
 
-/* Registered before main, as clang's instrumentation registers a module's counters. */
-__attribute__((constructor)) static void register_counters(void) {
+static size_t feedback_size(size_t startup_blocks) {
   const char *text = getenv("JSKCOV_LIBFUZZER_COUNTERS");
-  counter_count = text != NULL ? strtoull(text, NULL, 0) : (1u << 18);
-  if (counter_count < 1024 || counter_count > (1u << 26)) fatal("JSKCOV_LIBFUZZER_COUNTERS must be 1024..67108864, got '%s'", text);
-  counters = mmap(NULL, counter_count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (counters == MAP_FAILED) fatal("mmap of %zu counters: %s", counter_count, strerror(errno));
-  __sanitizer_cov_8bit_counters_init(counters, counters + counter_count);
+  if (text == NULL || *text == '\0') return feedback_slots_for(startup_blocks);
+  char *end;
+  unsigned long long count = strtoull(text, &end, 0);
+  if (*end != '\0' || count < 1024 || count > (1u << 26)) fatal("JSKCOV_LIBFUZZER_COUNTERS must be 1024..67108864, got '%s'", text);
+  return (size_t)count;
+}
+
+/* libFuzzer reads the registered counters from its first input on, so they are registered
+ * in LLVMFuzzerInitialize, once the first hello has said how many the target needs. */
+static void register_counters(void) {
+  counters = mmap(NULL, pc_map.slots, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (counters == MAP_FAILED) fatal("mmap of %zu counters: %s", pc_map.slots, strerror(errno));
+  __sanitizer_cov_8bit_counters_init(counters, counters + pc_map.slots);
 }
 
 /* libFuzzer flags whose process only orchestrates others (which start their own executors). */
@@ -403,22 +552,57 @@ static int orchestrates_only(int argc, char **argv) {
   return 0;
 }
 
+/* libFuzzer's -timeout in seconds: the last one given, else its default of 1200; 0 = none. */
+static unsigned timeout_seconds;
+
+static void read_timeout_flag(int argc, char **argv) {
+  long seconds = 1200;
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "-timeout=", 9) == 0) seconds = atol(argv[i] + 9);
+  }
+  timeout_seconds = seconds > 0 ? (unsigned)seconds : 0;
+}
+
 /* Starts the executor before libFuzzer's first input, so Node's start-up does not count
  * against that input's -timeout; processes that only orchestrate children start none. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   signal(SIGPIPE, SIG_IGN);
-  if (!orchestrates_only(*argc, *argv)) executor_start(counter_count);
+  stats_start();
+  if (orchestrates_only(*argc, *argv)) return 0;
+  read_timeout_flag(*argc, *argv);
+  executor_start();
+  register_counters();
+  deadline_start((uint64_t)timeout_seconds * 1000);
   return 0;
 }
 
+/*
+ * The harness killed the executor at the deadline; libFuzzer reports the timeout itself
+ * (timeout-<sha1>, its -timeout_exitcode) from its SIGALRM handler, which acts once the run
+ * has lasted -timeout seconds: ask it each second until then (or its own alarm comes).
+ */
+__attribute__((noreturn)) static void report_timeout_through_libfuzzer(void) {
+  struct sigaction handler;
+  if (sigaction(SIGALRM, NULL, &handler) != 0 || handler.sa_handler == SIG_DFL || handler.sa_handler == SIG_IGN) {
+    fprintf(stderr, "==%d== jskcov: libFuzzer handles no SIGALRM in this process: reported as a crash\n", (int)getpid());
+    abort();
+  }
+  for (;;) {
+    raise(SIGALRM);
+    sleep(1);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (executor.pid == 0) executor_start(counter_count);
+  if (counters == NULL) fatal("libFuzzer ran an input in a process that was to orchestrate others only");
+  if (executor.pid == 0) executor_start();
   char *detail;
   int wait_status;
+  pid_t pid = executor.pid;
   switch (executor_run(data, size, counters, 0, &detail, &wait_status)) {
     case RUN_OK:
       /* A restart asked for: start the next executor now, not in the next input's time. */
-      if (executor.pid == 0) executor_start(counter_count);
+      if (executor.pid == 0) executor_start();
       return 0;
     case RUN_CRASH:
       /* libFuzzer's deadly-signal handler prints its report and saves crash-<sha1>. */
@@ -432,6 +616,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fflush(stderr);
       abort();
     }
+    case RUN_TIMEOUT:
+      fprintf(stderr, "==%d== jskcov: the input ran past the deadline (-timeout=%u s): the harness killed executor %d\n",
+              (int)getpid(), timeout_seconds, (int)pid);
+      fflush(stderr);
+      report_timeout_through_libfuzzer();
   }
   return 0;
 }
@@ -445,7 +634,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #define FS_OPT_MAPSIZE 0x40000000u
 #define FS_OPT_MAX_MAPSIZE ((0x00fffffeu >> 1) + 1)
 #define FS_OPT_SET_MAPSIZE(x) (((x) - 1) << 1)
-#define DEFAULT_MAP_SIZE 65536
+
+/*
+ * The bitmap is the harness's size, at most AFL_MAP_SIZE when that is set. afl-fuzz sets it
+ * to a placeholder (8 MiB) and then takes the size the forkserver's hello announces, as
+ * afl-cc's runtime does: announcing the placeholder would make afl-fuzz hash 8 MiB per run.
+ */
+static size_t feedback_size(size_t startup_blocks) {
+  size_t size = feedback_slots_for(startup_blocks);
+  const char *text = getenv("AFL_MAP_SIZE");
+  if (text != NULL && *text != '\0') {
+    char *end;
+    unsigned long long limit = strtoull(text, &end, 0);
+    if (*end != '\0' || limit < 64 || limit > FS_OPT_MAX_MAPSIZE) fatal("AFL_MAP_SIZE must be 64..%u, got '%s'", FS_OPT_MAX_MAPSIZE, text);
+    if (size > limit) size = (size_t)limit;
+  }
+  return size;
+}
 
 /* The input: the file named on the command line (afl-fuzz's @@), else stdin, which afl-fuzz
  * rewrites and rewinds before each run. */
@@ -479,7 +684,7 @@ static int afl_status_of(enum run_result result, int wait_status, char *detail) 
     fprintf(stderr, "jskcov: the fuzz target threw (JavaScript):\n%s\n", detail);
     return SIGABRT;
   }
-  if (result == RUN_DIED) return wait_status;
+  if (result == RUN_DIED || result == RUN_TIMEOUT) return wait_status;
   return 0;
 }
 
@@ -499,10 +704,9 @@ static int run_input_for_afl(const char *input_path, uint8_t *bitmap, enum run_r
 int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
   signal(SIGPIPE, SIG_IGN);
-  const char *size_text = getenv("AFL_MAP_SIZE");
-  size_t map_size = size_text != NULL ? strtoull(size_text, NULL, 0) : DEFAULT_MAP_SIZE;
-  if (map_size < 64 || map_size > FS_OPT_MAX_MAPSIZE) fatal("AFL_MAP_SIZE must be 64..%u, got '%s'", FS_OPT_MAX_MAPSIZE, size_text);
-
+  stats_start();
+  executor_start(); /* before the hello, so the first run does not pay Node's start */
+  size_t map_size = pc_map.slots;
   const char *shm_id = getenv("__AFL_SHM_ID");
   uint8_t *bitmap;
   if (shm_id != NULL) {
@@ -511,7 +715,6 @@ int main(int argc, char **argv) {
   } else {
     bitmap = calloc(map_size, 1);
   }
-  executor_start(map_size); /* before the hello, so the first run does not pay Node's start */
 
   uint32_t hello = FS_OPT_ENABLED | FS_OPT_MAPSIZE | FS_OPT_SET_MAPSIZE((uint32_t)map_size);
   if (write_fully(FORKSRV_FD + 1, &hello, 4) != 0) {
@@ -530,10 +733,16 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  pid_t reported = 0; /* the pid afl-fuzz was given for the last run */
   for (;;) {
     uint32_t was_killed;
     if (read_fully(FORKSRV_FD, &was_killed, 4) != 0) break; /* afl-fuzz is done */
-    if (executor.pid == 0) executor_start(map_size);
+    /* afl-fuzz's timer killed the last run's pid. Its kill may have come after that run had
+     * replied: the executor then dies between runs and would take this input with it, a
+     * false crash. So an executor afl-fuzz has killed never runs another input. */
+    if (was_killed != 0 && executor.pid != 0 && executor.pid == reported) executor_kill();
+    if (executor.pid == 0) executor_start();
+    reported = executor.pid;
     uint32_t pid = (uint32_t)executor.pid; /* afl-fuzz kills this pid on a timeout */
     if (write_fully(FORKSRV_FD + 1, &pid, 4) != 0) break;
     enum run_result result;
@@ -541,7 +750,7 @@ int main(int argc, char **argv) {
     int status = run_input_for_afl(input_path, bitmap, &result, &wait_status);
     if (write_fully(FORKSRV_FD + 1, &status, 4) != 0) break;
     /* Start the next executor now, while afl-fuzz looks at this run's results. */
-    if (executor.pid == 0) executor_start(map_size);
+    if (executor.pid == 0) executor_start();
   }
   executor_kill();
   return 0;

@@ -70,10 +70,10 @@ export function nativeCacheDir(): string {
 function compileFlags(kind: HarnessKind): { compile: string[]; link: string[] } {
   // The harness itself is compiled without coverage instrumentation; -fsanitize=fuzzer at
   // link time only brings in libFuzzer (its main and its counters' consumer).
-  const common = ["-O2", "-g", "-Wall", "-Wextra", "-std=gnu11"];
+  const common = ["-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-pthread"];
   return kind === "libfuzzer"
-    ? { compile: [...common, "-DJSKCOV_LIBFUZZER"], link: ["-fsanitize=fuzzer"] }
-    : { compile: [...common, "-DJSKCOV_AFL"], link: [] };
+    ? { compile: [...common, "-DJSKCOV_LIBFUZZER"], link: ["-fsanitize=fuzzer", "-pthread"] }
+    : { compile: [...common, "-DJSKCOV_AFL"], link: ["-pthread"] };
 }
 
 /**
