@@ -127,6 +127,26 @@ test("executor restarts lose no coverage: with a restart every 5000 runs libFuzz
   await expectAllGone(restarting.executorPids);
 });
 
+test("restarts for memory (JSKCOV_EXECUTOR_MAX_RSS_MB) lose no coverage either, and an executor's exit writes no coverage dump", async () => {
+  const args = ["-seed=1", "-runs=1000"];
+  const steady = await fuzz("planted-bug.js", args);
+  const cwd = workDir();
+  const invocation = invocationFor("planted-bug.js", args);
+  // Any Node process is above 1 MB: the executor asks for a restart at each check (every 64 runs).
+  const env = session().environment(invocation, { maxRssMb: 1 });
+  const dump = path.join(cwd, "kcov.out"); // where the preload would write an executor's dump
+  env.JSKCOV_RUN_CONFIG = JSON.stringify({ ...JSON.parse(env.JSKCOV_RUN_CONFIG as string), out: dump });
+  const restarting = await runHarness(libFuzzer, libFuzzerCommand(invocation).args, { cwd, env });
+  // Every status line, the last one (DONE: features and corpus after 1000 runs) included.
+  const progress = (output: string) => output.split("\n").filter((line) => /^#\d+\s+(INITED|NEW|REDUCE|DONE)/.test(line)).map((line) => line.replace(/exec\/s: \d+ rss: \d+Mb/, ""));
+  expect(restarting.executorPids.length).toBeGreaterThanOrEqual(Math.floor(1000 / 64));
+  expect(progress(steady.output).map((line) => /^#\d+\s+(\w+)/.exec(line)?.[1])).toEqual(["INITED", "NEW", "DONE"]);
+  expect(progress(restarting.output)).toEqual(progress(steady.output));
+  // The preload of `jskcov run` writes no dump for executors (their coverage went to libFuzzer).
+  expect(fs.existsSync(dump)).toBe(false);
+  await expectAllGone(restarting.executorPids);
+});
+
 test("-merge=1 keeps one input per new coverage in the first corpus directory", async () => {
   const cwd = workDir();
   const [merged, inputs] = [path.join(cwd, "merged"), path.join(cwd, "inputs")];

@@ -115,6 +115,7 @@ function trackStartedChildren(): { nodeChildren: () => StartedChild[]; workers: 
 
 /** Writes this thread's coverage; reports problems on stderr (the exit status is the program's). */
 function writeCoverage(config: RunConfig, transformer: SourceTransformer, started: ReturnType<typeof trackStartedChildren>): void {
+  if (config.dumpAtExit === false) return;
   try {
     // A process that outlives the run (a daemon): jskcov has merged and cleaned up already.
     if (config.processDir && !fs.existsSync(config.processDir)) return;

@@ -24,6 +24,11 @@ export interface RunConfig {
   /** Absolute path of the kcov dump; the block map goes to `${out}.blocks.json`. */
   out: string;
   /**
+   * Write the dump at exit (default true). `jskcov fuzz`'s native executors set false:
+   * their coverage goes to the engine run by run, and they exit at every restart.
+   */
+  dumpAtExit?: boolean;
+  /**
    * Directory for one dump per process and worker thread (process-dumps.ts), which
    * `jskcov run` merges into `out` at the end. Absent or null: the main thread of each
    * process writes `out` itself (for callers of the preload other than `jskcov run`).

@@ -14,7 +14,7 @@
  * Environment (set by `jskcov fuzz`):
  *   JSKCOV_EXECUTOR_ARGV  the executor's command line, one argument per line
  *   JSKCOV_RUN_CONFIG     passed through to the executor (the preload's configuration)
- *   JSKCOV_LIBFUZZER_COUNTERS  libFuzzer mode: number of 8-bit counters (default: feedback_slots_for)
+ *   JSKCOV_FEEDBACK_SLOTS libFuzzer's counters / AFL++'s bitmap bytes (default: feedback_slots_for)
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
  *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
  */
@@ -31,6 +31,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -74,11 +75,18 @@ static inline uint64_t mix64(uint64_t x) {
 
 /*
  * The size of the feedback array for a target whose start-up registered `startup_blocks`
- * blocks: room for each of them and three times as many loaded later, as a power of two,
- * from 2^16 (AFL++'s classic map) to 2^21. No larger: every run, libFuzzer clears and scans
- * every counter and afl-fuzz hashes its whole bitmap, so each slot costs each execution.
+ * blocks, unless JSKCOV_FEEDBACK_SLOTS says: room for each of them and three times as many
+ * loaded later, as a power of two, from 2^16 (AFL++'s classic map) to 2^21. No larger: every
+ * run, libFuzzer clears and scans every counter and afl-fuzz hashes its whole bitmap.
  */
 static size_t feedback_slots_for(size_t startup_blocks) {
+  const char *text = getenv("JSKCOV_FEEDBACK_SLOTS"); /* for targets that load most code lazily */
+  if (text != NULL && *text != '\0') {
+    char *end;
+    unsigned long long slots = strtoull(text, &end, 0);
+    if (*end != '\0' || slots < 1024 || slots > (1u << 23)) fatal("JSKCOV_FEEDBACK_SLOTS must be 1024..8388608, got '%s'", text);
+    return (size_t)slots;
+  }
   size_t slots = (size_t)1 << 16;
   while (slots < 4 * startup_blocks && slots < ((size_t)1 << 21)) slots <<= 1;
   return slots;
@@ -432,17 +440,55 @@ static int deadline_disarm(void) {
 
 /* ---- One run ------------------------------------------------------------------------ */
 
-/* JSKCOV_HARNESS_STATS: the time from sending a run to having its feedback, summed. */
+/*
+ * JSKCOV_HARNESS_STATS (bench/native): the wall time from sending a run to having its
+ * feedback, summed, and the CPU time the harness (with the engine) and the executor spent
+ * from the first run on. On shared, loaded cores the CPU times are the steadier figures.
+ */
 static struct {
   int enabled;
   uint64_t runs, total_ns;
+  pid_t executor_pid;
+  uint64_t harness_cpu_us, executor_cpu_us; /* at the first run */
 } stats;
 
+static uint64_t harness_cpu_us(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000u + (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+/* utime + stime of a process, from /proc/<pid>/stat (in clock ticks, converted). */
+static uint64_t process_cpu_us(pid_t pid) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t length = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (length <= 0) return 0;
+  text[length] = '\0';
+  const char *field = strrchr(text, ')'); /* the command name may hold spaces */
+  unsigned long long utime = 0, stime = 0;
+  if (field == NULL || sscanf(field + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
+  return (utime + stime) * 1000000u / (uint64_t)sysconf(_SC_CLK_TCK);
+}
+
+static void stats_first_run(void) {
+  stats.executor_pid = executor.pid;
+  stats.harness_cpu_us = harness_cpu_us();
+  stats.executor_cpu_us = process_cpu_us(executor.pid);
+}
+
 static void stats_print(void) {
-  if (stats.runs > 0) {
-    fprintf(stderr, "jskcov-harness: %llu runs, %.2f us per round trip (request, run, reply, feedback)\n",
-            (unsigned long long)stats.runs, (double)stats.total_ns / 1000.0 / (double)stats.runs);
+  if (stats.runs == 0) return;
+  double runs = (double)stats.runs;
+  fprintf(stderr, "jskcov-harness: %llu runs, %.2f us per round trip (request, run, reply, feedback), CPU per run: harness %.2f us",
+          (unsigned long long)stats.runs, (double)stats.total_ns / 1000.0 / runs, (double)(harness_cpu_us() - stats.harness_cpu_us) / runs);
+  if (executor.pid == stats.executor_pid) {
+    fprintf(stderr, ", executor %.2f us", (double)(process_cpu_us(executor.pid) - stats.executor_cpu_us) / runs);
   }
+  fputc('\n', stderr);
 }
 
 static void stats_start(void) {
@@ -498,6 +544,7 @@ static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *f
   *detail = NULL;
   __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
   struct reply reply;
+  if (stats.enabled && stats.runs == 0) stats_first_run();
   uint64_t started = stats.enabled ? now_ns() : 0;
   deadline_arm();
   int gone = executor_exchange(data, size, feedback, saturating_increment, &reply, detail) != 0;
@@ -524,12 +571,7 @@ void __sanitizer_cov_8bit_counters_init(uint8_t *start, uint8_t *stop);
 static uint8_t *counters;
 
 static size_t feedback_size(size_t startup_blocks) {
-  const char *text = getenv("JSKCOV_LIBFUZZER_COUNTERS");
-  if (text == NULL || *text == '\0') return feedback_slots_for(startup_blocks);
-  char *end;
-  unsigned long long count = strtoull(text, &end, 0);
-  if (*end != '\0' || count < 1024 || count > (1u << 26)) fatal("JSKCOV_LIBFUZZER_COUNTERS must be 1024..67108864, got '%s'", text);
-  return (size_t)count;
+  return feedback_slots_for(startup_blocks);
 }
 
 /* libFuzzer reads the registered counters from its first input on, so they are registered

@@ -1,5 +1,6 @@
 // Run under `jskcov run`: the executor's per-input work without the harness, i.e. the
-// target call and collect() into a file-backed area, in one process. Prints µs/run.
+// target call and collect() into a file-backed area, in one process. Prints µs/run:
+// wall time, then CPU time.
 const os = require("node:os");
 const path = require("node:path");
 const { Kcov, KCOV_TRACE_PC } = require("../../dist/runtime");
@@ -15,6 +16,7 @@ async function main() {
   kcov.enable(KCOV_TRACE_PC);
   const input = Buffer.alloc(8);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < runs; i++) {
     area[0] = 0n;
     input.writeUInt32LE(i, 0);
@@ -22,8 +24,10 @@ async function main() {
     kcov.collect();
   }
   const microseconds = Number(process.hrtime.bigint() - start) / 1000 / runs;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMicroseconds = (cpu.user + cpu.system) / runs;
   kcov.close();
   require("node:fs").rmSync(file, { force: true });
-  process.stdout.write(`${microseconds}\n`);
+  process.stdout.write(`${microseconds} ${cpuMicroseconds}\n`);
 }
 void main();

@@ -4,17 +4,21 @@
 //                file-backed area), in one Node process (in-process.cjs under jskcov run);
 //   round trip   harness -> executor -> harness, timed by the harness itself around each run
 //                (JSKCOV_HARNESS_STATS=1): request, the executor's work, reply, feedback;
+//                with the CPU time the executor and the harness (libFuzzer included) spent;
 //   libFuzzer    the real libFuzzer driving the executor through native/harness.c
 //                (wall time of -runs=N minus that of -runs=0, per run): adds its mutation and
 //                its scan of the counters to the round trip;
 //   AFL++        afl-fuzz -E N on the same target (wall time of -E 2000+N minus -E 2000, per run).
-// What the harness adds is the round trip minus in-process.
+// What the harness adds is the round trip minus in-process. The machine's load makes wall
+// times swing; CPU times (in-process, executor, harness) are the steadier figures: the CPU
+// the two-process path adds per run is executor + harness - in-process (an upper bound,
+// since the harness's share includes libFuzzer's own mutation and counter scan).
 //
 //   npm run build && node bench/native/round-trip.mjs [--runs 50000] [--rounds 3]
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -64,33 +68,45 @@ try {
     return run.seconds;
   };
 
-  const measured = { inProcess: [], roundTrip: [], libFuzzer: [], afl: [] };
+  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [] };
   for (let round = 0; round < rounds; round++) {
     const inProcessArgs = [jskcov, "run", "--quiet", "--no-cache", "--root", HERE, "--out", join(work, "kcov.out"), "--", join(HERE, "in-process.cjs"), String(runs)];
-    measured.inProcess.push(Number(timed(process.execPath, inProcessArgs, { cwd: work }).result.stdout));
+    const [wall, cpu] = timed(process.execPath, inProcessArgs, { cwd: work }).result.stdout.trim().split(" ").map(Number);
+    measured.inProcess.push(wall);
+    measured.inProcessCpu.push(cpu);
 
     const startup = timed(libFuzzer, ["-runs=0"], { cwd: work, env }).seconds; // start-up and the empty input only
     const fuzzing = timed(libFuzzer, [`-runs=${runs}`, "-max_len=8", "-seed=1"], { cwd: work, env: { ...env, JSKCOV_HARNESS_STATS: "1" } });
     measured.libFuzzer.push(((fuzzing.seconds - startup) * 1e6) / runs);
-    measured.roundTrip.push(Number(/([\d.]+) us per round trip/.exec(fuzzing.result.stderr)[1]));
+    const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us/.exec(fuzzing.result.stderr);
+    measured.roundTrip.push(Number(stats[1]));
+    measured.harnessCpu.push(Number(stats[2]));
+    measured.executorCpu.push(Number(stats[3]));
 
     measured.afl.push(((aflSeconds(AFL_WARM_UP + runs, round) - aflSeconds(AFL_WARM_UP, round)) * 1e6) / runs);
   }
 
   const row = (name, list) => `| ${name} | ${median(list).toFixed(1)} | ${Math.round(1e6 / median(list))} | ${list.map((us) => us.toFixed(1)).join(", ")} |`;
-  const added = measured.roundTrip.map((us, i) => us - measured.inProcess[i]);
+  const perRound = (f) => measured.inProcess.map((_, i) => f(i));
+  const addedWall = perRound((i) => measured.roundTrip[i] - measured.inProcess[i]);
+  const addedCpu = perRound((i) => measured.executorCpu[i] + measured.harnessCpu[i] - measured.inProcessCpu[i]);
+  const each = (list) => list.map((us) => us.toFixed(1)).join(", ");
   process.stdout.write(
     [
-      `runs: ${runs} per path and round, ${rounds} rounds, empty target, node ${process.version}, load average ${(await import("node:os")).loadavg()[0].toFixed(1)}`,
+      `runs: ${runs} per path and round, ${rounds} rounds, empty target, node ${process.version}, load average ${loadavg()[0].toFixed(1)}`,
       "",
       "| path | µs per execution (median) | executions/s | each round |",
       "|---|---|---|---|",
-      row("in-process (target + collect into the file area)", measured.inProcess),
-      row("round trip harness -> executor -> harness", measured.roundTrip),
-      row("libFuzzer -> harness -> executor", measured.libFuzzer),
-      row("afl-fuzz -> harness -> executor", measured.afl),
+      row("in-process (target + collect into the file area), wall", measured.inProcess),
+      row("round trip harness -> executor -> harness, wall", measured.roundTrip),
+      row("libFuzzer -> harness -> executor, wall", measured.libFuzzer),
+      row("afl-fuzz -> harness -> executor, wall", measured.afl),
+      row("in-process, CPU", measured.inProcessCpu),
+      row("executor under libFuzzer, CPU", measured.executorCpu),
+      row("harness with libFuzzer, CPU", measured.harnessCpu),
       "",
-      `added by the harness (round trip - in-process, same round): median ${median(added).toFixed(1)} µs; each round ${added.map((us) => us.toFixed(1)).join(", ")}`,
+      `added by the harness, wall (round trip - in-process, same round): median ${median(addedWall).toFixed(1)} µs; each round ${each(addedWall)}`,
+      `added by the harness, CPU (executor + harness - in-process, same round): median ${median(addedCpu).toFixed(1)} µs; each round ${each(addedCpu)}`,
       "",
     ].join("\n"),
   );

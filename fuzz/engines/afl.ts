@@ -6,7 +6,6 @@
 // (under -artifact_prefix), the built-in engine's artifacts.
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { FlagError } from "../flags";
 import { writeArtifact } from "../findings";
@@ -134,12 +133,12 @@ export function saveAflFindings(outputDir: string, artifactPrefix: string, log: 
 export async function runAfl(invocation: NativeEngineInvocation): Promise<number> {
   const harness = buildHarness("afl");
   const printOnly = aflCommand(invocation, "").printOnly;
-  // A printed command outlives this process: its executors' coverage dumps go to a fixed place.
+  // A printed command outlives this process, so it gets no session directory.
   const session = printOnly ? undefined : new NativeSession();
   try {
     const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession);
     const command = aflCommand(invocation, seeds);
-    const base = session?.environment(invocation, {}, command.env) ?? printedEnvironment(invocation, command.env);
+    const base = session?.environment(invocation, {}, command.env) ?? NativeSession.environmentFor(invocation, {}, command.env);
     const env = aflEnvironment(base);
     if (printOnly) {
       process.stdout.write(aflShellCommand(harness, command, env));
@@ -151,9 +150,4 @@ export async function runAfl(invocation: NativeEngineInvocation): Promise<number
   } finally {
     session?.close();
   }
-}
-
-function printedEnvironment(invocation: NativeEngineInvocation, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const directory = path.join(os.tmpdir(), `jskcov-afl-${os.userInfo().uid}`);
-  return NativeSession.environmentFor(invocation, path.join(directory, "kcov.out"), {}, extra);
 }

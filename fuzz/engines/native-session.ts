@@ -1,6 +1,6 @@
 // What the two native engines share: the executor's command line and environment for
-// the harness (docs/executor-protocol.md), and a session directory for the preload's
-// coverage dump, removed when the session ends.
+// the harness (docs/executor-protocol.md), and a session directory (AFL++'s seed
+// directory when the user gives none), removed when the session ends.
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -45,13 +45,15 @@ export class NativeSession {
 
   /** The harness's environment: the caller's, plus the executor's command and the preload's config. */
   environment(invocation: NativeEngineInvocation, limits: ExecutorLimits = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return NativeSession.environmentFor(invocation, path.join(this.directory, "kcov.out"), limits, extra);
+    return NativeSession.environmentFor(invocation, limits, extra);
   }
 
-  /** The same, with the executors' coverage dump (written by the preload at exit) at `dumpPath`. */
-  static environmentFor(invocation: NativeEngineInvocation, dumpPath: string, limits: ExecutorLimits = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  /** The same, for a harness started later (a printed afl-fuzz command): it needs no directory. */
+  static environmentFor(invocation: NativeEngineInvocation, limits: ExecutorLimits = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (!fs.existsSync(invocation.target)) throw new Error(`the fuzz target '${invocation.target}' does not exist`);
-    const runConfig: SerializedRunConfig = { ...invocation.runConfig, out: dumpPath, progress: false };
+    // The executors' coverage goes to the engine run by run: the preload writes no dump when
+    // one exits (at every restart); `out` is never written.
+    const runConfig: SerializedRunConfig = { ...invocation.runConfig, out: path.join(os.tmpdir(), "jskcov-executor.out"), dumpAtExit: false, progress: false };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       JSKCOV_EXECUTOR_ARGV: executorArgv(invocation.target).join("\n"),
