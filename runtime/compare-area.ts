@@ -11,12 +11,16 @@ export const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
 /** Type bit 0: one operand is a constant in the source, and it is arg1. */
 export const KCOV_CMP_CONST = 1;
 
+// Exported under their long names below. The recorder uses the local bindings: TypeScript
+// compiles a use of an `export const` to a load from `exports`, which on every record
+// cost as much as the record.
 /** Bytes kept of each operand in the string area. */
-export const STRING_OPERAND_BYTES = 64;
+const OPERAND_BYTES = 64;
 /** Bytes per string-area record: pc, type/op/lengths/flags, two operands. */
-export const STRING_RECORD_BYTES = 16 + 2 * STRING_OPERAND_BYTES;
+const RECORD_BYTES = 16 + 2 * OPERAND_BYTES;
 /** Bytes of the string area's header: count, dropped, Linux-area dropped, record size. */
-export const STRING_HEADER_BYTES = 32;
+const HEADER_BYTES = 32;
+export { OPERAND_BYTES as STRING_OPERAND_BYTES, RECORD_BYTES as STRING_RECORD_BYTES, HEADER_BYTES as STRING_HEADER_BYTES };
 export const DEFAULT_STRING_RECORDS = 1024;
 
 /** `op` of a string-area record. */
@@ -103,7 +107,10 @@ export class CompareArea {
   readonly #halves: Uint32Array;
   readonly #stringHalves: Uint32Array;
   readonly #stringBytes: Uint8Array;
-  readonly #scratch = new Uint8Array(STRING_OPERAND_BYTES);
+  readonly #scratch = new Uint8Array(OPERAND_BYTES);
+  /** LOW_HALF and HIGH_HALF as fields, for the string path (see the constructor). */
+  readonly #low = LOW_HALF;
+  readonly #high = HIGH_HALF;
   /** The recorder, a closure over this area (hooks call it without `this`). */
   readonly record: CompareRecorder;
 
@@ -111,38 +118,42 @@ export class CompareArea {
     this.buffer = buffer;
     this.stringBuffer = stringBuffer;
     this.capacity = Math.floor((buffer.byteLength / 8 - 1) / 4);
-    this.stringCapacity = Math.floor((stringBuffer.byteLength - STRING_HEADER_BYTES) / STRING_RECORD_BYTES);
+    this.stringCapacity = Math.floor((stringBuffer.byteLength - HEADER_BYTES) / RECORD_BYTES);
     this.#halves = new Uint32Array(buffer);
     this.#stringHalves = new Uint32Array(stringBuffer);
     this.#stringBytes = new Uint8Array(stringBuffer);
-    this.#stringHalves[6 + LOW_HALF] = STRING_RECORD_BYTES;
+    this.#stringHalves[6 + LOW_HALF] = RECORD_BYTES;
+    // The recorder keeps everything it touches in locals: TypeScript compiles each use of
+    // an imported LOW_HALF to a property load from the module, which doubled a record's cost.
     const halves = this.#halves;
     const capacity = this.capacity;
+    const low = LOW_HALF, high = HIGH_HALF;
     this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
-      // The fast path, for the most frequent records (character codes, lengths, indices):
+      // The fast path, for most records (character codes, lengths, indices, token kinds):
       // two numbers that are 32-bit integers, written inline.
       if (typeof arg1 !== "number" || typeof arg2 !== "number" || (arg1 | 0) !== arg1 || (arg2 | 0) !== arg2) {
         this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
         return;
       }
-      const count = halves[LOW_HALF];
-      if (count >= capacity || halves[HIGH_HALF] !== 0) {
+      const count = halves[low];
+      if (count >= capacity || halves[high] !== 0) {
         this.#drop();
         return;
       }
       const width = arg1 >= -128 && arg1 < 256 && arg2 >= -128 && arg2 < 256 ? 0
         : arg1 >= -32768 && arg1 < 65536 && arg2 >= -32768 && arg2 < 65536 ? 1 : 2;
       const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
-      const at = (1 + 4 * count) * 2;
-      halves[at + LOW_HALF] = (width << 1) | isConst;
-      halves[at + HIGH_HALF] = 0;
-      halves[at + 2 + LOW_HALF] = arg1 & mask;
-      halves[at + 2 + HIGH_HALF] = 0;
-      halves[at + 4 + LOW_HALF] = arg2 & mask;
-      halves[at + 4 + HIGH_HALF] = 0;
-      halves[at + 6 + LOW_HALF] = pcLow;
-      halves[at + 6 + HIGH_HALF] = pcHigh;
-      halves[LOW_HALF] = count + 1;
+      // Indices of the record's low and high halves, computed once.
+      const l = 2 + 8 * count + low, h = 2 + 8 * count + high;
+      halves[l] = (width << 1) | isConst;
+      halves[h] = 0;
+      halves[l + 2] = arg1 & mask;
+      halves[h + 2] = 0;
+      halves[l + 4] = arg2 & mask;
+      halves[h + 4] = 0;
+      halves[l + 6] = pcLow;
+      halves[h + 6] = pcHigh;
+      halves[low] = count + 1;
     };
   }
 
@@ -152,7 +163,7 @@ export class CompareArea {
   }
 
   static stringAreaBytes(records: number): number {
-    return STRING_HEADER_BYTES + records * STRING_RECORD_BYTES;
+    return HEADER_BYTES + records * RECORD_BYTES;
   }
 
   resetDropped(): void {
@@ -246,24 +257,28 @@ export class CompareArea {
   }
 
   #appendStrings(pcLow: number, pcHigh: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void {
-    const count = this.stringCount;
-    if (count >= this.stringCapacity) {
+    const halves = this.#stringHalves;
+    const low = this.#low;
+    const count = halves[low];
+    if (count >= this.stringCapacity || halves[this.#high] !== 0) {
       this.stringDropped++;
-      this.#stringHalves[2 + LOW_HALF] = this.stringDropped;
+      halves[2 + low] = this.stringDropped;
       return;
     }
-    const at = STRING_HEADER_BYTES + count * STRING_RECORD_BYTES;
+    const at = HEADER_BYTES + count * RECORD_BYTES;
     const bytes = this.#stringBytes;
-    const halves = this.#stringHalves;
-    halves[at / 4 + LOW_HALF] = pcLow;
-    halves[at / 4 + HIGH_HALF] = pcHigh;
+    const word = (at >> 2);
+    halves[word + low] = pcLow;
+    halves[word + this.#high] = pcHigh;
     bytes[at + 8] = isConst;
     bytes[at + 9] = op;
     const truncated1 = this.#writeOperand(arg1, at + 16, at + 10);
-    const truncated2 = this.#writeOperand(arg2, at + 16 + STRING_OPERAND_BYTES, at + 11);
+    const truncated2 = this.#writeOperand(arg2, at + 16 + OPERAND_BYTES, at + 11);
     bytes[at + 12] = truncated1 | (truncated2 << 1);
-    bytes[at + 13] = bytes[at + 14] = bytes[at + 15] = 0;
-    this.stringCount = count + 1;
+    bytes[at + 13] = 0;
+    bytes[at + 14] = 0;
+    bytes[at + 15] = 0;
+    halves[low] = count + 1;
   }
 
   /**
@@ -277,7 +292,7 @@ export class CompareArea {
     let truncated: boolean;
     if (typeof operand === "string") {
       // ASCII directly; encodeInto (which allocates its result) only for other characters.
-      const limit = Math.min(operand.length, STRING_OPERAND_BYTES);
+      const limit = Math.min(operand.length, OPERAND_BYTES);
       let i = 0;
       for (; i < limit; i++) {
         const code = operand.charCodeAt(i);
@@ -296,8 +311,8 @@ export class CompareArea {
       }
     } else {
       const total = callGetter(typedArrayLength, operand) as number;
-      length = Math.min(total, STRING_OPERAND_BYTES);
-      truncated = total > STRING_OPERAND_BYTES;
+      length = Math.min(total, OPERAND_BYTES);
+      truncated = total > OPERAND_BYTES;
       for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
     }
     bytes[lengthAt] = length;
