@@ -138,3 +138,28 @@ test("an ES module's hoisted function can compare before the module body runs (c
   const { code } = instrument(source, FILE, { traceCmp: true }, { plugins: [require.resolve("@babel/plugin-transform-modules-commonjs")] });
   expect(code).toMatch(/\(__kcov\$\w+\$cmp \|\| \(__kcov\$\w+\$cmp = __kcov\$\w+\$cmpInit\(\)\)\)\.k\(/);
 });
+
+test("a switch in a hoisted function of an ES module records its cases when it runs before the module body", async () => {
+  const source = `import "./other"; export function early(a) { switch (a) { case 1: return "one"; case 300: return "big"; } return "none"; }`;
+  const { code } = instrument(source, FILE, { traceCmp: true }, { plugins: [require.resolve("@babel/plugin-transform-modules-commonjs")] });
+  // The case table is built by the first switch that runs, even before the prelude has run.
+  expect(code).toMatch(/\(__kcov\$\w+\$cases \|\| \(__kcov\$\w+\$cases = __kcov\$\w+\$casesInit\(\)\)\)\[0\]/);
+  let early: unknown[] = [];
+  const { area } = await withCompareRecorder(() => {
+    const module = { exports: {} as Record<string, (a: unknown) => unknown> };
+    // "./other" imports this module back and calls early() while this module's body waits.
+    const cyclicRequire = ((): unknown => {
+      early = [module.exports.early(300), module.exports.early(5)];
+      return {};
+    }) as unknown as NodeRequire;
+    new Function("module", "exports", "require", code)(module, module.exports, cyclicRequire);
+    early.push(module.exports.early(1));
+  });
+  expect(early).toEqual(["big", "none", "one"]);
+  // Each run of the switch: one record per case, the case in arg1.
+  expect(area.count).toBe(6);
+  const words = new BigUint64Array(area.buffer);
+  expect([...Array(6).keys()].map((i) => [words[2 + 4 * i], words[3 + 4 * i]])).toEqual([
+    [1n, 300n], [300n, 300n], [1n, 5n], [300n, 5n], [1n, 1n], [300n, 1n],
+  ]);
+});

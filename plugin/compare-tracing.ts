@@ -7,7 +7,7 @@
 //   a OP b       ->  H.l(pc, hi, a, b) OP H.r()   l records and returns a, keeping b for r
 //   a OP 5       ->  H.k(pc, hi, a, 5) OP 5       5 is a constant: re-evaluating it is free
 //   5 OP b       ->  5 OP H.j(pc, hi, 5, b)
-//   switch (d)   ->  switch (H.s(pc, hi, d, [constant case tests]))
+//   switch (d)   ->  switch (H.s(pc, hi, d, C[i]))   C[i]: the constant case tests, built once per file
 //   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
 //
 // `pc` and `hi` are the low and high 32 bits of the site's PC.
@@ -94,6 +94,12 @@ export function compareSiteAt(cursor: NodeCursor, isLocalName: (name: string) =>
 export interface CompareEmitter {
   /** The hooks object: `H`, or `(H || (H = init()))` where code can run before the prelude. */
   hooks(): T.Expression;
+  /**
+   * A switch's constant case tests, as an element of the file's case table: `C[i]`, or
+   * `(C || (C = init()))[i]`. The table is built once, so a switch allocates nothing when
+   * it runs. The tests are literals, so building them early changes nothing.
+   */
+  cases(constants: T.Expression[]): T.Expression;
 }
 
 function hookCall(emitter: CompareEmitter, name: string, args: T.Expression[]): T.CallExpression {
@@ -122,8 +128,9 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
     }
     case "switch": {
       const node = site.node as T.SwitchStatement;
-      const constants = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => t.cloneNode(c.test!));
-      node.discriminant = hookCall(emitter, "s", [pcLow, pcHigh, node.discriminant, t.arrayExpression(constants)]);
+      // Without their locations: they move to the case table at the top of the file.
+      const constants = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => t.cloneNode(c.test!, true, true));
+      node.discriminant = hookCall(emitter, "s", [pcLow, pcHigh, node.discriminant, emitter.cases(constants)]);
       break;
     }
     case "method": {
@@ -155,7 +162,7 @@ function %%initName%%() {
     h.r = function () { return this.kept; };
     h.k = function (pc, hi, a, k) { if (this.record !== null) this.record(pc, hi, k, a, 1, 0); return a; };
     h.j = function (pc, hi, k, b) { if (this.record !== null) this.record(pc, hi, k, b, 1, 0); return b; };
-    h.s = function (pc, hi, d, cases) { if (this.record !== null) for (var i = 0; i < cases.length; i++) this.record(pc, hi, cases[i], d, 1, 1); return d; };
+    h.s = function (pc, hi, d, cases) { if (this.record !== null) this.record(pc, hi, cases, d, 1, 1); return d; };
     h.m = function (pc, hi, op, self, a, isConst) { if (this.record !== null) this.record(pc, hi, a, self, isConst, op); return a; };
   }
   return h;
@@ -165,22 +172,53 @@ var %%hooksName%% = %%initName%%();`;
 
 const hooksBuilders = new Map<string, (values: Record<string, T.Node>) => T.Statement[]>();
 
-/** The statements that define the file's hooks variable; they go right after the registration. */
-export function compareHooksPrelude(hooksName: string, initName: string, shadowsGlobalThis: boolean): T.Statement[] {
+/** The names a file's comparison code uses: the hooks variable, the case table, and their init functions. */
+export interface CompareNames {
+  hooks: string;
+  hooksInit: string;
+  cases: string;
+  casesInit: string;
+}
+
+/**
+ * The statements that define the file's hooks variable and case table; they go right
+ * after the registration.
+ */
+export function compareHooksPrelude(names: CompareNames, caseTable: readonly T.Expression[][], shadowsGlobalThis: boolean): T.Statement[] {
   const global = shadowsGlobalThis ? `Function("return this")()` : "globalThis";
   let build = hooksBuilders.get(global);
   if (!build) {
     build = template.statements(hooksSource(global), { syntacticPlaceholders: true, preserveComments: false }) as never;
     hooksBuilders.set(global, build!);
   }
-  return build!({ hooksName: t.identifier(hooksName), initName: t.identifier(initName) });
+  const statements = build!({ hooksName: t.identifier(names.hooks), initName: t.identifier(names.hooksInit) });
+  if (caseTable.length > 0) {
+    statements.push(
+      t.functionDeclaration(t.identifier(names.casesInit), [], t.blockStatement([
+        t.returnStatement(t.arrayExpression(caseTable.map((constants) => t.arrayExpression(constants)))),
+      ])),
+      t.variableDeclaration("var", [
+        t.variableDeclarator(t.identifier(names.cases), t.callExpression(t.identifier(names.casesInit), [])),
+      ]),
+    );
+  }
+  return statements;
 }
 
-export function createCompareEmitter(hooksName: string, initName: string, lazy: boolean): CompareEmitter {
+/** `name`, or `(name || (name = init()))` where code can run before the prelude has set it. */
+function initialised(name: string, init: string, lazy: boolean): T.Expression {
+  return lazy
+    ? t.logicalExpression("||", t.identifier(name), t.assignmentExpression("=", t.identifier(name), t.callExpression(t.identifier(init), [])))
+    : t.identifier(name);
+}
+
+/** An emitter; the eager and the lazy one of a file share its case table. */
+export function createCompareEmitter(names: CompareNames, lazy: boolean, caseTable: T.Expression[][]): CompareEmitter {
   return {
-    hooks: () => lazy
-      ? t.logicalExpression("||", t.identifier(hooksName),
-        t.assignmentExpression("=", t.identifier(hooksName), t.callExpression(t.identifier(initName), [])))
-      : t.identifier(hooksName),
+    hooks: () => initialised(names.hooks, names.hooksInit, lazy),
+    cases: (constants) => {
+      caseTable.push(constants);
+      return t.memberExpression(initialised(names.cases, names.casesInit, lazy), t.numericLiteral(caseTable.length - 1), true);
+    },
   };
 }

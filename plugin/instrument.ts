@@ -12,7 +12,7 @@ import {
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import {
-  compareHooksPrelude, compareSiteAt, createCompareEmitter, emitCompareSite, type CompareSite,
+  compareHooksPrelude, compareSiteAt, createCompareEmitter, emitCompareSite, type CompareNames, type CompareSite,
 } from "./compare-tracing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
@@ -270,10 +270,13 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
       functionName: site.unit.name, source: compareOriginals[index].source, range: compareOriginals[index].range,
     };
   });
-  const hooksName = `${countersName}$cmp`;
+  const compareNames: CompareNames = {
+    hooks: `${countersName}$cmp`, hooksInit: `${countersName}$cmpInit`, cases: `${countersName}$cases`, casesInit: `${countersName}$casesInit`,
+  };
+  const caseTable: T.Expression[][] = [];
   if (compares.length > 0) {
-    const eagerHooks = createCompareEmitter(hooksName, `${hooksName}Init`, false);
-    const lazyHooks = emitterOptions.lazyRegisterName ? createCompareEmitter(hooksName, `${hooksName}Init`, true) : eagerHooks;
+    const eagerHooks = createCompareEmitter(compareNames, false, caseTable);
+    const lazyHooks = emitterOptions.lazyRegisterName ? createCompareEmitter(compareNames, true, caseTable) : eagerHooks;
     foundCompares.forEach((site, index) => {
       emitCompareSite(site, compares[index].pc, site.unit.earlyCallable ? lazyHooks : eagerHooks);
     });
@@ -291,7 +294,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
   }, emitterOptions);
   if (compares.length > 0) {
-    prelude.push(...compareHooksPrelude(hooksName, `${hooksName}Init`, program.scope.hasOwnBinding("globalThis")));
+    prelude.push(...compareHooksPrelude(compareNames, caseTable, program.scope.hasOwnBinding("globalThis")));
   }
   program.unshiftContainer("body", prelude);
 

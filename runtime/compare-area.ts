@@ -27,8 +27,13 @@ export const DEFAULT_STRING_RECORDS = 1024;
 export const COMPARE_OPS = [
   "compare", "switch-case", "startsWith", "endsWith", "includes", "indexOf", "localeCompare", "equals",
 ] as const;
+const SWITCH_CASE = COMPARE_OPS.indexOf("switch-case");
 
-/** (pcLow, pcHigh, arg1, arg2, isConst, op): the site's PC in 32-bit halves; arg1 is the constant when isConst is 1. */
+/**
+ * (pcLow, pcHigh, arg1, arg2, isConst, op): the site's PC in 32-bit halves; arg1 is the
+ * constant when isConst is 1. For a switch (op 1), arg1 may be the array of its constant
+ * cases: one record per case.
+ */
 export type CompareRecorder = (pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number) => void;
 
 /** The realm's hooks object; the prelude of instrumented files adds the call hooks to it. */
@@ -111,6 +116,7 @@ export class CompareArea {
   /** LOW_HALF and HIGH_HALF as fields, for the string path (see the constructor). */
   readonly #low = LOW_HALF;
   readonly #high = HIGH_HALF;
+  readonly #appendInt32: (pcLow: number, pcHigh: number, arg1: number, arg2: number, isConst: number) => void;
   /** The recorder, a closure over this area (hooks call it without `this`). */
   readonly record: CompareRecorder;
 
@@ -128,13 +134,9 @@ export class CompareArea {
     const halves = this.#halves;
     const capacity = this.capacity;
     const low = LOW_HALF, high = HIGH_HALF;
-    this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
-      // The fast path, for most records (character codes, lengths, indices, token kinds):
-      // two numbers that are 32-bit integers, written inline.
-      if (typeof arg1 !== "number" || typeof arg2 !== "number" || (arg1 | 0) !== arg1 || (arg2 | 0) !== arg2) {
-        this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
-        return;
-      }
+    // The fast path, for most records (character codes, lengths, indices, token kinds,
+    // switch cases): two numbers that are 32-bit integers, written inline.
+    const appendInt32 = (pcLow: number, pcHigh: number, arg1: number, arg2: number, isConst: number): void => {
       const count = halves[low];
       if (count >= capacity || halves[high] !== 0) {
         this.#drop();
@@ -155,6 +157,29 @@ export class CompareArea {
       halves[h + 6] = pcHigh;
       halves[low] = count + 1;
     };
+    this.#appendInt32 = appendInt32;
+    this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
+      if (typeof arg1 === "number" && typeof arg2 === "number" && (arg1 | 0) === arg1 && (arg2 | 0) === arg2) {
+        appendInt32(pcLow, pcHigh, arg1, arg2, isConst);
+      } else {
+        this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
+      }
+    };
+  }
+
+  /**
+   * A switch: one record per constant case, the case in arg1 (Linux's
+   * __sanitizer_cov_trace_switch). The hook passes the file's array of them once, not one
+   * call per case.
+   */
+  #recordSwitch(pcLow: number, pcHigh: number, cases: readonly unknown[], value: unknown): void {
+    const appendInt32 = this.#appendInt32;
+    const valueIsInt32 = typeof value === "number" && (value | 0) === value;
+    for (let i = 0; i < cases.length; i++) {
+      const test = cases[i];
+      if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
+      else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
+    }
   }
 
   #drop(): void {
@@ -193,6 +218,10 @@ export class CompareArea {
   }
 
   #record(pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
+    if (op === SWITCH_CASE && Array.isArray(arg1)) {
+      this.#recordSwitch(pcLow, pcHigh, arg1, arg2);
+      return;
+    }
     const type1 = typeof arg1;
     const type2 = typeof arg2;
     // Most frequent first: numbers, strings. Objects are recorded only as byte arrays in a
@@ -284,38 +313,39 @@ export class CompareArea {
   /**
    * Writes an operand's first bytes at `at` and its length at `lengthAt`; 1 if truncated.
    * The bytes after the length keep whatever an earlier record left (padding every
-   * operand to 64 bytes was most of a string record's cost).
+   * operand to 64 bytes was most of a string record's cost). ASCII text, the common
+   * case, is written here, in a loop small enough to be inlined into the recorder.
    */
   #writeOperand(operand: string | Uint8Array, at: number, lengthAt: number): number {
+    if (typeof operand !== "string") return this.#writeBytes(operand, at, lengthAt);
     const bytes = this.#stringBytes;
-    let length: number;
-    let truncated: boolean;
-    if (typeof operand === "string") {
-      // ASCII directly; encodeInto (which allocates its result) only for other characters.
-      const limit = Math.min(operand.length, OPERAND_BYTES);
-      let i = 0;
-      for (; i < limit; i++) {
-        const code = operand.charCodeAt(i);
-        if (code >= 0x80) break;
-        bytes[at + i] = code;
-      }
-      if (i === limit) {
-        length = limit;
-        truncated = operand.length > limit;
-      } else {
-        const scratch = this.#scratch;
-        const { read, written } = encoder.encodeInto(operand, scratch);
-        length = written;
-        truncated = read < operand.length;
-        for (let j = 0; j < length; j++) bytes[at + j] = scratch[j];
-      }
-    } else {
-      const total = callGetter(typedArrayLength, operand) as number;
-      length = Math.min(total, OPERAND_BYTES);
-      truncated = total > OPERAND_BYTES;
-      for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
+    const length = operand.length;
+    const limit = length < OPERAND_BYTES ? length : OPERAND_BYTES;
+    for (let i = 0; i < limit; i++) {
+      const code = operand.charCodeAt(i);
+      if (code >= 0x80) return this.#writeText(operand, at, lengthAt);
+      bytes[at + i] = code;
     }
+    bytes[lengthAt] = limit;
+    return length > limit ? 1 : 0;
+  }
+
+  /** Text that is not all ASCII, as UTF-8 through encodeInto (which allocates its result). */
+  #writeText(operand: string, at: number, lengthAt: number): number {
+    const bytes = this.#stringBytes;
+    const scratch = this.#scratch;
+    const { read, written } = encoder.encodeInto(operand, scratch);
+    for (let j = 0; j < written; j++) bytes[at + j] = scratch[j];
+    bytes[lengthAt] = written;
+    return read < operand.length ? 1 : 0;
+  }
+
+  #writeBytes(operand: Uint8Array, at: number, lengthAt: number): number {
+    const bytes = this.#stringBytes;
+    const total = callGetter(typedArrayLength, operand) as number;
+    const length = Math.min(total, OPERAND_BYTES);
+    for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
     bytes[lengthAt] = length;
-    return truncated ? 1 : 0;
+    return total > OPERAND_BYTES ? 1 : 0;
   }
 }
