@@ -64,17 +64,34 @@ describe("jskcov run faults", () => {
     expect(fs.existsSync(path.join(project, "src/started"))).toBe(false);
   });
 
-  test("when jskcov is killed by SIGKILL, the program ends too", async () => {
-    const cli = spawn(process.execPath, [JSKCOV, "run", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+  test("when jskcov is killed by SIGKILL, the program in its child process ends too", async () => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--spawn", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
     const programPid = await new Promise<number>((resolve) => cli.stdout.once("data", (data: Buffer) => resolve(Number(/ready (\d+)/.exec(String(data))?.[1]))));
+    expect(programPid).not.toBe(cli.pid);
     expect(isRunning(programPid)).toBe(true);
     cli.kill("SIGKILL");
     await eventually(() => !isRunning(programPid), 10000, `program ${programPid} still runs after jskcov was killed`);
   });
 
-  test("SIGINT sent to jskcov alone reaches the program once, and jskcov exits with the program's status", async () => {
+  test("the processes' directory a SIGKILLed jskcov left is removed by the next run, a running one's is not", async () => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise((resolve) => cli.stdout.once("data", resolve));
+    cli.kill("SIGKILL");
+    await new Promise((resolve) => cli.on("exit", resolve));
+    const processDirs = () => fs.readdirSync(project).filter((name) => name.startsWith(".kcov.out.processes-")).sort();
+    const left = processDirs();
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^\\.kcov\\.out\\.processes-${cli.pid}-\\w{6}$`))]);
+    const running = `.kcov.out.processes-${process.pid}-abc123`;
+    fs.mkdirSync(path.join(project, running));
+    fs.writeFileSync(path.join(project, "src/quick.js"), "console.log('quick');\n");
+    const next = jskcov(project, ["run", "--", "src/quick.js"]);
+    expectStatus(next, 0);
+    expect(processDirs()).toEqual([running]);
+  });
+
+  test.each([[[]], [["--spawn"]]])("SIGINT sent to jskcov %j alone reaches the program once, and jskcov exits with the program's status", async (options: string[]) => {
     // Its own process group: never the terminal's foreground group, even when the tests run in one.
-    const cli = spawn(process.execPath, [JSKCOV, "run", "--filter", "src/**", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const cli = spawn(process.execPath, [JSKCOV, "run", ...options, "--filter", "src/**", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     cli.stdout.on("data", (data: Buffer) => {
       if (stdout === "") setImmediate(() => cli.kill("SIGINT"));
@@ -86,8 +103,8 @@ describe("jskcov run faults", () => {
     expect(readDump(path.join(project, "kcov.out")).length).toBeGreaterThan(0);
   });
 
-  test("a program killed by a signal: jskcov ends by the same signal", async () => {
-    const cli = spawn(process.execPath, [JSKCOV, "run", "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+  test.each([[[]], [["--spawn"]]])("a program killed by a signal: jskcov %j ends by the same signal", async (options: string[]) => {
+    const cli = spawn(process.execPath, [JSKCOV, "run", ...options, "--", "src/main.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
     const programPid = await new Promise<number>((resolve) => cli.stdout.once("data", (data: Buffer) => resolve(Number(/ready (\d+)/.exec(String(data))?.[1]))));
     process.kill(programPid, "SIGKILL");
     const [status, signal] = await new Promise<[number | null, string | null]>((resolve) => cli.on("exit", (code, name) => resolve([code, name])));

@@ -3,7 +3,9 @@
 //   plain node            node main.js
 //   preloaded process     node main.js with jskcov's NODE_OPTIONS and JSKCOV_RUN_CONFIG:
 //                         what every child process or worker of a covered program pays
-//   jskcov run            the whole command: the CLI, the program, the merge at exit
+//   jskcov run            the whole command: the CLI, the program (in jskcov's own
+//                         process), the merge at exit
+//   jskcov run --spawn    the same with the program in a child process: two Node start-ups
 // The script loads 3 small instrumented files; the cache is warmed before measuring, so
 // Babel is never loaded. Medians of wall-clock time and of CPU time (user + system of
 // the process and everything it started, every thread: /proc/self/stat's children
@@ -42,6 +44,7 @@ const variants = {
     { ...env, NODE_OPTIONS: `--require "${PRELOAD}" --enable-source-maps`, JSKCOV_RUN_CONFIG: JSON.stringify(config) },
   ],
   "jskcov run": () => [process.execPath, [JSKCOV, "run", "--quiet", "--filter", "src/**", "--cache-dir", cacheDir, "--out", out, "--", "src/main.js"], env],
+  "jskcov run --spawn": () => [process.execPath, [JSKCOV, "run", "--quiet", "--spawn", "--filter", "src/**", "--cache-dir", cacheDir, "--out", out, "--", "src/main.js"], env],
 };
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, fixed at 100 on Linux for /proc

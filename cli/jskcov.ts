@@ -27,7 +27,8 @@ Quick start:
   jskcov fuzz fuzz/parse.fuzz.js corpus/ -- -max_total_time=60
 `;
 
-async function main(args: string[]): Promise<number> {
+/** The status to exit with; undefined when the command leaves it to the program it runs in this process. */
+async function main(args: string[]): Promise<number | undefined> {
   const [command, ...rest] = args;
   switch (command) {
     case "run":
@@ -56,7 +57,7 @@ async function main(args: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (status) => {
-    process.exitCode = status;
+    if (status !== undefined) process.exitCode = status;
   },
   (error: unknown) => {
     if (error instanceof UsageError) {

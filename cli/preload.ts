@@ -176,8 +176,15 @@ function reportClashes(config: RunConfig): void {
   });
 }
 
+/**
+ * What to do once this thread's coverage is written at exit (`jskcov run` merges the
+ * dumps there when the program runs in its own process); it gets the exit status, or the
+ * signal the process dies by, and may still set process.exitCode.
+ */
+export type AfterCoverageWritten = (code: number | null, signal: NodeJS.Signals | null) => void;
+
 /** Instruments the files this thread loads from now on and writes their coverage at exit. */
-export function startCoverage(serialized: SerializedRunConfig): void {
+export function startCoverage(serialized: SerializedRunConfig, afterWritten?: AfterCoverageWritten): void {
   const realm = globalThis as { [STARTED]?: boolean };
   if (realm[STARTED]) return;
   realm[STARTED] = true;
@@ -189,17 +196,18 @@ export function startCoverage(serialized: SerializedRunConfig): void {
   registerImportHooksWhenNeeded(config);
   hookJest(transformer, config.processDir);
   let written = false;
-  const writeOnce = () => {
+  const writeOnce = (code: number | null = null, signal: NodeJS.Signals | null = null) => {
     if (written) return;
     written = true;
     writeCoverage(config, transformer, started);
+    afterWritten?.(code, signal);
   };
   if (isMainThread) {
-    onExit(writeOnce, { alwaysLast: true });
+    onExit((code, signal) => writeOnce(code, signal as NodeJS.Signals | null), { alwaysLast: true });
     if (config.supervisorPid != null) endWithSupervisor(config.supervisorPid, writeOnce);
   } else {
     // Worker threads get no signals; "exit" runs when the thread ends or calls process.exit().
-    process.on("exit", writeOnce);
+    process.on("exit", (code) => writeOnce(code));
   }
 }
 

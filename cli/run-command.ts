@@ -1,9 +1,13 @@
-// `jskcov run`: runs a Node program in a child process with the hooks of preload.ts in
-// it and in every Node process and worker it starts, passes its stdio through untouched,
-// merges their per-process dumps into one when it has ended, and exits as it exited.
+// `jskcov run`: runs a Node program with the hooks of preload.ts in it and in every Node
+// process and worker it starts, merges their per-process dumps into one when it has
+// ended, and exits as it exited. A script that node would run as it is (no node options,
+// no TypeScript or JSX entry) runs in jskcov's own process, as `node script` would run
+// it: one Node start-up instead of two. Otherwise (or with --spawn) it runs in a child
+// process whose stdio is jskcov's and whose signals jskcov forwards.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as nodeModule from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,7 +15,7 @@ import picomatch from "picomatch";
 import { DEFAULT_FILTER } from "../plugin/options";
 import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin/pc-layout";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
-import { RUN_CONFIG_ENV, type SerializedRunConfig } from "./run-config";
+import { RUN_CONFIG_ENV, readRunConfig, type SerializedRunConfig } from "./run-config";
 import { needsCompiling } from "./file-kinds";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
@@ -51,6 +55,8 @@ Options:
   --progress           Report instrumentation progress and a summary on stderr
                        (default when stderr is a terminal)
   --quiet              Never print progress
+  --spawn              Run the program in a child process even when it could run in
+                       jskcov's own (a plain .js/.cjs/.mjs script, no node options)
   -h, --help           Show this help
 
 Examples:
@@ -73,6 +79,7 @@ const RUN_OPTIONS = {
   "no-cache": { type: "boolean" },
   progress: { type: "boolean" },
   quiet: { type: "boolean" },
+  spawn: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } satisfies OptionSpec;
 
@@ -87,6 +94,8 @@ interface ParsedRun {
   keepPerProcess: string | null;
   /** --strict: a file left out of coverage makes a successful run exit 1. */
   strict: boolean;
+  /** --spawn: a child process even for a script that could run in this one. */
+  spawn: boolean;
 }
 
 /** Turns the command line into the child's configuration; throws UsageError. */
@@ -150,6 +159,7 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
     scriptArgs: viaNode ? [] : scriptArgs.slice(1),
     keepPerProcess,
     strict: values.strict === true,
+    spawn: values.spawn === true,
   };
 }
 
@@ -171,6 +181,34 @@ function rejectKernelFileSystem(option: string, file: string): void {
   }
 }
 
+/** The temporary directory of the processes' dumps is `.<out>.processes-<jskcov's pid>-XXXXXX`, beside `out`. */
+function processDirPrefix(out: string): string {
+  return `.${path.basename(out)}.processes-`;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A jskcov killed by SIGKILL cannot remove its processes' directory: the next run with
+ * the same --out removes those whose jskcov is no longer running.
+ */
+function removeStaleProcessDirs(out: string): void {
+  const prefix = processDirPrefix(out);
+  for (const name of fs.readdirSync(path.dirname(out))) {
+    if (!name.startsWith(prefix)) continue;
+    const owner = /^(\d+)-[A-Za-z0-9]{6}$/.exec(name.slice(prefix.length));
+    if (owner === null || isRunning(Number(owner[1]))) continue;
+    fs.rmSync(path.join(path.dirname(out), name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Makes sure the dump can be written before the program starts (an error then, not after
  * an hour of fuzzing), and makes the directory the processes write their dumps into.
@@ -188,8 +226,9 @@ function prepareOutputs(out: string, keepPerProcess: string | null): string {
     throw new UsageError("run", `option '--out': cannot write the dump '${out}': ${(error as Error).message}`);
   }
   if (keepPerProcess === null) {
+    removeStaleProcessDirs(out);
     try {
-      return fs.mkdtempSync(path.join(outDir, `.${path.basename(out)}.processes-`));
+      return fs.mkdtempSync(path.join(outDir, `${processDirPrefix(out)}${process.pid}-`));
     } catch (error) {
       throw new UsageError("run", `option '--out': cannot make the directory for the processes' dumps next to '${out}': ${(error as Error).message}`);
     }
@@ -244,17 +283,88 @@ function forwardSignals(child: ChildProcess): () => void {
 }
 
 
-/** Runs the program; resolves with the status to exit with (a signal is re-raised). */
-export function runCommand(args: string[]): Promise<number> {
-  const parsed = parseRunArguments(args);
-  if (parsed === "help") {
-    process.stdout.write(RUN_HELP);
-    return Promise.resolve(0);
+/**
+ * Merges the processes' dumps into the run's dump and block map, removes the temporary
+ * directory; returns the status to exit with when the program's was `code`.
+ */
+function finishRun(parsed: ParsedRun, processDir: string, code: number): number {
+  let leftOut = 0;
+  try {
+    // Loaded only now, while nothing waits for it: the program has ended.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    leftOut = (require("./run-results") as typeof import("./run-results")).mergeProcessDumps(parsed.config, processDir);
+    if (parsed.keepPerProcess === null) fs.rmSync(processDir, { recursive: true, force: true });
+  } catch (error) {
+    process.stderr.write(`jskcov: cannot merge the coverage of the processes in ${processDir}: ${(error as Error).message}\n`);
   }
-  const { config, script, nodeArgs, scriptArgs, keepPerProcess } = parsed;
-  const processDir = prepareOutputs(config.out, keepPerProcess);
+  if (parsed.strict && leftOut > 0 && code === 0) {
+    process.stderr.write(`jskcov: --strict: ${leftOut} files were left out of coverage (above); exit status 1\n`);
+    return 1;
+  }
+  return code;
+}
+
+/**
+ * Whether the program can run in this process exactly as `node <script> [args]` would run
+ * it: a script Node loads itself (not TypeScript or JSX, which need the --import entry),
+ * no node options, and not inside another `jskcov run` (whose hooks are in this process).
+ */
+function runsInThisProcess(parsed: ParsedRun): parsed is ParsedRun & { script: string } {
+  const { script, nodeArgs } = parsed;
+  if (parsed.spawn || script === null || nodeArgs.length > 0 || needsCompiling(script) || script.endsWith(".mts")) return false;
+  // jskcov started with node options of its own (workers would not inherit them as below).
+  return process.execArgv.length === 0 && readRunConfig() === undefined;
+}
+
+/**
+ * A worker thread created without `execArgv` inherits the options its process started
+ * with, not the NODE_OPTIONS of its environment: in a child process those include the
+ * preload, in this process (started before jskcov set them) they do not. Given
+ * `execArgv: []` (what it would inherit: this process has none), Node builds the
+ * worker's options from its environment's NODE_OPTIONS, as for a process of its own.
+ */
+function loadPreloadInWorkerThreads(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const workerThreads = require("node:worker_threads") as typeof import("node:worker_threads");
+  const InheritingWorker = workerThreads.Worker;
+  class Worker extends InheritingWorker {
+    constructor(filename: string | URL, options?: import("node:worker_threads").WorkerOptions) {
+      super(filename, options?.execArgv === undefined ? { ...options, execArgv: [] } : options);
+    }
+  }
+  workerThreads.Worker = Worker;
+  // `import { Worker } from "node:worker_threads"` sees it too.
+  nodeModule.syncBuiltinESMExports();
+}
+
+/**
+ * Runs the program in this process, as node runs a main script: process.argv is the
+ * program's, its main module is require.main, its exit status and signal are the
+ * process's. The merge happens in the exit handler, after this thread's dump is written.
+ */
+function runHere(parsed: ParsedRun & { script: string }, processDir: string, preload: string): void {
+  const config: SerializedRunConfig = { ...parsed.config, processDir, supervisorPid: null };
+  process.argv = [process.execPath, parsed.script, ...parsed.scriptArgs];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startCoverage } = require("./preload") as typeof import("./preload");
+  startCoverage(config, (code, signal) => {
+    const status = finishRun(parsed, processDir, code ?? 0);
+    if (signal === null && status !== code) process.exitCode = status;
+  });
+  // What the children inherit; set after startCoverage, which would otherwise find it too.
+  process.env.NODE_OPTIONS = nodeOptionsWithPreload(preload);
+  process.env[RUN_CONFIG_ENV] = JSON.stringify(config);
+  process.setSourceMapsEnabled(true);
+  loadPreloadInWorkerThreads();
+  // Outside jskcov's promise chain, so that an exception the program throws at the top
+  // level is uncaught, as under node, and not a rejection that jskcov would report.
+  process.nextTick(() => nodeModule.runMain());
+}
+
+/** Runs the program in a child process; resolves with the status to exit with (a signal is re-raised). */
+function runInChild(parsed: ParsedRun, processDir: string, preload: string): Promise<number> {
+  const { config, script, nodeArgs, scriptArgs } = parsed;
   const childConfig: SerializedRunConfig = { ...config, processDir, supervisorPid: process.pid };
-  const preload = path.join(__dirname, "preload.js");
   // A TypeScript or JSX entry is loaded with --import as well, so that Node runs it
   // through the ES module loader and its hooks (an ES module .ts entry stays one); Node
   // picks that loader itself for .mjs and "type": "module". The preload runs once.
@@ -269,25 +379,31 @@ export function runCommand(args: string[]): Promise<number> {
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       stopForwarding();
-      let leftOut = 0;
-      try {
-        // Loaded only now, while nothing waits for it: the program has ended.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        leftOut = (require("./run-results") as typeof import("./run-results")).mergeProcessDumps(parsed.config, processDir);
-        if (keepPerProcess === null) fs.rmSync(processDir, { recursive: true, force: true });
-      } catch (error) {
-        process.stderr.write(`jskcov: cannot merge the coverage of the processes in ${processDir}: ${(error as Error).message}\n`);
-      }
+      const status = finishRun(parsed, processDir, code ?? 1);
       if (signal !== null) {
         process.kill(process.pid, signal);
         return;
       }
-      if (parsed.strict && leftOut > 0 && code === 0) {
-        process.stderr.write(`jskcov: --strict: ${leftOut} files were left out of coverage (above); exit status 1\n`);
-        resolve(1);
-        return;
-      }
-      resolve(code ?? 1);
+      resolve(status);
     });
   });
+}
+
+/**
+ * Runs the program. Resolves with the status to exit with, or undefined when the program
+ * runs in this process and its exit status is the process's own.
+ */
+export function runCommand(args: string[]): Promise<number | undefined> {
+  const parsed = parseRunArguments(args);
+  if (parsed === "help") {
+    process.stdout.write(RUN_HELP);
+    return Promise.resolve(0);
+  }
+  const processDir = prepareOutputs(parsed.config.out, parsed.keepPerProcess);
+  const preload = path.join(__dirname, "preload.js");
+  if (runsInThisProcess(parsed)) {
+    runHere(parsed, processDir, preload);
+    return Promise.resolve(undefined);
+  }
+  return runInChild(parsed, processDir, preload);
 }
