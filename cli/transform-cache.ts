@@ -10,7 +10,7 @@ import * as path from "node:path";
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
 /** Bump when the cache's layout or the key's parts change. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
 let toolFingerprintValue: { babelVersion: string; fingerprint: string } | undefined;
 
@@ -42,22 +42,33 @@ export class TransformCache {
     return createHash("sha256").update(toolFingerprint(this.babelVersion)).update(JSON.stringify(parts)).digest("hex");
   }
 
+  #file(key: string): string {
+    return path.join(this.dir ?? "", key.slice(0, 2), `${key}.js`);
+  }
+
+  /** The cached output for `key`, or undefined (a miss, or no cache). */
+  lookup(key: string): string | undefined {
+    if (this.dir === null) return undefined;
+    try {
+      return fs.readFileSync(this.#file(key), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The cached output for `key`, or the result of `produce()`, stored for next time. */
   getOrProduce(key: string, produce: () => string): { output: string; hit: boolean } {
-    if (this.dir === null) return { output: produce(), hit: false };
-    const file = path.join(this.dir, key.slice(0, 2), `${key}.js`);
-    try {
-      return { output: fs.readFileSync(file, "utf8"), hit: true };
-    } catch {
-      // A miss; fall through.
-    }
+    const cached = this.lookup(key);
+    if (cached !== undefined) return { output: cached, hit: true };
     const output = produce();
-    this.#store(file, output);
+    this.store(key, output);
     return { output, hit: false };
   }
 
   /** Written to a temporary name and renamed, so a parallel reader never sees half a file. */
-  #store(file: string, output: string): void {
+  store(key: string, output: string): void {
+    if (this.dir === null) return;
+    const file = this.#file(key);
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;

@@ -14,6 +14,7 @@ import { LazyBabel } from "./babel";
 import { ProjectConfigFinder, type ProjectConfigFingerprint } from "./babel-config";
 import type { RunConfig } from "./run-config";
 import { TransformCache } from "./transform-cache";
+import { ConfigPluginVersions } from "./config-plugin-versions";
 import { ProgressReporter } from "./progress";
 import { isStackOverflow, nestingTooDeepError } from "./nesting-depth";
 
@@ -28,18 +29,32 @@ function resolvesTo(item: BabelCore.ConfigItem, pattern: RegExp): boolean {
   return item.file != null && pattern.test(item.file.resolved);
 }
 
+/** The file a plugin or preset entry names: a config item's resolved file, or the path this transform added. */
+function fileOf(item: BabelCore.PluginItem): string | null {
+  const named = Array.isArray(item) ? item[0] : item;
+  if (typeof named === "string") return named;
+  return (named as BabelCore.ConfigItem).file?.resolved ?? null;
+}
+
+/** The record of plugins used without a project config (TypeScript's preset, the CommonJS transform). */
+const NO_PROJECT_CONFIG = "no-project-config";
+
 export class SourceTransformer {
   readonly cache: TransformCache;
   readonly progress: ProgressReporter;
   readonly #matchesFilter: (relativePath: string) => boolean;
   readonly #projectConfigs: ProjectConfigFinder | null;
   readonly #babel: LazyBabel;
+  readonly #configPlugins: ConfigPluginVersions;
+  /** Babel is at work: the files it requires (the config's plugins and presets) are its own, run as they are. */
+  #inBabel = false;
 
   /** `babel`: how this thread loads the run's Babel (esm-hooks.ts passes its own). */
   constructor(private readonly config: RunConfig, babel = new LazyBabel(config.root, true)) {
     this.#matchesFilter = resolveOptions({ instrumentationFilter: config.filter }).matchesFilter;
     this.#babel = babel;
     this.cache = new TransformCache(config.cacheDir, babel.version());
+    this.#configPlugins = new ConfigPluginVersions(config.cacheDir);
     this.progress = new ProgressReporter(config.progress, config.progressCounters);
     this.#projectConfigs = config.babelrc === false ? null : new ProjectConfigFinder(config.root);
   }
@@ -70,6 +85,8 @@ export class SourceTransformer {
 
   /** Whether the hooks must touch this file at all: instrumented, compiled by the project's config, or TypeScript/JSX. */
   needsTransform(filename: string): boolean {
+    // Compiling a plugin of the config with that config would load it again (Babel: "Reentrant plugin detected").
+    if (this.#inBabel) return false;
     return needsCompiling(filename) || this.shouldInstrument(filename) || this.#projectConfigFor(filename) !== null;
   }
 
@@ -78,19 +95,41 @@ export class SourceTransformer {
     const instrument = this.shouldInstrument(filename);
     const projectConfig = this.#projectConfigFor(filename);
     const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp } = this.config;
-    const key = this.cache.key([filename, format, instrument, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, projectConfig?.hash ?? null, source]);
-    const { output, hit } = this.cache.getOrProduce(key, () => {
-      const options = this.#babelOptions(filename, format, instrument, projectConfig !== null);
-      if (options === null) return source;
+    // The versions of the plugins and presets this config used before (config-plugin-versions.ts).
+    const configId = projectConfig?.hash ?? NO_PROJECT_CONFIG;
+    const keyNow = () =>
+      this.cache.key([filename, format, instrument, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, projectConfig?.hash ?? null, this.#configPlugins.keyPart(configId), source]);
+    const key = keyNow();
+    const cached = this.cache.lookup(key);
+    if (cached !== undefined) {
+      this.progress.fileDone(true);
+      return cached;
+    }
+    const compiled = this.#whileInBabel(() => this.#babelOptions(filename, format, instrument, projectConfig !== null));
+    let output = source;
+    if (compiled !== null) {
       try {
-        return this.#babel.get().core.transformSync(source, options)?.code ?? source;
+        output = this.#whileInBabel(() => this.#babel.get().core.transformSync(source, compiled.options)?.code ?? source);
       } catch (error) {
         if (!isStackOverflow(error)) throw error;
-        throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: options.sourceType as "module" | "unambiguous" });
+        throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: compiled.options.sourceType as "module" | "unambiguous" });
       }
-    });
-    this.progress.fileDone(hit);
+    }
+    // A plugin seen for the first time changes the key: the entry goes where the next run looks.
+    const recorded = compiled !== null && this.#configPlugins.record(configId, compiled.pluginFiles);
+    this.cache.store(recorded ? keyNow() : key, output);
+    this.progress.fileDone(false);
     return output;
+  }
+
+  #whileInBabel<T>(work: () => T): T {
+    const outer = this.#inBabel;
+    this.#inBabel = true;
+    try {
+      return work();
+    } finally {
+      this.#inBabel = outer;
+    }
   }
 
   /**
@@ -147,8 +186,11 @@ export class SourceTransformer {
     return output === "module" ? "module" : "commonjs";
   }
 
-  /** Babel's options for one file, or null to run it as it is (the project's config ignores it). */
-  #babelOptions(filename: string, format: ModuleFormat, instrument: boolean, useProjectConfig: boolean): BabelCore.TransformOptions | null {
+  /**
+   * Babel's options for one file, with the files of its plugins and presets other than
+   * kcov (for the cache key), or null to run it as it is (the project's config ignores it).
+   */
+  #babelOptions(filename: string, format: ModuleFormat, instrument: boolean, useProjectConfig: boolean): { options: BabelCore.TransformOptions; pluginFiles: string[] } | null {
     const { root } = this.config;
     const kcov = this.#kcovPlugin();
     const common: BabelCore.TransformOptions = {
@@ -180,12 +222,14 @@ export class SourceTransformer {
     if (format === "commonjs" && needsCompiling(filename) && !configured.some((item) => resolvesTo(item, /preset-env|plugin-transform-modules-commonjs/))) {
       plugins.push(this.#babel.get().modulesCommonJs());
     }
-    return {
+    const options = {
       ...base,
       parserOpts: { ...base.parserOpts, allowReturnOutsideFunction: format === "commonjs" },
       presets,
       plugins,
     };
+    const pluginFiles = [...presets, ...plugins].map(fileOf).filter((file): file is string => file !== null && file !== KCOV_PLUGIN);
+    return { options, pluginFiles };
   }
 }
 
