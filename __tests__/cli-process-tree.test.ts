@@ -7,6 +7,7 @@ import * as path from "node:path";
 import {
   REPO, blockAt, blocksAtTransformTime, expectStatus, jskcov, makeProject, node, readDump, removeProjects, requireBuild, type Block,
 } from "./cli-helpers";
+import { expectJestCoveredByWorkers } from "./jest-projects";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -179,35 +180,11 @@ describe("test runners that run tests in worker processes", () => {
     );
 
   test("Jest with 2 workers: the same results as without jskcov, and the workers' coverage", () => {
-    const project = makeProject({
-      "src/sum.js": SUM,
-      ...testFiles("", 4),
-      "package.json": JSON.stringify({ name: "jest-project", jest: { testEnvironment: "node", transform: {} } }),
-    });
-    const jestBin = path.join(REPO, "node_modules/jest/bin/jest.js");
-    const args = [jestBin, "--maxWorkers=2", "--no-cache", "--ci"];
-    const plain = node(project, args);
-    expectStatus(plain, 0);
-    const kept = path.join(project, "per-process");
-    const covered = jskcov(project, ["run", "--filter", "src/**", "--keep-per-process", kept, "--", ...args]);
-    expectStatus(covered, 0);
-    const pattern = /Tests:\s+\d+ passed, \d+ total/;
-    expect(counts(covered.stderr, pattern)).toBe(counts(plain.stderr, pattern));
-    expect(counts(covered.stderr, pattern)).toMatch(/8 passed, 8 total/);
-    expect(covered.stderr).not.toContain("jskcov: warning");
-    // The tests ran in Jest's worker processes, and the coverage came from there.
-    const withSum = fs
-      .readdirSync(kept)
-      .filter((name) => name.endsWith(".kcov.blocks.json"))
-      .filter((name) => fs.readFileSync(path.join(kept, name), "utf8").includes('"src/sum.js"'))
-      .map((name) => JSON.parse(fs.readFileSync(path.join(kept, name.replace(".kcov.blocks.json", ".process.json")), "utf8")).argv[1]);
-    expect(withSum.length).toBeGreaterThanOrEqual(1);
-    for (const script of withSum) expect(script).toMatch(/jest-worker/);
-    const sum = blocksAtTransformTime(project, "src/sum.js");
-    const ran = new Set(readDump(path.join(project, "kcov.out")));
-    expect(ran.has(blockAt(sum, "function", 1).pc)).toBe(true);
-    expect(ran.has(blockAt(sum, "join", 3).pc)).toBe(true);
-    expect(ran.has(blockAt(sum, "if-consequent", 2).pc)).toBe(false);
+    expect(expectJestCoveredByWorkers(false)).toMatch(/^29\./);
+  });
+
+  test("Jest ES module tests (--experimental-vm-modules) with 2 workers: the same results, and the workers' coverage", () => {
+    expect(expectJestCoveredByWorkers(true)).toMatch(/^29\./);
   });
 
   test("mocha --parallel: the same results as without jskcov, and the workers' coverage", () => {

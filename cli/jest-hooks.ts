@@ -6,9 +6,12 @@
 //   coordinates), and Jest is given the source map of the result for its stack traces;
 // - every vm context gets this realm's registry, so the counters of code that runs in a
 //   test context are in this process's dump.
-// Written against Jest 29's @jest/transform (ScriptTransformer._transformAndBuildScript); other
-// versions run as before, uninstrumented. ES module tests (transformSourceAsync) are not
-// instrumented.
+// Written against the ScriptTransformer of @jest/transform 29 and 30: its
+// _transformAndBuildScript (CommonJS) and _transformAndBuildScriptAsync (ES modules, under
+// --experimental-vm-modules), reached through createScriptTransformer. Jest 29 loads it
+// from @jest/transform's ./ScriptTransformer, whose exports can be replaced; Jest 30 is one
+// bundle whose exports are getters, so its requirers get a copy with the wrapped function.
+// Other versions run as before, uninstrumented.
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -16,7 +19,7 @@ import * as nodeModule from "node:module";
 import * as path from "node:path";
 import { REGISTRY_KEY, REGISTRY_VERSION, type KcovRegistry } from "../runtime";
 import { requireHookExtensions } from "./file-kinds";
-import type { SourceTransformer } from "./transform";
+import type { ModuleFormat, SourceTransformer } from "./transform";
 
 interface TransformResult {
   code: string;
@@ -24,6 +27,7 @@ interface TransformResult {
 }
 interface ScriptTransformerPrototype {
   _transformAndBuildScript(filename: string, options: { isInternalModule?: boolean }, ...rest: unknown[]): TransformResult;
+  _transformAndBuildScriptAsync?(filename: string, options: { isInternalModule?: boolean }, ...rest: unknown[]): Promise<TransformResult>;
 }
 
 const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,([A-Za-z0-9+/=]+)\s*$/;
@@ -67,14 +71,51 @@ function shareRegistryWithContexts(): void {
 function instrumentJestTransforms(prototype: ScriptTransformerPrototype & { [PATCHED]?: boolean }, transformer: SourceTransformer, mapDir: string | null | undefined): void {
   if (prototype[PATCHED] || typeof prototype._transformAndBuildScript !== "function") return;
   prototype[PATCHED] = true;
-  const extensions = new Set(requireHookExtensions());
-  const transformAndBuild = prototype._transformAndBuildScript;
-  prototype._transformAndBuildScript = function (filename, options, ...rest) {
-    const result = transformAndBuild.call(this, filename, options, ...rest);
+  const extensions = new Set([...requireHookExtensions(), ".mjs", ".mts"]);
+  const instrumented = (filename: string, options: { isInternalModule?: boolean }, result: TransformResult, format: ModuleFormat): TransformResult => {
     if (options.isInternalModule === true || !extensions.has(path.extname(filename)) || !transformer.shouldInstrument(filename)) return result;
-    const code = transformer.instrumentTransformed(filename, result.code);
+    const code = transformer.instrumentTransformed(filename, result.code, format);
     return { ...result, code, sourceMapPath: sourceMapFile(code, mapDir) };
   };
+  const transformAndBuild = prototype._transformAndBuildScript;
+  prototype._transformAndBuildScript = function (filename, options, ...rest) {
+    return instrumented(filename, options, transformAndBuild.call(this, filename, options, ...rest), "commonjs");
+  };
+  const transformAndBuildAsync = prototype._transformAndBuildScriptAsync;
+  if (typeof transformAndBuildAsync === "function") {
+    // Jest's ES module loader (jest-runtime's loadEsmModule) is its only caller.
+    prototype._transformAndBuildScriptAsync = async function (filename, options, ...rest) {
+      return instrumented(filename, options, await transformAndBuildAsync.call(this, filename, options, ...rest), "module");
+    };
+  }
+}
+
+type TransformExports = { createScriptTransformer?: (...args: unknown[]) => Promise<object> };
+
+/** Copies of exports objects whose createScriptTransformer cannot be replaced (Jest 30's getters). */
+const patchedCopies = new WeakMap<object, TransformExports>();
+
+/** `exports` (or a copy of it) whose createScriptTransformer instruments what the transformers it makes build. */
+function withInstrumentingTransformer(exports: TransformExports, transformer: SourceTransformer, mapDir: string | null | undefined): TransformExports {
+  const create = exports.createScriptTransformer;
+  if (typeof create !== "function" || (create as { [PATCHED]?: boolean })[PATCHED]) return exports;
+  const copy = patchedCopies.get(exports);
+  if (copy !== undefined) return copy;
+  const wrapped = async function (this: unknown, ...args: unknown[]) {
+    const scriptTransformer = await create.apply(this, args);
+    instrumentJestTransforms(Object.getPrototypeOf(scriptTransformer) as ScriptTransformerPrototype, transformer, mapDir);
+    return scriptTransformer;
+  };
+  (wrapped as { [PATCHED]?: boolean })[PATCHED] = true;
+  const descriptor = Object.getOwnPropertyDescriptor(exports, "createScriptTransformer");
+  if (descriptor?.writable === true) {
+    exports.createScriptTransformer = wrapped;
+    return exports;
+  }
+  const replaced: TransformExports = { ...exports, createScriptTransformer: wrapped };
+  if ((exports as { __esModule?: boolean }).__esModule) Object.defineProperty(replaced, "__esModule", { value: true });
+  patchedCopies.set(exports, replaced);
+  return replaced;
 }
 
 /** Hooks Jest when it loads in this process; does nothing in a process without Jest. */
@@ -86,19 +127,7 @@ export function hookJest(transformer: SourceTransformer, mapDir: string | null |
   const jestTransformDir = `${path.sep}@jest${path.sep}transform${path.sep}`;
   Module._load = function (request, parent, isMain) {
     const exported = load.call(this, request, parent, isMain);
-    if (request === "./ScriptTransformer" && parent?.filename?.includes(jestTransformDir)) {
-      const exports = exported as { createScriptTransformer?: (...args: unknown[]) => Promise<object> };
-      const create = exports.createScriptTransformer;
-      if (typeof create === "function" && !(create as { [PATCHED]?: boolean })[PATCHED]) {
-        const wrapped = async function (this: unknown, ...args: unknown[]) {
-          const scriptTransformer = await create.apply(this, args);
-          instrumentJestTransforms(Object.getPrototypeOf(scriptTransformer) as ScriptTransformerPrototype, transformer, mapDir);
-          return scriptTransformer;
-        };
-        (wrapped as { [PATCHED]?: boolean })[PATCHED] = true;
-        exports.createScriptTransformer = wrapped;
-      }
-    }
-    return exported;
+    const isTransform = request === "@jest/transform" || (request === "./ScriptTransformer" && parent?.filename?.includes(jestTransformDir));
+    return isTransform && exported !== null && typeof exported === "object" ? withInstrumentingTransformer(exported as TransformExports, transformer, mapDir) : exported;
   };
 }

@@ -135,18 +135,19 @@ export class SourceTransformer {
   /**
    * Instruments code another tool has already compiled (Jest's transform): the plugin
    * alone, no config; an inline source map in `code` keeps the blocks in the original.
+   * `format`: "module" for an ES module (Jest's ESM loader), else Jest's CommonJS wrapper.
    */
-  instrumentTransformed(filename: string, code: string): string {
+  instrumentTransformed(filename: string, code: string, format: ModuleFormat = "commonjs"): string {
     const { root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp } = this.config;
-    const key = this.cache.key(["instrument-transformed", filename, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, code]);
+    const key = this.cache.key(["instrument-transformed", filename, format, root, filter, pcLayout, pcSeed, pcSeedByFile, counterMode, traceCmp === true, code]);
     const { output, hit } = this.cache.getOrProduce(key, () => {
       const options: BabelCore.TransformOptions = {
         filename,
         cwd: root,
         babelrc: false,
         configFile: false,
-        sourceType: "unambiguous",
-        parserOpts: { allowReturnOutsideFunction: true },
+        sourceType: format === "module" ? "module" : "unambiguous",
+        parserOpts: { allowReturnOutsideFunction: format === "commonjs" },
         plugins: [this.#kcovPlugin()],
         sourceMaps: "inline",
       };
