@@ -70,18 +70,18 @@ describe("coverage guidance", () => {
     expect(artifacts(dir, "crash-")).toHaveLength(1);
   });
 
-  test("--counter-mode count: hit-count buckets are features, so a bug that needs many loop rounds is found", () => {
+  test("count mode (the default): hit-count buckets are features, so a bug that needs many loop rounds is found", () => {
     const dir = makeProject({
       "target.js":
         "module.exports.fuzz = (data) => {\n  let rising = 0;\n  for (let i = 1; i < data.length; i++) {\n    if (data[i] > data[i - 1]) rising++;\n  }\n" +
         "  if (rising >= 40) throw new Error('counted to 40');\n};\n",
     });
     const args = ["target.js", "--", "-seed=1", "-runs=30000", "-artifact_prefix=out/"];
-    const counted = fuzz(dir, ["--counter-mode", "count", ...args]);
+    const counted = fuzz(dir, args);
     expectStatus(counted, 77);
     expect(counted.stderr).toContain("Error: counted to 40");
     // The same budget without buckets: hit mode, and count mode with -use_counters=0.
-    expectStatus(fuzz(dir, args), 0);
+    expectStatus(fuzz(dir, ["--counter-mode", "hit", ...args]), 0);
     expectStatus(fuzz(dir, ["--counter-mode", "count", ...args, "-use_counters=0"]), 0);
     expect(artifacts(path.join(dir, "out"), "crash-")).toHaveLength(1);
   });

@@ -71,11 +71,15 @@ export function writeArtifact(
  * This folder, built (dist/fuzz) and as the source maps name it (fuzz/): frames there are
  * the fuzzing machinery, which says nothing about where the bug is.
  */
-const OWN_DIRS = [__dirname, path.resolve(__dirname, "..", "..", "fuzz")].map((dir) => dir + path.sep);
+const OWN_DIRS = [__dirname, path.resolve(__dirname, "..", "..", "fuzz"), path.resolve(__dirname, "..", "runtime"), path.resolve(__dirname, "..", "..", "runtime")].map(
+  (dir) => dir + path.sep,
+);
 const NODE_FRAME = /\((?:node:|internal\/)|at (?:node:|internal\/)/;
+/** The comparison hooks the plugin defines in every instrumented file (plugin/compare-tracing.ts). */
+const COMPARE_HOOK_FRAME = /^\s*at h\.[lrkjsm] \(/;
 
 function isMachineryFrame(frame: string): boolean {
-  return NODE_FRAME.test(frame) || OWN_DIRS.some((dir) => frame.includes(dir));
+  return NODE_FRAME.test(frame) || COMPARE_HOOK_FRAME.test(frame) || OWN_DIRS.some((dir) => frame.includes(dir));
 }
 
 /** The stack as printed with a finding: the target's frames, without the machinery's. */
@@ -93,11 +97,23 @@ export function targetStack(stack: string): string {
  * string, say) gets a key from the thrown value's type, so such findings are one bug.
  */
 export function dedupKeyOf(stack: string, thrownType = "error"): string {
+  return topFramesKey(stack, thrownType, (frame) => frame);
+}
+
+/**
+ * The key of a timeout or an out-of-memory kill: the top frames of where the executor was
+ * stopped, by function and file only, since a loop is stopped at any line of its body.
+ */
+export function stoppedDedupKeyOf(stack: string): string {
+  return topFramesKey(stack, "stopped", (frame) => frame.replace(/:\d+:\d+(\)?)$/, "$1"));
+}
+
+function topFramesKey(stack: string, thrownType: string, keyOf: (frame: string) => string): string {
   const frames: string[] = [];
   for (const line of stack.split("\n")) {
     const trimmed = line.trim();
     if (!trimmed.startsWith("at ") || isMachineryFrame(trimmed)) continue;
-    frames.push(trimmed);
+    frames.push(keyOf(trimmed));
     if (frames.length === DEDUP_FRAMES) break;
   }
   return frames.length === 0 ? `no-stack:${thrownType}` : frames.join("\n");

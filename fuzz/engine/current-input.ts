@@ -23,6 +23,8 @@ export const HEADER = {
   inputIndex: 8,
   /** Inputs added to the corpus by this session. */
   newUnits: 9,
+  /** The longest run of one input so far, in milliseconds (stat::slowest_unit_time_sec). */
+  slowestUnitMs: 10,
 } as const;
 export const HEADER_BYTES = 128;
 const FIELD_COUNT = HEADER_BYTES / 8;

@@ -42,6 +42,8 @@ export interface ExecutorConfig {
   countBuckets: boolean;
   /** SHA-1s of inputs that hung or killed an earlier executor: not run again as seeds. */
   skipSeeds: string[];
+  /** Continuing a session: the longest run of one input so far, in milliseconds. */
+  slowestUnitMs?: number;
 }
 
 /** libFuzzer's bounds on the guessed -max_len (kMinDefaultLen, kMaxSaneLen). */
@@ -70,6 +72,7 @@ export class BuiltinFuzzer {
   /** An exception or rejection that escaped the target (process handlers set it). */
   #escaped: ExecutionOutcome | undefined;
   #lastYield = 0;
+  #slowestMs = 0;
   readonly #mutationNames: string[] = [];
 
   constructor(config: ExecutorConfig, target: FuzzTarget, tokenSources: readonly TokenSource[]) {
@@ -103,9 +106,11 @@ export class BuiltinFuzzer {
       this.#writer.input.set(data);
       const started = performance.now();
       const outcome = await this.#execute(data.length);
+      const elapsed = performance.now() - started;
+      this.#noteTime(elapsed);
       this.#collect();
       if (outcome.kind === "crash") this.#reportCrash(outcome, data, false);
-      else log(`Executed ${files[index]} in ${Math.round(performance.now() - started)} ms`);
+      else log(`Executed ${files[index]} in ${Math.round(elapsed)} ms`);
     }
     log("***");
     log("*** NOTE: fuzzing was not performed, you have only");
@@ -140,6 +145,7 @@ export class BuiltinFuzzer {
       const started = performance.now();
       const outcome = await this.#execute(data.length);
       const elapsed = performance.now() - started;
+      this.#noteTime(elapsed);
       this.#collect();
       if (outcome.kind === "crash") {
         if (this.#reportCrash(outcome, data, true)) return this.#finish(this.#firstStatus);
@@ -171,6 +177,7 @@ export class BuiltinFuzzer {
       const started = performance.now();
       const outcome = await this.#execute(size);
       const elapsed = performance.now() - started;
+      if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
       this.#collect();
       for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
       if (outcome.kind === "crash") {
@@ -221,6 +228,13 @@ export class BuiltinFuzzer {
     }
     if (this.#flags.only_ascii !== 0) toAscii(input, m.size);
     return m.size;
+  }
+
+  /** Keeps the longest run of one input (the header carries it to the watchdog's summary). */
+  #noteTime(elapsedMs: number): void {
+    if (elapsedMs <= this.#slowestMs) return;
+    this.#slowestMs = elapsedMs;
+    this.#writer.header[HEADER.slowestUnitMs] = elapsedMs;
   }
 
   /** Publishes the input (one pwrite, for the watchdog), then runs a copy of it. */
@@ -302,6 +316,8 @@ export class BuiltinFuzzer {
   #open(maxLen: number): void {
     this.#writer = new CurrentInputWriter(this.#config.currentInputFile, maxLen);
     this.#writer.header[HEADER.executions] = this.#config.startExecutions;
+    this.#slowestMs = this.#config.slowestUnitMs ?? 0;
+    this.#writer.header[HEADER.slowestUnitMs] = this.#slowestMs;
     this.#feedback = new KcovFeedback(this.#config.countBuckets);
     const corpus = this.#corpus;
     const random = this.#random;
@@ -369,6 +385,7 @@ export class BuiltinFuzzer {
       newUnits: this.#newUnits,
       elapsedSeconds: this.#elapsedSeconds(),
       findings: this.#findings.size,
+      slowestUnitMs: this.#slowestMs,
     };
   }
 

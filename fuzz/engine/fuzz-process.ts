@@ -7,6 +7,7 @@ import { readDictionary } from "./dictionary";
 import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
 import { DictionaryTokens, type TokenSource } from "./token-source";
 import { CompareFeedback } from "./compare-feedback";
+import { startStackReporter } from "./hang-stack";
 import { readRunConfig } from "../../cli/run-config";
 import { installJazzerCoreFallback } from "../jazzer-compat";
 import { loadFuzzTarget } from "../target";
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ExecutorConfig;
   // Ctrl-C reaches the whole process group: the supervisor decides what happens.
   process.on("SIGINT", () => {});
+  // Before the target loads: a target that hangs while loading has a stack to report too.
+  startStackReporter();
   installJazzerCoreFallback();
   let target;
   try {

@@ -13,6 +13,8 @@ export interface FuzzStats {
   newUnits: number;
   elapsedSeconds: number;
   findings: number;
+  /** The longest run of one input, in milliseconds. */
+  slowestUnitMs: number;
 }
 
 export type StatusEvent = "INITED" | "NEW   " | "REDUCE" | "pulse " | "DONE  ";
@@ -49,7 +51,8 @@ export function finalStatsLines(stats: FuzzStats, rssMb: number): string[] {
     `stat::number_of_executed_units: ${stats.executions}`,
     `stat::average_exec_per_sec:     ${execsPerSecond(stats)}`,
     `stat::new_units_added:          ${stats.newUnits}`,
-    `stat::slowest_unit_time_sec:    0`,
+    // Whole seconds, as libFuzzer prints it (tools parse an integer there).
+    `stat::slowest_unit_time_sec:    ${Math.floor(stats.slowestUnitMs / 1000)}`,
     `stat::peak_rss_mb:              ${rssMb}`,
   ];
 }

@@ -6,6 +6,7 @@
 // a new executor, which continues where the last one stopped.
 
 import { spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,9 +14,10 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { RUN_CONFIG_ENV, type SerializedRunConfig } from "../../cli/run-config";
 import type { FuzzerFlags } from "../flags";
-import { INTERRUPT_EXIT_CODE, exitStatusFor, sha1Hex, writeArtifact, type FindingKind } from "../findings";
+import { INTERRUPT_EXIT_CODE, exitStatusFor, sha1Hex, stoppedDedupKeyOf, targetStack, writeArtifact, type FindingKind } from "../findings";
 import { HEADER, readCurrentInput, type CurrentInputSnapshot } from "./current-input";
 import { FindingsRecord } from "./findings-record";
+import { CHANNEL_FD, requestStack } from "./hang-stack";
 import type { ExecutorConfig } from "./fuzz-loop";
 import { describeInput, finalStatsLines, log, summaryLine, type FuzzStats } from "./status-lines";
 
@@ -41,6 +43,8 @@ interface ExecutorEnd {
   killedFor: "timeout" | "oom" | "interrupt" | undefined;
   stderrTail: string;
   peakRssMb: number;
+  /** The main thread's stack when it was killed for a timeout or -rss_limit_mb, if it gave one. */
+  stack: string | undefined;
 }
 
 /** Runs a session; resolves with the exit status of `jskcov fuzz`. */
@@ -115,16 +119,22 @@ async function superviseSession(session: FuzzSession, sessionDir: string): Promi
     }
     const kind = classifyDeath(end);
     reportDeath(kind, end, snapshot, flags);
-    const earlier = findings.artifactOf(kind, kind);
+    // Deduplicated by the top frames where a stack exists, else by kind alone.
+    const dedupKey = end.stack === undefined ? kind : stoppedDedupKeyOf(end.stack);
+    const earlier = findings.artifactOf(kind, dedupKey);
     if (earlier === undefined) {
-      findings.add({ kind, dedupKey: kind, artifact: writeArtifact(kind, snapshot.input, flags, log) });
+      findings.add({ kind, dedupKey, artifact: writeArtifact(kind, snapshot.input, flags, log) });
     } else {
-      log(`INFO: jskcov: another ${SUMMARY_NAMES[kind]}, as ${earlier}; not saved again`);
+      log(`INFO: jskcov: another ${SUMMARY_NAMES[kind]}${end.stack === undefined ? "" : " with the same top stack frames"}, as ${earlier}; not saved again`);
     }
-    log(`SUMMARY: libFuzzer: ${SUMMARY_NAMES[kind]}`);
+    const topFrame = end.stack === undefined ? undefined : targetStack(end.stack).split("\n").find((line) => line.trimStart().startsWith("at "));
+    log(`SUMMARY: libFuzzer: ${SUMMARY_NAMES[kind]}${topFrame === undefined ? "" : ` ${topFrame.trim()}`}`);
     firstStatus ??= exitStatusFor(kind, flags);
     config.skipSeeds.push(sha1Hex(snapshot.input));
     config.startExecutions = snapshot.fields[HEADER.executions];
+    // A hung input ran at least -timeout seconds before the watchdog stopped it.
+    const hungMs = kind === "timeout" ? flags.timeout * 1000 : 0;
+    config.slowestUnitMs = snapshot.fields[HEADER.slowestUnitMs] = Math.max(snapshot.fields[HEADER.slowestUnitMs], hungMs);
     config.startIndex = snapshot.fields[HEADER.inputIndex] + 1;
     const goOn = session.regression ? config.startIndex < (regressionInputs?.length ?? 0) : ignores(kind, flags) && budgetLeft(config);
     if (!goOn) {
@@ -152,9 +162,11 @@ function reportDeath(kind: FindingKind, end: ExecutorEnd, snapshot: CurrentInput
       log(`       and the timeout value is ${flags.timeout} (use -timeout=N to change)`);
       for (const line of input) log(line);
       log(`==${pid}== ERROR: libFuzzer: timeout after ${flags.timeout} seconds`);
+      logStack(end);
       return;
     case "oom":
       log(`==${pid}== ERROR: libFuzzer: out-of-memory (used: ${end.peakRssMb}Mb; limit: ${flags.rss_limit_mb}Mb)`);
+      logStack(end);
       log("   To change the out-of-memory limit use -rss_limit_mb=<N>");
       for (const line of input) log(line);
       return;
@@ -166,6 +178,16 @@ function reportDeath(kind: FindingKind, end: ExecutorEnd, snapshot: CurrentInput
       log(`==${pid}== ERROR: libFuzzer: fuzz target exited (status ${end.code})`);
       for (const line of input) log(line);
   }
+}
+
+/** The hung (or runaway) code's stack, as libFuzzer prints one on a timeout. */
+function logStack(end: ExecutorEnd): void {
+  if (end.stack === undefined) {
+    log("INFO: jskcov: no JavaScript stack (the executor did not pause: native code, or a V8 heap limit)");
+    return;
+  }
+  log("The main thread was here when it was stopped:");
+  log(targetStack(end.stack));
 }
 
 const SUMMARY_NAMES: Record<FindingKind, string> = {
@@ -200,6 +222,7 @@ function statsOf(snapshot: CurrentInputSnapshot | undefined, findings: FindingsR
     newUnits: field("newUnits"),
     elapsedSeconds: (Date.now() - config.sessionStart) / 1000,
     findings: findings.size,
+    slowestUnitMs: field("slowestUnitMs"),
   };
 }
 
@@ -237,7 +260,8 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
   // supervisorPid: an executor whose `jskcov fuzz` is gone (SIGKILL) ends itself.
   const runConfig: SerializedRunConfig = { ...session.runConfig, out: path.join(sessionDir, "kcov.out"), progress: false, processDir: null, supervisorPid: process.pid };
   const child = spawn(process.execPath, [...nodeArgs, "--import", preload, path.join(__dirname, "fuzz-process.js"), configFile], {
-    stdio: ["ignore", "inherit", "pipe"],
+    // fd 3 (CHANNEL_FD): the channel to the executor's stack reporter (hang-stack.ts).
+    stdio: ["ignore", "inherit", "pipe", "pipe"],
     env: { ...process.env, [RUN_CONFIG_ENV]: JSON.stringify(runConfig) },
   });
   let stderrTail = "";
@@ -246,12 +270,23 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
     stderrTail = (stderrTail + chunk.toString("latin1")).slice(-STDERR_TAIL_BYTES);
   });
 
+  const channel = child.stdio[CHANNEL_FD] as (Readable & Writable) | null;
+  channel?.on("error", () => {});
   let killedFor: ExecutorEnd["killedFor"];
   let peakRssMb = 0;
+  let stack: string | undefined;
   const kill = (reason: NonNullable<ExecutorEnd["killedFor"]>) => {
     if (killedFor !== undefined) return;
     killedFor = reason;
-    child.kill("SIGKILL");
+    if (reason === "interrupt") {
+      child.kill("SIGKILL");
+      return;
+    }
+    // The stack first (the executor pauses where it is), then the kill.
+    void requestStack(channel).then((answer) => {
+      stack = answer;
+      child.kill("SIGKILL");
+    });
   };
   const timeoutMs = flags.timeout > 0 ? flags.timeout * 1000 : Infinity;
   const pollMs = Math.max(10, Math.min(250, timeoutMs / 10));
@@ -284,7 +319,7 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
       clearInterval(watchdog);
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);
-      resolve({ code, signal, killedFor, stderrTail, peakRssMb });
+      resolve({ code, signal, killedFor, stderrTail, peakRssMb, stack });
     });
   });
 }
