@@ -2,8 +2,8 @@
 // A feature is a block index from the kcov device (in count mode, a block and a hit-count
 // bucket). Each feature is held by the smallest input that reached it, so the corpus is
 // minimized as it grows: an input holding no feature any more is retired. Scheduling
-// weighs an input by the features it holds, its speed and its size (see speedFactor), so that a slow or a
-// large input is chosen less often.
+// weighs an input by the features it holds, its cost and its size (see costFactor), so
+// that a slow or a large input is chosen less often.
 
 import type { Random } from "./random";
 
@@ -11,6 +11,8 @@ export interface CorpusEntry {
   data: Uint8Array;
   /** Wall time of its last run, in milliseconds. */
   execTimeMs: number;
+  /** Block executions of its last run (KcovFeedback.hits): its cost, deterministically. */
+  cost: number;
   /** How many features this entry is the holder of; 0 = retired. */
   heldFeatures: number;
   /** The file it came from or was written to (a file the session wrote may be replaced). */
@@ -42,6 +44,7 @@ export class Corpus {
   #weightsStale = false;
   #picksSinceRebuild = 0;
   #medianTime = 0;
+  #medianCost = 0;
   #meanSize = 1;
 
   /** The holder of a feature, or -1. */
@@ -77,9 +80,9 @@ export class Corpus {
    * Adds an input that reached `features[0..count)`: it takes every feature that is new
    * or held by a larger input. Returns the new entry's index.
    */
-  add(data: Uint8Array, execTimeMs: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
+  add(data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
     const index = this.entries.length;
-    const entry: CorpusEntry = { data, execTimeMs, heldFeatures: 0, file, writtenBySession, picked: 0 };
+    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0 };
     this.entries.push(entry);
     this.sizeInBytes += data.length;
     this.activeCount++;
@@ -107,11 +110,12 @@ export class Corpus {
   }
 
   /** Replaces entry `index`'s input by a smaller one with the same held features (REDUCE). */
-  replace(index: number, data: Uint8Array, execTimeMs: number): CorpusEntry {
+  replace(index: number, data: Uint8Array, execTimeMs: number, cost: number): CorpusEntry {
     const entry = this.entries[index];
     this.sizeInBytes += data.length - entry.data.length;
     entry.data = data;
     entry.execTimeMs = execTimeMs;
+    entry.cost = cost;
     this.#weightsStale = true;
     return entry;
   }
@@ -135,8 +139,8 @@ export class Corpus {
   }
 
   /**
-   * Picks an entry to mutate, by weight: (1 + features held) x speed factor x size factor,
-   * relative to the corpus median time and mean size (AFL's performance score, coarsely). Retired
+   * Picks an entry to mutate, by weight: (1 + features held) x cost factor x size factor,
+   * relative to the corpus median time or cost and mean size (AFL's performance score, coarsely). Retired
    * entries have weight 0 (until a stale table is rebuilt they may keep their old one).
    * Returns -1 if the corpus has no active entry.
    */
@@ -160,7 +164,7 @@ export class Corpus {
 
   #weightOf(entry: CorpusEntry): number {
     if (entry.heldFeatures === 0) return 0;
-    return (1 + entry.heldFeatures) * speedFactor(entry.execTimeMs, this.#medianTime) * sizeFactor(entry.data.length / this.#meanSize);
+    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize);
   }
 
   #appendWeight(index: number): void {
@@ -179,6 +183,7 @@ export class Corpus {
   #rebuildWeights(): void {
     const active = this.entries.filter((entry) => entry.heldFeatures > 0);
     this.#medianTime = median(active.map((entry) => entry.execTimeMs));
+    this.#medianCost = median(active.map((entry) => entry.cost));
     this.#meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
     if (this.#cumulative.length < this.entries.length) this.#cumulative = new Float64Array(this.entries.length * 2);
     let sum = 0;
@@ -208,10 +213,18 @@ function median(values: number[]): number {
  */
 const TIME_NOISE_MS = 5;
 
-/** Much slower than the median: picked much less often; much faster: more often. */
-function speedFactor(timeMs: number, medianMs: number): number {
-  if (Math.abs(timeMs - medianMs) < TIME_NOISE_MS) return 1;
-  const relative = timeMs / Math.max(medianMs, 1e-3);
+/**
+ * Much slower than the median: picked much less often; much faster: more often. By time
+ * where the difference is measurable, else by cost (block executions): a fast target's
+ * corpus drifts to inputs that repeat a loop for its hit-count buckets (qs: 200 µs against
+ * the seeds' 40), below any time threshold, and its cost says so without timing noise.
+ */
+function costFactor(entry: CorpusEntry, medianMs: number, medianCost: number): number {
+  if (Math.abs(entry.execTimeMs - medianMs) >= TIME_NOISE_MS) return speedFactor(entry.execTimeMs / Math.max(medianMs, 1e-3));
+  return speedFactor(entry.cost / Math.max(medianCost, 1));
+}
+
+function speedFactor(relative: number): number {
   if (relative > 10) return 0.1;
   if (relative > 4) return 0.25;
   if (relative > 2) return 0.5;

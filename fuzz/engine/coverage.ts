@@ -35,6 +35,7 @@ export class KcovFeedback {
   #counterOffsets: number[] = [];
   #nextFeature = 0;
   #featureCount = 0;
+  #hits = 0;
 
   /**
    * Opens and enables the device: what ran before this call (loading the target) is
@@ -61,6 +62,14 @@ export class KcovFeedback {
     return this.#featureCount;
   }
 
+  /**
+   * What the last execution cost, in block executions: the sum of the counters in count
+   * mode, the blocks that ran in hit mode. A deterministic stand-in for its time.
+   */
+  get hits(): number {
+    return this.#hits;
+  }
+
   /** Blocks of every instrumented file loaded so far (PCs registered). */
   get registeredBlocks(): number {
     this.#syncFiles();
@@ -73,7 +82,7 @@ export class KcovFeedback {
     const buckets = this.#countBuckets ? this.#readBuckets(records) : 0;
     const count = this.#kcov.collectIndices(this.#blocks);
     if (!this.#countBuckets) {
-      this.#featureCount = count;
+      this.#featureCount = this.#hits = count;
       return count;
     }
     const features = this.#features;
@@ -94,12 +103,14 @@ export class KcovFeedback {
   /** Writes the bucket features of counters >= 2 at features[0..); returns how many. */
   #readBuckets(records: KcovRegistry["files"]): number {
     let written = 0;
+    let hits = 0;
     for (let f = 0; f < records.length; f++) {
       const counters = records[f].counters;
       if (!(counters instanceof Float64Array)) continue;
       const offset = this.#counterOffsets[f];
       for (let c = 0; c < counters.length; c++) {
         const value = counters[c];
+        hits += value;
         if (value < 2) continue;
         const key = (offset + c) * 8 + bucketOf(value);
         let id = this.#bucketFeature[key];
@@ -107,6 +118,7 @@ export class KcovFeedback {
         this.#features[written++] = id;
       }
     }
+    this.#hits = hits;
     return written;
   }
 

@@ -152,7 +152,7 @@ export class BuiltinFuzzer {
         continue;
       }
       if (flags.use_feedback === 0 || this.#corpus.countNewFeatures(this.#feedback.features, this.#feedback.featureCount) > 0) {
-        this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.features, this.#feedback.featureCount, seed.file, false);
+        this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.hits, this.#feedback.features, this.#feedback.featureCount, seed.file, false);
       }
     }
     const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
@@ -187,7 +187,7 @@ export class BuiltinFuzzer {
       if (!useFeedback) continue;
       if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
         const data = copyBytes(input, size);
-        const index = corpus.add(data, elapsed, feedback.features, feedback.featureCount, undefined, true);
+        const index = corpus.add(data, elapsed, feedback.hits, feedback.features, feedback.featureCount, undefined, true);
         corpus.entries[index].file = this.#saveToCorpus(data);
         this.#newUnits++;
         this.#status("NEW   ", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
@@ -195,7 +195,7 @@ export class BuiltinFuzzer {
         const entry = corpus.entries[parent];
         const previousFile = entry.file;
         const data = copyBytes(input, size);
-        corpus.replace(parent, data, elapsed);
+        corpus.replace(parent, data, elapsed, feedback.hits);
         entry.file = this.#saveToCorpus(data);
         if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) fs.rmSync(previousFile, { force: true });
         entry.writtenBySession = true;
