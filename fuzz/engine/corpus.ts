@@ -221,7 +221,10 @@ const TIME_NOISE_MS = 5;
  */
 function costFactor(entry: CorpusEntry, medianMs: number, medianCost: number): number {
   if (Math.abs(entry.execTimeMs - medianMs) >= TIME_NOISE_MS) return speedFactor(entry.execTimeMs / Math.max(medianMs, 1e-3));
-  return speedFactor(entry.cost / Math.max(medianCost, 1));
+  // Milder than by time: the inputs at the frontier of a loop's hit-count buckets are the
+  // costliest ones, and must still be mutated.
+  const relative = entry.cost / Math.max(medianCost, 1);
+  return relative > 10 ? 0.25 : relative > 4 ? 0.5 : 1;
 }
 
 function speedFactor(relative: number): number {
