@@ -207,32 +207,34 @@ function median(values: number[]): number {
 }
 
 /**
- * Times closer than this to the corpus median count as equal: a garbage collection or a
- * JIT compilation during an input's first run must not change the schedule, so for fast
- * targets a given -seed repeats a run exactly.
+ * Times closer than this to the corpus median count as equal: a garbage collection, a JIT
+ * compilation or, on a loaded machine, the scheduler (tens of ms) during an input's first
+ * run must not change the schedule, so a given -seed repeats a run exactly. Below it the
+ * cost (block executions) decides, which is exact.
  */
-const TIME_NOISE_MS = 5;
+const TIME_NOISE_MS = 1000;
 
 /**
- * Much slower than the median: picked much less often; much faster: more often. By time
- * where the difference is measurable, else by cost (block executions): a fast target's
- * corpus drifts to inputs that repeat a loop for its hit-count buckets (qs: 200 µs against
- * the seeds' 40), below any time threshold, and its cost says so without timing noise.
+ * Much slower than the median: picked much less often. By cost (block executions), which
+ * is deterministic: a fast target's corpus drifts to inputs that repeat a loop for its
+ * hit-count buckets (qs: 200 µs against the seeds' 40) or that declare a large image
+ * (jpeg-js: 160 ms against a median of 24 µs). By time only where it is a second or more
+ * above the median (slow code that is not instrumented).
  */
 function costFactor(entry: CorpusEntry, medianMs: number, medianCost: number): number {
-  if (Math.abs(entry.execTimeMs - medianMs) >= TIME_NOISE_MS) return speedFactor(entry.execTimeMs / Math.max(medianMs, 1e-3));
-  // Milder than by time: the inputs at the frontier of a loop's hit-count buckets are the
-  // costliest ones, and must still be mutated.
-  const relative = entry.cost / Math.max(medianCost, 1);
-  return relative > 10 ? 0.25 : relative > 4 ? 0.5 : 1;
+  if (entry.execTimeMs - medianMs >= TIME_NOISE_MS) return slowerFactor(entry.execTimeMs / Math.max(medianMs, 1e-3));
+  return slowerFactor(entry.cost / Math.max(medianCost, 1));
 }
 
-function speedFactor(relative: number): number {
-  if (relative > 10) return 0.1;
-  if (relative > 4) return 0.25;
-  if (relative > 2) return 0.5;
-  if (relative < 0.25) return 3;
-  if (relative < 0.5) return 2;
+/**
+ * Mild up to 100x (0.5 above 4x, 0.25 above 10x): the inputs at the frontier of a loop's
+ * hit-count buckets are the costliest ones and must still be mutated. Beyond, 25/r: such
+ * an input gets at most a quarter of a median input's share of the time.
+ */
+function slowerFactor(relative: number): number {
+  if (relative > 100) return 25 / relative;
+  if (relative > 10) return 0.25;
+  if (relative > 4) return 0.5;
   return 1;
 }
 
