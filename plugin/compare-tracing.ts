@@ -149,14 +149,23 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
 /**
  * The hooks, as every instrumented file with traceCmp defines them on the realm's shared
  * object if no file did before: ES5, since they run wherever the user's code runs.
- * `record` is null until a device is enabled with KCOV_TRACE_CMP.
+ * `record` is null until a device is enabled with KCOV_TRACE_CMP. Never throws: when the
+ * program made the shared object unreachable or unusable before the file loaded (took
+ * `Symbol` away, froze the object), the file gets hooks of its own that record nothing.
  */
 function hooksSource(global: string): string {
   return `
 function %%initName%%() {
-  var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
-  var h = g[key] || (g[key] = { record: null });
-  if (!h.l) {
+  try {
+    var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
+    var h = g[key] || (g[key] = { record: null });
+    if (!h.l) defineHooks(h);
+    if (typeof h.l === "function") return h;
+  } catch (error) {}
+  h = { record: null };
+  defineHooks(h);
+  return h;
+  function defineHooks(h) {
     h.kept = undefined;
     h.l = function (pc, hi, a, b) { this.kept = b; if (this.record !== null) this.record(pc, hi, a, b, 0, 0); return a; };
     h.r = function () { return this.kept; };
@@ -165,7 +174,6 @@ function %%initName%%() {
     h.s = function (pc, hi, d, cases) { if (this.record !== null) this.record(pc, hi, cases, d, 1, 1); return d; };
     h.m = function (pc, hi, op, self, a, isConst) { if (this.record !== null) this.record(pc, hi, a, self, isConst, op); return a; };
   }
-  return h;
 }
 var %%hooksName%% = %%initName%%();`;
 }
@@ -182,10 +190,9 @@ export interface CompareNames {
 
 /**
  * The statements that define the file's hooks variable and case table; they go right
- * after the registration.
+ * after the registration. `global`: the registration's expression for the global object.
  */
-export function compareHooksPrelude(names: CompareNames, caseTable: readonly T.Expression[][], shadowsGlobalThis: boolean): T.Statement[] {
-  const global = shadowsGlobalThis ? `Function("return this")()` : "globalThis";
+export function compareHooksPrelude(names: CompareNames, caseTable: readonly T.Expression[][], global: string): T.Statement[] {
   let build = hooksBuilders.get(global);
   if (!build) {
     build = template.statements(hooksSource(global), { syntacticPlaceholders: true, preserveComments: false }) as never;

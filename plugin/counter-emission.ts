@@ -54,27 +54,52 @@ export interface FileRegistration {
   counterCount: number;
   counterMode: "hit" | "count";
   table: string;
-  /** The program declares its own `globalThis`: reach the global object another way. */
-  shadowsGlobalThis: boolean;
+  /** Source of an expression for the global object that the file's own bindings leave alone (`globalObjectSource`). */
+  global: string;
+}
+
+/**
+ * Source of an expression for the global object, for the file's prelude. `globalThis`
+ * unless the program declares its own at its top level; then another name for it that
+ * the program leaves alone, and last a function made from source (which a realm that
+ * forbids code generation refuses: the prelude then runs uncounted, see below). Never an
+ * identifier the program binds, such as its own `Function`.
+ */
+export function globalObjectSource(isTopLevelBinding: (name: string) => boolean): string {
+  if (!isTopLevelBinding("globalThis")) return "globalThis";
+  const aliases = ["global", "self", "window"].filter((name) => !isTopLevelBinding(name));
+  return aliases.map((name) => `typeof ${name} === "object" && ${name} !== null ? ${name} : `).join("") +
+    `(function () {}).constructor("return this")()`;
 }
 
 /**
  * The registration (docs/block-table.md, "Registration"), with %%placeholders%% for the
  * file's values. ES5 so that it runs wherever the user's code runs, and reads globals
  * through the global object because the file's own top-level bindings (`var Map`...) are
- * not set yet.
+ * not set yet. It calls no method a program can replace (`files.push`), and it never
+ * throws but for the runtime's refusal of a clashing file (`onRegister`): when a program
+ * took away what it needs (`Symbol`, the typed arrays, a usable registry) before the file
+ * loaded, the counters are a plain array that no one reads, and the file runs as written.
  */
 function registrationSource(counterArray: string, global: string, lazy: boolean): string {
   const body = `
-    var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
-    var registry = g[key] || (g[key] = { version: 2, files: [], onRegister: null });
-    for (var i = 0; i < registry.files.length; i++) {
-      var known = registry.files[i];
-      if (known.path === %%path%% && known.fingerprint === %%fingerprint%%) return known.counters;
+    var registry, files, file;
+    try {
+      var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
+      registry = g[key] || (g[key] = { version: 2, files: [], onRegister: null });
+      files = registry.files;
+      for (var i = 0; i < files.length; i++) {
+        var known = files[i];
+        if (known.path === %%path%% && known.fingerprint === %%fingerprint%%) return known.counters;
+      }
+      file = { path: %%path%%, fingerprint: %%fingerprint%%, regionPc: %%regionPc%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
+    } catch (error) {
+      return [];
     }
-    var file = { path: %%path%%, fingerprint: %%fingerprint%%, regionPc: %%regionPc%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
     if (registry.onRegister) registry.onRegister(file);
-    registry.files.push(file);
+    try {
+      files[files.length] = file;
+    } catch (error) {}
     return file.counters;`;
   return lazy
     ? `var %%countersName%% = %%registerName%%();\nfunction %%registerName%%() {${body}\n}`
@@ -94,12 +119,11 @@ function stringNode(value: string): T.StringLiteral {
 /** Statements that go first in the program (after directives). */
 export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): T.Statement[] {
   const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
-  const global = file.shadowsGlobalThis ? `Function("return this")()` : "globalThis";
   const lazy = emitter.lazyRegisterName !== undefined;
-  const shape = `${counterArray} ${global} ${lazy}`;
+  const shape = `${counterArray} ${file.global} ${lazy}`;
   let build = preludeBuilders.get(shape);
   if (!build) {
-    build = template.statements(registrationSource(counterArray, global, lazy), {
+    build = template.statements(registrationSource(counterArray, file.global, lazy), {
       syntacticPlaceholders: true, preserveComments: false,
     }) as PreludeBuilder;
     preludeBuilders.set(shape, build);

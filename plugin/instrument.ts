@@ -8,7 +8,7 @@ import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
 import {
-  COUNTERS_PREFIX, createCounterEmitter, emitCounters, preludeStatements, type CounterSite, type EmitterOptions,
+  COUNTERS_PREFIX, createCounterEmitter, emitCounters, globalObjectSource, preludeStatements, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import {
@@ -282,6 +282,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     });
   }
 
+  const global = globalObjectSource((name) => program.scope.hasOwnBinding(name));
   const prelude = preludeStatements({
     path: relativePath,
     fingerprint,
@@ -291,10 +292,10 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     counterCount,
     counterMode,
     table: JSON.stringify(toRuntimeTable(blocks, eitherPairs, compares)),
-    shadowsGlobalThis: program.scope.hasOwnBinding("globalThis"),
+    global,
   }, emitterOptions);
   if (compares.length > 0) {
-    prelude.push(...compareHooksPrelude(compareNames, caseTable, program.scope.hasOwnBinding("globalThis")));
+    prelude.push(...compareHooksPrelude(compareNames, caseTable, global));
   }
   program.unshiftContainer("body", prelude);
 
