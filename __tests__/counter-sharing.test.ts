@@ -23,7 +23,7 @@ test("a guard clause: the function entry and the join need no counters of their 
   // program, if-consequent, if-implicit-else and the two arms: the entry is "either
   // outcome of its leading if", the join is the implicit else's.
   expect(pruned.metadata.counterCount).toBe(5);
-  expect(pruned.code.match(/__kcov\$[0-9a-f]+\[\d+\] = 1/g)).toHaveLength(5);
+  expect(pruned.code.match(/__cov_kcov\$[0-9a-f]+\[\d+\] = 1/g)).toHaveLength(5);
   const [entry, , implicitElse, join] = pruned.metadata.blocks.slice(1);
   expect(entry.counter).toBeGreaterThanOrEqual(pruned.metadata.counterCount);
   expect(join.counter).toBe(implicitElse.counter);

@@ -120,3 +120,12 @@ test("a program that freezes the global object before an instrumented ES module 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a program whose own top-level variables start with the plugin's prefix is still instrumented", () => {
+  // Only the exact marker (the prefix and 8 hex digits) says "instrumented already".
+  const source = `var __cov_kcov$mine = 1, __cov_kcov$ = 2;\nmodule.exports = { classify: (x, s) => (x > 1 ? __cov_kcov$mine + s : __cov_kcov$) };`;
+  const expected = outcomeInFreshRealm("", compile({ source, sourceType: "script" }, undefined));
+  const instrumented = instrument(source, path.join(REPO_ROOT, `hostile/prefix${fileCount++}.js`));
+  expect(instrumented.metadata.blocks.map((block) => block.kind)).toEqual(["program", "function", "conditional-consequent", "conditional-alternate"]);
+  expect(outcomeInFreshRealm("", instrumented.code)).toBe(expected);
+});

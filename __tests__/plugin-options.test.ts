@@ -74,7 +74,7 @@ describe("files the plugin leaves alone", () => {
   test("the plugin listed twice in one config instruments once", () => {
     const filename = path.join(REPO_ROOT, "src/a.js");
     const result = transform(SOURCE, filename, { plugins: [[kcovPlugin, {}, "first"], [kcovPlugin, {}, "second"]] });
-    expect(result.code.match(/var __kcov\$/g)).toHaveLength(1);
+    expect(result.code.match(/var __cov_kcov\$/g)).toHaveLength(1);
     expect(result.code).toBe(instrument(SOURCE, filename).code);
   });
 

@@ -10,7 +10,7 @@
 //   skips the type-only fields under both names and reads the keys of the running Babel.
 // - `BigIntLiteral.value` is a bigint in Babel 8, a string in Babel 7: `bigIntName`.
 // - Babel 8's builders validate more strictly: the plugin builds only identifiers named
-//   `__kcov$<hex>`, valid in both, and writes the increments as plain nodes.
+//   `__cov_kcov$<hex>`, valid in both, and writes the increments as plain nodes.
 // - No path is requeued: counters are inserted in one pass over the plain walk's result
 //   (counter-emission.ts), and the prelude by one `unshiftContainer`.
 // - Babel 8 reads a file's input source map only when `sourceMaps` is on, Babel 7 always:

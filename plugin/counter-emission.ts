@@ -5,8 +5,15 @@ import { t, template } from "./babel-types";
 import { withoutTypeWrappers, type Placement } from "./block-rules";
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
-/** Every instrumented file declares a variable with this prefix first: the marker. */
-export const COUNTERS_PREFIX = "__kcov$";
+/**
+ * Every instrumented file declares a variable with this prefix and 8 hex digits first: the
+ * marker. Its names start with `__cov` because babel-plugin-jest-hoist lets the
+ * `jest.mock` factories it hoists use only such names (istanbul's) besides globals and
+ * `mock*` ones, and refuses to compile a test file whose factory holds a counter otherwise.
+ */
+export const COUNTERS_PREFIX = "__cov_kcov$";
+/** The name of a file's counters variable: the prefix and 8 hex digits. */
+export const COUNTERS_NAME = /^__cov_kcov\$[0-9a-f]{8}$/;
 
 export interface CounterEmitter {
   /** `C[i] = 1` ("hit") or `C[i]++` ("count"). */

@@ -8,7 +8,7 @@ import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
 import {
-  COUNTERS_PREFIX, createCounterEmitter, emitCounters, globalObjectSource, preludeStatements, type CounterSite, type EmitterOptions,
+  COUNTERS_NAME, COUNTERS_PREFIX, createCounterEmitter, emitCounters, globalObjectSource, preludeStatements, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import {
@@ -149,11 +149,11 @@ function compareBlocks(a: FoundBlock, b: FoundBlock): number {
   return sa.line - sb.line || sa.column - sb.column || eb.line - ea.line || eb.column - ea.column || a.order - b.order;
 }
 
-/** Finds an earlier instrumentation of this program by our marker variable. */
+/** Finds an earlier instrumentation of this program by our marker variable (its exact form, not any name with the prefix). */
 export function isAlreadyInstrumented(program: T.Program): boolean {
   return program.body.some((statement) =>
     t.isVariableDeclaration(statement) &&
-    statement.declarations.some((d) => t.isIdentifier(d.id) && d.id.name.startsWith(COUNTERS_PREFIX)));
+    statement.declarations.some((d) => t.isIdentifier(d.id) && COUNTERS_NAME.test(d.id.name)));
 }
 
 /**
@@ -165,6 +165,17 @@ function needsLazyRegistration(program: NodePath<T.Program>): boolean {
   if (node.sourceType !== "module") return false;
   return node.body.some((s) => t.isImportDeclaration(s) ||
     ((t.isExportAllDeclaration(s) || t.isExportNamedDeclaration(s)) && s.source != null));
+}
+
+/**
+ * A Jest test file: a top-level `jest.mock(...)` call, which babel-plugin-jest-hoist moves
+ * above the imports with its factory and the variables that uses. That code runs when the
+ * first import is required, before the prelude, so every counter of such a module reads
+ * through the hoisted registration, as early-callable functions do.
+ */
+function hoistsCodeAboveImports(program: T.Program): boolean {
+  return program.body.some((s) => t.isExpressionStatement(s) && t.isCallExpression(s.expression) &&
+    t.isMemberExpression(s.expression.callee) && t.isIdentifier(s.expression.callee.property, { name: "mock" }));
 }
 
 export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
@@ -247,17 +258,20 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     .update([request.configurationKey, relativePath, request.code].join("\0"))
     .digest("hex").slice(0, 16);
   const countersName = `${COUNTERS_PREFIX}${fingerprint.slice(0, 8)}`;
+  const lazyRegistration = needsLazyRegistration(program);
   const emitterOptions: EmitterOptions = {
     countersName,
     counterMode,
-    lazyRegisterName: needsLazyRegistration(program) ? `${countersName}$register` : undefined,
+    lazyRegisterName: lazyRegistration ? `${countersName}$register` : undefined,
   };
+  const everyUnitEarly = lazyRegistration && hoistsCodeAboveImports(program.node);
+  const runsEarly = (unit: CodeUnit): boolean => everyUnitEarly || unit.earlyCallable;
   const eager = createCounterEmitter({ ...emitterOptions, lazyRegisterName: undefined });
   const lazy = createCounterEmitter(emitterOptions);
   const counted: CounterSite[] = [];
   found.forEach((block, index) => {
     if (!sharedWith.has(index)) {
-      counted.push({ placement: block.placement, counter: ownCounter[index], emitter: block.unit.earlyCallable ? lazy : eager });
+      counted.push({ placement: block.placement, counter: ownCounter[index], emitter: runsEarly(block.unit) ? lazy : eager });
     }
   });
   emitCounters(counted);
@@ -278,7 +292,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     const eagerHooks = createCompareEmitter(compareNames, false, caseTable);
     const lazyHooks = emitterOptions.lazyRegisterName ? createCompareEmitter(compareNames, true, caseTable) : eagerHooks;
     foundCompares.forEach((site, index) => {
-      emitCompareSite(site, compares[index].pc, site.unit.earlyCallable ? lazyHooks : eagerHooks);
+      emitCompareSite(site, compares[index].pc, runsEarly(site.unit) ? lazyHooks : eagerHooks);
     });
   }
 
