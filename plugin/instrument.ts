@@ -182,8 +182,11 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const { program, relativePath, counterMode } = request;
   const exits = new AbruptExits();
   const globals = (program.scope as unknown as { globals: Record<string, unknown> }).globals;
+  // An import reads a property of another module's exports once modules are compiled to
+  // CommonJS (through a getter, if the exporter has one): not a read to repeat.
+  const isImport = (name: string): boolean => program.scope.getOwnBinding(name)?.kind === "module";
   const compareSites = request.traceCmp
-    ? { found: [] as FoundCompare[], isLocalName: (name: string) => !Object.hasOwn(globals, name) }
+    ? { found: [] as FoundCompare[], isLocalName: (name: string) => !Object.hasOwn(globals, name) && !isImport(name) }
     : undefined;
   const found = collectBlocks(program.node, exits, compareSites).sort(compareBlocks);
   const foundCompares = compareSites?.found ?? [];
