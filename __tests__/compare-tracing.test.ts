@@ -143,7 +143,7 @@ test("a switch in a hoisted function of an ES module records its cases when it r
   const source = `import "./other"; export function early(a) { switch (a) { case 1: return "one"; case 300: return "big"; } return "none"; }`;
   const { code } = instrument(source, FILE, { traceCmp: true }, { plugins: [require.resolve("@babel/plugin-transform-modules-commonjs")] });
   // The case table is built by the first switch that runs, even before the prelude has run.
-  expect(code).toMatch(/\(__kcov\$\w+\$cases \|\| \(__kcov\$\w+\$cases = __kcov\$\w+\$casesInit\(\)\)\)\[0\]/);
+  expect(code).toMatch(/\(__cov_kcov\$\w+\$cases \|\| \(__cov_kcov\$\w+\$cases = __cov_kcov\$\w+\$casesInit\(\)\)\)\[0\]/);
   let early: unknown[] = [];
   const { area } = await withCompareRecorder(() => {
     const module = { exports: {} as Record<string, (a: unknown) => unknown> };
