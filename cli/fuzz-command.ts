@@ -37,7 +37,8 @@ Options:
   --no-cache           Do not read or write the transform cache
   --no-babelrc         Ignore the project's Babel config (as 'jskcov run')
   --no-cmp             Coverage only: no comparison tracing (on by default: comparison
-                       operands become tokens and input-to-state replacements)
+                       operands become tokens and input-to-state replacements; libFuzzer
+                       gets them through its compare hooks, afl-fuzz through cmplog, -c 0)
   -h, --help           Show this help
 
 Engine flags (after '--', libFuzzer's -name=value; unknown flags are errors):
@@ -80,13 +81,14 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   if (!(FUZZ_ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError("fuzz", `option '--engine' must be one of ${FUZZ_ENGINES.join(", ")}, got '${engine}'`);
   }
+  const traceCmp = values["no-cmp"] !== true;
   if (isNativeEngine(engine)) {
     // libFuzzer and afl-fuzz read the engine flags themselves (fuzz/engines/).
     const [nativeTarget, ...nativeInputs] = positionals;
     if (nativeTarget === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
     if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) fs.mkdirSync(nativeInputs[0], { recursive: true });
     const invocation = { target: path.resolve(nativeTarget), inputs: nativeInputs.map((input) => path.resolve(input)), engineArgs };
-    return runNativeEngine(engine, { ...invocation, runConfig: instrumentationConfig(values, nativeTarget) });
+    return runNativeEngine(engine, { ...invocation, runConfig: { ...instrumentationConfig(values, nativeTarget), traceCmp } });
   }
   const flags = parseEngineFlags(engineArgs);
   if (flags.help !== 0) {
@@ -98,7 +100,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   // The built-in engine instruments in count mode by default: without hit-count buckets a
   // parser's corpus stops growing early (bench/fuzz/README.md, qs 6.9.0). The native engines
   // read the kcov area only, which has no counts.
-  const runConfig = { ...instrumentationConfig(values, target, "count"), traceCmp: values["no-cmp"] !== true };
+  const runConfig = { ...instrumentationConfig(values, target, "count"), traceCmp };
   const regression = values.regression === true || (flags.runs === 0 && inputs.length > 0) || inputs.some(isExistingFile);
   checkInputs(inputs, regression);
   checkDictionary(flags);

@@ -10,10 +10,11 @@
 import * as fs from "node:fs";
 import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
 import { readRunConfig } from "../cli/run-config";
+import { DEFAULT_COMPARE_AREA_WORDS, DEFAULT_COMPARE_STRING_RECORDS, ExecutorCompareAreas, type CompareAreaRequest } from "./executor-compare";
 import { installJazzerCoreFallback } from "./jazzer-compat";
 import { loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
 
-export const EXECUTOR_PROTOCOL_VERSION = 1;
+export const EXECUTOR_PROTOCOL_VERSION = 2;
 /** "JJSK" in memory: the first word of the hello. */
 export const HELLO_MAGIC = 0x4b534a4a;
 export const REQUEST_FD = 3;
@@ -27,6 +28,8 @@ export const REQUEST_EXIT = 3;
 export const OUTCOME_OK = 0;
 export const OUTCOME_CRASH = 1;
 export const REPLY_FLAG_RESTART = 1;
+/** Hello feature bits (protocol 2). */
+export const FEATURE_COMPARE_AREAS = 1;
 
 /** The executor's status when the target cannot be loaded (no hello was sent). */
 export const LOAD_FAILURE_STATUS = 3;
@@ -52,6 +55,8 @@ interface ExecutorSettings {
   areaWords: number;
   maxRuns: number;
   maxRssBytes: number;
+  /** The comparison areas the driver asked for, if it did. */
+  compare: CompareAreaRequest | undefined;
 }
 
 function positiveIntegerFromEnv(name: string, fallback: number): number {
@@ -75,6 +80,21 @@ function readSettings(argv: string[]): ExecutorSettings {
     areaWords: positiveIntegerFromEnv("JSKCOV_EXECUTOR_AREA_WORDS", DEFAULT_AREA_WORDS),
     maxRuns: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RUNS", 0),
     maxRssBytes: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RSS_MB", DEFAULT_MAX_RSS_MB) * 1024 * 1024,
+    compare: compareRequest(),
+  };
+}
+
+/** JSKCOV_EXECUTOR_CMP_AREA and JSKCOV_EXECUTOR_CMP_STRINGS ask for the comparison areas. */
+function compareRequest(): CompareAreaRequest | undefined {
+  const areaPath = process.env.JSKCOV_EXECUTOR_CMP_AREA;
+  if (areaPath === undefined || areaPath === "") return undefined;
+  const stringsPath = process.env.JSKCOV_EXECUTOR_CMP_STRINGS;
+  if (stringsPath === undefined || stringsPath === "") throw new Error("JSKCOV_EXECUTOR_CMP_AREA is set without JSKCOV_EXECUTOR_CMP_STRINGS (the string area's file)");
+  return {
+    areaPath,
+    stringsPath,
+    words: positiveIntegerFromEnv("JSKCOV_EXECUTOR_CMP_WORDS", DEFAULT_COMPARE_AREA_WORDS),
+    stringRecords: positiveIntegerFromEnv("JSKCOV_EXECUTOR_CMP_STRING_RECORDS", DEFAULT_COMPARE_STRING_RECORDS),
   };
 }
 
@@ -127,24 +147,30 @@ function writeFully(fd: number, buffer: Buffer): void {
   while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done);
 }
 
-function helloMessage(areaWords: number): Buffer {
+function helloMessage(areaWords: number, compare: ExecutorCompareAreas | undefined): Buffer {
   const pcs = Array.from(blocks(), (block) => block.pc).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const layout = Buffer.from(pcLayoutName(), "utf8");
-  const message = Buffer.alloc(24 + layout.length + pcs.length * 8);
+  const message = Buffer.alloc(HELLO_HEADER_BYTES + layout.length + pcs.length * 8);
   message.writeUInt32LE(HELLO_MAGIC, 0);
   message.writeUInt32LE(EXECUTOR_PROTOCOL_VERSION, 4);
   message.writeUInt32LE(areaWords, 8);
   message.writeUInt32LE(pcs.length, 12);
   message.writeUInt32LE(layout.length, 16);
   message.writeUInt32LE(PC_LAYOUT_VERSION, 20);
-  layout.copy(message, 24);
-  let offset = 24 + layout.length;
+  message.writeUInt32LE(compare === undefined ? 0 : FEATURE_COMPARE_AREAS, 24);
+  message.writeUInt32LE(compare?.words ?? 0, 28);
+  message.writeUInt32LE(compare?.stringRecords ?? 0, 32);
+  layout.copy(message, HELLO_HEADER_BYTES);
+  let offset = HELLO_HEADER_BYTES + layout.length;
   for (const pc of pcs) {
     message.writeBigUInt64LE(pc, offset);
     offset += 8;
   }
   return message;
 }
+
+/** The hello's fixed part: nine u32 (docs/executor-protocol.md). */
+const HELLO_HEADER_BYTES = 36;
 
 /** The reply header, reused: a run that finds nothing allocates nothing for its reply. */
 const replyHeader = Buffer.alloc(16);
@@ -163,7 +189,7 @@ function isPromise(value: ExecutionOutcome | Promise<ExecutionOutcome>): value i
 }
 
 /** Serves requests until the driver asks to exit, goes away, or a restart is due. */
-async function serve(target: FuzzTarget, kcov: Kcov, settings: ExecutorSettings): Promise<void> {
+async function serve(target: FuzzTarget, kcov: Kcov, compare: ExecutorCompareAreas | undefined, settings: ExecutorSettings): Promise<void> {
   const requests = new RequestReader(REQUEST_FD);
   let runs = 0;
   for (;;) {
@@ -177,9 +203,11 @@ async function serve(target: FuzzTarget, kcov: Kcov, settings: ExecutorSettings)
       continue;
     }
     if (request !== REQUEST_RUN) throw new Error(`unknown request ${request} on fd ${REQUEST_FD} (protocol ${EXECUTOR_PROTOCOL_VERSION})`);
+    compare?.reset();
     const pending = runFuzzTarget(target, input);
     const outcome = isPromise(pending) ? await pending : pending;
     kcov.collect();
+    compare?.collect();
     runs++;
     const crashed = outcome.kind === "crash";
     const restart =
@@ -193,11 +221,13 @@ async function serve(target: FuzzTarget, kcov: Kcov, settings: ExecutorSettings)
 async function main(): Promise<void> {
   let settings: ExecutorSettings;
   let target: FuzzTarget;
+  let compare: ExecutorCompareAreas | undefined;
   const kcov = new Kcov({ file: process.env.JSKCOV_EXECUTOR_AREA || undefined });
   try {
     settings = readSettings(process.argv.slice(2));
     kcov.initTrace(settings.areaWords); // creates and sizes the area file before the hello
     kcov.mmap();
+    compare = settings.compare === undefined ? undefined : new ExecutorCompareAreas(settings.compare);
     installJazzerCoreFallback();
     target = await loadFuzzTarget(settings.targetPath);
   } catch (error) {
@@ -205,9 +235,11 @@ async function main(): Promise<void> {
     process.exit(LOAD_FAILURE_STATUS);
   }
   kcov.enable(KCOV_TRACE_PC); // forgets the blocks that ran while the target loaded
-  writeFully(REPLY_FD, helloMessage(settings.areaWords));
-  await serve(target, kcov, settings);
+  compare?.enable();
+  writeFully(REPLY_FD, helloMessage(settings.areaWords, compare));
+  await serve(target, kcov, compare, settings);
   kcov.close();
+  compare?.close();
   process.exit(0);
 }
 

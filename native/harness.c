@@ -17,6 +17,8 @@
  *   JSKCOV_FEEDBACK_SLOTS libFuzzer's counters / AFL++'s bitmap bytes (default: feedback_slots_for)
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
  *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
+ *   JSKCOV_TRACE_CMP=1    libFuzzer mode: pass comparisons on (native/compare-bridge.c); in
+ *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,16 +40,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#include "compare-bridge.h"
+
+#define PROTOCOL_VERSION 2
 #define HELLO_MAGIC 0x4b534a4au
 #define REQUEST_RUN 1
 #define REQUEST_COLLECT_AGAIN 2
 #define OUTCOME_CRASH 1
 #define REPLY_FLAG_RESTART 1u
+#define FEATURE_COMPARE_AREAS 1u
 /* The executor's fds for requests and replies, and the area's memfd (docs/executor-protocol.md). */
 #define CHILD_REQUEST_FD 3
 #define CHILD_REPLY_FD 4
 #define CHILD_AREA_FD 5
+/* The comparison areas' memfds, when comparisons are passed on. */
+#define CHILD_COMPARE_FD 6
+#define CHILD_COMPARE_STRINGS_FD 7
 /* Where the parent's ends are parked in the child before the dup2s: above every target fd. */
 #define PARKING_FD 10
 
@@ -146,6 +154,8 @@ static struct {
   size_t area_words;
   char **argv;
   char **envp;
+  int compare_wanted; /* ask each executor for its comparison areas (set before the first start) */
+  struct compare_areas compare;
 } executor;
 
 struct reply {
@@ -196,19 +206,27 @@ static void executor_prepare(void) {
   extern char **environ;
   size_t env_count = 0;
   while (environ[env_count] != NULL) env_count++;
-  executor.envp = calloc(env_count + 3, sizeof(char *));
+  executor.envp = calloc(env_count + 4, sizeof(char *));
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++) {
-    if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0) executor.envp[e++] = environ[i];
+    if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_CMP_", 20) != 0) {
+      executor.envp[e++] = environ[i];
+    }
   }
-  static char area_variable[64];
+  static char area_variable[64], compare_variable[64], strings_variable[64];
   snprintf(area_variable, sizeof area_variable, "JSKCOV_EXECUTOR_AREA=/proc/self/fd/%d", CHILD_AREA_FD);
   executor.envp[e++] = area_variable;
+  if (executor.compare_wanted) {
+    snprintf(compare_variable, sizeof compare_variable, "JSKCOV_EXECUTOR_CMP_AREA=/proc/self/fd/%d", CHILD_COMPARE_FD);
+    snprintf(strings_variable, sizeof strings_variable, "JSKCOV_EXECUTOR_CMP_STRINGS=/proc/self/fd/%d", CHILD_COMPARE_STRINGS_FD);
+    executor.envp[e++] = compare_variable;
+    executor.envp[e++] = strings_variable;
+  }
   executor.envp[e] = NULL;
 }
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static void executor_exec_child(pid_t parent, int request_read, int reply_write, int area_fd, int null_fd) {
+static void executor_exec_child(pid_t parent, int request_read, int reply_write, int area_fd, const int compare_fds[2], int null_fd) {
   /* Die with the harness, also when it is SIGKILLed or leaves through _Exit (libFuzzer's
    * timeout path): no handler of ours runs then. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -223,11 +241,14 @@ static void executor_exec_child(pid_t parent, int request_read, int reply_write,
   int request = fcntl(request_read, F_DUPFD_CLOEXEC, PARKING_FD);
   int reply = fcntl(reply_write, F_DUPFD_CLOEXEC, PARKING_FD);
   int area = fcntl(area_fd, F_DUPFD_CLOEXEC, PARKING_FD);
-  if (request < 0 || reply < 0 || area < 0) _exit(126);
+  int compare = executor.compare_wanted ? fcntl(compare_fds[0], F_DUPFD_CLOEXEC, PARKING_FD) : -1;
+  int strings = executor.compare_wanted ? fcntl(compare_fds[1], F_DUPFD_CLOEXEC, PARKING_FD) : -1;
+  if (request < 0 || reply < 0 || area < 0 || (executor.compare_wanted && (compare < 0 || strings < 0))) _exit(126);
   if (dup2(request, CHILD_REQUEST_FD) < 0 || dup2(reply, CHILD_REPLY_FD) < 0 || dup2(area, CHILD_AREA_FD) < 0 ||
       dup2(null_fd, 0) < 0) {
     _exit(126);
   }
+  if (executor.compare_wanted && (dup2(compare, CHILD_COMPARE_FD) < 0 || dup2(strings, CHILD_COMPARE_STRINGS_FD) < 0)) _exit(126);
   execvpe(executor.argv[0], executor.argv, executor.envp);
   _exit(125);
 }
@@ -251,6 +272,7 @@ static int executor_reap(void) {
   close(executor.reply_fd);
   if (executor.area != NULL) munmap((void *)executor.area, executor.area_words * 8);
   executor.area = NULL;
+  compare_areas_unmap(&executor.compare);
   while (waitpid(executor.pid, &status, 0) < 0 && errno == EINTR) {
   }
   executor.pid = 0;
@@ -275,11 +297,13 @@ static void executor_start(void) {
   if (pipe2(requests, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) fatal("pipe2: %s", strerror(errno));
   int area_fd = memfd_create("jskcov-kcov-area", MFD_CLOEXEC);
   if (area_fd < 0) fatal("memfd_create: %s", strerror(errno));
+  int compare_fds[2] = {-1, -1};
+  if (executor.compare_wanted) compare_areas_create(compare_fds);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) fatal("fork: %s", strerror(errno));
-  if (pid == 0) executor_exec_child(parent, requests[0], replies[1], area_fd, null_fd);
+  if (pid == 0) executor_exec_child(parent, requests[0], replies[1], area_fd, compare_fds, null_fd);
   close(requests[0]);
   close(replies[1]);
   close(null_fd);
@@ -287,8 +311,8 @@ static void executor_start(void) {
   executor.request_fd = requests[1];
   executor.reply_fd = replies[0];
 
-  uint32_t hello[6];
-  if (read_fully(executor.reply_fd, hello, sizeof hello) != 0) {
+  uint32_t hello[9]; /* the protocol-1 part first: an executor of another version is told apart */
+  if (read_fully(executor.reply_fd, hello, 6 * sizeof hello[0]) != 0) {
     char how[128];
     executor_describe_exit(executor_reap(), how, sizeof how);
     close(area_fd);
@@ -299,6 +323,10 @@ static void executor_start(void) {
     executor_kill();
     fatal("the executor answered with magic 0x%08x, protocol %u; this harness speaks protocol %d: "
           "rebuild it ('jskcov fuzz' does when the source changes)", hello[0], hello[1], PROTOCOL_VERSION);
+  }
+  if (read_fully(executor.reply_fd, hello + 6, 3 * sizeof hello[0]) != 0) {
+    executor_kill();
+    fatal("the executor's hello is truncated");
   }
   executor.area_words = hello[2];
   uint32_t block_count = hello[3], layout_length = hello[4];
@@ -311,6 +339,13 @@ static void executor_start(void) {
   }
   if (!pc_map.built) pc_map_build(pcs, block_count, feedback_size(block_count));
   free(pcs);
+  if (executor.compare_wanted) {
+    if (!(hello[6] & FEATURE_COMPARE_AREAS)) {
+      executor_kill();
+      fatal("the executor did not make the comparison areas it was asked for (hello features 0x%x)", hello[6]);
+    }
+    compare_areas_map(&executor.compare, compare_fds, hello[7], hello[8]);
+  }
   void *area = mmap(NULL, executor.area_words * 8, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
   close(area_fd); /* the mapping keeps the memfd alive; nothing is left in /dev/shm */
   if (area == MAP_FAILED) fatal("mmap of the kcov area (%zu words): %s", executor.area_words, strerror(errno));
@@ -559,6 +594,7 @@ static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *f
     feedback_add_death(feedback);
     return expired ? RUN_TIMEOUT : RUN_DIED;
   }
+  if (executor.compare.records != NULL) compare_bridge_forward(&executor.compare);
   if (reply.flags & REPLY_FLAG_RESTART) executor_reap();
   return reply.outcome == OUTCOME_CRASH ? RUN_CRASH : RUN_OK;
 }
@@ -612,6 +648,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   stats_start();
   if (orchestrates_only(*argc, *argv)) return 0;
   read_timeout_flag(*argc, *argv);
+  executor.compare_wanted = getenv("JSKCOV_TRACE_CMP") != NULL && strcmp(getenv("JSKCOV_TRACE_CMP"), "1") == 0;
   executor_start();
   register_counters();
   deadline_start((uint64_t)timeout_seconds * 1000);
@@ -675,6 +712,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #define FS_OPT_ENABLED 0x80000001u
 #define FS_OPT_MAPSIZE 0x40000000u
 #define FS_OPT_SHDMEM_FUZZ 0x01000000u
+/* "cmplog as AFL++ >= 3 logs it": afl-fuzz's -c refuses a forkserver without it. */
+#define FS_OPT_NEWCMPLOG 0x02000000u
 #define FS_OPT_MAX_MAPSIZE ((0x00fffffeu >> 1) + 1)
 #define FS_OPT_SET_MAPSIZE(x) (((x) - 1) << 1)
 
@@ -761,6 +800,7 @@ int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
   signal(SIGPIPE, SIG_IGN);
   stats_start();
+  executor.compare_wanted = compare_bridge_attach_cmplog();
   executor_start(); /* before the hello, so the first run does not pay Node's start */
   size_t map_size = pc_map.slots;
   const char *shm_id = getenv("__AFL_SHM_ID");
@@ -773,7 +813,7 @@ int main(int argc, char **argv) {
   }
 
   const char *input_shm_id = getenv("__AFL_SHM_FUZZ_ID");
-  uint32_t hello = FS_OPT_ENABLED | FS_OPT_MAPSIZE | FS_OPT_SET_MAPSIZE((uint32_t)map_size) | (input_shm_id != NULL ? FS_OPT_SHDMEM_FUZZ : 0);
+  uint32_t hello = FS_OPT_ENABLED | FS_OPT_MAPSIZE | FS_OPT_NEWCMPLOG | FS_OPT_SET_MAPSIZE((uint32_t)map_size) | (input_shm_id != NULL ? FS_OPT_SHDMEM_FUZZ : 0);
   int under_afl = write_fully(FORKSRV_FD + 1, &hello, 4) == 0;
   if (under_afl && input_shm_id != NULL) {
     /* afl-fuzz confirms before the first run; from then on every input is in shared memory. */

@@ -30,6 +30,11 @@ export interface KcovOptions {
    * Default 1024 (147 kB); the area is allocated only when the device maps or enables it.
    */
   stringRecords?: number;
+  /**
+   * The string area's file, when `file` is set (default `<file>.strings`): a driver that
+   * passes descriptors down names each one (`/proc/self/fd/N`), where no suffix can be added.
+   */
+  stringFile?: string;
 }
 
 /**
@@ -68,6 +73,7 @@ export class Kcov {
   #view: BigUint64Array<SharedArrayBuffer> | undefined;
   #fileArea: FileArea | undefined;
   readonly #filePath: string | undefined;
+  readonly #stringFilePath: string | undefined;
   readonly #stringRecords: number;
   #compare: CompareArea | undefined;
   #stringFileArea: FileArea | undefined;
@@ -88,7 +94,11 @@ export class Kcov {
     if (!Number.isInteger(stringRecords) || stringRecords < 1 || stringRecords > MAX_STRING_RECORDS) {
       throw new TypeError(`new Kcov({ stringRecords }) needs a whole number from 1 to ${MAX_STRING_RECORDS}; got ${String(stringRecords)}`);
     }
+    if (options.stringFile !== undefined && (typeof options.stringFile !== "string" || options.stringFile === "" || options.file === undefined)) {
+      throw new TypeError(`new Kcov({ stringFile }) needs a non-empty path string and a { file } beside it; got ${String(options.stringFile)}`);
+    }
     this.#filePath = options.file;
+    this.#stringFilePath = options.stringFile ?? (options.file === undefined ? undefined : `${options.file}.strings`);
     this.#stringRecords = stringRecords;
     realmRegistry();
   }
@@ -183,7 +193,7 @@ export class Kcov {
    * Extension beyond kcov: the string area of comparison tracing (docs/compare-area.md),
    * bytes over a SharedArrayBuffer, filled while this device is enabled with
    * KCOV_TRACE_CMP. Needs initTrace first; allocated (and, with `{ file }`, its file
-   * `<file>.strings` created) on the first call. Every call views the same memory.
+   * `<file>.strings` or `stringFile` created) on the first call. Every call views the same memory.
    */
   mmapStrings(): Uint8Array<SharedArrayBuffer> {
     this.#checkOpen("mmapStrings");
@@ -196,7 +206,7 @@ export class Kcov {
   #compareArea(): { area: CompareArea; view: Uint8Array<SharedArrayBuffer> } {
     if (this.#compare === undefined) {
       const strings = new SharedArrayBuffer(CompareArea.stringAreaBytes(this.#stringRecords));
-      this.#stringFileArea = this.#filePath === undefined ? undefined : new FileArea(`${this.#filePath}.strings`, strings);
+      this.#stringFileArea = this.#stringFilePath === undefined ? undefined : new FileArea(this.#stringFilePath, strings);
       this.#compare = new CompareArea(this.#buffer!, strings);
       this.#stringView = new Uint8Array(strings);
     }

@@ -74,6 +74,8 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   const outputDir = outputIndex >= 0 && passed[outputIndex + 1] !== undefined ? passed[outputIndex + 1] : DEFAULT_AFL_OUTPUT;
   const args = [...(passed.includes("-i") ? [] : ["-i", seedDir]), ...(outputIndex >= 0 ? [] : ["-o", outputDir])];
   if (!timeoutGiven && !passed.includes("-t")) args.push("-t", String(DEFAULT_TIMEOUT_MS));
+  // Comparison tracing: the harness is its own cmplog binary (native/compare-bridge.c).
+  if (invocation.runConfig.traceCmp === true && !passed.includes("-c")) args.push("-c", "0");
   return { args: [...args, ...passed], env, outputDir, artifactPrefix, printOnly };
 }
 

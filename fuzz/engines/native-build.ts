@@ -1,4 +1,4 @@
-// Builds native/harness.c on first use with the system's C toolchain and caches the
+// Builds native/harness.c (with native/compare-bridge.c) on first use with the system's C toolchain and caches the
 // binary, keyed by the source, the mode and the compiler's identity, so a changed
 // harness or compiler never runs a stale binary. Missing tools give an error that names
 // the Debian packages to install. Also a script: `node dist/fuzz/engines/native-build.js
@@ -27,6 +27,9 @@ function findPackageRoot(): string {
 
 export const PACKAGE_ROOT = findPackageRoot();
 export const HARNESS_SOURCE = path.join(PACKAGE_ROOT, "native", "harness.c");
+/** Every file the harness is built from: the translation units, then the headers they include. */
+const HARNESS_UNITS = [HARNESS_SOURCE, path.join(PACKAGE_ROOT, "native", "compare-bridge.c")];
+const HARNESS_HEADERS = [path.join(PACKAGE_ROOT, "native", "compare-bridge.h")];
 
 /** What to install on Debian/Ubuntu for each engine (clang 14 is Debian 12's). */
 const DEBIAN_PACKAGES: Record<HarnessKind, string> = {
@@ -81,11 +84,11 @@ function compileFlags(kind: HarnessKind): { compile: string[]; link: string[] } 
  * source and compiler. Safe when several processes build at once (write, then rename).
  */
 export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): string {
-  const source = fs.readFileSync(HARNESS_SOURCE);
   const compiler = findCompiler(kind);
   const flags = compileFlags(kind);
-  const key = createHash("sha256")
-    .update(source)
+  const hash = createHash("sha256");
+  for (const file of [...HARNESS_UNITS, ...HARNESS_HEADERS]) hash.update(fs.readFileSync(file)).update("\0");
+  const key = hash
     .update(JSON.stringify([kind, compiler.path, compiler.version, flags]))
     .digest("hex")
     .slice(0, 16);
@@ -94,10 +97,12 @@ export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): st
 
   fs.mkdirSync(cacheDir, { recursive: true });
   const scratch = `${binary}.${process.pid}.tmp`;
-  const object = `${scratch}.o`;
+  const objects = HARNESS_UNITS.map((unit) => `${scratch}.${path.basename(unit, ".c")}.o`);
   try {
-    execFileSync(compiler.path, [...flags.compile, "-c", HARNESS_SOURCE, "-o", object], { stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync(compiler.path, [object, ...flags.link, "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
+    HARNESS_UNITS.forEach((unit, i) => {
+      execFileSync(compiler.path, [...flags.compile, "-c", unit, "-o", objects[i]], { stdio: ["ignore", "ignore", "pipe"] });
+    });
+    execFileSync(compiler.path, [...objects, ...flags.link, "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
     const missingFuzzer = kind === "libfuzzer" && /fuzzer|libclang_rt/.test(stderr);
@@ -107,7 +112,7 @@ export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): st
         `On Debian/Ubuntu: apt-get install ${DEBIAN_PACKAGES[kind]}`,
     );
   } finally {
-    fs.rmSync(object, { force: true });
+    for (const object of objects) fs.rmSync(object, { force: true });
   }
   fs.renameSync(scratch, binary);
   return binary;

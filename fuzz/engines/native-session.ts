@@ -58,6 +58,8 @@ export class NativeSession {
       ...process.env,
       JSKCOV_EXECUTOR_ARGV: executorArgv(invocation.target).join("\n"),
       [RUN_CONFIG_ENV]: JSON.stringify(runConfig),
+      // The libFuzzer harness passes comparison records on (native/compare-bridge.c).
+      JSKCOV_TRACE_CMP: runConfig.traceCmp === true ? "1" : "0",
       ...extra,
     };
     if (limits.maxRuns !== undefined) env.JSKCOV_EXECUTOR_MAX_RUNS = String(limits.maxRuns);

@@ -1,0 +1,146 @@
+// The comparison bridge (native/compare-bridge.c) with the real engines: libFuzzer's own
+// compare hooks and AFL++'s cmplog solve a 4-byte magic number and a string keyword that
+// coverage alone gives no step towards, within a budget in which they find nothing
+// without comparison records.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { aflCommand } from "../fuzz/engines/afl";
+import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
+import { cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+
+jest.setTimeout(240_000);
+
+let libFuzzer: string;
+let afl: string;
+
+beforeAll(() => {
+  requireFuzzBuild();
+  libFuzzer = harness("libfuzzer");
+  afl = harness("afl");
+});
+afterEach(cleanUp);
+
+const MAGIC_NUMBER = Buffer.from([0xca, 0xfe, 0xba, 0xbe]);
+const KEYWORD = Buffer.from("jskcov:magic", "latin1");
+const TARGETS: [string, Buffer][] = [
+  ["magic-number.js", MAGIC_NUMBER],
+  ["keyword.js", KEYWORD],
+];
+
+function invocation(target: string, traceCmp: boolean, engineArgs: string[] = []) {
+  const base = invocationFor(target, engineArgs);
+  return { ...base, runConfig: { ...base.runConfig, traceCmp } };
+}
+
+/** libFuzzer with a fixed seed and budget; `extraEnv` can override the harness's settings. */
+async function libFuzzerRun(target: string, traceCmp: boolean, extraEnv: NodeJS.ProcessEnv = {}) {
+  const cwd = workDir();
+  const fuzzing = invocation(target, traceCmp, ["-seed=1", "-runs=20000"]);
+  const command = libFuzzerCommand(fuzzing);
+  const run = await runHarness(libFuzzer, command.args, { cwd, env: session().environment(fuzzing, {}, { ...command.env, ...extraEnv }) });
+  await expectAllGone(run.executorPids);
+  return { ...run, crashes: filesIn(cwd, "crash-").map((name) => fs.readFileSync(path.join(cwd, name))) };
+}
+
+describe.each(TARGETS)("libFuzzer on %s (-seed=1 -runs=20000)", (target, secret) => {
+  test("finds it with the comparison bridge: the crash starts with the secret", async () => {
+    const run = await libFuzzerRun(target, true);
+    expect(run.status).toBe(77); // libFuzzer's -error_exitcode
+    expect(run.output).toContain("jskcov: the fuzz target threw (JavaScript):");
+    expect(run.crashes).toHaveLength(1);
+    expect(run.crashes[0].subarray(0, secret.length)).toEqual(secret);
+  });
+
+  test("finds nothing without comparison tracing", async () => {
+    const run = await libFuzzerRun(target, false);
+    expect(run.output).toMatch(/Done 20000 runs/);
+    expect(run.crashes).toEqual([]);
+  });
+
+  test("finds nothing when the target records comparisons but the harness does not pass them on", async () => {
+    const run = await libFuzzerRun(target, true, { JSKCOV_TRACE_CMP: "0" });
+    expect(run.output).toMatch(/Done 20000 runs/);
+    expect(run.crashes).toEqual([]);
+  });
+});
+
+/** AFL++'s environment for tests (as native-afl.test.ts): no UI, no CPU pinning, stop at the first crash. */
+const AFL_TEST_ENV: NodeJS.ProcessEnv = {
+  AFL_NO_UI: "1",
+  AFL_NO_AFFINITY: "1",
+  AFL_SKIP_CPUFREQ: "1",
+  AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
+  AFL_FORKSRV_INIT_TMOUT: "60000",
+  AFL_BENCH_UNTIL_CRASH: "1",
+};
+
+/**
+ * afl-fuzz with a fixed seed and a budget of executions (-E counts the main forkserver's,
+ * so cmplog's own runs come on top), a generous -t so that a loaded machine gives no
+ * false timeouts, one seed of 16 bytes. Returns the crashing inputs afl-fuzz saved.
+ */
+async function aflRun(target: string, traceCmp: boolean) {
+  const cwd = workDir();
+  const seeds = path.join(cwd, "seeds");
+  fs.mkdirSync(seeds);
+  fs.writeFileSync(path.join(seeds, "seed"), "aaaaaaaaaaaaaaaa");
+  const fuzzing = invocation(target, traceCmp, ["-seed=1", "-runs=3000", "-timeout=10", "-o", path.join(cwd, "out")]);
+  const command = aflCommand(fuzzing, seeds);
+  const run = await runHarness("afl-fuzz", [...command.args, "--", afl], { cwd, env: session().environment(fuzzing, {}, { ...AFL_TEST_ENV, ...command.env }) });
+  const crashDir = path.join(cwd, "out", "default", "crashes");
+  const crashes = fs.existsSync(crashDir) ? filesIn(crashDir, "id:").map((name) => fs.readFileSync(path.join(crashDir, name))) : [];
+  const stats = path.join(cwd, "out", "default", "fuzzer_stats");
+  const executions = fs.existsSync(stats) ? Number(/^execs_done\s*:\s*(\d+)/m.exec(fs.readFileSync(stats, "utf8"))?.[1]) : 0;
+  return { ...run, args: command.args, crashes, executions };
+}
+
+describe.each(TARGETS)("AFL++ on %s (-s 1 -E 3000)", (target, secret) => {
+  test("finds it with cmplog (-c 0: the harness is its own cmplog binary)", async () => {
+    const run = await aflRun(target, true);
+    expect(run.args).toEqual(expect.arrayContaining(["-c", "0"]));
+    expect(run.output).toContain("Spawning cmplog forkserver");
+    expect(run.crashes.map((crash) => crash.subarray(0, secret.length))).toContainEqual(secret);
+  });
+
+  test("does not find it without comparison tracing", async () => {
+    const run = await aflRun(target, false);
+    expect(run.args).not.toContain("-c");
+    expect(run.output).not.toContain("Spawning cmplog forkserver");
+    expect(run.executions).toBeGreaterThanOrEqual(3000); // the whole budget ran
+    expect(run.crashes.map((crash) => crash.subarray(0, secret.length))).not.toContainEqual(secret);
+  });
+});
+
+test("jskcov fuzz passes -c 0 to afl-fuzz with comparison tracing, and no -c with --no-cmp or a -c of the user's", () => {
+  expect(aflCommand(invocation("keyword.js", true), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-c", "0"]);
+  expect(aflCommand(invocation("keyword.js", false), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000"]);
+  expect(aflCommand(invocation("keyword.js", true, ["-c", "./cmplog-build"]), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-c", "./cmplog-build"]);
+});
+
+describe("jskcov fuzz --engine libfuzzer", () => {
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const targets = path.join(__dirname, "native-targets");
+  async function fuzzCommand(options: string[]) {
+    const cwd = workDir();
+    const run = await runHarness(
+      process.execPath,
+      [jskcov, "fuzz", "--engine", "libfuzzer", "--root", targets, "--no-cache", ...options, path.join(targets, "magic-number.js"), "--", "-seed=1", "-runs=20000"],
+      { cwd, env: process.env },
+    );
+    await expectAllGone(run.executorPids);
+    return { ...run, crashes: filesIn(cwd, "crash-").map((name) => fs.readFileSync(path.join(cwd, name))) };
+  }
+
+  test("passes comparisons on by default: the magic number is found (exit 77)", async () => {
+    const run = await fuzzCommand([]);
+    expect(run.status).toBe(77);
+    expect(run.crashes.map((crash) => crash.subarray(0, 4))).toEqual([MAGIC_NUMBER]);
+  });
+
+  test("--no-cmp turns them off: nothing is found in the same budget (exit 0)", async () => {
+    const run = await fuzzCommand(["--no-cmp"]);
+    expect(run.status).toBe(0);
+    expect(run.crashes).toEqual([]);
+  });
+});
