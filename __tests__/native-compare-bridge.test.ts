@@ -3,6 +3,7 @@
 // coverage alone gives no step towards, within a budget in which they find nothing
 // without comparison records.
 
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { aflCommand } from "../fuzz/engines/afl";
@@ -142,5 +143,75 @@ describe("jskcov fuzz --engine libfuzzer", () => {
     const run = await fuzzCommand(["--no-cmp"]);
     expect(run.status).toBe(0);
     expect(run.crashes).toEqual([]);
+  });
+});
+
+/**
+ * The bridge on its own, compiled with __tests__/native-targets/compare-bridge-check.c:
+ * known records in, the exact calls (libFuzzer) or cmplog map entries (AFL++) out.
+ */
+describe("what the bridge hands each engine for known records", () => {
+  const MASK = (1n << 64n) - 1n;
+  /** splitmix64's finalizer, as the bridge keys sites. */
+  function siteHash(pc: bigint): bigint {
+    let x = pc;
+    x ^= x >> 30n;
+    x = (x * 0xbf58476d1ce4e5b9n) & MASK;
+    x ^= x >> 27n;
+    x = (x * 0x94d049bb133111ebn) & MASK;
+    return x ^ (x >> 31n);
+  }
+  const hex = (text: string, length = text.length) => Buffer.concat([Buffer.from(text, "latin1"), Buffer.alloc(Math.max(0, length - text.length))]).toString("hex");
+
+  function runCheck(mode: "LIBFUZZER" | "AFL"): string[] {
+    const compiler = ["clang", "clang-14", "cc"].find((candidate) => spawnSync(candidate, ["--version"]).status === 0);
+    if (compiler === undefined) throw new Error("no C compiler (clang, clang-14 or cc) to build the check");
+    const binary = path.join(workDir(), "check");
+    const native = path.join(__dirname, "..", "native");
+    execFileSync(compiler, ["-O2", "-std=gnu11", `-DJSKCOV_${mode}`, path.join(__dirname, "native-targets", "compare-bridge-check.c"), path.join(native, "compare-bridge.c"), "-o", binary]);
+    return execFileSync(binary, { encoding: "utf8" }).trim().split("\n");
+  }
+
+  test("libFuzzer: cmp hooks by width and CONST, from the site's sled slot; memcmp/memmem with the site's hash", () => {
+    const slot = (pc: bigint) => siteHash(pc) % 512n;
+    const pc = (site: bigint) => siteHash(site).toString(16);
+    expect(runCheck("LIBFUZZER")).toEqual([
+      `cmp4 const=1 cafebabe 1234 slot=${slot(0x1000n)}`,
+      `cmp2 const=0 ff 1 slot=${slot(0x2000n)}`,
+      `cmp8 const=1 10000000000 7 slot=${slot(0x1000n)}`,
+      // startsWith: the receiver's first bytes against the argument
+      `memcmp pc=${pc(0x3000n)} n=2 ${hex("ab")} ${hex("PK")} result=1`,
+      // includes: the argument is a word to find in the receiver
+      `memmem pc=${pc(0x4000n)} ${hex("xxxxxx")} ${hex("key")}`,
+      // ===: both operands over the longer length, the shorter zero-padded
+      `memcmp pc=${pc(0x5000n)} n=12 ${hex("aaaa", 12)} ${hex("jskcov:magic")} result=-1`,
+      // endsWith: the receiver's last bytes
+      `memcmp pc=${pc(0x6000n)} n=3 ${hex("ent")} ${hex("end")} result=1`,
+    ]);
+  });
+
+  test("AFL++ 4.04c cmplog: headers (hits:24 id:24 shape:5 type:2 attribute:4) and logs, twice each", () => {
+    const key = (pc: bigint) => Number(siteHash(pc) % 65536n);
+    const header = (hits: number, shape: number, type: 1 | 2, attribute: number) =>
+      ((BigInt(hits) | (BigInt(shape) << 48n) | (BigInt(type) << 53n) | (BigInt(attribute) << 55n))).toString(16).padStart(16, "0");
+    const u64 = (value: bigint) => Buffer.from(new BigUint64Array([value]).buffer).toString("hex");
+    const ins = (v0: bigint, v1: bigint) => u64(v0) + u64(v1) + u64(0n) + u64(0n);
+    const rtn = (v0: string, v1: string, length: number) => {
+      const lengthByte = (0x80 + length).toString(16);
+      return hex(v0, 31) + lengthByte + hex(v1, 31) + lengthByte;
+    };
+    const entries: [number, string[]][] = [
+      // one site, a 4-byte and an 8-byte record: the shape grows to 8 bytes (7)
+      [key(0x1000n), [header(4, 7, 1, 1), ins(0xcafebaben, 0x1234n), ins(1n << 40n, 7n), ins(0xcafebaben, 0x1234n), ins(1n << 40n, 7n)]],
+      [key(0x2000n), [header(2, 1, 1, 1), ins(0xffn, 1n), ins(0xffn, 1n)]],
+      [key(0x3000n), [header(2, 1, 2, 0), rtn("ab", "PK", 2), rtn("ab", "PK", 2)]],
+      [key(0x4000n), [header(2, 5, 2, 0), rtn("xxxxxx", "key", 6), rtn("xxxxxx", "key", 6)]],
+      [key(0x5000n), [header(2, 11, 2, 0), rtn("aaaa", "jskcov:magic", 12), rtn("aaaa", "jskcov:magic", 12)]],
+      [key(0x6000n), [header(2, 2, 2, 0), rtn("ent", "end", 3), rtn("ent", "end", 3)]],
+    ];
+    const expected = entries
+      .sort(([a], [b]) => a - b)
+      .flatMap(([at, [head, ...logs]]) => [`header ${at} ${head}`, ...logs.map((log, slot) => `log ${at} ${slot} ${log}`)]);
+    expect(runCheck("AFL")).toEqual(expected);
   });
 });
