@@ -17,17 +17,56 @@ export const HIGH_HALF = LITTLE_ENDIAN ? 1 : 0;
 interface FileCounters {
   readonly record: KcovFileRecord;
   /**
-   * "hit" counters seen 4 at a time, so the scan skips 4 idle blocks per load; null
-   * when the counters are Float64Array or not 4-byte aligned.
+   * "hit" counters seen 8 at a time, so the scan skips 8 idle blocks per load; null
+   * when the counters are Float64Array or not 8-byte aligned. A hit counter holds 0 or
+   * 1, so a word with a set counter never reads as 0 (nor as -0, which needs a 0x80 byte).
    */
-  readonly quads: Int32Array | null;
+  readonly words: Float64Array | null;
   /** Dense index of the file's first block (blocks of earlier files come first). */
   readonly firstBlock: number;
   /** The table's counter groups, decoded at the file's first hit. */
   groups: DecodedTable | null;
+  /** Which extra blocks each counter reports, built with `groups`. */
+  extras: ExtrasByCounter | null;
   /** Per block: 1 if it ran but did not fit in a flush; allocated at the file's first overflow. */
   pending: Uint8Array | null;
   pendingCount: number;
+}
+
+/**
+ * The extra blocks (DecodedTable.extraBlock) each counter reports, so that a flush visits
+ * only the extras of the counters that are set, not every extra of the file: extra
+ * indices `list[start[c]..start[c + 1])` for counter c. Plus the flush's scratch space.
+ */
+interface ExtrasByCounter {
+  readonly start: Uint32Array;
+  readonly list: Uint32Array;
+  /** Per extra: the flush that last listed it (so a pair's extra is listed once). */
+  readonly listedIn: Uint32Array;
+  /** The extras of the current flush, sorted into block order before they are written. */
+  readonly due: Uint32Array;
+  /** The blocks of the current flush, in block order, before they are written. */
+  readonly blocks: Uint32Array;
+  flush: number;
+}
+
+function extrasByCounter(groups: DecodedTable, counterCount: number, blockCount: number): ExtrasByCounter {
+  const { extraCounter, extraCounterB } = groups;
+  const extraCount = extraCounter.length;
+  const start = new Uint32Array(counterCount + 1);
+  const pairOf = (extra: number): boolean => extraCounterB[extra] !== extraCounter[extra];
+  for (let extra = 0; extra < extraCount; extra++) {
+    start[extraCounter[extra] + 1]++;
+    if (pairOf(extra)) start[extraCounterB[extra] + 1]++;
+  }
+  for (let counter = 0; counter < counterCount; counter++) start[counter + 1] += start[counter];
+  const list = new Uint32Array(start[counterCount]);
+  const filled = start.slice(0, counterCount);
+  for (let extra = 0; extra < extraCount; extra++) {
+    list[filled[extraCounter[extra]]++] = extra;
+    if (pairOf(extra)) list[filled[extraCounterB[extra]]++] = extra;
+  }
+  return { start, list, listedIn: new Uint32Array(extraCount), due: new Uint32Array(extraCount), blocks: new Uint32Array(blockCount), flush: 0 };
 }
 
 /**
@@ -57,11 +96,11 @@ class RegisteredCounters {
       const record = records[this.synced];
       if (record.leftOut !== undefined) continue;
       const { counters, blockCount } = record;
-      const quads =
-        counters instanceof Uint8Array && counters.byteOffset % 4 === 0
-          ? new Int32Array(counters.buffer, counters.byteOffset, counters.length >> 2)
+      const words =
+        counters instanceof Uint8Array && counters.byteOffset % 8 === 0
+          ? new Float64Array(counters.buffer, counters.byteOffset, counters.length >> 3)
           : null;
-      this.files.push({ record, quads, firstBlock: this.blockTotal, groups: null, pending: null, pendingCount: 0 });
+      this.files.push({ record, words, firstBlock: this.blockTotal, groups: null, extras: null, pending: null, pendingCount: 0 });
       this.blockTotal += blockCount;
     }
   }
@@ -116,41 +155,96 @@ class RegisteredCounters {
   /** Lists the file's non-zero counters in its scratch array; returns how many. */
   private findHitCounters(file: FileCounters): number {
     const counters = file.record.counters;
-    const quads = file.quads;
+    const words = file.words;
     let hits = 0;
     let counter = 0;
-    if (quads !== null) {
-      // Most blocks did not run: test four counters with one load.
-      for (let quad = 0; quad < quads.length; quad++) {
-        if (quads[quad] === 0) continue;
-        const list = (file.groups ??= decodeTable(file.record)).hitCounters;
-        for (let c = quad * 4; c < quad * 4 + 4; c++) if (counters[c] !== 0) list[hits++] = c;
+    if (words !== null) {
+      // Most blocks did not run: test eight counters with one load.
+      for (let word = 0; word < words.length; word++) {
+        if (words[word] !== 0) hits = this.listWord(file, word * 8, hits);
       }
-      counter = quads.length * 4;
+      counter = words.length * 8;
     }
     for (; counter < counters.length; counter++) {
-      if (counters[counter] !== 0) (file.groups ??= decodeTable(file.record)).hitCounters[hits++] = counter;
+      if (counters[counter] !== 0) this.groupsOf(file).hitCounters[hits++] = counter;
     }
     return hits;
   }
 
+  /** Lists the set counters among the eight from `first`; returns the new hit count. */
+  private listWord(file: FileCounters, first: number, hits: number): number {
+    const counters = file.record.counters;
+    const list = this.groupsOf(file).hitCounters;
+    for (let c = first; c < first + 8; c++) if (counters[c] !== 0) list[hits++] = c;
+    return hits;
+  }
+
+  /** The file's decoded table, and which extras each counter reports: built at its first hit. */
+  private groupsOf(file: FileCounters): DecodedTable {
+    if (file.groups === null) {
+      file.groups = decodeTable(file.record);
+      file.extras = extrasByCounter(file.groups, file.record.counters.length, file.record.blockCount);
+    }
+    return file.groups;
+  }
+
   /**
    * Writes the blocks of the `hits` listed counters in block order: each counter's own
-   * block, merged with the shared blocks whose counter is set. Then clears those counters
-   * (the blocks that did not fit are pending).
+   * block, merged with the extra blocks one of whose counters is set. Then clears those
+   * counters (the blocks that did not fit are pending).
    */
   private emitFile(file: FileCounters, groups: DecodedTable, hits: number): void {
     const counters = file.record.counters;
     const { ownBlock, extraBlock, hitCounters } = groups;
-    let extra = 0;
+    const extras = file.extras!;
+    const dueCount = this.listDueExtras(extras, hitCounters, hits);
+    const due = extras.due;
+    const blocks = extras.blocks;
+    let count = 0;
+    let next = 0;
+    for (let i = 0; i < hits; i++) {
+      const own = ownBlock[hitCounters[i]];
+      for (; next < dueCount && extraBlock[due[next]] < own; next++) blocks[count++] = extraBlock[due[next]];
+      blocks[count++] = own;
+    }
+    for (; next < dueCount; next++) blocks[count++] = extraBlock[due[next]];
+    for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+    this.writeBlocks(file, groups, count);
+  }
+
+  /**
+   * Lists in `extras.due` the extras reported by the listed counters, each once, in block
+   * order (extra indices are in block order); returns how many. Sorted in place when few;
+   * when many, re-listed by one pass over the file's extras, which costs about what
+   * writing that many blocks costs anyway.
+   */
+  private listDueExtras(extras: ExtrasByCounter, hitCounters: Uint32Array, hits: number): number {
+    const { start, list, listedIn, due } = extras;
+    const flush = (extras.flush = extras.flush === 0xffffffff ? 1 : extras.flush + 1);
+    if (flush === 1) listedIn.fill(0);
+    let count = 0;
     for (let i = 0; i < hits; i++) {
       const counter = hitCounters[i];
-      const own = ownBlock[counter];
-      for (; extra < extraBlock.length && extraBlock[extra] < own; extra++) this.emitExtra(file, groups, extra);
-      this.emitBlock(file, groups, own);
+      for (let at = start[counter]; at < start[counter + 1]; at++) {
+        const extra = list[at];
+        if (listedIn[extra] !== flush) {
+          listedIn[extra] = flush;
+          due[count++] = extra;
+        }
+      }
     }
-    for (; extra < extraBlock.length; extra++) this.emitExtra(file, groups, extra);
-    for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+    if (count * count > 4 * listedIn.length) {
+      count = 0;
+      for (let extra = 0; extra < listedIn.length; extra++) if (listedIn[extra] === flush) due[count++] = extra;
+      return count;
+    }
+    for (let i = 1; i < count; i++) {
+      const extra = due[i];
+      let j = i;
+      for (; j > 0 && due[j - 1] > extra; j--) due[j] = due[j - 1];
+      due[j] = extra;
+    }
+    return count;
   }
 
   /**
@@ -161,7 +255,9 @@ class RegisteredCounters {
   private drainFile(file: FileCounters, groups: DecodedTable): void {
     const counters = file.record.counters;
     const pending = file.pending!;
+    const blocks = file.extras!.blocks;
     const { counterByBlock, counterBByBlock } = groups;
+    let count = 0;
     for (let block = 0; block < pending.length; block++) {
       if (pending[block] !== 0) {
         pending[block] = 0;
@@ -169,35 +265,37 @@ class RegisteredCounters {
       } else if (counters[counterByBlock[block]] === 0 && counters[counterBByBlock[block]] === 0) {
         continue;
       }
-      this.emitBlock(file, groups, block);
+      blocks[count++] = block;
     }
     counters.fill(0);
+    this.writeBlocks(file, groups, count);
   }
 
-  /** A block reported by another block's counter, or by either of two: emitted if one is set. */
-  private emitExtra(file: FileCounters, groups: DecodedTable, extra: number): void {
-    const counters = file.record.counters;
-    const a = groups.extraCounter[extra];
-    const b = groups.extraCounterB[extra];
-    if (counters[a] !== 0 || counters[b] !== 0) this.emitBlock(file, groups, groups.extraBlock[extra]);
-  }
-
-  /** Writes one block's entry; if it does not fit, makes it pending for the next flush. */
-  private emitBlock(file: FileCounters, groups: DecodedTable, block: number): void {
-    if (this.next >= this.limit) {
-      this.leftover++;
-      file.pending ??= new Uint8Array(file.record.blockCount);
-      file.pending[block] = 1;
-      file.pendingCount++;
-      return;
-    }
+  /**
+   * Writes the entries of the file's listed blocks (`extras.blocks[0..count)`) from
+   * `next`; the blocks that do not fit become pending for the next flush.
+   */
+  private writeBlocks(file: FileCounters, groups: DecodedTable, count: number): void {
+    const blocks = file.extras!.blocks;
+    const out = this.out;
+    const next = this.next;
+    const fit = Math.max(0, Math.min(count, this.limit - next));
     if (this.toIndices) {
-      this.out[this.next] = file.firstBlock + block;
+      const firstBlock = file.firstBlock;
+      for (let i = 0; i < fit; i++) out[next + i] = firstBlock + blocks[i];
     } else {
-      this.out[2 * this.next + LOW_HALF] = groups.pcLowByBlock[block];
-      this.out[2 * this.next + HIGH_HALF] = groups.pcHigh;
+      const { pcLowByBlock, pcHigh } = groups;
+      for (let i = 0; i < fit; i++) {
+        out[2 * (next + i) + LOW_HALF] = pcLowByBlock[blocks[i]];
+        out[2 * (next + i) + HIGH_HALF] = pcHigh;
+      }
     }
-    this.next++;
+    this.next = next + fit;
+    if (fit === count) return;
+    const pending = (file.pending ??= new Uint8Array(file.record.blockCount));
+    for (let i = fit; i < count; i++) pending[blocks[i]] = 1;
+    file.pendingCount += count - fit;
+    this.leftover += count - fit;
   }
 }
 
