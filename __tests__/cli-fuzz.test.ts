@@ -95,6 +95,16 @@ describe("coverage guidance", () => {
     for (const name of saved) expect(name).toBe(sha1Hex(fs.readFileSync(path.join(dir, "corpus", name))));
     expect(fs.readdirSync(path.join(dir, "seeds"))).toEqual(["a"]);
   });
+
+  test("every NEW input is in the corpus directory when the session ends: one file per NEW line", () => {
+    const dir = makeProject({ "target.js": PLANTED_BUG, "seeds/a": "A" });
+    // No REDUCE, so no file is replaced: one file per NEW line.
+    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=3000", "-reduce_inputs=0"]);
+    expect([0, 77]).toContain(result.status);
+    const newLines = result.stderr.match(/^#\d+\s+NEW /gm) ?? [];
+    expect(newLines.length).toBeGreaterThan(1);
+    expect(fs.readdirSync(path.join(dir, "corpus"))).toHaveLength(newLines.length);
+  });
 });
 
 describe("findings: artifact and exit status", () => {

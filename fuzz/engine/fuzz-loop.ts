@@ -11,6 +11,7 @@ import type { FuzzerFlags } from "../flags";
 import { exitStatusFor, sha1Hex, targetStack, writeArtifact } from "../findings";
 import { crashOutcome, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "../target";
 import { Corpus } from "./corpus";
+import { CorpusFiles } from "./corpus-files";
 import { KcovFeedback } from "./coverage";
 import { CurrentInputWriter, HEADER } from "./current-input";
 import { FindingsRecord } from "./findings-record";
@@ -62,6 +63,7 @@ export class BuiltinFuzzer {
   readonly #tokenSources: readonly TokenSource[];
   #feedback!: KcovFeedback;
   #writer!: CurrentInputWriter;
+  readonly #corpusFiles: CorpusFiles;
   #mutation!: Mutation;
   /** PCs reached at least once, by dense index (also in blind mode, for the report). */
   #seen = new Uint8Array(1024);
@@ -82,6 +84,7 @@ export class BuiltinFuzzer {
     this.#random = new Random(config.seed);
     this.#findings = new FindingsRecord(config.findingsFile);
     this.#tokenSources = tokenSources;
+    this.#corpusFiles = new CorpusFiles(config.corpusDirs[0] ?? ".");
   }
 
   /** Runs the session; resolves with the exit status (the caller exits with it). */
@@ -105,7 +108,8 @@ export class BuiltinFuzzer {
       const data = fs.readFileSync(files[index]);
       this.#writer.input.set(data);
       const started = performance.now();
-      const outcome = await this.#execute(data.length);
+      let outcome = this.#execute(data.length);
+      if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       this.#noteTime(elapsed);
       this.#collect();
@@ -143,7 +147,8 @@ export class BuiltinFuzzer {
       const data = seed.data.subarray(0, maxLen);
       this.#writer.input.set(data);
       const started = performance.now();
-      const outcome = await this.#execute(data.length);
+      let outcome = this.#execute(data.length);
+      if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       this.#noteTime(elapsed);
       this.#collect();
@@ -175,7 +180,9 @@ export class BuiltinFuzzer {
       const size = this.#mutate(base);
 
       const started = performance.now();
-      const outcome = await this.#execute(size);
+      // The sync fast path: no promise, no microtask, for a target that returns no promise.
+      let outcome = this.#execute(size);
+      if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
       this.#collect();
@@ -185,6 +192,7 @@ export class BuiltinFuzzer {
         continue;
       }
       if (!useFeedback) continue;
+      if (this.#corpusFiles.failed) break;
       if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
         const data = copyBytes(input, size);
         const index = corpus.add(data, elapsed, feedback.hits, feedback.features, feedback.featureCount, undefined, true);
@@ -197,7 +205,7 @@ export class BuiltinFuzzer {
         const data = copyBytes(input, size);
         corpus.replace(parent, data, elapsed, feedback.hits);
         entry.file = this.#saveToCorpus(data);
-        if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) fs.rmSync(previousFile, { force: true });
+        if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) this.#corpusFiles.remove(previousFile);
         entry.writtenBySession = true;
         this.#status("REDUCE", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
       } else if (isPowerOfTwo(this.#writer.header[HEADER.executions]) && this.#elapsedSeconds() >= 2) {
@@ -237,17 +245,29 @@ export class BuiltinFuzzer {
     this.#writer.header[HEADER.slowestUnitMs] = elapsedMs;
   }
 
-  /** Publishes the input (one pwrite, for the watchdog), then runs a copy of it. */
-  async #execute(size: number): Promise<ExecutionOutcome> {
+  /**
+   * Publishes the input (one pwrite, for the watchdog), then runs a copy of it. Returns
+   * the outcome itself when the target returned no promise and no yield to the event
+   * loop is due, a promise of it otherwise.
+   */
+  #execute(size: number): ExecutionOutcome | Promise<ExecutionOutcome> {
     this.#writer.publish(size);
     const data = Buffer.from(this.#writer.input.subarray(0, size));
-    let outcome = runFuzzTarget(this.#target, data);
-    if (outcome instanceof Promise) {
-      outcome = await outcome;
-    } else if (performance.now() - this.#lastYield > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      this.#lastYield = performance.now();
-    }
+    const outcome = runFuzzTarget(this.#target, data);
+    if (outcome instanceof Promise) return outcome.then((settled) => this.#withEscaped(settled));
+    if (performance.now() - this.#lastYield > YIELD_EVERY_MS) return this.#yieldThen(outcome);
+    return this.#withEscaped(outcome);
+  }
+
+  /** Lets timers, signals, I/O completions and escaped errors in, then gives the outcome. */
+  async #yieldThen(outcome: ExecutionOutcome): Promise<ExecutionOutcome> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#lastYield = performance.now();
+    return this.#withEscaped(outcome);
+  }
+
+  /** An exception or rejection that escaped the target during its run counts as its outcome. */
+  #withEscaped(outcome: ExecutionOutcome): ExecutionOutcome {
     if (this.#escaped !== undefined && outcome.kind === "ok") outcome = this.#escaped;
     this.#escaped = undefined;
     return outcome;
@@ -298,7 +318,14 @@ export class BuiltinFuzzer {
     return stop;
   }
 
-  #finish(status: number | undefined): number {
+  /** Waits for the corpus files, prints the end of the session, publishes its status. */
+  async #finish(status: number | undefined): Promise<number> {
+    try {
+      await this.#corpusFiles.flush();
+    } catch (error) {
+      log(`ERROR: ${(error as Error).message}`);
+      status ??= 1;
+    }
     const stats = this.#stats();
     const rss = peakRssMb();
     if (this.#flags.print_final_stats !== 0) for (const line of finalStatsLines(stats, rss)) log(line);
@@ -362,10 +389,9 @@ export class BuiltinFuzzer {
     return seeds;
   }
 
-  /** Writes a new corpus input to the first corpus directory, named by its SHA-1. */
+  /** Writes a new corpus input to the first corpus directory, named by its SHA-1 (off this thread). */
   #saveToCorpus(data: Uint8Array): string {
-    const file = path.join(this.#config.corpusDirs[0], sha1Hex(data));
-    fs.writeFileSync(file, data);
+    const file = this.#corpusFiles.write(data);
     if (this.#flags.verbosity >= 2) log(`Written ${data.length} bytes to ${file}`);
     return file;
   }

@@ -1,0 +1,44 @@
+// The corpus directory's files are written off the executing thread (fuzz/engine/corpus-files.ts):
+// operations on one path keep their order, flush() waits for all of them, and a failure
+// names the directory.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CorpusFiles } from "../fuzz/engine/corpus-files";
+import { sha1Hex } from "../fuzz/findings";
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-corpus-files-"));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test("every write asked for is on disk after flush(), named by its SHA-1, with its bytes", async () => {
+  const files = new CorpusFiles(dir);
+  const inputs = Array.from({ length: 200 }, (_, i) => Uint8Array.from([i & 0xff, i >> 8, 7]));
+  const written = inputs.map((data) => files.write(data));
+  await files.flush();
+  expect(fs.readdirSync(dir).sort()).toEqual(inputs.map((data) => sha1Hex(data)).sort());
+  written.forEach((file, i) => expect(fs.readFileSync(file)).toEqual(Buffer.from(inputs[i])));
+  expect(files.failed).toBe(false);
+});
+
+test("operations on one path happen in the order asked: write, remove, write again; write then remove", async () => {
+  const files = new CorpusFiles(dir);
+  const kept = files.write(Buffer.from("kept"));
+  files.remove(kept);
+  expect(files.write(Buffer.from("kept"))).toBe(kept);
+  const gone = files.write(Buffer.from("gone"));
+  files.remove(gone);
+  await files.flush();
+  expect(fs.readdirSync(dir)).toEqual([path.basename(kept)]);
+  expect(fs.readFileSync(kept, "utf8")).toBe("kept");
+});
+
+test("a failed write: failed is set, and flush() rejects naming the directory", async () => {
+  const missing = path.join(dir, "no-such-dir");
+  const files = new CorpusFiles(missing);
+  files.write(Buffer.from("x"));
+  await expect(files.flush()).rejects.toThrow(`cannot write the corpus directory ${missing}: ENOENT`);
+  expect(files.failed).toBe(true);
+});
