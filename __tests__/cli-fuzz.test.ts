@@ -129,6 +129,27 @@ describe("findings: artifact and exit status", () => {
     expect(result.stderr).toContain("SUMMARY: libFuzzer: timeout");
   });
 
+  test.each([
+    ["a hang", "for (;;) {}", ["-timeout=1"], 70, "timeout-"],
+    ["process.abort()", "process.abort()", [], 77, "crash-"],
+  ])("while fuzzing, %s: the artifact is exactly the mutated input the target was running", (_, death, flags, status, prefix) => {
+    // The target writes the input it is about to die on; the artifact must hold the same bytes.
+    const target = `const fs = require("node:fs");
+module.exports.fuzz = (data) => {
+  if (data.length >= 3 && data[0] === 0x48 && data[2] !== 0x48) {
+    fs.writeFileSync(__dirname + "/dying-input", data);
+    ${death};
+  }
+};
+`;
+    const dir = makeProject({ "target.js": target, "seeds/h": "HH" });
+    const result = fuzz(dir, ["target.js", "seeds", "--", "-seed=1", "-runs=50000", "-artifact_prefix=out/", ...flags]);
+    expectStatus(result, status);
+    const dying = fs.readFileSync(path.join(dir, "dying-input"));
+    expect(dying.length).toBeGreaterThanOrEqual(3);
+    expect(onlyArtifact(path.join(dir, "out"), prefix)).toEqual(dying);
+  });
+
   test("running out of memory: oom-<sha1>, status 71", () => {
     const dir = makeProject({
       "target.js": "const keep = [];\nmodule.exports.fuzz = (data) => { if (data[0] === 0x4f) for (;;) keep.push(new Array(1e5).fill(1)); };\n",

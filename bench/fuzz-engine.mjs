@@ -4,21 +4,30 @@
 //      target in a generated, instrumented module of 10,000 blocks; the same inputs then
 //      run through the same instrumented target in a bare loop. The difference per
 //      execution is the engine's own work: mutation, the pwrite of the current input, the
-//      copy handed to the target, reading the kcov device, the novelty check, bookkeeping.
+//      copy handed to the target, reading the kcov device, the novelty check, bookkeeping,
+//      corpus files (written by libuv's thread pool: their kernel time is on its threads).
 //   2. A real target: js-yaml's load() on the engine's inputs (seeded with YAML documents).
 //      exec/s of the engine fuzzing the instrumented library, against a bare loop calling
-//      the uninstrumented library on the very same inputs, in the same process and run.
+//      the uninstrumented library on the very same inputs, in the same process and run;
+//      the bare loop on the instrumented library too, to show what instrumentation costs.
 //
-// The engine runs in this process (fuzz/engine/fuzz-loop.ts, as the executor runs it), so
-// process start-up is not counted. Times are main-thread CPU time (10 ms ticks, so the
-// runs are long), as the rest of bench/ measures on these shared cores. Usage: npm run build && node bench/fuzz-engine.mjs
-// [--smoke] [--runs N] [--reps N]
+// Each part runs in its own child process, so only its own instrumented files are
+// registered. Each part first runs the engine once unmeasured, the same run as the measured
+// ones (same seed): the target's functions are then compiled and its JIT state warm, as
+// they are for the bare loops, which run after the engine. The engine runs in that process (fuzz/engine/fuzz-loop.ts, as the executor
+// runs it), so process start-up is not counted. The inputs the engine ran are recorded
+// into one preallocated byte arena (not kept as 100,000 live Buffers, whose garbage
+// collection the bare loop would not pay). Times are main-thread CPU time (10 ms ticks, so
+// the runs are long), as the rest of bench/ measures on these shared cores; the ratios
+// over the whole process's CPU time (every thread) are printed too.
+// Usage: npm run build && node bench/fuzz-engine.mjs [--smoke] [--runs N] [--reps N]
 
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import babel from "@babel/core";
 import { mainThreadCpuMs } from "./cpu-time.mjs";
@@ -26,6 +35,17 @@ import { REPO_ROOT } from "./variants.mjs";
 
 /** Main-thread CPU time (other tenants of the shared cores do not count), else wall time. */
 const clock = mainThreadCpuMs() === null ? () => performance.now() : mainThreadCpuMs;
+/** CPU time of every thread of this process (the thread pool's corpus writes, GC, JIT). */
+const processClock = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+/** Both clocks at once: [main thread, whole process]. */
+const now = () => [clock(), processClock()];
+const since = (start) => {
+  const end = now();
+  return { main: end[0] - start[0], process: end[1] - start[1] };
+};
 
 const require = createRequire(import.meta.url);
 const { BuiltinFuzzer } = require(path.join(REPO_ROOT, "dist/fuzz/engine/fuzz-loop.js"));
@@ -33,7 +53,7 @@ const { defaultFlags } = require(path.join(REPO_ROOT, "dist/fuzz/flags.js"));
 const kcovPlugin = require(path.join(REPO_ROOT, "dist/plugin/index.js"));
 
 const { values } = parseArgs({
-  options: { smoke: { type: "boolean", default: false }, runs: { type: "string" }, reps: { type: "string" } },
+  options: { smoke: { type: "boolean", default: false }, runs: { type: "string" }, reps: { type: "string" }, part: { type: "string" } },
 });
 const smoke = values.smoke;
 const runs = Number(values.runs ?? (smoke ? 3000 : 200000));
@@ -70,14 +90,41 @@ function registeredBlocks() {
   return registry.files.reduce((sum, file) => sum + file.blockCount, 0);
 }
 
-/** Runs the engine in this process on `fuzz` for `runs` executions; returns ms and the inputs. */
+/** The inputs one engine run executed, copied into one arena as they run. */
+class InputRecorder {
+  #bytes = new Uint8Array(1 << 20);
+  #ends = new Uint32Array(1024);
+  count = 0;
+  #used = 0;
+
+  record(data) {
+    if (this.#used + data.length > this.#bytes.length) this.#bytes = grown(this.#bytes, this.#used + data.length);
+    if (this.count === this.#ends.length) this.#ends = grown(this.#ends, this.count + 1);
+    this.#bytes.set(data, this.#used);
+    this.#used += data.length;
+    this.#ends[this.count++] = this.#used;
+  }
+
+  /** The recorded inputs as Buffers, for the bare loop (built outside its timing). */
+  buffers() {
+    return Array.from({ length: this.count }, (_, i) => Buffer.from(this.#bytes.subarray(i === 0 ? 0 : this.#ends[i - 1], this.#ends[i])));
+  }
+}
+
+function grown(array, atLeast) {
+  const result = new array.constructor(Math.max(array.length * 2, atLeast));
+  result.set(array);
+  return result;
+}
+
+/** Runs the engine in this process on `fuzz` for `runs` executions; returns its CPU times and the inputs. */
 async function fuzzInProcess(name, fuzz, seeds) {
   const dir = fs.mkdtempSync(path.join(workDir, `${name}-`));
   const corpus = path.join(dir, "corpus");
   fs.mkdirSync(corpus);
   seeds.forEach((seed, i) => fs.writeFileSync(path.join(corpus, `seed-${i}`), seed));
-  const inputs = [];
-  const target = { path: name, usesCallback: false, fuzz: (data) => { inputs.push(data); return fuzz(data); } };
+  const recorder = new InputRecorder();
+  const target = { path: name, usesCallback: false, fuzz: (data) => { recorder.record(data); return fuzz(data); } };
   const config = {
     target: name,
     flags: { ...defaultFlags(), runs, seed: 1, verbosity: 0, max_len: 4096 },
@@ -93,20 +140,20 @@ async function fuzzInProcess(name, fuzz, seeds) {
     countBuckets: false,
     skipSeeds: [],
   };
-  const started = clock();
+  const started = now();
   const status = await new BuiltinFuzzer(config, target, []).run();
-  const ms = clock() - started;
+  const time = since(started);
   // The engine treats escaped errors as findings; in this script they are the script's.
   process.removeAllListeners("uncaughtException");
   process.removeAllListeners("unhandledRejection");
   if (status !== 0) throw new Error(`${name}: the engine found something (status ${status}); the benchmark target must not crash`);
-  return { ms, inputs };
+  return { time, inputs: recorder.buffers() };
 }
 
 function bareLoop(fuzz, inputs) {
-  const started = clock();
+  const started = now();
   for (let i = 0; i < inputs.length; i++) fuzz(inputs[i]);
-  return clock() - started;
+  return since(started);
 }
 
 function median(values) {
@@ -119,12 +166,15 @@ async function engineOverhead() {
   const blocks = registeredBlocks();
   const fuzz = (data) => { generated.pick(data); };
   const perExec = [];
+  const perExecProcess = [];
+  await fuzzInProcess("generated", fuzz, [Buffer.from("seed")]);
   for (let rep = 0; rep < reps; rep++) {
-    const { ms, inputs } = await fuzzInProcess("generated", fuzz, [Buffer.from("seed")]);
+    const { time, inputs } = await fuzzInProcess("generated", fuzz, [Buffer.from("seed")]);
     const bare = bareLoop(fuzz, inputs);
-    perExec.push(((ms - bare) * 1000) / inputs.length);
+    perExec.push(((time.main - bare.main) * 1000) / inputs.length);
+    perExecProcess.push(((time.process - bare.process) * 1000) / inputs.length);
   }
-  return { blocks, microsecondsPerExec: median(perExec) };
+  return { blocks, microsecondsPerExec: median(perExec), processMicrosecondsPerExec: median(perExecProcess) };
 }
 
 async function realTarget() {
@@ -139,26 +189,56 @@ async function realTarget() {
     }
   };
   const seeds = ["a: 1\nb: [x, y]\n", "- {k: v, n: 3.5}\n- !!str 12\n- ~\n", "key: |\n  text\n  more\nother: 'q'\n"].map((text) => Buffer.from(text));
-  const ratios = [];
-  const rates = [];
+  const runsOf = [];
+  await fuzzInProcess("js-yaml", target(instrumented), seeds);
   for (let rep = 0; rep < reps; rep++) {
-    const { ms, inputs } = await fuzzInProcess("js-yaml", target(instrumented), seeds);
+    const { time, inputs } = await fuzzInProcess("js-yaml", target(instrumented), seeds);
     const bare = bareLoop(target(plain), inputs);
-    ratios.push(ms / bare);
-    rates.push({ engine: (inputs.length * 1000) / ms, bare: (inputs.length * 1000) / bare });
+    const bareInstrumented = bareLoop(target(instrumented), inputs);
+    const rate = (ms) => (inputs.length * 1000) / ms;
+    runsOf.push({
+      ratio: time.main / bare.main,
+      processRatio: time.process / bare.process,
+      instrumentationRatio: bareInstrumented.main / bare.main,
+      rates: { engine: rate(time.main), bare: rate(bare.main), bareInstrumented: rate(bareInstrumented.main) },
+    });
   }
-  return { ratio: median(ratios), rates: rates[ratios.indexOf(median(ratios))] };
+  const ratio = median(runsOf.map((run) => run.ratio));
+  return { ...runsOf.find((run) => run.ratio === ratio), processRatio: median(runsOf.map((run) => run.processRatio)) };
+}
+
+/** Runs one part in a child process (a fresh registry: only that part's files are instrumented); returns its JSON. */
+function partInChild(part) {
+  const args = [process.argv[1], "--part", part, "--runs", String(runs), "--reps", String(reps), ...(smoke ? ["--smoke"] : [])];
+  const child = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 });
+  if (child.status !== 0) throw new Error(`bench/fuzz-engine.mjs --part ${part} failed (status ${child.status}):\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split("\n").pop());
+}
+
+if (values.part !== undefined) {
+  try {
+    const result = values.part === "generated" ? await engineOverhead() : await realTarget();
+    console.log(JSON.stringify(result));
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 try {
-  const overhead = await engineOverhead();
-  const real = await realTarget();
+  const overhead = partInChild("generated");
+  const real = partInChild("js-yaml");
   const clockName = mainThreadCpuMs() === null ? "wall clock" : "main-thread CPU time";
   console.log(`fuzz engine benchmark · Node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} · ${runs} executions, median of ${reps} · ${clockName}`);
-  console.log(`engine work per execution, ${overhead.blocks} registered blocks: ${overhead.microsecondsPerExec.toFixed(2)} µs`);
+  console.log(
+    `engine work per execution, ${overhead.blocks} registered blocks: ${overhead.microsecondsPerExec.toFixed(2)} µs ` +
+      `(${overhead.processMicrosecondsPerExec.toFixed(2)} µs of the whole process's CPU time)`,
+  );
   console.log(
     `js-yaml load(): engine on instrumented js-yaml ${Math.round(real.rates.engine)} exec/s, ` +
-      `bare loop on uninstrumented js-yaml ${Math.round(real.rates.bare)} exec/s: ${real.ratio.toFixed(2)}x slower`,
+      `bare loop on uninstrumented js-yaml ${Math.round(real.rates.bare)} exec/s: ${real.ratio.toFixed(2)}x slower ` +
+      `(${real.processRatio.toFixed(2)}x in the whole process's CPU time); ` +
+      `bare loop on instrumented js-yaml ${Math.round(real.rates.bareInstrumented)} exec/s: instrumentation alone ${real.instrumentationRatio.toFixed(2)}x`,
   );
   // Smoke runs are too short for 10 ms CPU ticks: they check that everything runs, not the figures.
   if (smoke && !(Number.isFinite(overhead.microsecondsPerExec) && Number.isFinite(real.ratio))) throw new Error("fuzz engine smoke: no figures");

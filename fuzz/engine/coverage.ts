@@ -36,6 +36,7 @@ export class KcovFeedback {
   #nextFeature = 0;
   #featureCount = 0;
   #hits = 0;
+  #blockCount = 0;
 
   /**
    * Opens and enables the device: what ran before this call (loading the target) is
@@ -51,6 +52,11 @@ export class KcovFeedback {
   /** The block indices written by the last `collect()`: `blocks[0..collect())`. */
   get blocks(): Uint32Array {
     return this.#blocks;
+  }
+
+  /** How many blocks the last `collect()` wrote into `blocks`. */
+  get blockCount(): number {
+    return this.#blockCount;
   }
 
   /** The features of the last `collect()`: `features[0..featureCount)`. */
@@ -81,6 +87,7 @@ export class KcovFeedback {
     const records = this.#syncFiles();
     const buckets = this.#countBuckets ? this.#readBuckets(records) : 0;
     const count = this.#kcov.collectIndices(this.#blocks);
+    this.#blockCount = count;
     if (!this.#countBuckets) {
       this.#featureCount = this.#hits = count;
       return count;

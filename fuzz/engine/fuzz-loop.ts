@@ -185,15 +185,21 @@ export class BuiltinFuzzer {
       if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
-      this.#collect();
+      feedback.collect();
       for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
       if (outcome.kind === "crash") {
+        this.#noteCovered();
         if (this.#reportCrash(outcome, input.subarray(0, size), true)) return this.#finish(this.#firstStatus);
         continue;
       }
-      if (!useFeedback) continue;
+      if (!useFeedback) {
+        this.#noteCovered();
+        continue;
+      }
       if (this.#corpusFiles.failed) break;
+      // Guided, only an input with a new feature can reach a new PC (every block is a feature).
       if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
+        this.#noteCovered();
         const data = copyBytes(input, size);
         const index = corpus.add(data, elapsed, feedback.hits, feedback.features, feedback.featureCount, undefined, true);
         corpus.entries[index].file = this.#saveToCorpus(data);
@@ -252,7 +258,9 @@ export class BuiltinFuzzer {
    */
   #execute(size: number): ExecutionOutcome | Promise<ExecutionOutcome> {
     this.#writer.publish(size);
-    const data = Buffer.from(this.#writer.input.subarray(0, size));
+    // One allocation (from Buffer's pool when small), not a view and then a copy.
+    const data = Buffer.allocUnsafe(size);
+    this.#writer.input.copy(data, 0, 0, size);
     const outcome = runFuzzTarget(this.#target, data);
     if (outcome instanceof Promise) return outcome.then((settled) => this.#withEscaped(settled));
     if (performance.now() - this.#lastYield > YIELD_EVERY_MS) return this.#yieldThen(outcome);
@@ -274,8 +282,14 @@ export class BuiltinFuzzer {
   }
 
   /** Reads the kcov device; counts PCs never seen before (for the report). */
-  #collect(): number {
-    const count = this.#feedback.collect();
+  #collect(): void {
+    this.#feedback.collect();
+    this.#noteCovered();
+  }
+
+  /** Counts the PCs of the last collect() never seen before (for the report). */
+  #noteCovered(): void {
+    const count = this.#feedback.blockCount;
     const indices = this.#feedback.blocks;
     let seen = this.#seen;
     for (let i = 0; i < count; i++) {
@@ -290,7 +304,6 @@ export class BuiltinFuzzer {
         this.#covered++;
       }
     }
-    return count;
   }
 
   /**
