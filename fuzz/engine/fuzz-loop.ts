@@ -107,12 +107,7 @@ export class BuiltinFuzzer {
       this.#writer.header[HEADER.inputIndex] = index;
       const data = fs.readFileSync(files[index]);
       this.#writer.input.set(data);
-      const started = performance.now();
-      let outcome = this.#execute(data.length);
-      if (outcome instanceof Promise) outcome = await outcome;
-      const elapsed = performance.now() - started;
-      this.#noteTime(elapsed);
-      this.#collect();
+      const { outcome, elapsed } = await this.#runAndCollect(data.length);
       if (outcome.kind === "crash") this.#reportCrash(outcome, data, false);
       else log(`Executed ${files[index]} in ${Math.round(elapsed)} ms`);
     }
@@ -146,12 +141,7 @@ export class BuiltinFuzzer {
     for (const seed of seeds) {
       const data = seed.data.subarray(0, maxLen);
       this.#writer.input.set(data);
-      const started = performance.now();
-      let outcome = this.#execute(data.length);
-      if (outcome instanceof Promise) outcome = await outcome;
-      const elapsed = performance.now() - started;
-      this.#noteTime(elapsed);
-      this.#collect();
+      const { outcome, elapsed } = await this.#runAndCollect(data.length);
       if (outcome.kind === "crash") {
         if (this.#reportCrash(outcome, data, true)) return this.#finish(this.#firstStatus);
         continue;
@@ -256,6 +246,20 @@ export class BuiltinFuzzer {
    * the outcome itself when the target returned no promise and no yield to the event
    * loop is due, a promise of it otherwise.
    */
+  /**
+   * Runs the input in the buffer, times it and reads the kcov area: for seeds and replay.
+   * The fuzzing loop does the same inline, to keep its sync fast path.
+   */
+  async #runAndCollect(size: number): Promise<{ outcome: ExecutionOutcome; elapsed: number }> {
+    const started = performance.now();
+    let outcome = this.#execute(size);
+    if (outcome instanceof Promise) outcome = await outcome;
+    const elapsed = performance.now() - started;
+    this.#noteTime(elapsed);
+    this.#collect();
+    return { outcome, elapsed };
+  }
+
   #execute(size: number): ExecutionOutcome | Promise<ExecutionOutcome> {
     this.#writer.publish(size);
     // One allocation (from Buffer's pool when small), not a view and then a copy.
