@@ -30,6 +30,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { listOption, positiveOption } from "../options.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = join(BENCH, "..", "..");
@@ -100,18 +101,8 @@ function parseOptions() {
     values.targets ??= "qs";
     values["no-write"] = true;
   }
-  const positive = (name, fallback) => {
-    const text = values[name] ?? fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
-    return n;
-  };
-  const pick = (name, all) => {
-    if (values[name] === undefined) return all;
-    const names = values[name].split(",").filter(Boolean);
-    for (const n of names) if (!all.includes(n)) throw new Error(`--${name}: unknown "${n}"; known: ${all.join(", ")}`);
-    return names;
-  };
+  const positive = (name, fallback) => positiveOption(values, name, fallback);
+  const pick = (name, known, fallback) => listOption(values, name, known, fallback);
   const fuzzers = pick("fuzzers", Object.keys(FUZZERS));
   return {
     seconds: positive("time", "20"),
