@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { aflCommand, saveAflFindings } from "../fuzz/engines/afl";
-import { cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
@@ -20,18 +20,8 @@ beforeAll(() => {
 });
 afterEach(cleanUp);
 
-/** afl-fuzz's environment for tests: no UI, no CPU pinning (CI machines are shared). */
-const AFL_TEST_ENV: NodeJS.ProcessEnv = {
-  AFL_NO_UI: "1",
-  AFL_NO_AFFINITY: "1",
-  AFL_SKIP_CPUFREQ: "1",
-  AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
-  AFL_FORKSRV_INIT_TMOUT: "60000",
-  // afl-cmin refuses any path under /tmp (its awk cannot make temp files safely there), and a
-  // clone of this repository, where the tests' private work dirs live, may well be under /tmp.
-  AFL_ALLOW_TMP: "1",
-  AFL_DEBUG_CHILD: "1", // the harness's stderr (the executors it starts) reaches the test
-};
+/** The tests' afl-fuzz environment, with the harness's stderr (the executors it starts) reaching the test. */
+const AFL_ENV: NodeJS.ProcessEnv = { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1" };
 
 function seedDir(texts: string[]): string {
   const dir = workDir();
@@ -43,7 +33,7 @@ function seedDir(texts: string[]): string {
 async function runWithHarness(tool: string, target: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   const cwd = workDir();
   const invocation = invocationFor(target);
-  const env = session().environment(invocation, {}, { ...AFL_TEST_ENV, ...extraEnv });
+  const env = session().environment(invocation, {}, { ...AFL_ENV, ...extraEnv });
   const run = await runHarness(tool, [...args, "--", afl], { cwd, env });
   return { ...run, cwd };
 }

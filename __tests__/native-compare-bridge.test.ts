@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { aflCommand } from "../fuzz/engines/afl";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
-import { cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
@@ -66,15 +66,8 @@ describe.each(TARGETS)("libFuzzer on %s (-seed=1 -runs=20000)", (target, secret)
   });
 });
 
-/** AFL++'s environment for tests (as native-afl.test.ts): no UI, no CPU pinning, stop at the first crash. */
-const AFL_TEST_ENV: NodeJS.ProcessEnv = {
-  AFL_NO_UI: "1",
-  AFL_NO_AFFINITY: "1",
-  AFL_SKIP_CPUFREQ: "1",
-  AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
-  AFL_FORKSRV_INIT_TMOUT: "60000",
-  AFL_BENCH_UNTIL_CRASH: "1",
-};
+/** The tests' afl-fuzz environment, stopping at the first crash. */
+const AFL_ENV: NodeJS.ProcessEnv = { ...AFL_TEST_ENV, AFL_BENCH_UNTIL_CRASH: "1" };
 
 /**
  * afl-fuzz with a fixed seed and a budget of executions (-E counts the main forkserver's,
@@ -88,7 +81,7 @@ async function aflRun(target: string, traceCmp: boolean) {
   fs.writeFileSync(path.join(seeds, "seed"), "aaaaaaaaaaaaaaaa");
   const fuzzing = invocation(target, traceCmp, ["-seed=1", "-runs=3000", "-timeout=10", "-o", path.join(cwd, "out")]);
   const command = aflCommand(fuzzing, seeds);
-  const run = await runHarness("afl-fuzz", [...command.args, "--", afl], { cwd, env: session().environment(fuzzing, {}, { ...AFL_TEST_ENV, ...command.env }) });
+  const run = await runHarness("afl-fuzz", [...command.args, "--", afl], { cwd, env: session().environment(fuzzing, {}, { ...AFL_ENV, ...command.env }) });
   const crashDir = path.join(cwd, "out", "default", "crashes");
   const crashes = fs.existsSync(crashDir) ? filesIn(crashDir, "id:").map((name) => fs.readFileSync(path.join(crashDir, name))) : [];
   const stats = path.join(cwd, "out", "default", "fuzzer_stats");

@@ -12,6 +12,18 @@ import { requireBuild } from "./cli-helpers";
 export const REPO = path.resolve(__dirname, "..");
 export const TARGETS = path.join(__dirname, "native-targets");
 
+/** afl-fuzz's environment for the tests: no UI, no CPU pinning (CI machines are shared). */
+export const AFL_TEST_ENV: NodeJS.ProcessEnv = {
+  AFL_NO_UI: "1",
+  AFL_NO_AFFINITY: "1",
+  AFL_SKIP_CPUFREQ: "1",
+  AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
+  AFL_FORKSRV_INIT_TMOUT: "60000",
+  // afl-cmin refuses any path under /tmp (its awk cannot make temp files safely there), and a
+  // clone of this repository, where the tests' private work dirs live, may well be under /tmp.
+  AFL_ALLOW_TMP: "1",
+};
+
 export function requireFuzzBuild(): void {
   requireBuild(["dist/fuzz/executor.js", "dist/cli/preload.js"]);
 }
