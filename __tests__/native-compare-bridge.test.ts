@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { aflCommand } from "../fuzz/engines/afl";
+import { aflCommand, seedDirectory } from "../fuzz/engines/afl";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
 import { AFL_TEST_ENV, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
@@ -137,6 +137,66 @@ describe("jskcov fuzz --engine libfuzzer", () => {
     expect(run.status).toBe(0);
     expect(run.crashes).toEqual([]);
   });
+});
+
+describe("jskcov fuzz --engine afl from a one-byte seed (afl-fuzz's cmplog skips inputs under 4 bytes)", () => {
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const targets = path.join(__dirname, "native-targets");
+
+  async function fuzzFromNewline(options: string[]) {
+    const cwd = workDir();
+    const corpus = path.join(cwd, "corpus");
+    fs.mkdirSync(corpus);
+    fs.writeFileSync(path.join(corpus, "seed"), "\n");
+    const out = path.join(cwd, "out");
+    const run = await runHarness(
+      process.execPath,
+      [jskcov, "fuzz", "--engine", "afl", "--root", targets, "--no-cache", ...options, path.join(targets, "keyword.js"), corpus, "--", "-seed=1", "-runs=3000", "-timeout=10", "-o", out],
+      { cwd, env: { ...process.env, ...AFL_ENV } },
+    );
+    await expectAllGone(run.executorPids);
+    const crashDir = path.join(out, "default", "crashes");
+    const crashes = fs.existsSync(crashDir) ? filesIn(crashDir, "id:").map((name) => fs.readFileSync(path.join(crashDir, name))) : [];
+    return { ...run, crashes, seed: fs.readFileSync(path.join(corpus, "seed")), queued: filesIn(path.join(out, "default", "queue"), "id:000000") };
+  }
+
+  test("the seed goes to afl-fuzz zero-padded to 4 bytes, so cmplog runs on it and the keyword is found", async () => {
+    const run = await fuzzFromNewline([]);
+    expect(run.output).toContain("1 seed(s) of");
+    expect(run.output).toContain("zero-padded to 4 bytes");
+    expect(run.crashes.map((crash) => crash.subarray(0, KEYWORD.length))).toContainEqual(KEYWORD);
+    expect(run.seed).toEqual(Buffer.from("\n")); // the user's corpus is not touched
+  });
+
+  test("--no-cmp passes the seed as it is (and finds nothing)", async () => {
+    const run = await fuzzFromNewline(["--no-cmp"]);
+    expect(run.output).not.toContain("zero-padded");
+    expect(run.crashes).toEqual([]);
+  });
+});
+
+test("seedDirectory: with comparisons, a session copy of the corpus with seeds under 4 bytes zero-padded; without, the corpus itself", () => {
+  const corpus = path.join(workDir(), "corpus");
+  fs.mkdirSync(path.join(corpus, "nested"), { recursive: true });
+  fs.writeFileSync(path.join(corpus, "short"), "ab");
+  fs.writeFileSync(path.join(corpus, "nested", "empty"), "");
+  fs.writeFileSync(path.join(corpus, "long"), "abcdef");
+  const withCmp = { ...invocation("keyword.js", true), inputs: [corpus] };
+  const lines: string[] = [];
+  const seeds = seedDirectory(withCmp, session(), (line) => lines.push(line));
+  expect(seeds).not.toBe(corpus);
+  expect(fs.readFileSync(path.join(seeds, "short"))).toEqual(Buffer.from("ab\0\0"));
+  expect(fs.readFileSync(path.join(seeds, "nested", "empty"))).toEqual(Buffer.alloc(4));
+  expect(fs.readFileSync(path.join(seeds, "long"))).toEqual(Buffer.from("abcdef"));
+  expect(fs.readFileSync(path.join(corpus, "short"))).toEqual(Buffer.from("ab"));
+  expect(lines).toEqual([expect.stringContaining("2 seed(s) of")]);
+  expect(seedDirectory({ ...invocation("keyword.js", false), inputs: [corpus] }, session())).toBe(corpus);
+  fs.writeFileSync(path.join(corpus, "short"), "abcd");
+  fs.writeFileSync(path.join(corpus, "nested", "empty"), "wxyz");
+  expect(seedDirectory(withCmp, session())).toBe(corpus);
+  // No corpus: one seed, a newline, padded only with comparisons.
+  expect(fs.readFileSync(path.join(seedDirectory(invocation("keyword.js", true), session()), "empty-seed"))).toEqual(Buffer.from("\n\0\0\0"));
+  expect(fs.readFileSync(path.join(seedDirectory(invocation("keyword.js", false), session()), "empty-seed"))).toEqual(Buffer.from("\n"));
 });
 
 /**

@@ -80,15 +80,51 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
 }
 
 /**
- * The seed directory for afl-fuzz's -i: the first corpus directory when it holds a file,
- * else a session directory with one seed (afl-fuzz refuses an empty one).
+ * afl-fuzz's comparison stage (cmplog's input-to-state, Redqueen) skips every queue entry
+ * shorter than this (AFL++ 4.04c's fuzz_one: `if (len < 4)`), and a short seed is the one
+ * afl-fuzz favours (it is the cheapest for the same coverage). A keyword target from a
+ * one-byte seed was never solved: its coverage is the same for every input, so no longer
+ * entry ever joined the queue.
  */
-function seedDirectory(invocation: NativeEngineInvocation, session: NativeSession): string {
+export const CMPLOG_MIN_INPUT_BYTES = 4;
+
+/** Regular files under `dir`, recursively (afl-fuzz's -i reads subdirectories too). */
+function seedFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    return entry.isDirectory() ? seedFiles(file) : fs.statSync(file).isFile() ? [file] : [];
+  });
+}
+
+/**
+ * The seed directory for afl-fuzz's -i: the first corpus directory when it holds a file,
+ * else a session directory with one seed (afl-fuzz refuses an empty one). With comparisons
+ * on, seeds shorter than CMPLOG_MIN_INPUT_BYTES are given to afl-fuzz zero-padded to that
+ * length (in a session copy of the directory; the user's files are not touched).
+ */
+export function seedDirectory(invocation: NativeEngineInvocation, session: NativeSession, log: (line: string) => void = () => {}): string {
   const first = invocation.inputs[0];
-  if (first !== undefined && fs.statSync(first).isDirectory() && fs.readdirSync(first).length > 0) return first;
+  const given = first !== undefined && fs.statSync(first).isDirectory() && seedFiles(first).length > 0;
+  const padded = invocation.runConfig.traceCmp === true;
+  const isShort = (file: string) => fs.statSync(file).size < CMPLOG_MIN_INPUT_BYTES;
+  if (given && !(padded && seedFiles(first).some(isShort))) return first;
   const seeds = path.join(session.directory, "seeds");
   fs.mkdirSync(seeds, { recursive: true });
-  fs.writeFileSync(path.join(seeds, "empty-seed"), "\n");
+  if (!given) {
+    fs.writeFileSync(path.join(seeds, "empty-seed"), "\n");
+  } else {
+    fs.cpSync(first, seeds, { recursive: true });
+  }
+  if (padded) {
+    const short = seedFiles(seeds).filter(isShort);
+    for (const file of short) fs.appendFileSync(file, Buffer.alloc(CMPLOG_MIN_INPUT_BYTES - fs.statSync(file).size));
+    if (given) {
+      log(
+        `jskcov: afl-fuzz's comparison stage (cmplog) skips inputs shorter than ${CMPLOG_MIN_INPUT_BYTES} bytes: ` +
+          `${short.length} seed(s) of ${first} passed to afl-fuzz zero-padded to ${CMPLOG_MIN_INPUT_BYTES} bytes (--no-cmp passes them as they are)`,
+      );
+    }
+  }
   return seeds;
 }
 
@@ -138,7 +174,7 @@ export async function runAfl(invocation: NativeEngineInvocation): Promise<number
   // A printed command outlives this process, so it gets no session directory.
   const session = printOnly ? undefined : new NativeSession();
   try {
-    const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession);
+    const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession, (line) => process.stderr.write(`${line}\n`));
     const command = aflCommand(invocation, seeds);
     const base = session?.environment(invocation, {}, command.env) ?? NativeSession.environmentFor(invocation, {}, command.env);
     const env = aflEnvironment(base);
