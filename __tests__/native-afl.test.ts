@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { aflCommand, saveAflFindings } from "../fuzz/engines/afl";
-import { AFL_TEST_ENV, cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, TARGETS, cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
@@ -158,6 +158,69 @@ test("-M and -S instances share one output directory", async () => {
   expect(main.output).not.toContain("PROGRAM ABORT");
   expect(secondary.output).not.toContain("PROGRAM ABORT");
   await expectAllGone([...main.executorPids, ...secondary.executorPids]);
+});
+
+/** The queue entries of one instance, by file name. */
+function queueOf(out: string, instance: string): Map<string, Buffer> {
+  const dir = path.join(out, instance, "queue");
+  return new Map(filesIn(dir, "id:").map((name) => [name, fs.readFileSync(path.join(dir, name))]));
+}
+
+/**
+ * afl-fuzz shares queue entries, not crashes: an instance imports the other instances'
+ * queue entries that are new to it (a -S instance only from a running -M one; the -M one
+ * from every instance), running each through its own harness. So: -S "second" runs from
+ * "aaaa" until it has found the bug (its queue then holds the steps F, FU, FUZ; -D, the
+ * deterministic stages, gets it there within the budget); then -M
+ * "main" starts from the unrelated "zzzz" with AFL_IMPORT_FIRST=1, imports those steps as
+ * `sync:second` entries, and finds the bug from one of them.
+ */
+function expectSharedThroughSync(out: string) {
+  const second = queueOf(out, "second");
+  const main = queueOf(out, "main");
+  const imported = [...main].filter(([name]) => name.includes(",sync:second,"));
+  expect(imported.length).toBeGreaterThan(0);
+  const secondContents = new Set([...second.values()].map((bytes) => bytes.toString("hex")));
+  for (const [, bytes] of imported) expect(secondContents).toContain(bytes.toString("hex"));
+  expect(imported.some(([, bytes]) => bytes.subarray(0, 3).toString("latin1") === "FUZ")).toBe(true);
+  const importedIds = new Set(imported.map(([name]) => /^id:(\d+)/.exec(name)![1]));
+  const crashes = filesIn(path.join(out, "main", "crashes"), "id:");
+  expect(crashes.length).toBeGreaterThan(0);
+  expect(crashes.map((name) => fs.readFileSync(path.join(out, "main", "crashes", name)).subarray(0, 4).toString("latin1"))).toContain("FUZZ");
+  // The crash was found by mutating an imported entry, not on main's own path.
+  expect(crashes.some((name) => importedIds.has(/,src:(\d+)/.exec(name)?.[1] ?? ""))).toBe(true);
+}
+
+test("-S and -M instances of afl-fuzz on the harness share corpus entries through the sync directory", async () => {
+  const out = path.join(workDir(), "out");
+  const second = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seedDir(["aaaa"]), "-o", out, "-S", "second", "-D", "-E", "40000", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1" });
+  expect(filesIn(path.join(out, "second", "crashes"), "id:").length).toBeGreaterThan(0);
+  const main = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seedDir(["zzzz"]), "-o", out, "-M", "main", "-E", "20000", "-s", "1"], {
+    AFL_BENCH_UNTIL_CRASH: "1",
+    AFL_IMPORT_FIRST: "1",
+  });
+  expectSharedThroughSync(out);
+  await expectAllGone([...second.executorPids, ...main.executorPids]);
+});
+
+test("jskcov fuzz --engine afl -S / -M: the same sharing, and each run saves every instance's crashes as crash-<sha1>", async () => {
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const cwd = workDir();
+  const out = path.join(cwd, "out");
+  const fuzz = (seed: string, role: string[], env: NodeJS.ProcessEnv) => {
+    const target = path.join(TARGETS, "planted-bug.js");
+    const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seedDir([seed]), "--", ...role, "-o", out, "-seed=1"];
+    return runHarness(process.execPath, [...args, "-artifact_prefix=" + cwd + "/"], { cwd, env: { ...process.env, ...AFL_TEST_ENV, AFL_BENCH_UNTIL_CRASH: "1", ...env } });
+  };
+  const second = await fuzz("aaaa", ["-S", "second", "-D", "-runs=40000"], {});
+  expect(second.status).toBe(0);
+  const main = await fuzz("zzzz", ["-M", "main", "-runs=20000"], { AFL_IMPORT_FIRST: "1" });
+  expect(main.status).toBe(0);
+  expectSharedThroughSync(out);
+  const artifacts = filesIn(cwd, "crash-");
+  expect(artifacts.length).toBeGreaterThanOrEqual(2); // second's crash and main's (different inputs)
+  expect(artifacts.map((name) => fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1"))).toEqual(artifacts.map(() => "FUZZ"));
+  await expectAllGone([...second.executorPids, ...main.executorPids]);
 });
 
 test("afl-tmin shrinks a crashing input to the four bytes that matter", async () => {
