@@ -31,7 +31,7 @@ export type Placement =
   | { type: "add-default"; statement: T.SwitchStatement }
   /** `a?.b` -> `a?.[(COUNTER, "b")]`: runs only when `a` is not nullish. */
   | { type: "optional-property"; member: T.OptionalMemberExpression }
-  /** `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, []))`. */
+  /** `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, E))` with E an empty iterable (emptyArgumentsPrelude). */
   | { type: "optional-arguments"; call: T.OptionalCallExpression };
 
 export interface Range {
@@ -117,6 +117,24 @@ function chainEnd(cursor: NodeCursor): T.Node {
     current = current.parent;
   }
   return current.node;
+}
+
+/**
+ * The first call of the chain after the optional link at `cursor`, if nothing between can
+ * short-circuit (`a?.b()`, `a?.b.c()`, `a?.b[k]()`, not `a?.b?.c()`): its arguments run
+ * exactly when the link goes on, after every read the callee needs.
+ */
+function calledContinuation(cursor: NodeCursor): T.OptionalCallExpression | undefined {
+  let current = cursor;
+  while (current.parent) {
+    const parent = current.parent.node;
+    if (t.isOptionalMemberExpression(parent) && current.key === "object" && !parent.optional) {
+      current = current.parent;
+    } else {
+      return t.isOptionalCallExpression(parent) && current.key === "callee" && !parent.optional ? parent : undefined;
+    }
+  }
+  return undefined;
 }
 
 function rangeBetween(from: T.Node, to: T.Node): Range | undefined {
@@ -273,10 +291,11 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
     const member = cursor.node;
     if (!member.optional) return;
     const where = rangeBetween(member.object, chainEnd(cursor));
-    const call = cursor.parent?.node;
-    if (t.isOptionalCallExpression(call) && cursor.key === "callee" && !call.optional) {
-      // `a?.b()`: count in the arguments, which run before the callability check, so that
-      // V8's "a?.b is not a function", printed from the source text, stays the same.
+    const call = calledContinuation(cursor);
+    if (call) {
+      // `a?.b()`, `a?.b.c()`: count in the arguments, which run before the callability
+      // check, so that V8's "a?.b.c is not a function", printed from the source text,
+      // stays the same.
       add(found, "optional-continuation", where, { type: "optional-arguments", call });
     } else if (!t.isPrivateName(member.property)) {
       add(found, "optional-continuation", where, { type: "optional-property", member });

@@ -19,6 +19,8 @@ export interface CounterEmitter {
   /** `C[i] = 1` ("hit") or `C[i]++` ("count"). */
   expression(counter: number): T.Expression;
   statement(counter: number): T.Statement;
+  /** The file's empty iterable for `a?.(...(COUNTER, E))` (`emptyArgumentsPrelude`): `E`, or `(E || (E = init()))`. */
+  emptyArguments(): T.Expression;
 }
 
 export interface EmitterOptions {
@@ -49,7 +51,39 @@ export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
       ? { type: "AssignmentExpression", operator: "=", left: slot, right: { type: "NumericLiteral", value: 1 } }
       : { type: "UpdateExpression", operator: "++", argument: slot, prefix: false };
   };
-  return { expression, statement: (counter) => ({ type: "ExpressionStatement", expression: expression(counter) }) };
+  const names = emptyArgumentsNames(options.countersName);
+  const emptyArguments = (): T.Expression => options.lazyRegisterName
+    ? t.logicalExpression("||", t.identifier(names.value), t.assignmentExpression(
+      "=", t.identifier(names.value), t.callExpression(t.identifier(names.init), [])))
+    : t.identifier(names.value);
+  return { expression, statement: (counter) => ({ type: "ExpressionStatement", expression: expression(counter) }), emptyArguments };
+}
+
+function emptyArgumentsNames(countersName: string): { value: string; init: string } {
+  return { value: `${countersName}$none`, init: `${countersName}$noneInit` };
+}
+
+/**
+ * The empty iterable that an optional call without arguments spreads, `a?.(...(COUNTER, E))`:
+ * the only slot in `a?.()` that runs just when `a` is not nullish is its argument list, and
+ * only a spread adds nothing to it. An array would call `Array.prototype[Symbol.iterator]`
+ * and the array iterator's `next`, which a program can replace; this object has its own
+ * iterator and `next`, defined by a literal (no setter runs), so spreading it calls no code
+ * of the program. Without a usable `Symbol.iterator` (the program replaced `Symbol`) it is
+ * `[]`, as before. The function is hoisted, for code that runs before the prelude.
+ * Only files with such a call get it, and they have ES2020 syntax already.
+ */
+export function emptyArgumentsPrelude(countersName: string, global: string): T.Statement[] {
+  const names = emptyArgumentsNames(countersName);
+  return template.statements(`
+    function ${names.init}() {
+      try {
+        var iterator = ${global}.Symbol.iterator, done = { done: true, value: void 0 };
+        if (typeof iterator === "symbol") return { [iterator]: function () { return this; }, next: function () { return done; } };
+      } catch (error) {}
+      return [];
+    }
+    var ${names.value} = ${names.init}();`, { preserveComments: false, syntacticPlaceholders: true })();
 }
 
 export interface FileRegistration {
@@ -255,7 +289,9 @@ export interface CounterSite {
   emitter: CounterEmitter;
 }
 
-export function emitCounters(sites: readonly CounterSite[]): void {
+/** Applies the placements; returns whether any used the empty iterable (`emptyArgumentsPrelude`). */
+export function emitCounters(sites: readonly CounterSite[]): { usesEmptyArguments: boolean } {
+  let usesEmptyArguments = false;
   const listStarts = new Map<T.Statement[], T.Statement[]>();
   const beforeStatement = new Map<T.Statement[], Map<T.Statement, T.Statement[]>>();
   for (const { placement, counter, emitter } of sites) {
@@ -301,7 +337,8 @@ export function emitCounters(sites: readonly CounterSite[]): void {
         const args = placement.call.arguments;
         const first = args[0];
         if (first === undefined) {
-          args.push(t.spreadElement(t.sequenceExpression([emitter.expression(counter), t.arrayExpression([])])));
+          args.push(t.spreadElement(t.sequenceExpression([emitter.expression(counter), emitter.emptyArguments()])));
+          usesEmptyArguments = true;
         } else if (t.isSpreadElement(first)) {
           first.argument = t.sequenceExpression([emitter.expression(counter), first.argument]);
         } else {
@@ -318,4 +355,5 @@ export function emitCounters(sites: readonly CounterSite[]): void {
     for (const statement of list) rebuilt.push(...(inserted?.get(statement) ?? []), statement);
     list.splice(0, list.length, ...rebuilt);
   }
+  return { usesEmptyArguments };
 }

@@ -17,6 +17,7 @@ module.exports = {
   testMatch: [
     "**/__tests__/fixtures.test.ts",
     "**/__tests__/differential.test.ts",
+    "**/__tests__/construct-conformance.test.ts",
     "**/__tests__/entry-jest.test.ts",
     "**/__tests__/cli-run.test.ts",
     "**/compat/babel8/__tests__/*.test.ts",

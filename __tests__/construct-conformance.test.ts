@@ -1,0 +1,377 @@
+// Conformance, construct by construct: each snippet below runs compiled without the plugin
+// and with it under every option set (counter modes, pruning, traceCmp with and without a
+// recorder), as a sloppy script, a strict script and an ES module compiled to CommonJS,
+// each in a fresh realm; what it logs and throws must be the same. The snippets probe what
+// instrumentation could disturb: evaluation order and count, `this`, template objects,
+// `new.target`, `arguments`, scopes, hoisting, completion values, error messages.
+import { typeScriptPresetOptions } from "../cli/babel";
+import { version as babelVersion, type PluginItem } from "@babel/core";
+import { VARIANTS, compileSnippet, realmCounters, runInRealm, type Shape } from "./helpers/realm-differential";
+
+interface Case {
+  name: string;
+  source: string;
+  /** Default: all three. Sloppy-only code (with, arguments aliasing, Annex B) says so. */
+  shapes?: Shape[];
+  presets?: PluginItem[];
+  filename?: string;
+}
+
+const SLOPPY: Shape[] = ["sloppy"];
+const TYPESCRIPT: PluginItem = [require.resolve("@babel/preset-typescript"), typeScriptPresetOptions(babelVersion, {})];
+const REACT: PluginItem = [require.resolve("@babel/preset-react"), { runtime: "classic" }];
+
+const CASES: Case[] = [
+  {
+    name: "an optional call without arguments calls no replaced array iterator",
+    source: `
+      const original = Array.prototype[Symbol.iterator];
+      let iterations = 0;
+      Array.prototype[Symbol.iterator] = function () { iterations++; return original.call(this); };
+      const f = () => 1, o = { m() { return this === o; } }, none = null;
+      log(f?.(), o.m?.(), o?.m(), o?.["m"](), none?.(), none?.m(), iterations);
+      const next = Object.getPrototypeOf([][Symbol.iterator]()).next;
+      Object.getPrototypeOf([][Symbol.iterator]()).next = function () { iterations += 10; return next.call(this); };
+      log(f?.(), o.m?.(), iterations);`,
+  },
+  {
+    name: "optional chains keep this, short-circuiting and their error messages",
+    source: `
+      const o = { x: 1, m() { return this === o ? "o" : typeof this; }, b: { c: 5, d: null } }, n = null;
+      log(o.m?.(), o?.m(), (o?.m)(), o?.["m"]?.(), (o.m)?.(), n?.m(), n?.m.x.y, n?.[log("never")]);
+      const attempts = [() => o?.b.c(), () => o?.b.c.d(), () => o?.b[0](), () => o?.["b"].c(), () => o.b?.c(),
+        () => o?.b?.d.e, () => o?.b.x.y(), () => o?.m().q(), () => (n?.b).c, () => n?.b.c()];
+      for (const attempt of attempts) { try { log(attempt()); } catch (e) { log(e); } }`,
+  },
+  {
+    name: "optional calls pass exactly their arguments",
+    source: `
+      function f() { return [arguments.length, ...arguments]; } const o = { f };
+      log(f?.(), f?.(...[]), f?.(1, ...[2, 3]), o?.f(), o.f?.(7), Math.max?.(...[1, 2]), Math.max?.());`,
+  },
+  {
+    name: "private members, #x in o and optional private calls",
+    source: `
+      class A {
+        #x = 1; #m() { return this.#x; } static #s() { return "s"; }
+        static has(o) { return #x in o; } call(o) { return o?.#m(); } get(o) { return o?.#x; } static s() { return A.#s?.(); }
+      }
+      log(A.has(new A()), A.has({}), new A().call(new A()), new A().call(null), new A().get(null), new A().get(new A()), A.s());
+      try { new A().call({}); } catch (e) { log(e.constructor.name); }`,
+  },
+  {
+    name: "super property calls, optional and computed",
+    source: `
+      class B { m() { return "B" + (this ? this.v : "-"); } static sm() { return this.name; } }
+      class C extends B { v = 2; m() { return super.m?.() + super["m"]() + (super.q?.() ?? "none"); } static sm() { return super.sm(); } }
+      log(new C().m(), C.sm());`,
+  },
+  {
+    name: "a tagged template keeps one template object per site",
+    source: `
+      function tag(strings, ...values) { return strings; }
+      const seen = []; for (let i = 0; i < 3; i++) seen.push(tag\`x\${i}y\`);
+      function pick(x) { return x ? tag\`a\` : tag\`b\`; }
+      const o = { t: tag, th() { return this === o; } };
+      log(seen[0] === seen[1], seen[1] === seen[2], Object.isFrozen(seen[0]), seen[0].raw, pick(1) === pick(1), pick(0) === pick(1),
+        o.t\`z\`[0], o.th\`w\`, String.raw\`\\n\${1}\`);`,
+  },
+  {
+    name: "new.target in functions, classes and arrows",
+    source: `
+      function F() { log(new.target === F, typeof new.target); } F(); new F();
+      class K { constructor() { log(new.target.name); } } class L extends K {} new L(); new K();
+      function G() { return (() => new.target)(); } log(new G() instanceof G, G() === undefined);`,
+  },
+  {
+    name: "arguments aliasing in sloppy functions",
+    shapes: SLOPPY,
+    source: `
+      function s(a, b) { arguments[0] = 9; b = 8; log(a, arguments[1], arguments.length); } s(1, 2); s(1);
+      function t(a, b = 2) { arguments[0] = 9; log(a, arguments[0]); } t(1);
+      function u(a) { a = 5; return arguments[0]; } log(u(1));
+      function v() { return arguments.callee === v; } log(v());`,
+  },
+  {
+    name: "default parameters: closures, TDZ, var redeclaration",
+    source: `
+      let x = 1; function f(a = () => x, x = 2) { return a(); } log(f());
+      function g(a = b, b = 1) { return a; } try { g(); } catch (e) { log(e.constructor.name); }
+      function h(a, b = a * 2, { c = b + 1 } = {}) { return [a, b, c]; } log(h(1), h(1, undefined, { c: 0 }));
+      function k(a = 1) { var a; return a; } log(k(), k(5));
+      function q(f = () => v, v = 1) { var v = 5; return [f(), v]; } log(q());
+      const arrow = (a, b = a + 1, ...rest) => [a, b, rest]; log(arrow(1), arrow(1, 5, 6, 7), arrow.length);`,
+  },
+  {
+    name: "class fields, static blocks, accessors and private static",
+    source: `
+      let order = [];
+      class P {
+        static #count = 0; x = (order.push("x"), ++P.#count); [(order.push("key"), "k")] = order.length;
+        static s = (order.push("s"), "st"); static { order.push("static", this.s); }
+        get g() { return this.x; } set g(v) { order.push("set " + v); } static get sg() { return "sg"; }
+      }
+      const p = new P(); p.g = 3; log(p.x, p.k, p.g, P.sg, order, Object.getOwnPropertyNames(P.prototype), Object.getOwnPropertyNames(P));
+      const Anonymous = class { static name2 = this.name; }; log(Anonymous.name, Anonymous.name2);`,
+  },
+  {
+    name: "generators and async generators with return and throw",
+    source: `
+      function* g() { try { const x = yield 1; log("got", x); yield 2; } finally { log("fin"); } }
+      const it = g(); log(JSON.stringify(it.next()), JSON.stringify(it.next("a")), JSON.stringify(it.return(7)), JSON.stringify(it.next()));
+      const it2 = g(); it2.next(); try { it2.throw(new Error("t")); } catch (e) { log(e.message); }
+      function* d() { const r = yield* g(); return r; } log([...d()]);
+      async function* ag() { try { yield 1; yield 2; } finally { log("afin"); } }
+      (async () => {
+        const i = ag(); log((await i.next()).value); log(JSON.stringify(await i.return(3)));
+        for await (const v of ag()) { log("for await", v); break; }
+        for await (const v of [Promise.resolve("p"), "q"]) log(v);
+        try { await (async () => { throw new RangeError("async"); })(); } catch (e) { log(e.message); } finally { log("finally"); }
+      })();`,
+  },
+  {
+    name: "labeled statements, break and continue",
+    source: `
+      outer: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { if (j === 1) continue outer; if (i === 2) break outer; log(i, j); } }
+      a: b: { log("ab"); break a; }
+      c: if (true) { log("c"); break c; }
+      d: try { log("d"); break d; } finally { log("df"); }
+      e: { switch (1) { case 1: break e; } log("not reached"); } log("after e");`,
+  },
+  {
+    name: "with statements in sloppy code",
+    shapes: SLOPPY,
+    source: `
+      var o = { a: 1, f() { return this === o; } };
+      with (o) { log(a, f()); var a = 2; b = 3; if (a) log("then"); else log("else"); }
+      log(o.a, typeof b);
+      const p = new Proxy({ x: 1 }, { has(t, k) { if (typeof k === "string" && k.startsWith("__cov")) log("proxy saw", k); return k in t; } });
+      with (p) { log(x); }`,
+  },
+  {
+    name: "direct eval: scope, var leaking, completion values",
+    shapes: SLOPPY,
+    source: `
+      var x = 1; function f() { eval("var x = 2; var y = 3"); return [x, y]; } log(f(), x);
+      function g() { eval("function inner() { return 4; }"); return inner(); } log(g());
+      log(eval("if (x) 1; else 2"), eval("1; if (0) 5;"), eval("2; do { 3; break; } while (0)"), eval("4; try { 5 } finally { 6 }"));
+      log(eval("switch (1) { case 1: 'a'; }"), eval("7; for (;false;) {}"), eval("8; l: { 9; break l; }"), eval("x ? 'y' : 'n'"));
+      const indirect = eval; log(indirect("typeof x"), (0, eval)("1 + 1"));`,
+  },
+  {
+    name: "strict direct eval keeps its own scope",
+    shapes: ["strict", "module"],
+    source: `var x = 1; function f() { eval("var x = 2"); return x; } log(f(), eval("if (x) 'a'; else 'b'"));`,
+  },
+  {
+    name: "comparison operands are evaluated once and in order",
+    source: `
+      let reads = 0; const o = { get a() { log("get a"); return ++reads; }, valueOf() { log("valueOf"); return 3; } };
+      log(o.a < 5 && o.a === 2, o < 5, 5 > o, o <= o, o.a !== o.a, o == 3, "3" === o);
+      let i = 0; const arr = [3, 4]; log(arr[i++] < arr[i++], i);
+      function side(v) { log("side", v); return v; }
+      log(side(1) === side(1), side("a") < side("b"), side(2) == "2", "x" === side("x"), 3 === side(3), side(1n) < 2);
+      const big = 2n ** 64n; log(big === 2n ** 64n, big < 1, 1.5 < big, "10" < 9, null == undefined, NaN !== NaN, -0 === 0);
+      const sym = Symbol("s"); log(sym === sym); try { log(sym < 1); } catch (e) { log(e.constructor.name); }`,
+  },
+  {
+    name: "method comparison sites keep receivers and argument counts",
+    source: `
+      const s = "hello"; log(s.startsWith("he"), s.endsWith(), s.includes("ll", 1), s.indexOf("l", 3), s.localeCompare("a"));
+      const weird = { startsWith(x) { return [x, this === weird, arguments.length]; }, equals(a, b) { return [a, b, arguments.length]; } };
+      log(weird.startsWith("q"), weird.equals(1), weird.equals(1, 2));
+      let t = "abc"; function f() { return t.startsWith((t = "xyz", "x")); } log(f(), t);
+      function g() { let u = "abc"; return u.includes((u = 5, "5")); } try { log(g()); } catch (e) { log(e.constructor.name); }
+      class T { constructor() { this.v = "t"; } startsWith(a) { return this.v + a; } run() { return this.startsWith("1"); } } log(new T().run());
+      const list = [1, NaN]; log(list.includes(NaN), list.indexOf(NaN));`,
+  },
+  {
+    name: "switch: side-effecting discriminant and case tests run as often and in order",
+    source: `
+      let k = 0;
+      function sw(d) { switch (d()) { case log("c1") || 1: return "one"; case 2: return "two"; case (log("c3"), 3): return "three"; default: return "d"; } }
+      log(sw(() => { log("disc"); return ++k; }), sw(() => 2), sw(() => 3), sw(() => 9));
+      let i = 0; const seq = []; function nx() { seq.push(i); return i++; }
+      switch (nx()) { case nx(): log("a"); break; case 1: log("b"); break; case nx(): log("c"); break; default: log("d"); } log(seq);
+      function typed(x) { switch (x) { case 1n: return "big"; case -1: return "neg"; case \`t\`: return "tmpl"; case 0: return "zero"; case NaN: return "nan"; } return "none"; }
+      log(typed(1n), typed(-1), typed("t"), typed(0), typed(-0), typed(1), typed(NaN), typed("1"));
+      function fall(x) { const r = []; switch (x) { default: r.push("def"); case 1: r.push("one"); break; case 2: r.push("two"); } return r; }
+      log(fall(1), fall(2), fall(3));
+      function empty(x) { switch (x) {} switch (x) { case 1: } return "after"; } log(empty(1));`,
+  },
+  {
+    name: "in, instanceof and Symbol.hasInstance",
+    source: `
+      class Even { static [Symbol.hasInstance](x) { log("hasInstance", x); return x % 2 === 0; } }
+      log(2 instanceof Even, 3 instanceof Even, "a" in { a: 1 }, "b" in { a: 1 });
+      const p = new Proxy({}, { has(t, k) { log("has", k); return true; } }); log("z" in p);
+      try { log(1 instanceof 5); } catch (e) { log(e); } try { log("a" in "str"); } catch (e) { log(e); }`,
+  },
+  {
+    name: "typeof of undeclared names and delete of identifiers",
+    shapes: SLOPPY,
+    source: `
+      log(typeof undeclaredName, typeof undeclaredName === "undefined", typeof undeclaredName === "undefined" ? "u" : "d");
+      try { undeclaredName; } catch (e) { log(e); }
+      var declared = 1; log(delete declared, typeof declared); globalThis.gv = 2; log(delete gv, typeof gv); implicit = 3; log(delete implicit);`,
+  },
+  {
+    name: "function length, name and kind",
+    source: `
+      function f(a, b = 1, ...c) {} const g = (x, y) => x; const h = async function named(a) {};
+      class Q { m(a, b) {} static s() {} get gg() { return 1; } static name() { return "own"; } }
+      log(f.length, f.name, g.length, g.name, h.name, Q.prototype.m.length, typeof Q.name, Q.s.name, Object.getOwnPropertyDescriptor(Q.prototype, "gg").get.name);
+      const o = { x: () => {}, ["comp" + 1]: function () {}, async *gen() {}, 1: class {}, y: function* () {} };
+      log(o.x.name, o.comp1.name, o.gen.name, o[1].name, o.y.name, Object.getPrototypeOf(o.y).constructor.name);
+      let v = function () {}; let w; w = () => {}; let z = (0, function () {}); let dflt; ({ dflt = () => {} } = {}); log(v.name, w.name, z.name, dflt.name);
+      log(String(function plain(a, b) { return a; }).startsWith("function plain(a, b)"), String(class Named {}).startsWith("class Named"));`,
+  },
+  {
+    name: "function declarations in blocks (Annex B hoisting)",
+    shapes: SLOPPY,
+    source: `
+      log(typeof hoisted); { function hoisted() { return 1; } } log(typeof hoisted);
+      if (true) function ifd() { return 2; } log(typeof ifd);
+      try { log(typeof late); } catch (e) { log("tdz"); } { log(typeof late); function late() {} }
+      function outer() { log(typeof inner); if (false) { function inner() {} } return typeof inner; } log(outer());
+      switch (1) { case 1: function inSwitch() { return 3; } } log(inSwitch());`,
+  },
+  {
+    name: "block-scoped functions and TDZ in strict code",
+    shapes: ["strict", "module"],
+    source: `
+      { function scoped() { return 1; } log(scoped()); } log(typeof scoped);
+      try { log(tdz); } catch (e) { log(e.constructor.name); } let tdz = 1;
+      try { new C(); } catch (e) { log(e.constructor.name); } class C {}
+      log(early()); function early() { return "hoisted"; }`,
+  },
+  {
+    name: "destructuring defaults, rest and getters run once",
+    source: `
+      let reads = 0; const src = { get a() { reads++; return undefined; }, b: 2, c: 3 };
+      const { a = (log("default a"), 1), ...rest } = src; log(a, rest, reads);
+      const [x = log("x default") ?? 1, , ...ys] = [undefined, 2, 3, 4]; log(x, ys);
+      let p, q; ({ p = 5, q: [q = 6] = [] } = {}); log(p, q);
+      for (const { m = "dm", n } of [{ n: 1 }, { m: 2, n: 3 }]) log(m, n);`,
+  },
+  {
+    name: "logical assignment assigns only when it should",
+    source: `
+      const o = { set v(x) { log("set", x); }, get v() { log("get"); return 0; } };
+      o.v ||= 1; o.v &&= 2; o.v ??= 3;
+      let a = null; a ??= (log("rhs"), 4); a ??= (log("never"), 5); let f; f ||= function () {}; log(a, f.name);`,
+  },
+  {
+    name: "getters and setters on object literals, spread and __proto__",
+    source: `
+      const objs = { a: 1, ...{ b: 2 }, get c() { return 3; }, set d(v) {}, ["e" + 1]: 5, __proto__: { inh: 1 } };
+      log(objs, objs.inh, Object.keys(objs), Object.getOwnPropertyNames(Object.getPrototypeOf(objs)));
+      const named = { ["__proto__"]: 1 }; log(Object.keys(named), Object.getPrototypeOf(named) === Object.prototype);`,
+  },
+  {
+    name: "conditional and logical expressions short-circuit exactly",
+    source: `
+      function t(v) { log("t", v); return v; }
+      log(t(0) && t(1), t(1) && t(2), t(0) || t(3), t(null) ?? t(4), t(0) ?? t(5), t(1) ? t("yes") : t("no"), t(0) ? t("yes") : t(0) ? 1 : t("last"));
+      const chain = t(1) && t(2) && t(0) && t(3); log(chain);`,
+  },
+  {
+    name: "loops of every form and their completion",
+    source: `
+      var x = 0; function f() { return x++; } do log(f()); while (x < 3); while (x < 5) x++; for (; x < 7;) x++; log(x);
+      for (var k in { a: 1, b: 2 }) log(k); for (const [a, b] of [[1, 2]]) log(a + b); if (x) ; else ;
+      const fns = []; for (let i = 0; i < 3; i++) fns.push(() => i); log(fns.map((g) => g()));
+      for (const i of [1, 2, 3]) { if (i === 2) continue; log("of", i); }`,
+  },
+  {
+    name: "try, catch and finally, with returns overriding",
+    source: `
+      function f() { try { return "try"; } finally { log("finally"); } }
+      function g() { try { throw new Error("e"); } catch { return "catch"; } finally { log("g finally"); } }
+      function h() { try { return 1; } finally { return 2; } }
+      function k() { for (;;) { try { break; } finally { log("k finally"); } } return "k"; }
+      log(f(), g(), h(), k());`,
+  },
+  {
+    name: "top-level this, module scope and exports",
+    shapes: ["module"],
+    source: `
+      export const value = 1; export function fn() { return typeof this; } export default class {}
+      log(typeof this, this === undefined || this === module.exports, fn(), typeof exports.default);`,
+  },
+  {
+    name: "an ES module with imports, whose hoisted functions count through the lazy registration",
+    shapes: ["module"],
+    source: `
+      import { dep, none } from "./dep";
+      export function early(f) { return [f?.(), dep?.(), none?.(), none?.x.y(), dep?.name.length]; }
+      log(early(() => 1), early(null));`,
+  },
+  {
+    name: "top-level this in a script",
+    shapes: ["sloppy", "strict"],
+    source: `log(typeof this, this === globalThis, (function () { return this === undefined ? "strict" : "sloppy"; })());`,
+  },
+  {
+    name: "TypeScript: enums, parameter properties, namespaces, non-null and casts",
+    filename: "snippet.ts",
+    shapes: ["module"],
+    presets: [TYPESCRIPT],
+    source: `
+      enum Color { Red, Green = Red + 2, Blue }
+      namespace NS { export const inner = 1; export function f() { return inner + 1; } }
+      class Box<T> { constructor(public value: T, private readonly other?: number) {} get(): T { return this.value!; } }
+      declare const declared: number;
+      const box = new Box<string>("v"); const cast = <unknown>box as Box<string>;
+      function over(a: string): string; function over(a: number): number; function over(a: any) { return a ?? "none"; }
+      log(Color.Blue, Color[2], NS.f(), box.get(), cast.value, over(1), typeof declared === "undefined" ? "no value" : "value", (box?.value as string)!.length);`,
+  },
+  {
+    name: "JSX through the React preset",
+    filename: "snippet.jsx",
+    presets: [REACT],
+    source: `
+      const React = { createElement: (type, props, ...children) => ({ type: typeof type === "function" ? type.name : type, props, children }) };
+      function Item({ label }) { return <li className={label ? "on" : "off"}>{label ?? "none"}</li>; }
+      const items = ["a", null].map((label, i) => <Item key={i} label={label} />);
+      log(<ul>{items}{items.length > 1 && <b>many</b>}</ul>);`,
+  },
+];
+
+describe.each(CASES)("$name", ({ name, source, shapes, presets, filename }) => {
+  const recordsComparisons = name.startsWith("comparison") || name.startsWith("switch") || name.startsWith("method comparison");
+  for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
+    test(`${shape}: every option set behaves as the original`, async () => {
+      const options = { presets, filename: filename ? `${__dirname}/../conformance/${filename}` : undefined };
+      const expected = (await runInRealm(compileSnippet(source, shape, options).code)).log;
+      expect(expected.length).toBeGreaterThan(0);
+      for (const variant of VARIANTS) {
+        const compiled = compileSnippet(source, shape, { ...options, plugin: variant.plugin });
+        expect(compiled.metadata).toBeDefined();
+        const { log, recorded } = await runInRealm(compiled.code, { recorder: variant.recorder });
+        expect({ variant: variant.name, log }).toEqual({ variant: variant.name, log: expected });
+        if (variant.recorder && recordsComparisons) expect(recorded).toBeGreaterThan(0);
+      }
+    });
+  }
+});
+
+test("a called chain after an optional link counts the link's continuation exactly when it goes on", async () => {
+  const source = `const o = { b: { c() { return this === o.b; } } };
+module.exports = (x) => x?.b.c();
+log(module.exports(o), module.exports(null));`;
+  const compiled = compileSnippet(source, "sloppy", { plugin: { pruneCounters: false } });
+  const metadata = compiled.metadata!;
+  const continuation = metadata.blocks.find((block) => block.kind === "optional-continuation")!;
+  expect(continuation.range).toEqual({ start: { line: 2, column: 25 }, end: { line: 2, column: 32 } });
+  const { log, context } = await runInRealm(compiled.code);
+  expect(log).toEqual(["true undefined"]);
+  const counters = realmCounters(context, metadata);
+  counters.fill(0);
+  context.module.exports(null);
+  expect(counters[continuation.counter]).toBe(0);
+  context.module.exports({ b: { c: () => 1 } });
+  expect(counters[continuation.counter]).toBe(1);
+  // In the arguments of the call, where V8's "is not a function" message does not print it.
+  expect(compiled.code).toMatch(/x\?\.b\.c\(\.\.\.\(__cov_kcov\$[0-9a-f]{8}\[\d+\] = 1, __cov_kcov\$[0-9a-f]{8}\$none\)\)/);
+});
