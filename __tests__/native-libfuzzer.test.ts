@@ -2,6 +2,7 @@
 // JavaScript targets through the persistent executor: findings and their artifacts, the
 // faults of docs/executor-protocol.md, and libFuzzer's own modes.
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
@@ -72,6 +73,54 @@ test("a hang: the harness kills the executor at -timeout, then libFuzzer saves t
   expect(timeouts).toHaveLength(1);
   expect(fs.readFileSync(path.join(run.cwd, timeouts[0]), "latin1")).toBe("HANG");
   expect(run.executorPids).toHaveLength(1);
+  await expectAllGone(run.executorPids);
+});
+
+test("-rss_limit_mb covers the executor's memory: past it, libFuzzer's out-of-memory report, oom-<sha1> and exit 71", async () => {
+  const run = await fuzz("grows-memory.js", ["-rss_limit_mb=200", "-runs=10", corpusWith("GROW")]);
+  expect(run.output).toMatch(new RegExp(`jskcov: executor ${run.executorPids[0]} reached a peak RSS of \\d+ MB, past -rss_limit_mb=200\n`));
+  expect(run.output).toMatch(/==\d+== ERROR: libFuzzer: out-of-memory \(used: \d+Mb; exceeds: 200Mb\)/);
+  expect(run.output).toContain("SUMMARY: libFuzzer: out-of-memory");
+  expect(run.status).toBe(71); // libFuzzer's exit status for an out-of-memory
+  // Named as libFuzzer names its artifacts: oom- and the SHA-1 of the input.
+  expect(filesIn(run.cwd, "oom-")).toEqual([`oom-${createHash("sha1").update("GROW").digest("hex")}`]);
+  expect(filesIn(run.cwd, "crash-")).toEqual([]);
+  await expectAllGone(run.executorPids);
+});
+
+test("-rss_limit_mb=0 turns the limit off, and -artifact_prefix / -exact_artifact_path place oom-<sha1> as libFuzzer's other artifacts", async () => {
+  const unlimited = await fuzz("grows-memory.js", ["-rss_limit_mb=0", "-runs=10", corpusWith("GROW")]);
+  expect(unlimited.status).toBe(0);
+  expect(unlimited.output).not.toContain("out-of-memory");
+  expect(unlimited.output).toMatch(/Done 10 runs/);
+  const dir = workDir();
+  const prefixed = await fuzz("grows-memory.js", ["-rss_limit_mb=200", "-runs=10", `-artifact_prefix=${dir}/x-`, corpusWith("GROW")]);
+  expect(prefixed.status).toBe(71);
+  expect(filesIn(dir, "x-oom-")).toHaveLength(1);
+  const exact = path.join(workDir(), "the-oom-input");
+  const exactRun = await fuzz("grows-memory.js", ["-rss_limit_mb=200", "-runs=10", `-exact_artifact_path=${exact}`, corpusWith("GROW")]);
+  expect(exactRun.status).toBe(71);
+  expect(fs.readFileSync(exact, "latin1")).toBe("GROW");
+  await expectAllGone([...unlimited.executorPids, ...prefixed.executorPids, ...exactRun.executorPids]);
+});
+
+test("an executor restart does not count against the input's -timeout, even when start-up takes longer than it", async () => {
+  // slow-start.js takes 2.5 s to load; every run asks for a restart, each inside libFuzzer's
+  // timed callback; -timeout=1 is shorter than one start.
+  const run = await fuzz("slow-start.js", ["-timeout=1", "-runs=4", corpusWith("x")], { JSKCOV_EXECUTOR_MAX_RUNS: "1" });
+  expect(run.output).not.toContain("ERROR: libFuzzer: timeout");
+  expect(run.output).toMatch(/Done 4 runs/);
+  expect(run.status).toBe(0);
+  expect(run.executorPids.length).toBeGreaterThanOrEqual(4);
+  expect(filesIn(run.cwd, "timeout-")).toEqual([]);
+  await expectAllGone(run.executorPids);
+});
+
+test("with restarts, a real hang is still libFuzzer's timeout after -timeout of the input's own time", async () => {
+  const run = await fuzz("hangs.js", ["-timeout=2", "-runs=10", corpusWith("HANG")], { JSKCOV_EXECUTOR_MAX_RUNS: "1" });
+  expect(run.output).toContain("ERROR: libFuzzer: timeout after");
+  expect(run.status).toBe(70);
+  expect(filesIn(run.cwd, "timeout-").map((name) => fs.readFileSync(path.join(run.cwd, name), "latin1"))).toEqual(["HANG"]);
   await expectAllGone(run.executorPids);
 });
 

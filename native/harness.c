@@ -41,6 +41,9 @@
 #include <unistd.h>
 
 #include "compare-bridge.h"
+#ifdef JSKCOV_LIBFUZZER
+#include "libfuzzer-faults.h"
+#endif
 
 #define PROTOCOL_VERSION 2
 #define HELLO_MAGIC 0x4b534a4au
@@ -401,10 +404,16 @@ static void feedback_add_death(uint8_t *feedback) {
  */
 static struct {
   pthread_mutex_t lock;
-  uint64_t limit_ns;   /* 0 = no deadline (the watchdog is not started) */
-  uint64_t expires_ns; /* 0 = no run in progress */
+  int watching;        /* the watchdog runs: a deadline, a memory limit, or both */
+  uint64_t limit_ns;   /* 0 = no deadline */
+  uint64_t expires_ns;
+  int running;         /* a run is in progress */
   pid_t pid;           /* the executor of the run in progress */
   int expired;         /* the watchdog killed it */
+  /* libFuzzer's -rss_limit_mb for the executor (0 = none), checked once a second during
+   * runs; over_memory reports it (libfuzzer-faults.c) and does not return. */
+  uint64_t memory_limit_mb;
+  void (*over_memory)(pid_t executor, uint64_t peak_rss_mb);
 } deadline = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t now_ns(void) {
@@ -415,16 +424,59 @@ static uint64_t now_ns(void) {
 
 static struct timespec watchdog_period;
 
+/*
+ * A process's peak resident set (VmHWM of /proc/<pid>/status) in MB; 0 if unreadable.
+ * Parsed by hand: libFuzzer intercepts strstr, memcmp and the like in the whole process
+ * and, while an input runs, takes their operands into its tables of compares, so a
+ * strstr here would feed /proc text into its mutations (and make runs irreproducible).
+ */
+static uint64_t process_peak_rss_mb(pid_t pid) {
+  char path[64], text[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t length = read(fd, text, sizeof text - 1);
+  close(fd);
+  static const char field[] = "\nVmHWM:";
+  const ssize_t field_length = sizeof field - 1;
+  for (ssize_t at = 0; at + field_length <= length; at++) {
+    ssize_t i = 0;
+    while (i < field_length && text[at + i] == field[i]) i++;
+    if (i < field_length) continue;
+    for (i += at; i < length && (text[i] == ' ' || text[i] == '\t'); i++) {
+    }
+    uint64_t kb = 0;
+    for (; i < length && text[i] >= '0' && text[i] <= '9'; i++) kb = kb * 10 + (uint64_t)(text[i] - '0');
+    return kb / 1024;
+  }
+  return 0;
+}
+
 static void *watchdog_loop(void *unused) {
   (void)unused;
+  uint64_t next_memory_check = 0;
   for (;;) {
     nanosleep(&watchdog_period, NULL);
     pthread_mutex_lock(&deadline.lock);
-    if (deadline.expires_ns != 0 && !deadline.expired && now_ns() >= deadline.expires_ns) {
+    uint64_t now = now_ns();
+    if (deadline.limit_ns != 0 && deadline.running && !deadline.expired && now >= deadline.expires_ns) {
       deadline.expired = 1;
       kill(deadline.pid, SIGKILL);
     }
+    int check_memory = deadline.memory_limit_mb != 0 && deadline.running && now >= next_memory_check;
+    pid_t pid = deadline.pid;
     pthread_mutex_unlock(&deadline.lock);
+    if (check_memory) {
+      next_memory_check = now + 1000000000u; /* once a second, as libFuzzer checks its own */
+      uint64_t peak = process_peak_rss_mb(pid);
+      if (peak > deadline.memory_limit_mb) {
+        /* Report it only if that run is still in progress; holding the lock keeps the
+         * fuzzing thread from ending it and starting another meanwhile. */
+        pthread_mutex_lock(&deadline.lock);
+        if (deadline.running && deadline.pid == pid && !deadline.expired) deadline.over_memory(pid, peak);
+        pthread_mutex_unlock(&deadline.lock);
+      }
+    }
   }
   return NULL;
 }
@@ -436,14 +488,17 @@ static void *watchdog_loop(void *unused) {
  * so that the engine's (libFuzzer's SIGALRM, SIGINT) reach the fuzzing thread. Unused in
  * AFL++ mode, where afl-fuzz's -t is the deadline: afl-fuzz kills the pid it is given.
  */
-__attribute__((unused)) static void deadline_start(uint64_t limit_ms) {
-  if (limit_ms == 0) return;
-  uint64_t limit = limit_ms * 1000000u, period = limit / 16;
+__attribute__((unused)) static void deadline_start(uint64_t limit_ms, uint64_t memory_limit_mb, void (*over_memory)(pid_t, uint64_t)) {
+  if (limit_ms == 0 && memory_limit_mb == 0) return;
+  uint64_t limit = limit_ms * 1000000u, period = limit == 0 ? 100000000u : limit / 16;
   if (period > 100000000u) period = 100000000u;
   if (period < 1000000u) period = 1000000u;
   watchdog_period.tv_sec = (time_t)(period / 1000000000u);
   watchdog_period.tv_nsec = (long)(period % 1000000000u);
-  deadline.limit_ns = limit > 4 * period ? limit - 2 * period : limit / 2;
+  deadline.limit_ns = limit == 0 ? 0 : limit > 4 * period ? limit - 2 * period : limit / 2;
+  deadline.memory_limit_mb = memory_limit_mb;
+  deadline.over_memory = over_memory;
+  deadline.watching = 1;
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
@@ -455,19 +510,20 @@ __attribute__((unused)) static void deadline_start(uint64_t limit_ms) {
 }
 
 static void deadline_arm(void) {
-  if (deadline.limit_ns == 0) return;
+  if (!deadline.watching) return;
   pthread_mutex_lock(&deadline.lock);
   deadline.pid = executor.pid;
   deadline.expired = 0;
+  deadline.running = 1;
   deadline.expires_ns = now_ns() + deadline.limit_ns;
   pthread_mutex_unlock(&deadline.lock);
 }
 
 /* Ends the run's deadline; returns 1 if the watchdog killed the executor. */
 static int deadline_disarm(void) {
-  if (deadline.limit_ns == 0) return 0;
+  if (!deadline.watching) return 0;
   pthread_mutex_lock(&deadline.lock);
-  deadline.expires_ns = 0;
+  deadline.running = 0;
   int expired = deadline.expired;
   pthread_mutex_unlock(&deadline.lock);
   return expired;
@@ -630,15 +686,22 @@ static int orchestrates_only(int argc, char **argv) {
   return 0;
 }
 
-/* libFuzzer's -timeout in seconds: the last one given, else its default of 1200; 0 = none. */
+/* libFuzzer's -timeout in seconds (libfuzzer-faults.c reads it); 0 = none. */
 static unsigned timeout_seconds;
 
-static void read_timeout_flag(int argc, char **argv) {
-  long seconds = 1200;
-  for (int i = 1; i < argc; i++) {
-    if (strncmp(argv[i], "-timeout=", 9) == 0) seconds = atol(argv[i] + 9);
-  }
-  timeout_seconds = seconds > 0 ? (unsigned)seconds : 0;
+/* The input of the run in progress, for an out-of-memory report from the watchdog. */
+static const uint8_t *current_data;
+static size_t current_size;
+
+static void executor_over_memory(pid_t pid, uint64_t peak_rss_mb) {
+  libfuzzer_report_oom(current_data, current_size, pid, peak_rss_mb);
+}
+
+/* An executor start inside libFuzzer's callback: its time is not the input's (-timeout). */
+static void executor_restart(void) {
+  libfuzzer_restart_begin();
+  executor_start();
+  libfuzzer_restart_end();
 }
 
 /* Starts the executor before libFuzzer's first input, so Node's start-up does not count
@@ -647,11 +710,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   signal(SIGPIPE, SIG_IGN);
   stats_start();
   if (orchestrates_only(*argc, *argv)) return 0;
-  read_timeout_flag(*argc, *argv);
+  libfuzzer_faults_init(*argc, *argv);
+  timeout_seconds = libfuzzer_timeout_seconds();
   executor.compare_wanted = getenv("JSKCOV_TRACE_CMP") != NULL && strcmp(getenv("JSKCOV_TRACE_CMP"), "1") == 0;
   executor_start();
   register_counters();
-  deadline_start((uint64_t)timeout_seconds * 1000);
+  deadline_start((uint64_t)timeout_seconds * 1000, libfuzzer_rss_limit_mb(), executor_over_memory);
   return 0;
 }
 
@@ -674,14 +738,17 @@ __attribute__((noreturn)) static void report_timeout_through_libfuzzer(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (counters == NULL) fatal("libFuzzer ran an input in a process that was to orchestrate others only");
-  if (executor.pid == 0) executor_start();
+  libfuzzer_unit_begin();
+  if (executor.pid == 0) executor_restart();
   char *detail;
   int wait_status;
   pid_t pid = executor.pid;
+  current_data = data;
+  current_size = size;
   switch (executor_run(data, size, counters, 0, &detail, &wait_status)) {
     case RUN_OK:
       /* A restart asked for: start the next executor now, not in the next input's time. */
-      if (executor.pid == 0) executor_start();
+      if (executor.pid == 0) executor_restart();
       return 0;
     case RUN_CRASH:
       /* libFuzzer's deadly-signal handler prints its report and saves crash-<sha1>. */

@@ -1,4 +1,4 @@
-// Builds native/harness.c (with native/compare-bridge.c) on first use with the system's C toolchain and caches the
+// Builds native/harness.c (with compare-bridge.c and libfuzzer-faults.c) on first use with the system's C toolchain and caches the
 // binary, keyed by the source, the mode and the compiler's identity, so a changed
 // harness or compiler never runs a stale binary. Missing tools give an error that names
 // the Debian packages to install. Also a script: `node dist/fuzz/engines/native-build.js
@@ -28,8 +28,8 @@ function findPackageRoot(): string {
 export const PACKAGE_ROOT = findPackageRoot();
 export const HARNESS_SOURCE = path.join(PACKAGE_ROOT, "native", "harness.c");
 /** Every file the harness is built from: the translation units, then the headers they include. */
-const HARNESS_UNITS = [HARNESS_SOURCE, path.join(PACKAGE_ROOT, "native", "compare-bridge.c")];
-const HARNESS_HEADERS = [path.join(PACKAGE_ROOT, "native", "compare-bridge.h")];
+const HARNESS_UNITS = [HARNESS_SOURCE, ...["compare-bridge.c", "libfuzzer-faults.c"].map((unit) => path.join(PACKAGE_ROOT, "native", unit))];
+const HARNESS_HEADERS = ["compare-bridge.h", "libfuzzer-faults.h"].map((header) => path.join(PACKAGE_ROOT, "native", header));
 
 /** What to install on Debian/Ubuntu for each engine (clang 14 is Debian 12's). */
 const DEBIAN_PACKAGES: Record<HarnessKind, string> = {
