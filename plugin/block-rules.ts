@@ -31,8 +31,13 @@ export type Placement =
   | { type: "add-default"; statement: T.SwitchStatement }
   /** `a?.b` -> `a?.[(COUNTER, "b")]`: runs only when `a` is not nullish. */
   | { type: "optional-property"; member: T.OptionalMemberExpression }
-  /** `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, E))` with E an empty iterable (emptyArgumentsPrelude). */
-  | { type: "optional-arguments"; call: T.OptionalCallExpression };
+  /**
+   * `a?.(x)` -> `a?.((COUNTER, x))`, `a?.()` -> `a?.(...(COUNTER, E))` with E an empty
+   * iterable (`spreadPrelude` in counter-emission.ts). `chainParent`: the call ends its
+   * chain, its callee is a plain reference that can be written twice, and it has no
+   * arguments; it is then branched as `spreadPrelude` says, in `chainParent`.
+   */
+  | { type: "optional-arguments"; call: T.OptionalCallExpression; chainParent?: T.Node };
 
 export interface Range {
   start: T.SourceLocation["start"];
@@ -124,17 +129,36 @@ function chainEnd(cursor: NodeCursor): T.Node {
  * short-circuit (`a?.b()`, `a?.b.c()`, `a?.b[k]()`, not `a?.b?.c()`): its arguments run
  * exactly when the link goes on, after every read the callee needs.
  */
-function calledContinuation(cursor: NodeCursor): T.OptionalCallExpression | undefined {
+function calledContinuation(cursor: NodeCursor): NodeCursor<T.OptionalCallExpression> | undefined {
   let current = cursor;
   while (current.parent) {
     const parent = current.parent.node;
     if (t.isOptionalMemberExpression(parent) && current.key === "object" && !parent.optional) {
       current = current.parent;
     } else {
-      return t.isOptionalCallExpression(parent) && current.key === "callee" && !parent.optional ? parent : undefined;
+      return t.isOptionalCallExpression(parent) && current.key === "callee" && !parent.optional
+        ? current.parent as NodeCursor<T.OptionalCallExpression> : undefined;
     }
   }
   return undefined;
+}
+
+/** Names and property reads only (`a`, `this.#m`, `a?.b[0]`): written twice, it still has one site per link. */
+function isPlainReference(node: T.Node): boolean {
+  if (t.isIdentifier(node) || t.isThisExpression(node) || t.isSuper(node)) return true;
+  if (t.isMemberExpression(node) || t.isOptionalMemberExpression(node)) {
+    return isPlainReference(node.object) && (!node.computed || t.isStringLiteral(node.property) || t.isNumericLiteral(node.property));
+  }
+  return false;
+}
+
+/** The placement that counts in the arguments of `call` (see "optional-arguments"). */
+function countInArguments(call: NodeCursor<T.OptionalCallExpression>): Placement {
+  const node = call.node;
+  const endsChain = chainEnd(call) === node;
+  return node.arguments.length === 0 && endsChain && call.parent && isPlainReference(node.callee)
+    ? { type: "optional-arguments", call: node, chainParent: call.parent.node }
+    : { type: "optional-arguments", call: node };
 }
 
 function rangeBetween(from: T.Node, to: T.Node): Range | undefined {
@@ -296,7 +320,7 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
       // `a?.b()`, `a?.b.c()`: count in the arguments, which run before the callability
       // check, so that V8's "a?.b.c is not a function", printed from the source text,
       // stays the same.
-      add(found, "optional-continuation", where, { type: "optional-arguments", call });
+      add(found, "optional-continuation", where, countInArguments(call));
     } else if (!t.isPrivateName(member.property)) {
       add(found, "optional-continuation", where, { type: "optional-property", member });
     }
@@ -305,6 +329,6 @@ export const blockRules: { [K in T.Node["type"]]?: Rule<Extract<T.Node, { type: 
   OptionalCallExpression(cursor, found) {
     const call = cursor.node;
     if (!call.optional) return;
-    add(found, "optional-continuation", rangeBetween(call.callee, chainEnd(cursor)), { type: "optional-arguments", call });
+    add(found, "optional-continuation", rangeBetween(call.callee, chainEnd(cursor)), countInArguments(cursor));
   },
 };

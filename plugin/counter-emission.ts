@@ -19,8 +19,10 @@ export interface CounterEmitter {
   /** `C[i] = 1` ("hit") or `C[i]++` ("count"). */
   expression(counter: number): T.Expression;
   statement(counter: number): T.Statement;
-  /** The file's empty iterable for `a?.(...(COUNTER, E))` (`emptyArgumentsPrelude`): `E`, or `(E || (E = init()))`. */
-  emptyArguments(): T.Expression;
+  /** `NAME$spreadsAsBuiltIn()`: whether spreading an array still runs no code of the program (`spreadPrelude`). */
+  spreadsAsBuiltIn(): T.Expression;
+  /** `NAME$none()`: the file's empty iterable whose spread runs no code of the program (`spreadPrelude`). */
+  emptyIterable(): T.Expression;
 }
 
 export interface EmitterOptions {
@@ -51,39 +53,57 @@ export function createCounterEmitter(options: EmitterOptions): CounterEmitter {
       ? { type: "AssignmentExpression", operator: "=", left: slot, right: { type: "NumericLiteral", value: 1 } }
       : { type: "UpdateExpression", operator: "++", argument: slot, prefix: false };
   };
-  const names = emptyArgumentsNames(options.countersName);
-  const emptyArguments = (): T.Expression => options.lazyRegisterName
-    ? t.logicalExpression("||", t.identifier(names.value), t.assignmentExpression(
-      "=", t.identifier(names.value), t.callExpression(t.identifier(names.init), [])))
-    : t.identifier(names.value);
-  return { expression, statement: (counter) => ({ type: "ExpressionStatement", expression: expression(counter) }), emptyArguments };
+  const names = spreadNames(options.countersName);
+  return {
+    expression,
+    statement: (counter) => ({ type: "ExpressionStatement", expression: expression(counter) }),
+    spreadsAsBuiltIn: () => t.callExpression(t.identifier(names.check), []),
+    emptyIterable: () => t.callExpression(t.identifier(names.none), []),
+  };
 }
 
-function emptyArgumentsNames(countersName: string): { value: string; init: string } {
-  return { value: `${countersName}$none`, init: `${countersName}$noneInit` };
+function spreadNames(countersName: string): { state: string; check: string; none: string; init: string } {
+  return { state: `${countersName}$spread`, check: `${countersName}$spreadsAsBuiltIn`, none: `${countersName}$none`, init: `${countersName}$spreadInit` };
 }
 
 /**
- * The empty iterable that an optional call without arguments spreads, `a?.(...(COUNTER, E))`:
- * the only slot in `a?.()` that runs just when `a` is not nullish is its argument list, and
- * only a spread adds nothing to it. An array would call `Array.prototype[Symbol.iterator]`
- * and the array iterator's `next`, which a program can replace; this object has its own
- * iterator and `next`, defined by a literal (no setter runs), so spreading it calls no code
- * of the program. Without a usable `Symbol.iterator` (the program replaced `Symbol`) it is
- * `[]`, as before. The function is hoisted, for code that runs before the prelude.
- * Only files with such a call get it, and they have ES2020 syntax already.
+ * What an optional call without arguments spreads, `a?.(...(COUNTER, E))`: the only slot
+ * of `a?.()` that runs just when `a` is not nullish is its argument list, and only a spread
+ * adds nothing to it. Spreading `[]` calls `Array.prototype[Symbol.iterator]` and the array
+ * iterator's `next` once a program has replaced either, so such a call is emitted as
+ * `CHECK() ? a?.(...(COUNTER, [])) : a?.(...(COUNTER, NONE()))` (`emitCounters`): V8 turns
+ * the spread of a literal `[]` into a plain call while its array iterator is untouched, and
+ * `NONE()` is an object with its own iterator and `next` (defined by a literal: no setter
+ * runs), whose spread calls no code of the program, but in V8's slow path. CHECK compares
+ * the two with the ones the file saw at load; a program that replaced them before the file
+ * loaded gets NONE every time. Without a usable `Symbol.iterator` (the program replaced
+ * `Symbol`), NONE is `[]`, as before. All hoisted, for code that runs before the prelude;
+ * only files with such a call get them, and they have ES2020 syntax already.
  */
-export function emptyArgumentsPrelude(countersName: string, global: string): T.Statement[] {
-  const names = emptyArgumentsNames(countersName);
+export function spreadPrelude(countersName: string, global: string): T.Statement[] {
+  const names = spreadNames(countersName);
   return template.statements(`
-    function ${names.init}() {
-      try {
-        var iterator = ${global}.Symbol.iterator, done = { done: true, value: void 0 };
-        if (typeof iterator === "symbol") return { [iterator]: function () { return this; }, next: function () { return done; } };
-      } catch (error) {}
-      return [];
+    var ${names.state};
+    function ${names.check}() {
+      var s = ${names.state} || (${names.state} = ${names.init}());
+      return s.array[s.symbol] === s.values && s.arrayIterator.next === s.next;
     }
-    var ${names.value} = ${names.init}();`, { preserveComments: false, syntacticPlaceholders: true })();
+    function ${names.none}() {
+      return (${names.state} || (${names.state} = ${names.init}())).none;
+    }
+    function ${names.init}() {
+      var s = { array: [], symbol: "", values: null, arrayIterator: {}, next: null, none: [] };
+      try {
+        var g = ${global}, symbol = g.Symbol.iterator, done = { done: true, value: void 0 };
+        if (typeof symbol !== "symbol") return s;
+        s.none = { [symbol]: function () { return this; }, next: function () { return done; } };
+        var array = g.Array.prototype, values = array[symbol];
+        if (typeof values !== "function" || values !== array.values) return s;
+        var arrayIterator = g.Object.getPrototypeOf([][symbol]()), next = arrayIterator.next;
+        s.array = array; s.symbol = symbol; s.values = values; s.arrayIterator = arrayIterator; s.next = next;
+      } catch (error) {}
+      return s;
+    }`, { preserveComments: false, syntacticPlaceholders: true })();
 }
 
 export interface FileRegistration {
@@ -289,9 +309,30 @@ export interface CounterSite {
   emitter: CounterEmitter;
 }
 
-/** Applies the placements; returns whether any used the empty iterable (`emptyArgumentsPrelude`). */
-export function emitCounters(sites: readonly CounterSite[]): { usesEmptyArguments: boolean } {
-  let usesEmptyArguments = false;
+/** Puts `replacement` where `child` is in `parent`: a field, a list, or the sequence a counter wrapped it in. */
+function replaceChild(parent: T.Node, child: T.Node, replacement: T.Node): boolean {
+  const fields = parent as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    const list = Array.isArray(value) ? value : t.isSequenceExpression(value as T.Node) ? (value as T.SequenceExpression).expressions : null;
+    if (value === child) {
+      fields[key] = replacement;
+      return true;
+    }
+    const index = list ? list.indexOf(child) : -1;
+    if (index >= 0) {
+      list![index] = replacement;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Applies the placements; returns whether any used the spread helpers (`spreadPrelude`). */
+export function emitCounters(sites: readonly CounterSite[]): { usesSpreadHelpers: boolean } {
+  let usesSpreadHelpers = false;
+  // Optional calls without arguments to branch once every other counter is in place (`spreadPrelude`).
+  const branched: { call: T.OptionalCallExpression; parent: T.Node; counter: T.Expression; emitter: CounterEmitter }[] = [];
   const listStarts = new Map<T.Statement[], T.Statement[]>();
   const beforeStatement = new Map<T.Statement[], Map<T.Statement, T.Statement[]>>();
   for (const { placement, counter, emitter } of sites) {
@@ -336,9 +377,11 @@ export function emitCounters(sites: readonly CounterSite[]): { usesEmptyArgument
       case "optional-arguments": {
         const args = placement.call.arguments;
         const first = args[0];
-        if (first === undefined) {
-          args.push(t.spreadElement(t.sequenceExpression([emitter.expression(counter), emitter.emptyArguments()])));
-          usesEmptyArguments = true;
+        usesSpreadHelpers ||= first === undefined;
+        if (first === undefined && placement.chainParent) {
+          branched.push({ call: placement.call, parent: placement.chainParent, counter: emitter.expression(counter), emitter });
+        } else if (first === undefined) {
+          args.push(t.spreadElement(t.sequenceExpression([emitter.expression(counter), emitter.emptyIterable()])));
         } else if (t.isSpreadElement(first)) {
           first.argument = t.sequenceExpression([emitter.expression(counter), first.argument]);
         } else {
@@ -355,5 +398,16 @@ export function emitCounters(sites: readonly CounterSite[]): { usesEmptyArgument
     for (const statement of list) rebuilt.push(...(inserted?.get(statement) ?? []), statement);
     list.splice(0, list.length, ...rebuilt);
   }
-  return { usesEmptyArguments };
+  for (const { call, parent, counter, emitter } of branched) {
+    const spreading = (iterable: T.Expression): T.OptionalCallExpression => {
+      const copy = t.cloneNode(call, true);
+      copy.arguments = [t.spreadElement(t.sequenceExpression([t.cloneNode(counter, true), iterable]))];
+      return copy;
+    };
+    const branch = t.conditionalExpression(emitter.spreadsAsBuiltIn(), spreading(t.arrayExpression([])), spreading(emitter.emptyIterable()));
+    if (!replaceChild(parent, call, branch)) {
+      call.arguments.push(t.spreadElement(t.sequenceExpression([counter, emitter.emptyIterable()])));
+    }
+  }
+  return { usesSpreadHelpers };
 }

@@ -8,7 +8,7 @@ import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
 import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
 import {
-  COUNTERS_NAME, COUNTERS_PREFIX, createCounterEmitter, emitCounters, emptyArgumentsPrelude, globalObjectSource, preludeStatements, type CounterSite, type EmitterOptions,
+  COUNTERS_NAME, COUNTERS_PREFIX, createCounterEmitter, emitCounters, globalObjectSource, preludeStatements, spreadPrelude, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import {
@@ -277,7 +277,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
       counted.push({ placement: block.placement, counter: ownCounter[index], emitter: runsEarly(block.unit) ? lazy : eager });
     }
   });
-  const { usesEmptyArguments } = emitCounters(counted);
+  const { usesSpreadHelpers } = emitCounters(counted);
 
   const compareOriginals = request.mapRanges(foundCompares.map((site) => site.range));
   const compares: CompareEntry[] = foundCompares.map((site, index) => {
@@ -314,7 +314,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   if (compares.length > 0) {
     prelude.push(...compareHooksPrelude(compareNames, caseTable, global));
   }
-  if (usesEmptyArguments) prelude.push(...emptyArgumentsPrelude(countersName, global));
+  if (usesSpreadHelpers) prelude.push(...spreadPrelude(countersName, global));
   program.unshiftContainer("body", prelude);
 
   const metadata: KcovFileMetadata = {
