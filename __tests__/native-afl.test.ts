@@ -210,7 +210,7 @@ test("jskcov fuzz --engine afl -S / -M: the same sharing, and each run saves eve
   const fuzz = (seed: string, role: string[], env: NodeJS.ProcessEnv) => {
     const target = path.join(TARGETS, "planted-bug.js");
     const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seedDir([seed]), "--", ...role, "-o", out, "-seed=1"];
-    return runHarness(process.execPath, [...args, "-artifact_prefix=" + cwd + "/"], { cwd, env: { ...process.env, ...AFL_TEST_ENV, AFL_BENCH_UNTIL_CRASH: "1", ...env } });
+    return runHarness(process.execPath, [...args, "-artifact_prefix=" + cwd + "/"], { cwd, env: { ...process.env, ...AFL_ENV, AFL_BENCH_UNTIL_CRASH: "1", ...env } });
   };
   const second = await fuzz("aaaa", ["-S", "second", "-D", "-runs=40000"], {});
   expect(second.status).toBe(0);
@@ -221,6 +221,25 @@ test("jskcov fuzz --engine afl -S / -M: the same sharing, and each run saves eve
   expect(artifacts.length).toBeGreaterThanOrEqual(2); // second's crash and main's (different inputs)
   expect(artifacts.map((name) => fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1"))).toEqual(artifacts.map(() => "FUZZ"));
   await expectAllGone([...second.executorPids, ...main.executorPids]);
+});
+
+test("jskcov fuzz --engine afl -- -n (non-instrumented): the harness's forkserver runs the inputs, and crashes are saved as crash-<sha1> too", async () => {
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const cwd = workDir();
+  const out = path.join(cwd, "out");
+  const target = path.join(TARGETS, "planted-bug.js");
+  // "FUZY" is one bit from the bug: blind havoc finds it within the budget.
+  const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seedDir(["FUZY"]), "--", "-n", "-o", out, "-runs=5000", "-seed=1", `-artifact_prefix=${cwd}/`];
+  const run = await runHarness(process.execPath, args, { cwd, env: { ...process.env, ...AFL_ENV } });
+  expect(run.status).toBe(0);
+  // afl-fuzz's -n mode writes crashes/ in the output directory itself, with no instance directory.
+  const crashes = filesIn(path.join(out, "crashes"), "id:");
+  expect(crashes.length).toBeGreaterThan(0);
+  expect(run.executorPids).toHaveLength(1); // one persistent executor (AFL_DUMB_FORKSRV=1), not one Node per input
+  const artifacts = filesIn(cwd, "crash-");
+  expect(artifacts.length).toBe(new Set(crashes.map((name) => fs.readFileSync(path.join(out, "crashes", name)).toString("hex"))).size);
+  for (const name of artifacts) expect(fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+  await expectAllGone(run.executorPids);
 });
 
 test("afl-tmin shrinks a crashing input to the four bytes that matter", async () => {

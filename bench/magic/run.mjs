@@ -11,6 +11,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -201,9 +202,16 @@ function medianToSolve(runs) {
   return median(runs.map((r) => (r.solved ? r.executions : Infinity)));
 }
 
-function markdown(results, options) {
+/** The 1-minute load average, to two decimals: the machine's load belongs with every figure. */
+function load() {
+  return loadavg()[0].toFixed(2);
+}
+
+function markdown(results, options, machine) {
   const command = `node bench/magic/run.mjs --seeds ${options.seeds} --budget ${options.budget} --time-cap ${options.timeCap} --fuzzers ${options.fuzzers.join(",")}`;
   const lines = [
+    `${machine.date}, Node ${process.version}, load average ${machine.loadBefore} at the start and ${machine.loadAfter} at the end.`,
+    "",
     `Executions to solve each target: median over ${options.seeds} seed(s), at most ${options.budget} executions or ${options.timeCap} s per run ` +
       `(\`${command}\`). "> N": half or more of the runs did not solve it; N is the median of the executions they ran. ` +
       (COMPARISON_BRIDGE ? "libFuzzer and AFL++ get comparisons through the harness's comparison bridge unless --no-cmp." : "No comparison bridge in this checkout: libFuzzer and AFL++ run on coverage only."),
@@ -228,6 +236,7 @@ async function main() {
   if (!existsSync(JSKCOV)) throw new Error(`${JSKCOV} is missing: run 'npm run build' first`);
   buildHarnesses(options.fuzzers);
   mkdirSync(WORKDIR, { recursive: true });
+  const machine = { date: new Date().toISOString().replace(/\.\d+Z$/, "Z"), loadBefore: load() };
   const results = [];
   try {
     for (let seed = 1; seed <= options.seeds; seed++) {
@@ -242,10 +251,11 @@ async function main() {
   } finally {
     rmSync(WORKDIR, { recursive: true, force: true });
   }
-  const table = markdown(results, options);
+  machine.loadAfter = load();
+  const table = markdown(results, options, machine);
   process.stdout.write("\n" + table);
   if (options.write) {
-    writeFileSync(join(BENCH, "results.json"), JSON.stringify({ options, comparisonBridge: COMPARISON_BRIDGE, results }, null, 2) + "\n");
+    writeFileSync(join(BENCH, "results.json"), JSON.stringify({ options, machine, comparisonBridge: COMPARISON_BRIDGE, results }, null, 2) + "\n");
     writeFileSync(join(BENCH, "results.md"), table);
     console.log(`wrote ${relative(REPO, join(BENCH, "results.json"))} and results.md`);
   }

@@ -129,8 +129,11 @@ export function seedDirectory(invocation: NativeEngineInvocation, session: Nativ
 }
 
 /** Environment for afl-fuzz: checks that do not apply to this harness are turned off. */
-function aflEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function aflEnvironment(base: NodeJS.ProcessEnv, args: string[]): NodeJS.ProcessEnv {
   return {
+    // Non-instrumented mode (-n) would exec the harness, and so start Node, for every input:
+    // use the harness's forkserver (and so the persistent executor) there too.
+    ...(args.includes("-n") ? { AFL_DUMB_FORKSRV: "1" } : {}),
     // The harness reports crashes itself; no core dump is involved, so core_pattern does not matter.
     AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1",
     AFL_SKIP_CPUFREQ: "1",
@@ -143,18 +146,23 @@ function aflEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** The command for the user to run, as shell text (`jskcov fuzz --engine afl` prints it). */
 export function aflShellCommand(harness: string, command: AflCommand, env: NodeJS.ProcessEnv): string {
   const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
-  const variables = ["JSKCOV_EXECUTOR_ARGV", "JSKCOV_RUN_CONFIG", "JSKCOV_FEEDBACK", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "AFL_SKIP_CPUFREQ", "AFL_FORKSRV_INIT_TMOUT"];
+  const variables = ["JSKCOV_EXECUTOR_ARGV", "JSKCOV_RUN_CONFIG", "JSKCOV_FEEDBACK", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "AFL_SKIP_CPUFREQ", "AFL_FORKSRV_INIT_TMOUT", "AFL_DUMB_FORKSRV"];
   const exports = variables.filter((name) => env[name] !== undefined).map((name) => `export ${name}=${quote(env[name] as string)}`);
   return [...exports, ["afl-fuzz", ...command.args, "--", harness].map(quote).join(" ")].join("\n") + "\n";
 }
 
-/** Saves afl-fuzz's crashes and hangs (every instance's) as crash-<sha1> / timeout-<sha1>. */
+/**
+ * Saves afl-fuzz's crashes and hangs (every instance's) as crash-<sha1> / timeout-<sha1>.
+ * An instance is a subdirectory of the output directory (-M, -S, "default"), or the output
+ * directory itself in non-instrumented mode (-n), where afl-fuzz makes no instance directory.
+ */
 export function saveAflFindings(outputDir: string, artifactPrefix: string, log: (line: string) => void): string[] {
   const saved: string[] = [];
   if (!fs.existsSync(outputDir)) return saved;
-  for (const instance of fs.readdirSync(outputDir)) {
+  const instances = [outputDir, ...fs.readdirSync(outputDir).map((name) => path.join(outputDir, name))];
+  for (const instance of instances) {
     for (const [folder, kind] of [["crashes", "crash"], ["hangs", "timeout"]] as const) {
-      const dir = path.join(outputDir, instance, folder);
+      const dir = path.join(instance, folder);
       if (!fs.existsSync(dir)) continue;
       for (const name of fs.readdirSync(dir).filter((entry) => entry.startsWith("id:")).sort()) {
         saved.push(writeArtifact(kind, fs.readFileSync(path.join(dir, name)), { artifact_prefix: artifactPrefix, exact_artifact_path: "" }, log));
@@ -177,7 +185,7 @@ export async function runAfl(invocation: NativeEngineInvocation): Promise<number
     const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession, (line) => process.stderr.write(`${line}\n`));
     const command = aflCommand(invocation, seeds);
     const base = session?.environment(invocation, {}, command.env) ?? NativeSession.environmentFor(invocation, {}, command.env);
-    const env = aflEnvironment(base);
+    const env = aflEnvironment(base, command.args);
     if (printOnly) {
       process.stdout.write(aflShellCommand(harness, command, env));
       return 0;
