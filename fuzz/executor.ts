@@ -8,13 +8,14 @@
 // so the target and what it loads are instrumented exactly as under `jskcov run`.
 
 import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
 import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
 import { readRunConfig } from "../cli/run-config";
 import { DEFAULT_COMPARE_AREA_WORDS, DEFAULT_COMPARE_STRING_RECORDS, ExecutorCompareAreas, type CompareAreaRequest } from "./executor-compare";
 import { installJazzerCoreFallback } from "./jazzer-compat";
 import { loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
 
-export const EXECUTOR_PROTOCOL_VERSION = 2;
+export const EXECUTOR_PROTOCOL_VERSION = 3;
 /** "JJSK" in memory: the first word of the hello. */
 export const HELLO_MAGIC = 0x4b534a4a;
 export const REQUEST_FD = 3;
@@ -28,8 +29,9 @@ export const REQUEST_EXIT = 3;
 export const OUTCOME_OK = 0;
 export const OUTCOME_CRASH = 1;
 export const REPLY_FLAG_RESTART = 1;
-/** Hello feature bits (protocol 2). */
+/** Hello feature bits (protocol 2, and 3 for the control page). */
 export const FEATURE_COMPARE_AREAS = 1;
+export const FEATURE_CONTROL_PAGE = 2;
 
 /** The executor's status when the target cannot be loaded (no hello was sent). */
 export const LOAD_FAILURE_STATUS = 3;
@@ -48,6 +50,10 @@ export const DEFAULT_AREA_WORDS = 1 << 20;
 const DEFAULT_MAX_RSS_MB = 1536;
 /** How often (in runs) the resident set is checked; reading it costs a syscall. */
 const RSS_CHECK_INTERVAL = 64;
+/** How long a wait for the next request polls the control page before it blocks (JSKCOV_SPIN_US). */
+export const DEFAULT_SPIN_US = 50;
+/** After a wait that had to block, only every this many waits spin (as native/harness.c). */
+const SPIN_RETRY_EVERY = 16;
 
 interface ExecutorSettings {
   targetPath: string;
@@ -57,6 +63,9 @@ interface ExecutorSettings {
   maxRssBytes: number;
   /** The comparison areas the driver asked for, if it did. */
   compare: CompareAreaRequest | undefined;
+  /** The driver's control page (JSKCOV_EXECUTOR_CONTROL), if it gave one. */
+  controlPath: string | undefined;
+  spinMicroseconds: number;
 }
 
 function positiveIntegerFromEnv(name: string, fallback: number): number {
@@ -81,6 +90,8 @@ function readSettings(argv: string[]): ExecutorSettings {
     maxRuns: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RUNS", 0),
     maxRssBytes: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RSS_MB", DEFAULT_MAX_RSS_MB) * 1024 * 1024,
     compare: compareRequest(),
+    controlPath: process.env.JSKCOV_EXECUTOR_CONTROL || undefined,
+    spinMicroseconds: positiveIntegerFromEnv("JSKCOV_SPIN_US", DEFAULT_SPIN_US),
   };
 }
 
@@ -99,6 +110,48 @@ function compareRequest(): CompareAreaRequest | undefined {
 }
 
 /**
+ * The driver's control page (protocol 3): word 0 is the number of requests it has written
+ * whole to fd 3. A read that blocks on an idle core costs the driver a wake-up (on this
+ * project's VMs about 20 us), so before blocking, the executor polls that word for a while:
+ * once it exceeds the requests read so far, the read will not block. A wait that outlasts
+ * the spin makes the next ones block at once (an idle or slow driver), but every 16th.
+ */
+class ControlPage {
+  private readonly fd: number;
+  private readonly requestsWritten = new Uint32Array(1);
+  private missed = 0;
+
+  constructor(
+    path: string,
+    private readonly spinMilliseconds: number,
+  ) {
+    this.fd = fs.openSync(path, "r");
+  }
+
+  /** Returns once the driver has written more than `requestsRead` requests, or the spin is over. */
+  spinUntilRequest(requestsRead: number): void {
+    if (this.spinMilliseconds === 0) return;
+    if (this.missed % SPIN_RETRY_EVERY !== 0) {
+      this.missed++;
+      return;
+    }
+    const until = performance.now() + this.spinMilliseconds;
+    do {
+      fs.readSync(this.fd, this.requestsWritten, 0, 4, 0);
+      if (this.requestsWritten[0] !== requestsRead) {
+        this.missed = 0;
+        return;
+      }
+    } while (performance.now() < until);
+    this.missed++;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+/**
  * The requests on fd 3, read with as few system calls as possible: a driver that writes each
  * request whole (as the harness does) costs one read per request, header and input together.
  */
@@ -106,8 +159,13 @@ class RequestReader {
   private buffer = Buffer.allocUnsafe(1 << 16);
   private start = 0;
   private end = 0;
+  /** Requests returned so far, modulo 2^32 (as the control page counts them). */
+  private requestsRead = 0;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly control: ControlPage | undefined,
+  ) {}
 
   /** The next request, or undefined at end of file (the driver is gone). The input is the run's own copy. */
   next(): { kind: number; input: Buffer } | undefined {
@@ -118,6 +176,7 @@ class RequestReader {
     const input = Buffer.allocUnsafe(length);
     this.buffer.copy(input, 0, this.start + 8, this.start + 8 + length);
     this.start += 8 + length;
+    this.requestsRead = (this.requestsRead + 1) >>> 0;
     return { kind, input };
   }
 
@@ -133,6 +192,7 @@ class RequestReader {
     }
     this.end -= this.start;
     this.start = 0;
+    this.control?.spinUntilRequest(this.requestsRead);
     while (this.end < count) {
       const got = fs.readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
       if (got === 0) return false;
@@ -147,7 +207,7 @@ function writeFully(fd: number, buffer: Buffer): void {
   while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done);
 }
 
-function helloMessage(areaWords: number, compare: ExecutorCompareAreas | undefined): Buffer {
+function helloMessage(areaWords: number, compare: ExecutorCompareAreas | undefined, control: ControlPage | undefined): Buffer {
   const pcs = Array.from(blocks(), (block) => block.pc).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const layout = Buffer.from(pcLayoutName(), "utf8");
   const message = Buffer.alloc(HELLO_HEADER_BYTES + layout.length + pcs.length * 8);
@@ -157,7 +217,7 @@ function helloMessage(areaWords: number, compare: ExecutorCompareAreas | undefin
   message.writeUInt32LE(pcs.length, 12);
   message.writeUInt32LE(layout.length, 16);
   message.writeUInt32LE(PC_LAYOUT_VERSION, 20);
-  message.writeUInt32LE(compare === undefined ? 0 : FEATURE_COMPARE_AREAS, 24);
+  message.writeUInt32LE((compare === undefined ? 0 : FEATURE_COMPARE_AREAS) | (control === undefined ? 0 : FEATURE_CONTROL_PAGE), 24);
   message.writeUInt32LE(compare?.words ?? 0, 28);
   message.writeUInt32LE(compare?.stringRecords ?? 0, 32);
   layout.copy(message, HELLO_HEADER_BYTES);
@@ -189,8 +249,14 @@ function isPromise(value: ExecutionOutcome | Promise<ExecutionOutcome>): value i
 }
 
 /** Serves requests until the driver asks to exit, goes away, or a restart is due. */
-async function serve(target: FuzzTarget, kcov: Kcov, compare: ExecutorCompareAreas | undefined, settings: ExecutorSettings): Promise<void> {
-  const requests = new RequestReader(REQUEST_FD);
+async function serve(
+  target: FuzzTarget,
+  kcov: Kcov,
+  compare: ExecutorCompareAreas | undefined,
+  control: ControlPage | undefined,
+  settings: ExecutorSettings,
+): Promise<void> {
+  const requests = new RequestReader(REQUEST_FD, control);
   let runs = 0;
   for (;;) {
     const next = requests.next();
@@ -222,12 +288,14 @@ async function main(): Promise<void> {
   let settings: ExecutorSettings;
   let target: FuzzTarget;
   let compare: ExecutorCompareAreas | undefined;
+  let control: ControlPage | undefined;
   const kcov = new Kcov({ file: process.env.JSKCOV_EXECUTOR_AREA || undefined });
   try {
     settings = readSettings(process.argv.slice(2));
     kcov.initTrace(settings.areaWords); // creates and sizes the area file before the hello
     kcov.mmap();
     compare = settings.compare === undefined ? undefined : new ExecutorCompareAreas(settings.compare);
+    control = settings.controlPath === undefined ? undefined : new ControlPage(settings.controlPath, settings.spinMicroseconds / 1000);
     installJazzerCoreFallback();
     target = await loadFuzzTarget(settings.targetPath);
   } catch (error) {
@@ -236,10 +304,11 @@ async function main(): Promise<void> {
   }
   kcov.enable(KCOV_TRACE_PC); // forgets the blocks that ran while the target loaded
   compare?.enable();
-  writeFully(REPLY_FD, helloMessage(settings.areaWords, compare));
-  await serve(target, kcov, compare, settings);
+  writeFully(REPLY_FD, helloMessage(settings.areaWords, compare, control));
+  await serve(target, kcov, compare, control, settings);
   kcov.close();
   compare?.close();
+  control?.close();
   process.exit(0);
 }
 

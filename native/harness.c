@@ -22,7 +22,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,13 +47,14 @@
 #include "libfuzzer-faults.h"
 #endif
 
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 #define HELLO_MAGIC 0x4b534a4au
 #define REQUEST_RUN 1
 #define REQUEST_COLLECT_AGAIN 2
 #define OUTCOME_CRASH 1
 #define REPLY_FLAG_RESTART 1u
 #define FEATURE_COMPARE_AREAS 1u
+#define FEATURE_CONTROL_PAGE 2u
 /* The executor's fds for requests and replies, and the area's memfd (docs/executor-protocol.md). */
 #define CHILD_REQUEST_FD 3
 #define CHILD_REPLY_FD 4
@@ -59,6 +62,9 @@
 /* The comparison areas' memfds, when comparisons are passed on. */
 #define CHILD_COMPARE_FD 6
 #define CHILD_COMPARE_STRINGS_FD 7
+/* The control page's memfd (protocol 3): word 0 counts the requests sent, for the executor's spin. */
+#define CHILD_CONTROL_FD 8
+#define CONTROL_PAGE_BYTES 4096
 /* Where the parent's ends are parked in the child before the dup2s: above every target fd. */
 #define PARKING_FD 10
 
@@ -147,6 +153,69 @@ static inline size_t pc_map_slot(uint64_t pc) {
   return pc_map.dense + (size_t)(hash % (pc_map.slots - pc_map.dense));
 }
 
+/* ---- Waiting for the other process: a bounded spin, then a blocking read -------------- */
+
+static uint64_t now_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/*
+ * A process blocked in read() on an idle core costs the other side a wake-up (on this
+ * project's VMs about 20 us: the core halts, and an interrupt brings it back), twice per
+ * run. So each wait first polls for a while (JSKCOV_SPIN_US, default 50 us; 0 = never),
+ * yielding the core between looks in case the other process shares it, and only then
+ * blocks. A wait that had to block makes the next ones block at once (a slow target, an
+ * idle engine): only every 16th of them spins again, to notice when spinning pays again.
+ * The executor spins the same way on the control page (docs/executor-protocol.md).
+ */
+#define SPIN_DEFAULT_US 50
+#define SPIN_RETRY_EVERY 16
+
+struct spin {
+  unsigned missed;                    /* consecutive waits that outlasted the spin */
+  uint64_t paid, outlasted, skipped;  /* all waits, for JSKCOV_HARNESS_STATS */
+};
+
+static uint64_t spin_budget_ns(void) {
+  static int64_t budget = -1;
+  if (budget < 0) {
+    const char *text = getenv("JSKCOV_SPIN_US");
+    budget = (int64_t)SPIN_DEFAULT_US * 1000;
+    if (text != NULL && *text != '\0') {
+      char *end;
+      unsigned long us = strtoul(text, &end, 10);
+      if (*end != '\0' || us > 1000000) fatal("JSKCOV_SPIN_US must be 0..1000000 (microseconds), got '%s'", text);
+      budget = (int64_t)us * 1000;
+    }
+  }
+  return (uint64_t)budget;
+}
+
+/* Returns once `fd` is readable or the spin is over; the caller's read then blocks if need be. */
+static void spin_until_readable(int fd, struct spin *spin) {
+  uint64_t budget = spin_budget_ns();
+  if (budget == 0) return;
+  if (spin->missed % SPIN_RETRY_EVERY != 0) {
+    spin->missed++;
+    spin->skipped++;
+    return;
+  }
+  struct pollfd ready = {.fd = fd, .events = POLLIN};
+  uint64_t until = now_ns() + budget;
+  do {
+    if (poll(&ready, 1, 0) != 0) { /* readable, end of file, or an error the read will report */
+      spin->missed = 0;
+      spin->paid++;
+      return;
+    }
+    sched_yield(); /* returns at once on an idle core; lets the other process run on a shared one */
+  } while (now_ns() < until);
+  spin->missed++;
+  spin->outlasted++;
+}
+
 /* ---- The executor ------------------------------------------------------------------ */
 
 static struct {
@@ -159,6 +228,9 @@ static struct {
   char **envp;
   int compare_wanted; /* ask each executor for its comparison areas (set before the first start) */
   struct compare_areas compare;
+  volatile uint32_t *control; /* the control page: [0] = requests written whole to its fd 3 */
+  uint32_t requests_sent;
+  struct spin reply_spin;     /* waits for its replies */
 } executor;
 
 struct reply {
@@ -209,16 +281,19 @@ static void executor_prepare(void) {
   extern char **environ;
   size_t env_count = 0;
   while (environ[env_count] != NULL) env_count++;
-  executor.envp = calloc(env_count + 4, sizeof(char *));
+  executor.envp = calloc(env_count + 5, sizeof(char *));
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++) {
-    if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_CMP_", 20) != 0) {
+    if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_CMP_", 20) != 0 &&
+        strncmp(environ[i], "JSKCOV_EXECUTOR_CONTROL=", 24) != 0) {
       executor.envp[e++] = environ[i];
     }
   }
-  static char area_variable[64], compare_variable[64], strings_variable[64];
+  static char area_variable[64], control_variable[64], compare_variable[64], strings_variable[64];
   snprintf(area_variable, sizeof area_variable, "JSKCOV_EXECUTOR_AREA=/proc/self/fd/%d", CHILD_AREA_FD);
   executor.envp[e++] = area_variable;
+  snprintf(control_variable, sizeof control_variable, "JSKCOV_EXECUTOR_CONTROL=/proc/self/fd/%d", CHILD_CONTROL_FD);
+  executor.envp[e++] = control_variable;
   if (executor.compare_wanted) {
     snprintf(compare_variable, sizeof compare_variable, "JSKCOV_EXECUTOR_CMP_AREA=/proc/self/fd/%d", CHILD_COMPARE_FD);
     snprintf(strings_variable, sizeof strings_variable, "JSKCOV_EXECUTOR_CMP_STRINGS=/proc/self/fd/%d", CHILD_COMPARE_STRINGS_FD);
@@ -229,7 +304,8 @@ static void executor_prepare(void) {
 }
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static void executor_exec_child(pid_t parent, int request_read, int reply_write, int area_fd, const int compare_fds[2], int null_fd) {
+static void executor_exec_child(pid_t parent, int request_read, int reply_write, int area_fd, int control_fd, const int compare_fds[2],
+                                int null_fd) {
   /* Die with the harness, also when it is SIGKILLed or leaves through _Exit (libFuzzer's
    * timeout path): no handler of ours runs then. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -244,11 +320,12 @@ static void executor_exec_child(pid_t parent, int request_read, int reply_write,
   int request = fcntl(request_read, F_DUPFD_CLOEXEC, PARKING_FD);
   int reply = fcntl(reply_write, F_DUPFD_CLOEXEC, PARKING_FD);
   int area = fcntl(area_fd, F_DUPFD_CLOEXEC, PARKING_FD);
+  int control = fcntl(control_fd, F_DUPFD_CLOEXEC, PARKING_FD);
   int compare = executor.compare_wanted ? fcntl(compare_fds[0], F_DUPFD_CLOEXEC, PARKING_FD) : -1;
   int strings = executor.compare_wanted ? fcntl(compare_fds[1], F_DUPFD_CLOEXEC, PARKING_FD) : -1;
-  if (request < 0 || reply < 0 || area < 0 || (executor.compare_wanted && (compare < 0 || strings < 0))) _exit(126);
+  if (request < 0 || reply < 0 || area < 0 || control < 0 || (executor.compare_wanted && (compare < 0 || strings < 0))) _exit(126);
   if (dup2(request, CHILD_REQUEST_FD) < 0 || dup2(reply, CHILD_REPLY_FD) < 0 || dup2(area, CHILD_AREA_FD) < 0 ||
-      dup2(null_fd, 0) < 0) {
+      dup2(control, CHILD_CONTROL_FD) < 0 || dup2(null_fd, 0) < 0) {
     _exit(126);
   }
   if (executor.compare_wanted && (dup2(compare, CHILD_COMPARE_FD) < 0 || dup2(strings, CHILD_COMPARE_STRINGS_FD) < 0)) _exit(126);
@@ -275,6 +352,8 @@ static int executor_reap(void) {
   close(executor.reply_fd);
   if (executor.area != NULL) munmap((void *)executor.area, executor.area_words * 8);
   executor.area = NULL;
+  if (executor.control != NULL) munmap((void *)executor.control, CONTROL_PAGE_BYTES);
+  executor.control = NULL;
   compare_areas_unmap(&executor.compare);
   while (waitpid(executor.pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -300,19 +379,27 @@ static void executor_start(void) {
   if (pipe2(requests, O_CLOEXEC) != 0 || pipe2(replies, O_CLOEXEC) != 0) fatal("pipe2: %s", strerror(errno));
   int area_fd = memfd_create("jskcov-kcov-area", MFD_CLOEXEC);
   if (area_fd < 0) fatal("memfd_create: %s", strerror(errno));
+  int control_fd = memfd_create("jskcov-control", MFD_CLOEXEC);
+  if (control_fd < 0 || ftruncate(control_fd, CONTROL_PAGE_BYTES) != 0) fatal("the control page's memfd: %s", strerror(errno));
+  void *control = mmap(NULL, CONTROL_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, control_fd, 0);
+  if (control == MAP_FAILED) fatal("mmap of the control page: %s", strerror(errno));
   int compare_fds[2] = {-1, -1};
   if (executor.compare_wanted) compare_areas_create(compare_fds);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) fatal("fork: %s", strerror(errno));
-  if (pid == 0) executor_exec_child(parent, requests[0], replies[1], area_fd, compare_fds, null_fd);
+  if (pid == 0) executor_exec_child(parent, requests[0], replies[1], area_fd, control_fd, compare_fds, null_fd);
   close(requests[0]);
   close(replies[1]);
   close(null_fd);
+  close(control_fd); /* the mapping keeps it alive */
   executor.pid = pid;
   executor.request_fd = requests[1];
   executor.reply_fd = replies[0];
+  executor.control = control;
+  executor.requests_sent = 0;
+  executor.reply_spin.missed = 0;
 
   uint32_t hello[9]; /* the protocol-1 part first: an executor of another version is told apart */
   if (read_fully(executor.reply_fd, hello, 6 * sizeof hello[0]) != 0) {
@@ -339,6 +426,10 @@ static void executor_start(void) {
       read_fully(executor.reply_fd, pcs, (size_t)block_count * 8) != 0) {
     executor_kill();
     fatal("the executor's hello is truncated or malformed (layout name of %u bytes, %u blocks)", layout_length, block_count);
+  }
+  if (!(hello[6] & FEATURE_CONTROL_PAGE)) {
+    executor_kill();
+    fatal("the executor does not read the control page it was given (hello features 0x%x)", hello[6]);
   }
   if (!pc_map.built) pc_map_build(pcs, block_count, feedback_size(block_count));
   free(pcs);
@@ -415,12 +506,6 @@ static struct {
   uint64_t memory_limit_mb;
   void (*over_memory)(pid_t executor, uint64_t peak_rss_mb);
 } deadline = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t now_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
 
 static struct timespec watchdog_period;
 
@@ -579,7 +664,8 @@ static void stats_print(void) {
   if (executor.pid == stats.executor_pid) {
     fprintf(stderr, ", executor %.2f us", (double)(process_cpu_us(executor.pid) - stats.executor_cpu_us) / runs);
   }
-  fputc('\n', stderr);
+  fprintf(stderr, "; waits for a reply: %llu met by the spin, %llu outlasted it, %llu did not spin\n", (unsigned long long)executor.reply_spin.paid,
+          (unsigned long long)executor.reply_spin.outlasted, (unsigned long long)executor.reply_spin.skipped);
 }
 
 static void stats_start(void) {
@@ -599,13 +685,22 @@ static int write_request(uint32_t kind, const uint8_t *data, size_t size) {
   size_t sent = done < 0 ? 0 : (size_t)done;
   if (sent < sizeof header && write_fully(executor.request_fd, (uint8_t *)header + sent, sizeof header - sent) != 0) return -1;
   size_t data_sent = sent > sizeof header ? sent - sizeof header : 0;
-  return write_fully(executor.request_fd, data + data_sent, size - data_sent);
+  if (write_fully(executor.request_fd, data + data_sent, size - data_sent) != 0) return -1;
+  /* Only now, with the whole request in the pipe: a spinning executor's read will not block. */
+  __atomic_store_n(&executor.control[0], ++executor.requests_sent, __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* The next reply's fixed part, after the run's bounded spin. */
+static int read_reply(struct reply *reply) {
+  spin_until_readable(executor.reply_fd, &executor.reply_spin);
+  return read_fully(executor.reply_fd, reply, sizeof *reply);
 }
 
 /* The request and reply of one run, with the run's feedback; -1 if the executor is gone. */
 static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback, int saturating_increment,
                              struct reply *reply, char **detail) {
-  if (write_request(REQUEST_RUN, data, size) != 0 || read_fully(executor.reply_fd, reply, sizeof *reply) != 0) return -1;
+  if (write_request(REQUEST_RUN, data, size) != 0 || read_reply(reply) != 0) return -1;
   if (reply->detail_length > 0) {
     *detail = malloc(reply->detail_length + 1);
     if (*detail == NULL) fatal("out of memory for a reply of %u bytes", reply->detail_length);
@@ -616,7 +711,7 @@ static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback
   uint32_t flags = reply->flags, outcome = reply->outcome;
   while (reply->leftover > 0) { /* blocks that did not fit: read them in further flushes */
     __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
-    if (write_request(REQUEST_COLLECT_AGAIN, NULL, 0) != 0 || read_fully(executor.reply_fd, reply, sizeof *reply) != 0) return -1;
+    if (write_request(REQUEST_COLLECT_AGAIN, NULL, 0) != 0 || read_reply(reply) != 0) return -1;
     feedback_add_area(feedback, saturating_increment);
   }
   reply->flags |= flags;
@@ -908,8 +1003,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   pid_t reported = 0; /* the pid afl-fuzz was given for the last run */
+  struct spin request_spin = {0}; /* afl-fuzz's next run usually comes within microseconds */
   for (;;) {
     uint32_t was_killed;
+    spin_until_readable(FORKSRV_FD, &request_spin);
     if (read_fully(FORKSRV_FD, &was_killed, 4) != 0) break; /* afl-fuzz is done */
     /* afl-fuzz's timer killed the last run's pid. Its kill may have come after that run had
      * replied: the executor then dies between runs and would take this input with it, a
