@@ -5,6 +5,8 @@
 //   round trip   harness -> executor -> harness, timed by the harness itself around each run
 //                (JSKCOV_HARNESS_STATS=1): request, the executor's work, reply, feedback;
 //                with the CPU time the executor and the harness (libFuzzer included) spent;
+//                once as shipped (each side polls up to JSKCOV_SPIN_US before blocking) and
+//                once with JSKCOV_SPIN_US=0 (both block at once: a wake-up per message);
 //   libFuzzer    the real libFuzzer driving the executor through native/harness.c
 //                (wall time of -runs=N minus that of -runs=0, per run): adds its mutation and
 //                its scan of the counters to the round trip;
@@ -68,7 +70,14 @@ try {
     return run.seconds;
   };
 
-  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [] };
+  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [] };
+  const spinsMet = [];
+  const roundTripOf = (stderr) => {
+    const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us; waits for a reply: (\d+) met by the spin, (\d+) outlasted it, (\d+) did not spin/.exec(stderr);
+    if (stats === null) throw new Error(`no round-trip figures in the harness's output:\n${stderr}`);
+    const [, perRun, harness, executor, met, outlasted, skipped] = stats.map(Number);
+    return { perRun, harness, executor, metShare: met / (met + outlasted + skipped) };
+  };
   for (let round = 0; round < rounds; round++) {
     const inProcessArgs = [jskcov, "run", "--quiet", "--no-cache", "--root", HERE, "--out", join(work, "kcov.out"), "--", join(HERE, "in-process.cjs"), String(runs)];
     const [wall, cpu] = timed(process.execPath, inProcessArgs, { cwd: work }).result.stdout.trim().split(" ").map(Number);
@@ -78,10 +87,13 @@ try {
     const startup = timed(libFuzzer, ["-runs=0"], { cwd: work, env }).seconds; // start-up and the empty input only
     const fuzzing = timed(libFuzzer, [`-runs=${runs}`, "-max_len=8", "-seed=1"], { cwd: work, env: { ...env, JSKCOV_HARNESS_STATS: "1" } });
     measured.libFuzzer.push(((fuzzing.seconds - startup) * 1e6) / runs);
-    const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us/.exec(fuzzing.result.stderr);
-    measured.roundTrip.push(Number(stats[1]));
-    measured.harnessCpu.push(Number(stats[2]));
-    measured.executorCpu.push(Number(stats[3]));
+    const stats = roundTripOf(fuzzing.result.stderr);
+    measured.roundTrip.push(stats.perRun);
+    measured.harnessCpu.push(stats.harness);
+    measured.executorCpu.push(stats.executor);
+    spinsMet.push(stats.metShare);
+    const noSpin = timed(libFuzzer, [`-runs=${runs}`, "-max_len=8", "-seed=1"], { cwd: work, env: { ...env, JSKCOV_HARNESS_STATS: "1", JSKCOV_SPIN_US: "0" } });
+    measured.roundTripNoSpin.push(roundTripOf(noSpin.result.stderr).perRun);
 
     measured.afl.push(((aflSeconds(AFL_WARM_UP + runs, round) - aflSeconds(AFL_WARM_UP, round)) * 1e6) / runs);
   }
@@ -89,6 +101,7 @@ try {
   const row = (name, list) => `| ${name} | ${median(list).toFixed(1)} | ${Math.round(1e6 / median(list))} | ${list.map((us) => us.toFixed(1)).join(", ")} |`;
   const perRound = (f) => measured.inProcess.map((_, i) => f(i));
   const addedWall = perRound((i) => measured.roundTrip[i] - measured.inProcess[i]);
+  const addedNoSpin = perRound((i) => measured.roundTripNoSpin[i] - measured.inProcess[i]);
   const addedCpu = perRound((i) => measured.executorCpu[i] + measured.harnessCpu[i] - measured.inProcessCpu[i]);
   const each = (list) => list.map((us) => us.toFixed(1)).join(", ");
   process.stdout.write(
@@ -99,6 +112,7 @@ try {
       "|---|---|---|---|",
       row("in-process (target + collect into the file area), wall", measured.inProcess),
       row("round trip harness -> executor -> harness, wall", measured.roundTrip),
+      row("the same with JSKCOV_SPIN_US=0 (block at once), wall", measured.roundTripNoSpin),
       row("libFuzzer -> harness -> executor, wall", measured.libFuzzer),
       row("afl-fuzz -> harness -> executor, wall", measured.afl),
       row("in-process, CPU", measured.inProcessCpu),
@@ -107,6 +121,8 @@ try {
       "",
       `added by the harness, wall (round trip - in-process, same round): median ${median(addedWall).toFixed(1)} µs; each round ${each(addedWall)}`,
       `added by the harness, CPU (executor + harness - in-process, same round): median ${median(addedCpu).toFixed(1)} µs; each round ${each(addedCpu)}`,
+      `added with JSKCOV_SPIN_US=0, wall (same round): median ${median(addedNoSpin).toFixed(1)} µs; each round ${each(addedNoSpin)}`,
+      `the harness's waits for a reply that its spin met: ${spinsMet.map((share) => `${(100 * share).toFixed(0)}%`).join(", ")}`,
       "",
     ].join("\n"),
   );
