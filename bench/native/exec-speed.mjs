@@ -1,0 +1,150 @@
+// Executions per second of libFuzzer and AFL++ (through native/harness.c and the persistent
+// executor) against the built-in engine, on the same real targets with the same
+// instrumentation, in steady state: the issue's target is "within 1.5x of the built-in
+// engine's exec/s".
+//
+// What is measured, so that only the per-execution cost differs:
+// - the targets of bench/fuzz (qs, fast-xml-parser, jpeg-js: the libraries instrumented
+//   with --filter node_modules/<library>/**, from bench/fuzz/seeds), each wrapped so that a
+//   finding does not end the run: the wrapper catches what fuzz() throws. libFuzzer stops at
+//   its first finding, and a restart is a new Node process with a cold JIT, which is a cost
+//   of finding bugs, not of executing inputs; the wrapper makes every engine run the same
+//   kind of work without stopping;
+// - comparisons off on every side (--no-cmp), or on on every side with --cmp;
+// - steady state: each engine runs twice with the same seed, -runs=SHORT and -runs=LONG
+//   (afl-fuzz: -E), and exec/s = (executions of the long run - of the short one) / (its
+//   wall time - the short one's). The same seed replays the same first SHORT inputs, so the
+//   difference leaves out start-up (Node, loading the target, the seeds, AFL++'s
+//   calibration, the first JIT) and measures later executions only;
+// - the engines interleaved in each round, medians of the rounds.
+//
+//   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser] [--rounds 3] [--cmp]
+
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { listOption, positiveOption } from "../options.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, "..", "..");
+const FUZZ_BENCH = join(REPO, "bench", "fuzz");
+const JSKCOV = join(REPO, "dist/cli/jskcov.js");
+const WORKDIR = join(REPO, "bench/workdir", `exec-speed-${process.pid}`);
+
+/** Executions of the short and the long run, per target: the long run's extra executions take a few seconds. */
+const TARGETS = {
+  qs: { short: 20000, long: 120000 },
+  "fast-xml-parser": { short: 20000, long: 120000 },
+  "jpeg-js": { short: 1000, long: 4000 },
+};
+const ENGINES = ["builtin", "libfuzzer", "afl"];
+/** The same for every engine: an input running longer is a timeout (jpeg-js has slow inputs). */
+const TIMEOUT_SECONDS = 10;
+const MAX_LEN = 4096;
+
+const { values } = parseArgs({
+  options: {
+    targets: { type: "string", default: "qs,fast-xml-parser,jpeg-js" },
+    rounds: { type: "string", default: "3" },
+    cmp: { type: "boolean", default: false },
+  },
+});
+const targets = listOption("--targets", values.targets, Object.keys(TARGETS));
+const rounds = positiveOption("--rounds", values.rounds);
+
+function installLibraries() {
+  if (existsSync(join(FUZZ_BENCH, "node_modules", "qs"))) return;
+  console.log("installing bench/fuzz's packages (npm ci)...");
+  const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: FUZZ_BENCH, stdio: "inherit" });
+  if (result.status !== 0) throw new Error("npm ci in bench/fuzz failed");
+}
+
+/** bench/fuzz's target for `name`, wrapped so that nothing it throws ends the run. */
+function noStopTarget(name) {
+  const file = join(WORKDIR, `${name}.no-stop.fuzz.js`);
+  writeFileSync(
+    file,
+    `// bench/native/exec-speed.mjs: ${name}'s fuzz target, whose findings do not stop any engine.\n` +
+      `const { fuzz } = require(${JSON.stringify(join(FUZZ_BENCH, "targets", `${name}.fuzz.js`))});\n` +
+      "module.exports.fuzz = function (data) {\n  try {\n    fuzz(data);\n  } catch {}\n};\n",
+  );
+  return file;
+}
+
+/** One run of `engine` for `runs` executions from the seeds: its wall time and the executions it made. */
+function run(engine, name, target, runs, label) {
+  const dir = join(WORKDIR, `${name}-${engine}-${label}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(FUZZ_BENCH, "seeds", name), join(dir, "corpus"), { recursive: true });
+  const afl = engine === "afl";
+  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, ...(afl ? ["-o", join(dir, "afl-out")] : [`-max_len=${MAX_LEN}`, "-print_final_stats=1"])];
+  const args = [
+    JSKCOV, "fuzz", "--engine", engine, "--root", FUZZ_BENCH, "--filter", `node_modules/${name}/**`, ...(values.cmp ? [] : ["--no-cmp"]),
+    target, join(dir, "corpus"), "--", ...engineFlags,
+  ];
+  const env = { ...process.env, NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_NO_AFFINITY: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1" };
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) throw new Error(`${engine} on ${name} (-runs=${runs}) exited with ${result.status}:\n${output.slice(-3000)}`);
+  let executions;
+  if (afl) {
+    const stats = join(dir, "afl-out", "default", "fuzzer_stats");
+    executions = Number(/^execs_done\s*:\s*(\d+)/m.exec(readFileSync(stats, "utf8"))[1]);
+  } else {
+    const match = /^stat::number_of_executed_units:\s*(\d+)/m.exec(output);
+    if (match === null) throw new Error(`no stat::number_of_executed_units in the output of ${engine} on ${name}:\n${output.slice(-3000)}`);
+    executions = Number(match[1]);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds, executions };
+}
+
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+
+installLibraries();
+mkdirSync(WORKDIR, { recursive: true });
+const loads = [loadavg()[0]];
+try {
+  const measured = {}; // target -> engine -> { speed: [], startup: [] }
+  for (let round = 0; round < rounds; round++) {
+    for (const name of targets) {
+      const target = noStopTarget(name);
+      measured[name] ??= {};
+      for (const engine of ENGINES) {
+        const short = run(engine, name, target, TARGETS[name].short, "short");
+        const long = run(engine, name, target, TARGETS[name].long, "long");
+        const speed = (long.executions - short.executions) / (long.seconds - short.seconds);
+        // What the short run took beyond its executions at the steady speed: start-up and warm-up.
+        const startup = short.seconds - short.executions / speed;
+        (measured[name][engine] ??= { speed: [], startup: [] }).speed.push(speed);
+        measured[name][engine].startup.push(startup);
+        process.stderr.write(`round ${round + 1}: ${name} ${engine}: ${Math.round(speed)} exec/s (start-up and warm-up ${startup.toFixed(1)} s)\n`);
+      }
+      loads.push(loadavg()[0]);
+    }
+  }
+  const lines = [
+    `exec/s in steady state, ${rounds} rounds (medians), comparisons ${values.cmp ? "on (every engine)" : "off (--no-cmp, every engine)"}, ` +
+      `node ${process.version}, load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}`,
+    "",
+    "| library | built-in exec/s | libFuzzer exec/s | AFL++ exec/s | built-in / libFuzzer | built-in / AFL++ | start-up + warm-up, s (built-in, libFuzzer, AFL++) | each round: built-in, libFuzzer, AFL++ |",
+    "|---|---:|---:|---:|---:|---:|---|---|",
+  ];
+  for (const name of targets) {
+    const of = (engine) => median(measured[name][engine].speed);
+    const ratio = (engine) => `${(of("builtin") / of(engine)).toFixed(2)}x`;
+    const startups = ENGINES.map((engine) => median(measured[name][engine].startup).toFixed(1)).join(", ");
+    const each = measured[name].builtin.speed.map((_, i) => ENGINES.map((engine) => Math.round(measured[name][engine].speed[i])).join("/")).join("; ");
+    lines.push(`| ${name} | ${Math.round(of("builtin"))} | ${Math.round(of("libfuzzer"))} | ${Math.round(of("afl"))} | ${ratio("libfuzzer")} | ${ratio("afl")} | ${startups} | ${each} |`);
+  }
+  lines.push("", "Target: built-in / engine at most 1.5x.", "");
+  process.stdout.write(lines.join("\n"));
+} finally {
+  rmSync(WORKDIR, { recursive: true, force: true });
+}
