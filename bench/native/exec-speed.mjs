@@ -26,6 +26,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { createRequire } from "node:module";
 import { listOption, positiveOption } from "../options.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -52,8 +53,8 @@ const { values } = parseArgs({
     cmp: { type: "boolean", default: false },
   },
 });
-const targets = listOption("--targets", values.targets, Object.keys(TARGETS));
-const rounds = positiveOption("--rounds", values.rounds);
+const targets = listOption(values, "targets", Object.keys(TARGETS));
+const rounds = positiveOption(values, "rounds");
 
 function installLibraries() {
   if (existsSync(join(FUZZ_BENCH, "node_modules", "qs"))) return;
@@ -108,6 +109,11 @@ function run(engine, name, target, runs, label) {
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 installLibraries();
+// Built (and cached) before any run is timed: the first use of a changed harness compiles it.
+process.env.JSKCOV_NATIVE_CACHE_DIR ??= join(REPO, "node_modules", ".cache", "babel-plugin-kcov"); // the same cache for the runs, whatever their cwd
+const { buildHarness } = createRequire(import.meta.url)(join(REPO, "dist/fuzz/engines/native-build.js"));
+buildHarness("libfuzzer");
+buildHarness("afl");
 mkdirSync(WORKDIR, { recursive: true });
 const loads = [loadavg()[0]];
 try {
