@@ -17,6 +17,8 @@
  *   JSKCOV_FEEDBACK_SLOTS libFuzzer's counters / AFL++'s bitmap bytes (default: feedback_slots_for)
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
  *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
+ *   JSKCOV_SPIN_US        how long a wait polls before it blocks (default 50; 0 = block at once),
+ *                         read by the executor too (docs/executor-protocol.md, "The control page")
  *   JSKCOV_TRACE_CMP=1    libFuzzer mode: pass comparisons on (native/compare-bridge.c); in
  *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
  */
