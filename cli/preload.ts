@@ -27,7 +27,6 @@ import * as path from "node:path";
 import * as nodeModule from "node:module";
 import { pathToFileURL } from "node:url";
 import { isMainThread, threadId } from "node:worker_threads";
-import { addHook } from "pirates";
 import { onExit } from "signal-exit";
 import { leaveOutClashingFiles } from "../runtime";
 import { seedClearOf } from "./collision-seed";
@@ -45,12 +44,33 @@ const SUPERVISOR_CHECK_MS = 500;
 /** Set once per thread, so loading this file twice (execArgv and NODE_OPTIONS) hooks once. */
 const STARTED = Symbol.for("babel-plugin-kcov.preload-started");
 
+type CompileFunction = (this: unknown, content: string, filename: string, ...rest: unknown[]) => unknown;
+type ExtensionLoader = (module: { _compile: CompileFunction }, filename: string) => void;
+
+/**
+ * The require hook: for each extension, the loader Node would use, with the module's
+ * `_compile` given the instrumented code. Everything else `_compile` is called with is
+ * passed on: Node >= 20.19 passes the format the loader found (`.cjs` is CommonJS, a `.js`
+ * file's package "type"), and without it Node guesses from the syntax, so a `.cjs` file
+ * with `export` would run as an ES module instead of failing as it does under node.
+ * (pirates, used before, dropped it.)
+ */
 function installRequireHook(transformer: SourceTransformer): void {
-  addHook((code, filename) => transformer.transform(filename, code, "commonjs"), {
-    exts: requireHookExtensions(),
-    ignoreNodeModules: false,
-    matcher: (filename) => transformer.needsTransform(filename),
-  });
+  const extensions = (nodeModule as unknown as { Module: { _extensions: Record<string, ExtensionLoader> } }).Module._extensions;
+  const javaScriptLoader = extensions[".js"];
+  for (const extension of requireHookExtensions()) {
+    const loader = extensions[extension] ?? javaScriptLoader;
+    extensions[extension] = function (module, filename) {
+      if (transformer.needsTransform(filename)) {
+        const compile = module._compile;
+        module._compile = function (content, file, ...rest) {
+          module._compile = compile;
+          return compile.call(this, transformer.transform(filename, content, "commonjs"), file, ...rest);
+        };
+      }
+      loader(module, filename);
+    };
+  }
 }
 
 function registerImportHooks(config: RunConfig): void {
@@ -82,14 +102,15 @@ function registerImportHooksWhenNeeded(config: RunConfig): void {
     registerImportHooks(config);
     return;
   }
-  const prototype = (nodeModule as unknown as { Module: { prototype: { _compile: (content: string, filename: string) => unknown } } }).Module.prototype;
+  const prototype = (nodeModule as unknown as { Module: { prototype: { _compile: CompileFunction } } }).Module.prototype;
   const compile = prototype._compile;
-  prototype._compile = function (content, filename) {
+  // Passes on the format Node gives (see installRequireHook).
+  prototype._compile = function (content, filename, ...rest) {
     if (content.includes("import(")) {
       prototype._compile = compile;
       registerImportHooks(config);
     }
-    return compile.call(this, content, filename);
+    return compile.call(this, content, filename, ...rest);
   };
 }
 
