@@ -6,7 +6,9 @@ import fc from "fast-check";
 
 const atom = fc.oneof(
   fc.constantFrom("a", "b", "v", "input.n", "o?.p", "o?.q?.()", "o?.[a % 2 ? 'p' : 'r']", "null", "undefined",
-    "s", "loc.p", "loc.m?.(a)", "list.length"),
+    "s", "loc.p", "loc.m?.(a)", "list.length",
+    // Optional calls without arguments and calls after an optional link (counted in the call's arguments).
+    "o?.p.toString()", "s?.trim()", "(o?.q)?.()", "o?.q()"),
   fc.integer({ min: -3, max: 5 }).map(String),
 );
 

@@ -20,6 +20,7 @@ module.exports = {
     "**/__tests__/construct-conformance.test.ts",
     "**/__tests__/entry-jest.test.ts",
     "**/__tests__/cli-run.test.ts",
+    "**/__tests__/cli-run-module-format.test.ts",
     "**/compat/babel8/__tests__/*.test.ts",
   ],
   transform: { "^.+\\.ts$": [require.resolve("ts-jest"), {}] },
