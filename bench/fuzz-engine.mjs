@@ -53,22 +53,32 @@ const { defaultFlags } = require(path.join(REPO_ROOT, "dist/fuzz/flags.js"));
 const kcovPlugin = require(path.join(REPO_ROOT, "dist/plugin/index.js"));
 
 const { values } = parseArgs({
-  options: { smoke: { type: "boolean", default: false }, runs: { type: "string" }, reps: { type: "string" }, part: { type: "string" } },
+  options: {
+    smoke: { type: "boolean", default: false },
+    runs: { type: "string" },
+    reps: { type: "string" },
+    modes: { type: "string", default: "count,hit" },
+    part: { type: "string" },
+    mode: { type: "string" },
+  },
 });
 const smoke = values.smoke;
 const runs = Number(values.runs ?? (smoke ? 3000 : 200000));
 const reps = Number(values.reps ?? (smoke ? 1 : 3));
+/** Counter modes to measure: count (the built-in engine's default, with hit-count buckets as features) and hit. */
+const modes = values.modes.split(",");
+for (const mode of modes) if (mode !== "count" && mode !== "hit") throw new Error(`--modes: unknown counter mode ${JSON.stringify(mode)} (count, hit)`);
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-fuzz-bench-"));
 
-/** Instruments `code` (hit mode) into a file of the work dir and requires it. */
-function requireInstrumented(name, code) {
+/** Instruments `code` in `counterMode` into a file of the work dir and requires it. */
+function requireInstrumented(name, code, counterMode) {
   const file = path.join(workDir, name);
   const result = babel.transformSync(code, {
     filename: file,
     configFile: false,
     babelrc: false,
     compact: false,
-    plugins: [[kcovPlugin.default ?? kcovPlugin, { instrumentationFilter: ["**"], root: workDir }]],
+    plugins: [[kcovPlugin.default ?? kcovPlugin, { instrumentationFilter: ["**"], root: workDir, counterMode }]],
   });
   fs.writeFileSync(file, result.code);
   return require(file);
@@ -118,7 +128,7 @@ function grown(array, atLeast) {
 }
 
 /** Runs the engine in this process on `fuzz` for `runs` executions; returns its CPU times and the inputs. */
-async function fuzzInProcess(name, fuzz, seeds) {
+async function fuzzInProcess(name, fuzz, seeds, counterMode) {
   const dir = fs.mkdtempSync(path.join(workDir, `${name}-`));
   const corpus = path.join(dir, "corpus");
   fs.mkdirSync(corpus);
@@ -137,7 +147,8 @@ async function fuzzInProcess(name, fuzz, seeds) {
     startExecutions: 0,
     startIndex: 0,
     sessionStart: Date.now(),
-    countBuckets: false,
+    // As jskcov fuzz sets it: hit-count buckets are features in count mode (-use_counters=1).
+    countBuckets: counterMode === "count",
     skipSeeds: [],
   };
   const started = now();
@@ -161,15 +172,15 @@ function median(values) {
   return sorted[sorted.length >> 1];
 }
 
-async function engineOverhead() {
-  const generated = requireInstrumented("generated.js", generatedModule(smoke ? 500 : 3400));
+async function engineOverhead(counterMode) {
+  const generated = requireInstrumented("generated.js", generatedModule(smoke ? 500 : 3400), counterMode);
   const blocks = registeredBlocks();
   const fuzz = (data) => { generated.pick(data); };
   const perExec = [];
   const perExecProcess = [];
-  await fuzzInProcess("generated", fuzz, [Buffer.from("seed")]);
+  await fuzzInProcess("generated", fuzz, [Buffer.from("seed")], counterMode);
   for (let rep = 0; rep < reps; rep++) {
-    const { time, inputs } = await fuzzInProcess("generated", fuzz, [Buffer.from("seed")]);
+    const { time, inputs } = await fuzzInProcess("generated", fuzz, [Buffer.from("seed")], counterMode);
     const bare = bareLoop(fuzz, inputs);
     perExec.push(((time.main - bare.main) * 1000) / inputs.length);
     perExecProcess.push(((time.process - bare.process) * 1000) / inputs.length);
@@ -177,10 +188,10 @@ async function engineOverhead() {
   return { blocks, microsecondsPerExec: median(perExec), processMicrosecondsPerExec: median(perExecProcess) };
 }
 
-async function realTarget() {
+async function realTarget(counterMode) {
   const yamlFile = path.join(REPO_ROOT, "node_modules/js-yaml/dist/js-yaml.cjs.js");
   const plain = require(yamlFile);
-  const instrumented = requireInstrumented("js-yaml.instrumented.js", fs.readFileSync(yamlFile, "utf8"));
+  const instrumented = requireInstrumented("js-yaml.instrumented.js", fs.readFileSync(yamlFile, "utf8"), counterMode);
   const target = (yaml) => (data) => {
     try {
       yaml.load(data.toString("utf8"));
@@ -190,9 +201,9 @@ async function realTarget() {
   };
   const seeds = ["a: 1\nb: [x, y]\n", "- {k: v, n: 3.5}\n- !!str 12\n- ~\n", "key: |\n  text\n  more\nother: 'q'\n"].map((text) => Buffer.from(text));
   const runsOf = [];
-  await fuzzInProcess("js-yaml", target(instrumented), seeds);
+  await fuzzInProcess("js-yaml", target(instrumented), seeds, counterMode);
   for (let rep = 0; rep < reps; rep++) {
-    const { time, inputs } = await fuzzInProcess("js-yaml", target(instrumented), seeds);
+    const { time, inputs } = await fuzzInProcess("js-yaml", target(instrumented), seeds, counterMode);
     const bare = bareLoop(target(plain), inputs);
     const bareInstrumented = bareLoop(target(instrumented), inputs);
     const rate = (ms) => (inputs.length * 1000) / ms;
@@ -208,16 +219,16 @@ async function realTarget() {
 }
 
 /** Runs one part in a child process (a fresh registry: only that part's files are instrumented); returns its JSON. */
-function partInChild(part) {
-  const args = [process.argv[1], "--part", part, "--runs", String(runs), "--reps", String(reps), ...(smoke ? ["--smoke"] : [])];
+function partInChild(part, counterMode) {
+  const args = [process.argv[1], "--part", part, "--mode", counterMode, "--runs", String(runs), "--reps", String(reps), ...(smoke ? ["--smoke"] : [])];
   const child = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 });
-  if (child.status !== 0) throw new Error(`bench/fuzz-engine.mjs --part ${part} failed (status ${child.status}):\n${child.stderr}`);
+  if (child.status !== 0) throw new Error(`bench/fuzz-engine.mjs --part ${part} --mode ${counterMode} failed (status ${child.status}):\n${child.stderr}`);
   return JSON.parse(child.stdout.trim().split("\n").pop());
 }
 
 if (values.part !== undefined) {
   try {
-    const result = values.part === "generated" ? await engineOverhead() : await realTarget();
+    const result = values.part === "generated" ? await engineOverhead(values.mode) : await realTarget(values.mode);
     console.log(JSON.stringify(result));
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -226,22 +237,24 @@ if (values.part !== undefined) {
 }
 
 try {
-  const overhead = partInChild("generated");
-  const real = partInChild("js-yaml");
   const clockName = mainThreadCpuMs() === null ? "wall clock" : "main-thread CPU time";
   console.log(`fuzz engine benchmark · Node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} · ${runs} executions, median of ${reps} · ${clockName}`);
-  console.log(
-    `engine work per execution, ${overhead.blocks} registered blocks: ${overhead.microsecondsPerExec.toFixed(2)} µs ` +
-      `(${overhead.processMicrosecondsPerExec.toFixed(2)} µs of the whole process's CPU time)`,
-  );
-  console.log(
-    `js-yaml load(): engine on instrumented js-yaml ${Math.round(real.rates.engine)} exec/s, ` +
-      `bare loop on uninstrumented js-yaml ${Math.round(real.rates.bare)} exec/s: ${real.ratio.toFixed(2)}x slower ` +
-      `(${real.processRatio.toFixed(2)}x in the whole process's CPU time); ` +
-      `bare loop on instrumented js-yaml ${Math.round(real.rates.bareInstrumented)} exec/s: instrumentation alone ${real.instrumentationRatio.toFixed(2)}x`,
-  );
-  // Smoke runs are too short for 10 ms CPU ticks: they check that everything runs, not the figures.
-  if (smoke && !(Number.isFinite(overhead.microsecondsPerExec) && Number.isFinite(real.ratio))) throw new Error("fuzz engine smoke: no figures");
+  for (const mode of modes) {
+    const overhead = partInChild("generated", mode);
+    const real = partInChild("js-yaml", mode);
+    console.log(
+      `${mode} mode: engine work per execution, ${overhead.blocks} registered blocks: ${overhead.microsecondsPerExec.toFixed(2)} µs ` +
+        `(${overhead.processMicrosecondsPerExec.toFixed(2)} µs of the whole process's CPU time)`,
+    );
+    console.log(
+      `${mode} mode: js-yaml load(): engine on instrumented js-yaml ${Math.round(real.rates.engine)} exec/s, ` +
+        `bare loop on uninstrumented js-yaml ${Math.round(real.rates.bare)} exec/s: ${real.ratio.toFixed(2)}x slower ` +
+        `(${real.processRatio.toFixed(2)}x in the whole process's CPU time); ` +
+        `bare loop on instrumented js-yaml ${Math.round(real.rates.bareInstrumented)} exec/s: instrumentation alone ${real.instrumentationRatio.toFixed(2)}x`,
+    );
+    // Smoke runs are too short for 10 ms CPU ticks: they check that everything runs, not the figures.
+    if (smoke && !(Number.isFinite(overhead.microsecondsPerExec) && Number.isFinite(real.ratio))) throw new Error(`fuzz engine smoke (${mode} mode): no figures`);
+  }
 } finally {
   fs.rmSync(workDir, { recursive: true, force: true });
 }
