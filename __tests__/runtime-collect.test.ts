@@ -197,6 +197,52 @@ test("collectIndices fills dense block indices, leaves the area alone and carrie
   expect(area[0]).toBe(0n);
 });
 
+test("collectIndices' counts: each non-zero count-mode counter's index and value, across files, before it is cleared", () => {
+  const hit = registerLinearFile("hit.js", 0x1000, 2);
+  const a = registerFile({ path: "a.js", regionStart: 0x2000, counterMode: "count", blocks: [{ slotOffset: 0 }, { slotOffset: 1 }, { slotOffset: 2 }] });
+  const b = registerFile({ path: "b.js", regionStart: 0x3000, counterMode: "count", blocks: [{ slotOffset: 0 }, { slotOffset: 1 }] });
+  openDevice(8);
+  expect(kcov.countersRegistered).toBe(7);
+  const counts = { counter: new Uint32Array(7), value: new Float64Array(7), length: 99 };
+  const out = new Uint32Array(8);
+  hit.counters[1] = 1;
+  a.counters[0] = 3;
+  a.counters[2] = 1;
+  b.counters[1] = 2 ** 40;
+  expect(kcov.collectIndices(out, counts)).toBe(4);
+  expect(Array.from(out.subarray(0, 4))).toEqual([1, 2, 4, 6]);
+  // Counter indices count every earlier file's counters, hit-mode ones too; hit files give no counts.
+  expect(counts.length).toBe(3);
+  expect(Array.from(counts.counter.subarray(0, 3))).toEqual([2, 4, 6]);
+  expect(Array.from(counts.value.subarray(0, 3))).toEqual([3, 1, 2 ** 40]);
+  expect([...a.counters, ...b.counters]).toEqual([0, 0, 0, 0, 0]);
+  expect(kcov.collectIndices(out, counts)).toBe(0);
+  expect(counts.length).toBe(0);
+});
+
+test("collectIndices' counts are reported when blocks overflow too, once, with the flush that consumes the counter", () => {
+  const file = registerFile({ path: "a.js", regionStart: 0, counterMode: "count", blocks: [{ slotOffset: 0 }, { slotOffset: 1 }, { slotOffset: 2 }] });
+  openDevice(8);
+  const counts = { counter: new Uint32Array(3), value: new Float64Array(3), length: 0 };
+  const out = new Uint32Array(2);
+  file.counters.set([5, 6, 7]);
+  expect(kcov.collectIndices(out, counts)).toBe(2);
+  expect(Array.from(counts.value.subarray(0, counts.length))).toEqual([5, 6, 7]);
+  // The pending block comes next; a counter set again in between is counted with this flush.
+  file.counters[0] = 9;
+  expect(kcov.collectIndices(out, counts)).toBe(2);
+  expect(Array.from(out)).toEqual([0, 2]);
+  expect(Array.from(counts.counter.subarray(0, counts.length))).toEqual([0]);
+  expect(Array.from(counts.value.subarray(0, counts.length))).toEqual([9]);
+});
+
+test("collectIndices' counts must have room for every registered counter", () => {
+  registerFile({ path: "a.js", regionStart: 0, counterMode: "count", blocks: [{ slotOffset: 0 }, { slotOffset: 1 }] });
+  openDevice(8);
+  const small = { counter: new Uint32Array(1), value: new Float64Array(2), length: 0 };
+  expect(() => kcov.collectIndices(new Uint32Array(4), small)).toThrow("of at least 2 entries, one per registered counter");
+});
+
 test("a table that breaks the contract is reported when its file is first flushed", () => {
   const file = registerLinearFile("bad.js", 0, 2);
   file.table = JSON.stringify({ version: 1, sources: [], functions: [], kinds: [], blocks: [0] });

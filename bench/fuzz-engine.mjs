@@ -50,6 +50,7 @@ const since = (start) => {
 const require = createRequire(import.meta.url);
 const { BuiltinFuzzer } = require(path.join(REPO_ROOT, "dist/fuzz/engine/fuzz-loop.js"));
 const { defaultFlags } = require(path.join(REPO_ROOT, "dist/fuzz/flags.js"));
+const { memoryDir } = require(path.join(REPO_ROOT, "dist/fuzz/engine/supervisor.js"));
 const kcovPlugin = require(path.join(REPO_ROOT, "dist/plugin/index.js"));
 
 const { values } = parseArgs({
@@ -69,6 +70,8 @@ const reps = Number(values.reps ?? (smoke ? 1 : 3));
 const modes = values.modes.split(",");
 for (const mode of modes) if (mode !== "count" && mode !== "hit") throw new Error(`--modes: unknown counter mode ${JSON.stringify(mode)} (count, hit)`);
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-fuzz-bench-"));
+/** The current-input file goes where jskcov fuzz puts it: the memory file system if there is one. */
+const inputDir = memoryDir() ?? workDir;
 
 /** Instruments `code` in `counterMode` into a file of the work dir and requires it. */
 function requireInstrumented(name, code, counterMode) {
@@ -141,7 +144,7 @@ async function fuzzInProcess(name, fuzz, seeds, counterMode) {
     corpusDirs: [corpus],
     temporaryCorpus: true,
     regressionInputs: null,
-    currentInputFile: path.join(dir, "current-input"),
+    currentInputFile: path.join(fs.mkdtempSync(path.join(inputDir, `${name}-`)), "current-input"),
     findingsFile: path.join(dir, "findings.jsonl"),
     seed: 1,
     startExecutions: 0,
@@ -232,6 +235,7 @@ if (values.part !== undefined) {
     console.log(JSON.stringify(result));
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
+    if (inputDir !== workDir) fs.rmSync(inputDir, { recursive: true, force: true });
   }
   process.exit(0);
 }
@@ -257,4 +261,5 @@ try {
   }
 } finally {
   fs.rmSync(workDir, { recursive: true, force: true });
+  if (inputDir !== workDir) fs.rmSync(inputDir, { recursive: true, force: true });
 }

@@ -24,6 +24,10 @@ interface FileCounters {
   readonly words: Float64Array | null;
   /** Dense index of the file's first block (blocks of earlier files come first). */
   readonly firstBlock: number;
+  /** Index of the file's first counter among all counters (for `CounterCounts`). */
+  readonly firstCounter: number;
+  /** "count" counters (Float64Array): their values go to a `CounterCounts`. */
+  readonly counts: boolean;
   /** The table's counter groups, decoded at the file's first hit. */
   groups: DecodedTable | null;
   /** Which extra blocks each counter reports, built with `groups`. */
@@ -70,6 +74,18 @@ function extrasByCounter(groups: DecodedTable, counterCount: number, blockCount:
 }
 
 /**
+ * Where a flush also reports the value of every non-zero "count" counter (Float64Array:
+ * "hit" files have no counts) before clearing it: `counter[0..length)` the counter's index
+ * among all counters (counters of earlier-registered files first), `value[..]` its value,
+ * in file then counter order. Both arrays hold at least `RegisteredCounters.counterTotal`.
+ */
+export interface CounterCounts {
+  readonly counter: Uint32Array;
+  readonly value: Float64Array;
+  length: number;
+}
+
+/**
  * The registry's files plus what the flush needs from each, kept in step with the
  * registry as files register. Allocates only when a new file has registered (and once
  * per file to decode its table), never per flush.
@@ -79,6 +95,8 @@ class RegisteredCounters {
   leftover = 0;
   private readonly files: FileCounters[] = [];
   private blockTotal = 0;
+  /** Counters of the files that take part (not left out). */
+  counterTotal = 0;
   /** Registry records seen so far (files left out of coverage included). */
   private synced = 0;
   // The current flush's output, in fields so that `consumeRange` stays a small method.
@@ -86,6 +104,7 @@ class RegisteredCounters {
   private toIndices = false;
   private next = 0;
   private limit = 0;
+  private counts: CounterCounts | null = null;
 
   constructor(readonly registry: KcovRegistry) {}
 
@@ -100,8 +119,12 @@ class RegisteredCounters {
         counters instanceof Uint8Array && counters.byteOffset % 8 === 0
           ? new Float64Array(counters.buffer, counters.byteOffset, counters.length >> 3)
           : null;
-      this.files.push({ record, words, firstBlock: this.blockTotal, groups: null, extras: null, pending: null, pendingCount: 0 });
+      this.files.push({
+        record, words, firstBlock: this.blockTotal, firstCounter: this.counterTotal, counts: counters instanceof Float64Array,
+        groups: null, extras: null, pending: null, pendingCount: 0,
+      });
       this.blockTotal += blockCount;
+      this.counterTotal += counters.length;
     }
   }
 
@@ -124,19 +147,22 @@ class RegisteredCounters {
     this.toIndices = false;
     this.next = nextWord;
     this.limit = areaWords;
+    this.counts = null;
     this.consumeAll();
     return this.next - nextWord;
   }
 
   /**
-   * Writes the dense index of every hit block into `out` from 0, clearing its counter.
-   * Returns how many it wrote.
+   * Writes the dense index of every hit block into `out` from 0, clearing its counter, and
+   * the values of "count" counters into `counts` if given. Returns how many blocks it wrote.
    */
-  consumeIntoIndices(out: Uint32Array): number {
+  consumeIntoIndices(out: Uint32Array, counts: CounterCounts | null): number {
     this.out = out;
     this.toIndices = true;
     this.next = 0;
     this.limit = out.length;
+    this.counts = counts;
+    if (counts !== null) counts.length = 0;
     this.consumeAll();
     return this.next;
   }
@@ -152,30 +178,40 @@ class RegisteredCounters {
     }
   }
 
-  /** Lists the file's non-zero counters in its scratch array; returns how many. */
+  /**
+   * Lists the file's non-zero counters in its scratch array; returns how many. Past the
+   * first hit, each counter is listed unconditionally and the count advances only if it is
+   * set: no branch to mispredict on the (scattered) hits.
+   */
   private findHitCounters(file: FileCounters): number {
     const counters = file.record.counters;
     const words = file.words;
-    let hits = 0;
-    let counter = 0;
     if (words !== null) {
       // Most blocks did not run: test eight counters with one load.
+      let hits = 0;
+      let list: Uint32Array | null = null;
       for (let word = 0; word < words.length; word++) {
-        if (words[word] !== 0) hits = this.listWord(file, word * 8, hits);
+        if (words[word] === 0) continue;
+        list ??= this.groupsOf(file).hitCounters;
+        for (let c = word * 8, end = c + 8; c < end; c++) {
+          list[hits] = c;
+          hits += counters[c] !== 0 ? 1 : 0;
+        }
       }
-      counter = words.length * 8;
+      for (let c = words.length * 8; c < counters.length; c++) {
+        if (counters[c] !== 0) this.groupsOf(file).hitCounters[hits++] = c;
+      }
+      return hits;
     }
-    for (; counter < counters.length; counter++) {
-      if (counters[counter] !== 0) this.groupsOf(file).hitCounters[hits++] = counter;
-    }
-    return hits;
-  }
-
-  /** Lists the set counters among the eight from `first`; returns the new hit count. */
-  private listWord(file: FileCounters, first: number, hits: number): number {
-    const counters = file.record.counters;
+    let first = 0;
+    while (first < counters.length && counters[first] === 0) first++;
+    if (first === counters.length) return 0;
     const list = this.groupsOf(file).hitCounters;
-    for (let c = first; c < first + 8; c++) if (counters[c] !== 0) list[hits++] = c;
+    let hits = 0;
+    for (let c = first; c < counters.length; c++) {
+      list[hits] = c;
+      hits += counters[c] !== 0 ? 1 : 0;
+    }
     return hits;
   }
 
@@ -197,19 +233,67 @@ class RegisteredCounters {
     const counters = file.record.counters;
     const { ownBlock, extraBlock, hitCounters } = groups;
     const extras = file.extras!;
-    const dueCount = this.listDueExtras(extras, hitCounters, hits);
+    const dueCount = extras.list.length === 0 ? 0 : this.listDueExtras(extras, hitCounters, hits);
+    if (this.counts !== null && file.counts) this.reportCounts(file, hitCounters, hits);
+    const count = hits + dueCount;
+    if (this.toIndices && this.next + count <= this.limit) {
+      // Everything fits (the usual case): straight into the output, no pending bookkeeping.
+      this.emitIndices(file, groups, hits, dueCount);
+      for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+      return;
+    }
     const due = extras.due;
     const blocks = extras.blocks;
-    let count = 0;
+    let written = 0;
     let next = 0;
     for (let i = 0; i < hits; i++) {
       const own = ownBlock[hitCounters[i]];
-      for (; next < dueCount && extraBlock[due[next]] < own; next++) blocks[count++] = extraBlock[due[next]];
-      blocks[count++] = own;
+      for (; next < dueCount && extraBlock[due[next]] < own; next++) blocks[written++] = extraBlock[due[next]];
+      blocks[written++] = own;
     }
-    for (; next < dueCount; next++) blocks[count++] = extraBlock[due[next]];
+    for (; next < dueCount; next++) blocks[written++] = extraBlock[due[next]];
     for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
-    this.writeBlocks(file, groups, count);
+    this.writeBlocks(file, groups, written);
+  }
+
+  /** emitFile's merge when every block fits in the index output. */
+  private emitIndices(file: FileCounters, groups: DecodedTable, hits: number, dueCount: number): void {
+    const { ownBlock, extraBlock, hitCounters } = groups;
+    const due = file.extras!.due;
+    const out = this.out;
+    const firstBlock = file.firstBlock;
+    let at = this.next;
+    if (dueCount === 0) {
+      for (let i = 0; i < hits; i++) out[at++] = firstBlock + ownBlock[hitCounters[i]];
+    } else {
+      let next = 0;
+      let nextExtra = extraBlock[due[0]];
+      for (let i = 0; i < hits; i++) {
+        const own = ownBlock[hitCounters[i]];
+        while (nextExtra < own) {
+          out[at++] = firstBlock + nextExtra;
+          nextExtra = ++next < dueCount ? extraBlock[due[next]] : 0xffffffff;
+        }
+        out[at++] = firstBlock + own;
+      }
+      for (; next < dueCount; next++) out[at++] = firstBlock + extraBlock[due[next]];
+    }
+    this.next = at;
+  }
+
+  /** Appends the file's listed counters and their values to `counts`. */
+  private reportCounts(file: FileCounters, hitCounters: Uint32Array, hits: number): void {
+    const counts = this.counts!;
+    const values = file.record.counters;
+    const { counter, value } = counts;
+    const firstCounter = file.firstCounter;
+    let at = counts.length;
+    for (let i = 0; i < hits; i++) {
+      const c = hitCounters[i];
+      counter[at] = firstCounter + c;
+      value[at++] = values[c];
+    }
+    counts.length = at;
   }
 
   /**
@@ -266,6 +350,11 @@ class RegisteredCounters {
         continue;
       }
       blocks[count++] = block;
+    }
+    if (this.counts !== null && file.counts) {
+      let hits = 0;
+      for (let c = 0; c < counters.length; c++) if (counters[c] !== 0) groups.hitCounters[hits++] = c;
+      this.reportCounts(file, groups.hitCounters, hits);
     }
     counters.fill(0);
     this.writeBlocks(file, groups, count);

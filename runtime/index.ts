@@ -2,6 +2,7 @@
 // Dependency-free, no effect at load time; see docs/runtime.md.
 
 export { Kcov, type KcovOptions } from "./kcov";
+export type { CounterCounts } from "./consume-counters";
 export { KcovError, KcovRegistrationError, type KcovErrorCode } from "./errors";
 export {
   KCOV_TRACE_PC,

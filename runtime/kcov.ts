@@ -12,7 +12,7 @@ import {
   KCOV_TRACE_PC,
 } from "./constants";
 import { CompareArea, DEFAULT_STRING_RECORDS, compareHooks } from "./compare-area";
-import { HIGH_HALF, LOW_HALF, registeredCounters } from "./consume-counters";
+import { HIGH_HALF, LOW_HALF, registeredCounters, type CounterCounts } from "./consume-counters";
 import { KcovError } from "./errors";
 import { FileArea } from "./file-area";
 import { realmRegistry } from "./registry";
@@ -313,8 +313,13 @@ export class Kcov {
    * Dense index = blocks of earlier-registered files + block index in its file, so it
    * depends on the order files load; map it back with `blockAtIndex`. Blocks that do
    * not fit are pending (see `leftover`). The area is not touched.
+   *
+   * `counts`, if given, also receives how often each block ran, for files instrumented
+   * in "count" mode: the index (counters of earlier-registered files first) and value of
+   * each of their non-zero counters, before the flush clears it (hit-count buckets, as
+   * libFuzzer's -use_counters). Its arrays need room for `countersRegistered` entries.
    */
-  collectIndices(out: Uint32Array): number {
+  collectIndices(out: Uint32Array, counts?: CounterCounts): number {
     this.#checkEnabled("collectIndices");
     if (this.#mode === KCOV_MODE_TRACE_CMP) {
       throw new KcovError("EINVAL", "collectIndices() reports blocks: it needs a device enabled with KCOV_TRACE_PC, not KCOV_TRACE_CMP.");
@@ -323,9 +328,21 @@ export class Kcov {
       throw new TypeError("collectIndices(out) needs a Uint32Array to fill.");
     }
     const counters = registeredCounters();
-    const written = counters.consumeIntoIndices(out);
+    if (counts !== undefined && !(counts.counter instanceof Uint32Array && counts.value instanceof Float64Array &&
+        counts.counter.length >= counters.counterTotal && counts.value.length >= counters.counterTotal)) {
+      throw new TypeError(
+        `collectIndices(out, counts) needs counts.counter (a Uint32Array) and counts.value (a Float64Array) ` +
+          `of at least ${counters.counterTotal} entries, one per registered counter.`,
+      );
+    }
+    const written = counters.consumeIntoIndices(out, counts ?? null);
     this.#leftover = counters.leftover;
     return written;
+  }
+
+  /** Counters of the instrumented files registered so far (the room `collectIndices`' `counts` needs). */
+  get countersRegistered(): number {
+    return registeredCounters().counterTotal;
   }
 
   /**

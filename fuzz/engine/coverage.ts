@@ -4,11 +4,11 @@
 //
 // Features: in hit mode, a feature is a block index. With --counter-mode count and
 // -use_counters=1, a counter that counted 2 or more also gives a feature for its hit-count
-// bucket (libFuzzer's: 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), read from the counters
-// just before the device consumes them. Features are then renumbered densely, so block
-// features and bucket features share one small id space.
+// bucket (libFuzzer's: 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), from the counts the device
+// reports as it consumes the counters (collectIndices' `counts`). Features are then
+// renumbered densely, so block features and bucket features share one small id space.
 
-import { KCOV_TRACE_PC, Kcov, REGISTRY_KEY, type KcovRegistry } from "../../runtime";
+import { KCOV_TRACE_PC, Kcov, REGISTRY_KEY, type CounterCounts, type KcovRegistry } from "../../runtime";
 
 const NO_ID = -1;
 
@@ -32,7 +32,8 @@ export class KcovFeedback {
   /** Count mode: dense feature id of each block, and of each (counter, bucket). */
   #blockFeature = new Int32Array(0);
   #bucketFeature = new Int32Array(0);
-  #counterOffsets: number[] = [];
+  /** Count mode: the counts of the last collect(). */
+  #counts: CounterCounts = { counter: new Uint32Array(0), value: new Float64Array(0), length: 0 };
   #nextFeature = 0;
   #featureCount = 0;
   #hits = 0;
@@ -84,19 +85,22 @@ export class KcovFeedback {
 
   /** Consumes the counters of the last execution; returns how many blocks ran. */
   collect(): number {
-    const records = this.#syncFiles();
-    const buckets = this.#countBuckets ? this.#readBuckets(records) : 0;
-    const count = this.#kcov.collectIndices(this.#blocks);
-    this.#blockCount = count;
+    this.#syncFiles();
     if (!this.#countBuckets) {
-      this.#featureCount = this.#hits = count;
+      const count = this.#kcov.collectIndices(this.#blocks);
+      this.#blockCount = this.#featureCount = this.#hits = count;
       return count;
     }
+    const count = this.#kcov.collectIndices(this.#blocks, this.#counts);
+    this.#blockCount = count;
+    const buckets = this.#bucketFeatures();
     const features = this.#features;
+    const blocks = this.#blocks;
+    const blockFeature = this.#blockFeature;
     for (let i = 0; i < count; i++) {
-      const block = this.#blocks[i];
-      let id = this.#blockFeature[block];
-      if (id === NO_ID) id = this.#blockFeature[block] = this.#nextFeature++;
+      const block = blocks[i];
+      let id = blockFeature[block];
+      if (id === NO_ID) id = blockFeature[block] = this.#nextFeature++;
       features[buckets + i] = id;
     }
     this.#featureCount = buckets + count;
@@ -107,49 +111,42 @@ export class KcovFeedback {
     this.#kcov.close();
   }
 
-  /** Writes the bucket features of counters >= 2 at features[0..); returns how many. */
-  #readBuckets(records: KcovRegistry["files"]): number {
+  /** Writes the bucket features of the counts >= 2 at features[0..); returns how many. */
+  #bucketFeatures(): number {
+    const { counter, value, length } = this.#counts;
+    const features = this.#features;
+    const bucketFeature = this.#bucketFeature;
     let written = 0;
     let hits = 0;
-    for (let f = 0; f < records.length; f++) {
-      const counters = records[f].counters;
-      if (!(counters instanceof Float64Array)) continue;
-      const offset = this.#counterOffsets[f];
-      for (let c = 0; c < counters.length; c++) {
-        const value = counters[c];
-        hits += value;
-        if (value < 2) continue;
-        const key = (offset + c) * 8 + bucketOf(value);
-        let id = this.#bucketFeature[key];
-        if (id === NO_ID) id = this.#bucketFeature[key] = this.#nextFeature++;
-        this.#features[written++] = id;
-      }
+    for (let i = 0; i < length; i++) {
+      const count = value[i];
+      hits += count;
+      if (count < 2) continue;
+      const key = counter[i] * 8 + bucketOf(count);
+      let id = bucketFeature[key];
+      if (id === NO_ID) id = bucketFeature[key] = this.#nextFeature++;
+      features[written++] = id;
     }
     this.#hits = hits;
     return written;
   }
 
   /** Files register as they load (lazy requires): keep room for every block and counter. */
-  #syncFiles(): KcovRegistry["files"] {
+  #syncFiles(): void {
     const registry = (globalThis as { [REGISTRY_KEY]?: KcovRegistry })[REGISTRY_KEY];
     const files = registry?.files ?? [];
-    if (files.length === this.#knownFiles) return files;
+    if (files.length === this.#knownFiles) return;
     this.#knownFiles = files.length;
     this.#registeredBlocks = files.reduce((sum, file) => sum + file.blockCount, 0);
     if (this.#blocks.length < this.#registeredBlocks) this.#blocks = new Uint32Array(this.#registeredBlocks);
     if (this.#countBuckets) {
-      this.#counterOffsets = [];
-      let counters = 0;
-      for (const file of files) {
-        this.#counterOffsets.push(counters);
-        counters += file.counters.length;
-      }
+      const counters = this.#kcov.countersRegistered;
+      if (this.#counts.counter.length < counters) this.#counts = { counter: new Uint32Array(counters), value: new Float64Array(counters), length: 0 };
       this.#blockFeature = grown(this.#blockFeature, this.#registeredBlocks);
       this.#bucketFeature = grown(this.#bucketFeature, counters * 8);
       // At most one bucket feature per counter, plus one per block.
       if (this.#features.length < counters + this.#registeredBlocks) this.#features = new Uint32Array(counters + this.#registeredBlocks);
     }
-    return files;
   }
 }
 
