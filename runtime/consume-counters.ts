@@ -179,9 +179,9 @@ class RegisteredCounters {
   }
 
   /**
-   * Lists the file's non-zero counters in its scratch array; returns how many. Past the
-   * first hit, each counter is listed unconditionally and the count advances only if it is
-   * set: no branch to mispredict on the (scattered) hits.
+   * Lists the file's non-zero counters in its scratch array; returns how many. Within a
+   * group that has a hit, each counter is listed unconditionally and the count advances
+   * only if it is set: no branch to mispredict on the (scattered) hits.
    */
   private findHitCounters(file: FileCounters): number {
     const counters = file.record.counters;
@@ -203,14 +203,21 @@ class RegisteredCounters {
       }
       return hits;
     }
-    let first = 0;
-    while (first < counters.length && counters[first] === 0) first++;
-    if (first === counters.length) return 0;
-    const list = this.groupsOf(file).hitCounters;
+    // "count" counters (never negative): four at a time, by their sum, then those four
+    // without branches. Twice as fast as one at a time where few ran, as fast where many did.
     let hits = 0;
-    for (let c = first; c < counters.length; c++) {
-      list[hits] = c;
-      hits += counters[c] !== 0 ? 1 : 0;
+    let list: Uint32Array | null = null;
+    let c = 0;
+    for (const end = counters.length - 3; c < end; c += 4) {
+      if (counters[c] + counters[c + 1] + counters[c + 2] + counters[c + 3] === 0) continue;
+      list ??= this.groupsOf(file).hitCounters;
+      for (let k = c; k < c + 4; k++) {
+        list[hits] = k;
+        hits += counters[k] !== 0 ? 1 : 0;
+      }
+    }
+    for (; c < counters.length; c++) {
+      if (counters[c] !== 0) this.groupsOf(file).hitCounters[hits++] = c;
     }
     return hits;
   }
