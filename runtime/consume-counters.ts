@@ -187,7 +187,9 @@ class RegisteredCounters {
     const counters = file.record.counters;
     const words = file.words;
     if (words !== null) {
-      // Most blocks did not run: test eight counters with one load.
+      // Most blocks did not run: test eight counters with one load, and clear them with one
+      // store once listed (a file with pending blocks is cleared by drainFile instead).
+      const clear = file.pendingCount === 0;
       let hits = 0;
       let list: Uint32Array | null = null;
       for (let word = 0; word < words.length; word++) {
@@ -197,9 +199,12 @@ class RegisteredCounters {
           list[hits] = c;
           hits += counters[c] !== 0 ? 1 : 0;
         }
+        if (clear) words[word] = 0;
       }
       for (let c = words.length * 8; c < counters.length; c++) {
-        if (counters[c] !== 0) this.groupsOf(file).hitCounters[hits++] = c;
+        if (counters[c] === 0) continue;
+        this.groupsOf(file).hitCounters[hits++] = c;
+        if (clear) counters[c] = 0;
       }
       return hits;
     }
@@ -246,7 +251,7 @@ class RegisteredCounters {
     if (this.toIndices && this.next + count <= this.limit) {
       // Everything fits (the usual case): straight into the output, no pending bookkeeping.
       this.emitIndices(file, groups, hits, dueCount);
-      for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+      if (file.words === null) for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
       return;
     }
     const due = extras.due;
@@ -259,7 +264,7 @@ class RegisteredCounters {
       blocks[written++] = own;
     }
     for (; next < dueCount; next++) blocks[written++] = extraBlock[due[next]];
-    for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+    if (file.words === null) for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
     this.writeBlocks(file, groups, written);
   }
 

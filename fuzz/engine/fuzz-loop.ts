@@ -171,7 +171,7 @@ export class BuiltinFuzzer {
 
       const started = performance.now();
       // The sync fast path: no promise, no microtask, for a target that returns no promise.
-      let outcome = this.#execute(size);
+      let outcome = this.#execute(size, started);
       if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
@@ -242,17 +242,12 @@ export class BuiltinFuzzer {
   }
 
   /**
-   * Publishes the input (one pwrite, for the watchdog), then runs a copy of it. Returns
-   * the outcome itself when the target returned no promise and no yield to the event
-   * loop is due, a promise of it otherwise.
-   */
-  /**
    * Runs the input in the buffer, times it and reads the kcov area: for seeds and replay.
    * The fuzzing loop does the same inline, to keep its sync fast path.
    */
   async #runAndCollect(size: number): Promise<{ outcome: ExecutionOutcome; elapsed: number }> {
     const started = performance.now();
-    let outcome = this.#execute(size);
+    let outcome = this.#execute(size, started);
     if (outcome instanceof Promise) outcome = await outcome;
     const elapsed = performance.now() - started;
     this.#noteTime(elapsed);
@@ -260,14 +255,20 @@ export class BuiltinFuzzer {
     return { outcome, elapsed };
   }
 
-  #execute(size: number): ExecutionOutcome | Promise<ExecutionOutcome> {
+  /**
+   * Publishes the input (one pwrite, for the watchdog), then runs a copy of it. Returns
+   * the outcome itself when the target returned no promise and no yield to the event
+   * loop is due, a promise of it otherwise. `started`: when the run starts (performance.now()).
+   */
+  #execute(size: number, started: number): ExecutionOutcome | Promise<ExecutionOutcome> {
     this.#writer.publish(size);
     // One allocation (from Buffer's pool when small), not a view and then a copy.
     const data = Buffer.allocUnsafe(size);
     this.#writer.input.copy(data, 0, 0, size);
     const outcome = runFuzzTarget(this.#target, data);
     if (outcome instanceof Promise) return outcome.then((settled) => this.#withEscaped(settled));
-    if (performance.now() - this.#lastYield > YIELD_EVERY_MS) return this.#yieldThen(outcome);
+    // By the time the run started: one clock read fewer per execution.
+    if (started - this.#lastYield > YIELD_EVERY_MS) return this.#yieldThen(outcome);
     return this.#withEscaped(outcome);
   }
 
@@ -456,5 +457,5 @@ function copyBytes(bytes: Uint8Array, length: number): Uint8Array {
 }
 
 function isPowerOfTwo(n: number): boolean {
-  return n > 0 && Number.isInteger(Math.log2(n));
+  return n > 0 && (n < 2 ** 31 ? (n & (n - 1)) === 0 : Number.isInteger(Math.log2(n)));
 }
