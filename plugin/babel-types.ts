@@ -29,3 +29,28 @@ export function useBabel(api: BabelApi): void {
   t = copy;
   template = api.template;
 }
+
+/** A parsed `template.statements`, filled in per file: `(placeholders) => statements`. */
+export type StatementsBuilder = (values: Record<string, BabelTypes.Node>) => BabelTypes.Statement[];
+
+// Per Babel (its template function), then per source: a builder makes the nodes of the
+// Babel that parsed it, so one process running two Babels must not share them.
+const statementBuilders = new WeakMap<typeof BabelTemplate, Map<string, StatementsBuilder>>();
+
+/**
+ * The current Babel's template of `source` (statements, `%%name%%` placeholders, comments
+ * dropped), parsed once per Babel and source: parsing it for every file was a fixed cost on each.
+ */
+export function statementsTemplate(source: string): StatementsBuilder {
+  let builders = statementBuilders.get(template);
+  if (builders === undefined) {
+    builders = new Map();
+    statementBuilders.set(template, builders);
+  }
+  let build = builders.get(source);
+  if (build === undefined) {
+    build = template.statements(source, { syntacticPlaceholders: true, preserveComments: false }) as unknown as StatementsBuilder;
+    builders.set(source, build);
+  }
+  return build;
+}

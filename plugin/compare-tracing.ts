@@ -15,7 +15,7 @@
 // Between `l` returning and `r` running no other code can run, so the one kept operand
 // per realm is enough.
 import type { types as T } from "@babel/core";
-import { t, template } from "./babel-types";
+import { statementsTemplate, t } from "./babel-types";
 import type { NodeCursor } from "./node-walk";
 import type { Range } from "./block-rules";
 
@@ -178,8 +178,6 @@ function %%initName%%() {
 var %%hooksName%% = %%initName%%();`;
 }
 
-const hooksBuilders = new Map<string, (values: Record<string, T.Node>) => T.Statement[]>();
-
 /** The names a file's comparison code uses: the hooks variable, the case table, and their init functions. */
 export interface CompareNames {
   hooks: string;
@@ -193,12 +191,7 @@ export interface CompareNames {
  * after the registration. `global`: the registration's expression for the global object.
  */
 export function compareHooksPrelude(names: CompareNames, caseTable: readonly T.Expression[][], global: string): T.Statement[] {
-  let build = hooksBuilders.get(global);
-  if (!build) {
-    build = template.statements(hooksSource(global), { syntacticPlaceholders: true, preserveComments: false }) as never;
-    hooksBuilders.set(global, build!);
-  }
-  const statements = build!({ hooksName: t.identifier(names.hooks), initName: t.identifier(names.hooksInit) });
+  const statements = statementsTemplate(hooksSource(global))({ hooksName: t.identifier(names.hooks), initName: t.identifier(names.hooksInit) });
   if (caseTable.length > 0) {
     statements.push(
       t.functionDeclaration(t.identifier(names.casesInit), [], t.blockStatement([

@@ -1,7 +1,7 @@
 // How a counter is emitted: the registration prelude and the increment at each block
 // site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
 import type { types as T } from "@babel/core";
-import { t, template } from "./babel-types";
+import { statementsTemplate, t } from "./babel-types";
 import { withoutTypeWrappers, type Placement } from "./block-rules";
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
@@ -167,11 +167,6 @@ function registrationSource(counterArray: string, global: string, lazy: boolean)
     : `var %%countersName%% = function () {${body}\n}();`;
 }
 
-type PreludeBuilder = (values: Record<string, T.Node>) => T.Statement[];
-
-/** Parsed once per shape and filled in per file: parsing it for every file was a fixed cost on each. */
-const preludeBuilders = new Map<string, PreludeBuilder>();
-
 /** A string literal printed as its JSON text: Babel's generator would otherwise escape a long table character by character. */
 function stringNode(value: string): T.StringLiteral {
   return { type: "StringLiteral", value, extra: { raw: JSON.stringify(value), rawValue: value } };
@@ -181,15 +176,7 @@ function stringNode(value: string): T.StringLiteral {
 export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): T.Statement[] {
   const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
   const lazy = emitter.lazyRegisterName !== undefined;
-  const shape = `${counterArray} ${file.global} ${lazy}`;
-  let build = preludeBuilders.get(shape);
-  if (!build) {
-    build = template.statements(registrationSource(counterArray, file.global, lazy), {
-      syntacticPlaceholders: true, preserveComments: false,
-    }) as PreludeBuilder;
-    preludeBuilders.set(shape, build);
-  }
-  return build({
+  return statementsTemplate(registrationSource(counterArray, file.global, lazy))({
     countersName: t.identifier(emitter.countersName),
     ...(lazy ? { registerName: t.identifier(emitter.lazyRegisterName!) } : {}),
     path: stringNode(file.path),
