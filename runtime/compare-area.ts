@@ -248,8 +248,9 @@ export class CompareArea {
   #bigints(pcLow: number, pcHigh: number, isConst: number, a: bigint, b: bigint): void {
     if (!isTraceableBigInt(a) || !isTraceableBigInt(b)) return;
     const width = Math.max(bigintWidthLog2(a), bigintWidthLog2(b));
-    // As numbers: the two's-complement value fits 64 bits, and halves of it are exact.
-    const a64 = BigInt.asUintN(64, a), b64 = BigInt.asUintN(64, b);
+    // Two's complement truncated to the width, as for numbers; as numbers, halves of it are exact.
+    const bits = 8 << width;
+    const a64 = BigInt.asUintN(bits, a), b64 = BigInt.asUintN(bits, b);
     this.#append(pcLow, pcHigh, isConst, width,
       Number(a64 & 0xffffffffn), Number(a64 >> 32n), Number(b64 & 0xffffffffn), Number(b64 >> 32n));
   }

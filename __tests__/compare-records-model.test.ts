@@ -1,0 +1,129 @@
+// The recorder against an independent model of docs/compare-area.md: for any operands
+// (32-bit integers, which take the recorder's fast path, and everything else, which takes
+// the general one: -0, NaN, fractions, integers past 2^53 and 2^64, BigInts, strings past
+// the 64-byte bound, non-ASCII text, lone surrogates, booleans, null, objects), the exact
+// words of the Linux area and the defined bytes of the string area.
+import fc from "fast-check";
+import { CompareArea } from "../runtime/compare-area";
+
+const RECORDS = 256;
+const SWITCH_CASE = 1;
+
+type Operand = unknown;
+interface Comparison { pc: bigint; a: Operand; b: Operand; isConst: number; op: number }
+type Expected = { kind: "int"; words: bigint[] } | { kind: "string"; pc: bigint; type: number; op: number; bytes1: number[]; bytes2: number[]; truncated: number };
+
+/** The operand as a 64-bit-range integer (BigInt), or undefined if it is not one. */
+function integer(x: Operand): bigint | undefined {
+  if (typeof x === "bigint") return x >= -(2n ** 63n) && x < 2n ** 64n ? x : undefined;
+  if (typeof x === "number" && Number.isInteger(x)) return integer(BigInt(x));
+  return undefined;
+}
+
+function widthLog2(x: bigint): number {
+  for (let log2 = 0; log2 < 3; log2++) {
+    const bits = 8n << BigInt(log2);
+    if (x >= -(1n << (bits - 1n)) && x < 1n << bits) return log2;
+  }
+  return 3;
+}
+
+/** UTF-8 of whole characters (a lone surrogate is EF BF BD), at most 64 bytes. */
+function utf8Prefix(text: string): { bytes: number[]; truncated: number } {
+  const bytes: number[] = [];
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    const encoded = [...Buffer.from(code >= 0xd800 && code <= 0xdfff ? "\ufffd" : char, "utf8")];
+    if (bytes.length + encoded.length > 64) return { bytes, truncated: 1 };
+    bytes.push(...encoded);
+  }
+  return { bytes, truncated: 0 };
+}
+
+function expected({ pc, a, b, isConst, op }: Comparison): Expected[] {
+  if (op === SWITCH_CASE && Array.isArray(a)) return a.flatMap((test) => expected({ pc, a: test, b, isConst: 1, op }));
+  const x = integer(a), y = integer(b);
+  if (x !== undefined && y !== undefined && (typeof a === "bigint" || typeof b === "bigint" || (typeof a === "number" && typeof b === "number"))) {
+    const log2 = Math.max(widthLog2(x), widthLog2(y));
+    const bits = 8 << log2;
+    return [{ kind: "int", words: [BigInt((log2 << 1) | isConst), BigInt.asUintN(bits, x), BigInt.asUintN(bits, y), pc] }];
+  }
+  if (typeof a === "string" && typeof b === "string" && a !== b) {
+    const one = utf8Prefix(a), two = utf8Prefix(b);
+    return [{ kind: "string", pc, type: isConst, op, bytes1: one.bytes, bytes2: two.bytes, truncated: one.truncated | (two.truncated << 1) }];
+  }
+  return [];
+}
+
+function actual(area: CompareArea): Expected[] {
+  const words = new BigUint64Array(area.buffer);
+  const bytes = new Uint8Array(area.stringBuffer);
+  const view = new DataView(area.stringBuffer);
+  const ints: Expected[] = [];
+  for (let i = 0; i < Number(words[0]); i++) ints.push({ kind: "int", words: [...words.subarray(1 + 4 * i, 5 + 4 * i)] });
+  const strings: Expected[] = [];
+  for (let i = 0; i < Number(view.getBigUint64(0, true)); i++) {
+    const at = 32 + 144 * i;
+    expect([...bytes.subarray(at + 13, at + 16)]).toEqual([0, 0, 0]);
+    strings.push({
+      kind: "string", pc: view.getBigUint64(at, true), type: bytes[at + 8], op: bytes[at + 9],
+      bytes1: [...bytes.subarray(at + 16, at + 16 + bytes[at + 10])], bytes2: [...bytes.subarray(at + 80, at + 80 + bytes[at + 11])],
+      truncated: bytes[at + 12],
+    });
+  }
+  return [...ints, ...strings];
+}
+
+const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+const edgeNumbers = fc.constantFrom(0, -0, -1, 127, 128, 255, 256, -128, -129, 65535, 65536, -32769, 2 ** 31, 2 ** 32 - 1, 2 ** 32,
+  -(2 ** 31) - 1, 2 ** 53, 2 ** 63, -(2 ** 63), 2 ** 64, -(2 ** 63) * 2, 0.5, -1.5, NaN, Infinity, -Infinity);
+const text = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.string({ minLength: 60, maxLength: 70 }),
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.constantFrom("(", "this", "a".repeat(64), "é".repeat(32), "x".repeat(63) + "é", "\ud800", "PK"),
+);
+const operand: fc.Arbitrary<Operand> = fc.oneof(
+  int32, int32, edgeNumbers, fc.double(), fc.maxSafeInteger(),
+  fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }), text, text,
+  fc.constantFrom(true, null, undefined, {}, [1]),
+);
+const comparison: fc.Arbitrary<Comparison> = fc.record({
+  pc: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+  a: operand, b: operand, isConst: fc.constantFrom(0, 1), op: fc.constantFrom(0, 0, 2, 4),
+});
+const switchCases: fc.Arbitrary<Comparison> = fc.record({
+  pc: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+  a: fc.array(operand, { minLength: 1, maxLength: 6 }), b: operand, isConst: fc.constant(1), op: fc.constant(SWITCH_CASE),
+});
+
+test("every record, through the fast path or the general one, is what the model says", () => {
+  fc.assert(fc.property(fc.array(fc.oneof(comparison, comparison, switchCases), { maxLength: 12 }), (comparisons) => {
+    const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * RECORDS)), new SharedArrayBuffer(CompareArea.stringAreaBytes(RECORDS)));
+    for (const c of comparisons) area.record(Number(c.pc & 0xffffffffn), Number(c.pc >> 32n), c.a, c.b, c.isConst, c.op);
+    const all = comparisons.flatMap(expected);
+    expect(actual(area)).toEqual([...all.filter((r) => r.kind === "int"), ...all.filter((r) => r.kind === "string")]);
+    expect(area.dropped + area.stringDropped).toBe(0);
+  }), { numRuns: 400 });
+});
+
+test("a switch on a string gives the records of its string cases one by one, whatever came before in the area", () => {
+  const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * RECORDS)), new SharedArrayBuffer(CompareArea.stringAreaBytes(RECORDS)));
+  const cases = ["break", 7, "é".repeat(40), "do", 1n];
+  // A long record first, so that stale bytes sit where the shorter ones go.
+  area.record(1, 0, "z".repeat(70), "y".repeat(70), 0, 0);
+  area.record(2, 0, cases, "do", 1, SWITCH_CASE);
+  area.record(3, 0, cases, "dé", 1, SWITCH_CASE);
+  const records = actual(area);
+  const pcs = records.map((r) => (r.kind === "string" ? r.pc : -1n));
+  expect(pcs).toEqual([1n, 2n, 2n, 3n, 3n, 3n]);
+  expect(records.slice(1)).toEqual([
+    expected({ pc: 2n, a: "break", b: "do", isConst: 1, op: SWITCH_CASE })[0],
+    expected({ pc: 2n, a: "é".repeat(40), b: "do", isConst: 1, op: SWITCH_CASE })[0],
+    expected({ pc: 3n, a: "break", b: "dé", isConst: 1, op: SWITCH_CASE })[0],
+    expected({ pc: 3n, a: "é".repeat(40), b: "dé", isConst: 1, op: SWITCH_CASE })[0],
+    expected({ pc: 3n, a: "do", b: "dé", isConst: 1, op: SWITCH_CASE })[0],
+  ]);
+  expect((records[2] as { truncated: number }).truncated).toBe(1);
+});
