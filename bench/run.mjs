@@ -337,6 +337,35 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
   return { runtime, geomeans, cpuGeomeans, memory, collect, unavailable };
 }
 
+/**
+ * Comparison tracing against Jazzer.js's hooks (main-thread CPU time): each tool's whole
+ * fuzzing build (coverage plus comparisons) and what the comparisons add to its coverage
+ * alone, in uninstrumented run times. Empty unless the variants it needs ran.
+ */
+function compareAgainstJazzer(options, runtime, cpuGeomeans) {
+  const needed = ["kcov-hit", "kcov-cmp", "jazzer-cov", "jazzer-cmp"];
+  const ratio = (name, id) => runtime[name][id]?.cpuRatio;
+  if (!options.workloadNames.every((name) => needed.every((id) => Number.isFinite(ratio(name, id))))) return [];
+  const added = (name, tool) => tool === "kcov" ? ratio(name, "kcov-cmp") - ratio(name, "kcov-hit") : ratio(name, "jazzer-cmp") - ratio(name, "jazzer-cov");
+  const fmtAdded = (x) => `+${x.toFixed(2)}`;
+  const rows = options.workloadNames.map((name) => [
+    name,
+    fmtRatio(ratio(name, "kcov-cmp")), fmtRatio(ratio(name, "jazzer-cmp")), (ratio(name, "kcov-cmp") / ratio(name, "jazzer-cmp")).toFixed(2),
+    fmtAdded(added(name, "kcov")), fmtAdded(added(name, "jazzer")), (added(name, "kcov") / added(name, "jazzer")).toFixed(2),
+  ]);
+  const addedGeomean = (tool) => geomean(options.workloadNames.map((name) => Math.max(added(name, tool), 0.01)));
+  rows.push([
+    "**geomean**", fmtRatio(cpuGeomeans["kcov-cmp"]), fmtRatio(cpuGeomeans["jazzer-cmp"]), (cpuGeomeans["kcov-cmp"] / cpuGeomeans["jazzer-cmp"]).toFixed(2),
+    fmtAdded(addedGeomean("kcov")), fmtAdded(addedGeomean("jazzer")), (addedGeomean("kcov") / addedGeomean("jazzer")).toFixed(2),
+  ]);
+  return [
+    "\n### Comparison tracing against Jazzer.js's hooks (main-thread CPU time, from the table above). " +
+      "Whole build: coverage plus comparisons, ratio to uninstrumented. Added: what the comparisons add to the same tool's coverage " +
+      "(kcov cmp − kcov hit, Jazzer.js cmp − Jazzer.js cov), in uninstrumented run times (geomean: added ≥ 0.01)\n",
+    markdownTable(["workload", "kcov cmp", "Jazzer.js cmp", "kcov / Jazzer.js", "kcov added", "Jazzer.js added", "kcov / Jazzer.js added"], rows),
+  ];
+}
+
 function render(options, activeVariants, summary, prepared) {
   const { runtime, geomeans, cpuGeomeans, memory, collect, unavailable } = summary;
   const out = [];
@@ -353,6 +382,7 @@ function render(options, activeVariants, summary, prepared) {
     cpuRows.push(["**geomean**", ...activeVariants.map((v) => (v.id === "none" ? "1.00x" : fmtRatio(cpuGeomeans[v.id])))]);
     out.push(markdownTable(["workload", ...activeVariants.map((v) => v.label)], cpuRows));
   }
+  out.push(...compareAgainstJazzer(options, runtime, cpuGeomeans));
   out.push(`\n### Run time: wall clock (median of ${options.reps}, timer around the work; ratio to uninstrumented). Swings with other load on the shared cores\n`);
   const header = ["workload", ...activeVariants.map((v) => v.label), ...unavailable.map((u) => u.label)];
   const rows = options.workloadNames.map((name) => [

@@ -113,45 +113,75 @@ function kcovCompareVariant() {
 }
 
 /**
- * Jazzer.js's comparison tracing (its compareHooks plugin, with its coverage plugin as its
- * loader runs both). Its tracer (@jazzer.js/fuzzer's dist/trace.js, evaluated as
- * published) hands integer and string comparisons to the native addon, which cannot load
- * here; the stand-in stores the operands in a 512-entry table from JavaScript, as
- * libFuzzer's table of recent compares does, without the N-API crossing. So the cost
- * measured for Jazzer.js is a lower bound of the real one.
+ * Jazzer.js 4's coverage as its loaders instrument a file: a CommonJS file (its require
+ * hook, `Instrumentor.instrument`) gets `codeCoverage`, a call to
+ * `Fuzzer.coverageTracker.incrementCounter(id)` per edge, with ids from a counter as its
+ * IncrementingEdgeIdStrategy gives them; an ES module (its ESM loader) gets
+ * `esmCodeCoverage` on a module-local buffer. `counters` is the file's preamble for them.
  */
-function jazzerCompareVariant() {
-  return {
-    id: "jazzer-cmp",
-    label: "Jazzer.js cmp",
-    description:
-      "@jazzer.js/instrumentor 4 compareHooks + esmCodeCoverage plugins; its published tracer (dist/trace.js) " +
-      "with a JavaScript 512-entry table standing in for the native addon (a lower bound of its cost)",
-    availability() {
-      try {
-        require.resolve("@jazzer.js/instrumentor/dist/plugins/compareHooks.js");
-        require.resolve("@jazzer.js/fuzzer/dist/trace.js");
-        return null;
-      } catch (error) {
-        return `@jazzer.js/instrumentor not installed: ${error.message}`;
-      }
-    },
-    transform(file) {
-      const { esmCodeCoverage } = require("@jazzer.js/instrumentor/dist/plugins/esmCodeCoverage.js");
-      const { compareHooks } = require("@jazzer.js/instrumentor/dist/plugins/compareHooks.js");
-      const coverage = esmCodeCoverage();
-      const result = babel.transformSync(file.code, babelOptions(file, [compareHooks, coverage.plugin]));
-      const tracer = readFileSync(require.resolve("@jazzer.js/fuzzer/dist/trace.js"), "utf8");
-      const preamble = `const __jazzer_cov = Buffer.alloc(${coverage.edgeCount()}, 0);
-globalThis.Fuzzer ??= (() => {
+function jazzerCoverage(file) {
+  if (file.sourceType === "module") {
+    const { esmCodeCoverage } = require("@jazzer.js/instrumentor/dist/plugins/esmCodeCoverage.js");
+    const coverage = esmCodeCoverage();
+    // Its ESM loader's preamble: Fuzzer.coverageTracker.createModuleCounters(n) is this Buffer, registered with the addon.
+    return { plugin: coverage.plugin, edges: () => coverage.edgeCount(), counters: () => `const __jazzer_cov = Buffer.alloc(${coverage.edgeCount()}, 0);\n` };
+  }
+  const { codeCoverage } = require("@jazzer.js/instrumentor/dist/plugins/codeCoverage.js");
+  let nextEdgeId = 0;
+  return { plugin: codeCoverage({ nextEdgeId: () => nextEdgeId++ }), edges: () => nextEdgeId, counters: () => "" };
+}
+
+/**
+ * `globalThis.Fuzzer` as Jazzer.js's fuzzer package makes it: its tracer (dist/trace.js)
+ * and coverage tracker (dist/coverage.js), evaluated as published. Both hand their work to
+ * the native addon, which cannot load here: the tracer's integer and string calls store
+ * the operands in a 512-entry table from JavaScript instead (the real addon crosses into
+ * C++ and copies each string to UTF-8), and the tracker's registration calls, made once
+ * when it is created, do nothing. So the cost measured for Jazzer.js is a lower bound.
+ */
+function jazzerFuzzerPreamble() {
+  const published = (path) => JSON.stringify(readFileSync(require.resolve(path), "utf8"));
+  return `globalThis.Fuzzer ??= (() => {
   const table = new Array(1024).fill(0);
   const remember = (id, a, b) => { table[2 * id] = a; table[2 * id + 1] = b; };
-  const addon = { traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember };
-  const module = { exports: {} };
-  new Function("exports", "require", "module", ${JSON.stringify(tracer)})(module.exports, () => ({ addon }), module);
-  return { tracer: module.exports.tracer };
+  const ignore = () => {};
+  const addon = {
+    traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember,
+    registerCoverageMap: ignore, registerNewCounters: ignore, registerModuleCounters: ignore,
+  };
+  const load = (source) => {
+    const module = { exports: {} };
+    new Function("exports", "require", "module", source)(module.exports, () => ({ addon }), module);
+    return module.exports;
+  };
+  return { tracer: load(${published("@jazzer.js/fuzzer/dist/trace.js")}).tracer, coverageTracker: load(${published("@jazzer.js/fuzzer/dist/coverage.js")}).coverageTracker };
 })();\n`;
-      return { code: preamble + result.code, blocks: coverage.edgeCount() };
+}
+
+function jazzerAvailability() {
+  try {
+    for (const path of ["instrumentor/dist/plugins/compareHooks.js", "instrumentor/dist/plugins/codeCoverage.js", "fuzzer/dist/trace.js", "fuzzer/dist/coverage.js"]) {
+      require.resolve(`@jazzer.js/${path}`);
+    }
+    return null;
+  } catch (error) {
+    return `@jazzer.js/instrumentor not installed: ${error.message}`;
+  }
+}
+
+/** Jazzer.js as it instruments a file for fuzzing: its coverage, and with `compare` its compareHooks plugin after it. */
+function jazzerVariant({ id, label, description, compare }) {
+  return {
+    id,
+    label,
+    description,
+    availability: jazzerAvailability,
+    transform(file) {
+      const coverage = jazzerCoverage(file);
+      const plugins = [coverage.plugin];
+      if (compare) plugins.push(require("@jazzer.js/instrumentor/dist/plugins/compareHooks.js").compareHooks);
+      const result = babel.transformSync(file.code, babelOptions(file, plugins));
+      return { code: coverage.counters() + jazzerFuzzerPreamble() + result.code, blocks: coverage.edges() };
     },
   };
 }
@@ -205,7 +235,22 @@ export const variants = [
       return { code: preamble + result.code, blocks: coverage.edgeCount() };
     },
   },
-  jazzerCompareVariant(),
+  jazzerVariant({
+    id: "jazzer-cov",
+    label: "Jazzer.js cov",
+    description:
+      "@jazzer.js/instrumentor 4 coverage as its loaders instrument: codeCoverage (CommonJS: " +
+      "Fuzzer.coverageTracker.incrementCounter(id) per edge, its published dist/coverage.js) or esmCodeCoverage (ES modules)",
+    compare: false,
+  }),
+  jazzerVariant({
+    id: "jazzer-cmp",
+    label: "Jazzer.js cmp",
+    description:
+      "Jazzer.js cov plus its compareHooks plugin after it, as its loaders run them; its published tracer (dist/trace.js) " +
+      "with a JavaScript 512-entry table standing in for the native addon's compare calls (a lower bound of its cost)",
+    compare: true,
+  }),
   {
     id: "v8-block",
     label: "V8 block cov",
