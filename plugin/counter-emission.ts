@@ -1,7 +1,7 @@
 // How a counter is emitted: the registration prelude and the increment at each block
 // site. Knows nothing about which constructs are blocks (block-rules.ts) or about PCs.
 import type { types as T } from "@babel/core";
-import { statementsTemplate, t } from "./babel-types";
+import { statementsTemplate, t, template } from "./babel-types";
 import { withoutTypeWrappers, type Placement } from "./block-rules";
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
