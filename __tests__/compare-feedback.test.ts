@@ -39,29 +39,59 @@ let feedback: CompareFeedback;
 beforeAll(() => {
   resetRealm();
   targets = loadCommonJs(instrument(TARGETS, path.join(__dirname, "compare-feedback-input.js"), { traceCmp: true }).code);
-  feedback = new CompareFeedback();
 });
-afterAll(() => feedback.close());
+// A stage of its own per test: pending replacements belong to the input traced last.
+beforeEach(() => (feedback = new CompareFeedback()));
+afterEach(() => feedback.close());
+
+/** Runs the comparison stage's inputs for `input` (its traced run first) until `target` passes; how many it took, or -1. */
+function runStage(target: (data: Buffer) => boolean, input: Buffer, limit: number): number {
+  const out = Buffer.alloc(4096);
+  for (let run = 1; run <= limit; run++) {
+    const size = feedback.nextInput(input, out, out.length);
+    if (size < 0) return -1;
+    const passed = target(out.subarray(0, size));
+    feedback.afterExecution();
+    if (passed) return run;
+  }
+  return -1;
+}
 
 test.each([
   ["magic", Buffer.from("\x00\x01\x02\x03rest", "latin1")],
   ["keyword", Buffer.from("..abcdefg..", "latin1")],
   ["lengthField", Buffer.from("\x07\x00abcdefghij", "latin1")],
   ["checksum", Buffer.from("\x00\x00\x00\x00payload!", "latin1")],
-])("one execution of %s gives the replacement that passes its comparison", (name, input) => {
+])("the comparison stage of %s: a traced run, then the replacement that passes its comparison", (name, input) => {
   const target = targets[name];
-  feedback.afterExecution(); // forget what loading recorded
-  expect(target(input)).toBe(false);
+  const out = Buffer.alloc(4096);
+  // The first input the stage makes of an input it has not traced is that input, traced.
+  const size = feedback.nextInput(input, out, out.length);
+  expect(out.subarray(0, size)).toEqual(input);
+  expect(target(out.subarray(0, size))).toBe(false);
   feedback.afterExecution();
-  const random = sequence(1);
-  let solved = false;
-  for (let attempt = 0; attempt < 64 && !solved; attempt++) {
-    const token = feedback.pickToken(random, input);
-    expect(token).toBeDefined();
-    solved = target(apply(input, token!));
+  expect(runStage(target, input, 48)).toBeGreaterThan(0);
+});
+
+test("outside a traced run nothing is recorded; an input is traced once, a new array with its bytes again", () => {
+  const input = Buffer.from("\x00\x01\x02\x03", "latin1");
+  expect(targets.magic(input)).toBe(false);
+  feedback.afterExecution();
+  expect(feedback.table.size).toBe(0);
+  const out = Buffer.alloc(64);
+  expect(feedback.nextInput(input, out, 64)).toBe(4);
+  targets.magic(out.subarray(0, 4));
+  feedback.afterExecution();
+  expect(feedback.table.size).toBeGreaterThan(0);
+  // Its replacements run next; once they are done, the same array is not traced again.
+  let size;
+  const made: string[] = [];
+  while ((size = feedback.nextInput(input, out, 64)) >= 0) {
+    made.push(out.subarray(0, size).toString("hex"));
     feedback.afterExecution();
   }
-  expect(solved).toBe(true);
+  expect(made).toContain("cafebabe");
+  expect(feedback.nextInput(Buffer.from(input), out, 64)).toBe(4);
 });
 
 test("without an execution there is nothing to offer; equal operands are not kept", () => {

@@ -1,7 +1,10 @@
 // Comparison feedback in `jskcov fuzz` (fuzz/engine/compare-feedback.ts): with it (the
-// default) the built-in engine gets past a 4-byte magic number within a fixed budget of
+// default) the built-in engine gets past a 4-byte magic number, and a checksum field that
+// must equal what the target computes from the rest of the input, within a fixed budget of
 // executions; with --no-cmp (coverage only) it does not, since no mutation short of the
-// whole value is rewarded. Deterministic seeds, fixed budgets, no timing.
+// whole value is rewarded. The checksum needs input-to-state on the very input being
+// mutated: a value recorded on another input is the checksum of other bytes.
+// Deterministic seeds, fixed budgets, no timing.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -27,6 +30,40 @@ test("with comparison feedback (the default) the engine finds a 4-byte magic wit
 
 test("with --no-cmp (coverage only) it does not, in the same budget", () => {
   const dir = makeProject({ "target.js": MAGIC });
+  const result = jskcov(dir, ["fuzz", "--no-cmp", "target.js", "--", "-seed=1", BUDGET, "-artifact_prefix=out/"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toMatch(/^#20000\tDONE {3}cov: /m);
+  expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+});
+
+/** bench/magic's checksum target: a 32-bit FNV-1a of bytes 4.. in bytes 0..3. */
+const CHECKSUM = `module.exports.fuzz = function (data) {
+  if (data.length < 8) return;
+  let hash = 0x811c9dc5;
+  for (let i = 4; i < data.length; i++) hash = Math.imul(hash ^ data[i], 0x01000193) >>> 0;
+  if (data.readUInt32LE(0) === hash) throw new Error("checksum matches");
+};
+`;
+
+function fnv1a(bytes: Buffer): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
+
+test.each([1, 2, 3])("with comparison feedback the engine solves a checksum field within the budget (seed %i)", (seed) => {
+  const dir = makeProject({ "target.js": CHECKSUM });
+  const result = jskcov(dir, ["fuzz", "target.js", "--", `-seed=${seed}`, BUDGET, "-artifact_prefix=out/"]);
+  expectStatus(result, 77);
+  expect(result.stderr).toMatch(/MS: 1 CMP-/);
+  const found = fs.readdirSync(path.join(dir, "out")).filter((name) => name.startsWith("crash-"));
+  expect(found).toHaveLength(1);
+  const artifact = fs.readFileSync(path.join(dir, "out", found[0]));
+  expect(artifact.readUInt32LE(0)).toBe(fnv1a(artifact.subarray(4)));
+});
+
+test("with --no-cmp it does not solve the checksum in the same budget", () => {
+  const dir = makeProject({ "target.js": CHECKSUM });
   const result = jskcov(dir, ["fuzz", "--no-cmp", "target.js", "--", "-seed=1", BUDGET, "-artifact_prefix=out/"]);
   expectStatus(result, 0);
   expect(result.stderr).toMatch(/^#20000\tDONE {3}cov: /m);

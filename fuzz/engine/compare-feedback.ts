@@ -1,13 +1,22 @@
-// Comparison feedback for the built-in engine: a KCOV_TRACE_CMP device read after every
-// execution (docs/compare-area.md). Operand pairs go into a table of recent compares, as
-// libFuzzer's TORC does; a mutation takes a pair and, where the input holds one operand's
-// bytes, writes the other's there (input-to-state, as AFL++'s cmplog/Redqueen); where it
-// holds neither, the constant (or either operand) is a dictionary token.
+// Comparison feedback for the built-in engine, as AFL++'s cmplog (Redqueen) gets it: not on
+// every execution, but in a comparison stage. The first time an input is about to be
+// mutated (a seed, a new corpus entry, a reduced one), it is run once more with its
+// KCOV_TRACE_CMP device enabled (docs/compare-area.md); where that very input holds one
+// operand of a comparison it made, the stage runs it with the other operand written there
+// (input-to-state: fuzz/engine/input-to-state.ts), before the mutators go on. The operand
+// pairs also go into a table of recent compares, as libFuzzer's TORC: the Token mutator
+// takes a pair and writes the other operand where the input being mutated holds one, or
+// inserts the constant as a dictionary token.
 //
-// It is a token source of the engine (fuzz/engine/token-source.ts): `afterExecution`
-// reads and resets the areas, `pickToken` answers the Token mutator.
+// Tracing only in the stage is what keeps comparisons cheap: with the device disabled,
+// instrumented code pays one call and a null check per comparison, while recording every
+// comparison of every execution halved the engine's exec/s on qs and fast-xml-parser.
+//
+// It is a token source of the engine (fuzz/engine/token-source.ts): `nextInput` is the
+// stage, `afterExecution` reads the traced run, `pickToken` answers the Token mutator.
 
 import { KCOV_CMP_CONST, KCOV_TRACE_CMP, Kcov, STRING_HEADER_BYTES, STRING_RECORD_BYTES } from "../../runtime";
+import { applyReplacement, inputToStateReplacements, type ComparedOperands, type Replacement } from "./input-to-state";
 
 /** What this source needs of the engine's random generator (fuzz/engine/random.ts). */
 export interface RandomSource {
@@ -25,7 +34,7 @@ export interface ComparePair {
 
 /** Entries of the table of recent compares; a new pair replaces the one at its hash. */
 const TABLE_SIZE = 512;
-/** Records read per execution at most: the area's capacity. */
+/** Records read per traced run at most: the area's capacity. */
 const AREA_RECORDS = 4096;
 const STRING_RECORDS = 512;
 
@@ -99,7 +108,18 @@ export function tokenFromPair(pair: ComparePair, input: Uint8Array, random: Rand
   return pair.constant || random.coin() ? pair.a : pair.b;
 }
 
-/** The engine's token source of comparison feedback. */
+/** Replacements tried per traced input at most (most bytes matched first). */
+const REPLACEMENTS_PER_TRACE = Number(process.env.EG_REPL ?? 48);
+/**
+ * The stage's share of the executions at most, beyond its first STAGE_ALLOWANCE: a run
+ * whose corpus grows quickly must still spend most of its executions on the mutators.
+ */
+const STAGE_SHARE = Number(process.env.EG_SHARE ?? 0.25);
+const STAGE_ALLOWANCE = Number(process.env.EG_ALLOW ?? 64);
+
+const DEBUG = { traces: 0, read: 0, search: 0, records: 0, replacements: 0, bytes: 0 };
+if (process.env.EG_DEBUG) process.on("exit", () => process.stderr.write(JSON.stringify(DEBUG) + "\n"));
+/** The engine's comparison stage and token source of comparison feedback. */
 export class CompareFeedback {
   readonly mutatorName = "CMP";
   readonly table = new CompareTable();
@@ -107,19 +127,74 @@ export class CompareFeedback {
   readonly #words: BigUint64Array;
   readonly #strings: Uint8Array;
   readonly #stringView: DataView;
+  /** Inputs traced already (a reduced entry is a new array, so it is traced again). */
+  readonly #traced = new WeakSet<Uint8Array>();
+  /** The input of the traced run in progress, or undefined. */
+  #tracing: Uint8Array | undefined;
+  /** The input the pending replacements apply to, and those not run yet. */
+  #replacing: Uint8Array | undefined;
+  #pending: Replacement[] = [];
+  /** Executions the engine asked about, and how many of them were the stage's. */
+  #executions = 0;
+  #stageRuns = 0;
+  #start = 0;
+  #maxSize = 0;
 
-  /** Opens and enables the realm's TRACE_CMP device; the engine's TRACE_PC device is another. */
+  /** Opens the realm's TRACE_CMP device, disabled until a traced run; the engine's TRACE_PC device is another. */
   constructor() {
     this.#kcov = new Kcov({ stringRecords: STRING_RECORDS });
     this.#kcov.initTrace(1 + 4 * AREA_RECORDS);
     this.#words = this.#kcov.mmap();
     this.#strings = this.#kcov.mmapStrings();
     this.#stringView = new DataView(this.#strings.buffer);
-    this.#kcov.enable(KCOV_TRACE_CMP);
   }
 
-  /** Reads the records of the execution that just ended into the table, then resets both areas. */
+  /**
+   * The stage: writes the next input into `out` and returns its size, or -1 to leave this
+   * execution to the mutators. `base` is the corpus input the engine is about to mutate.
+   */
+  nextInput(base: Uint8Array, out: Uint8Array, maxSize: number): number {
+    this.#executions++;
+    this.#maxSize = maxSize;
+    if (this.#stageRuns >= STAGE_ALLOWANCE + this.#executions * STAGE_SHARE) return -1;
+    const replacement = this.#pending.pop();
+    if (replacement !== undefined) {
+      this.#stageRuns++;
+      return applyReplacement(this.#replacing!, replacement, out);
+    }
+    if (this.#traced.has(base) || base.length > maxSize) return -1;
+    this.#traced.add(base);
+    this.#stageRuns++;
+    out.set(base);
+    this.#tracing = base;
+    this.#kcov.enable(KCOV_TRACE_CMP);
+    return base.length;
+  }
+
+  /**
+   * After every execution: nothing, unless it was a traced run; then its records go into
+   * the table and give the replacements to run next, and the device is disabled again.
+   */
   afterExecution(): void {
+    const traced = this.#tracing;
+    if (traced === undefined) return;
+    this.#tracing = undefined;
+    this.#kcov.disable();
+    const t0 = performance.now();
+    const compared = this.#readRecords();
+    const t1 = performance.now();
+    const replacements = inputToStateReplacements(traced, compared, this.#maxSize, REPLACEMENTS_PER_TRACE, this.#start++);
+    const t2 = performance.now();
+    DEBUG.traces++; DEBUG.read += t1 - t0; DEBUG.search += t2 - t1; DEBUG.records += compared.length; DEBUG.replacements += replacements.length; DEBUG.bytes += traced.length;
+    // Popped from the end: the best match runs first.
+    this.#pending = replacements.reverse();
+    this.#replacing = traced;
+  }
+
+  /** The traced run's comparisons (each once), into the table too; resets both areas. */
+  #readRecords(): ComparedOperands[] {
+    const compared: ComparedOperands[] = [];
+    const seen = new Set<string>();
     const words = this.#words;
     const count = Math.min(Number(words[0]), AREA_RECORDS);
     for (let i = 0; i < count; i++) {
@@ -127,6 +202,10 @@ export class CompareFeedback {
       const type = Number(words[at]);
       const width = 1 << ((type >> 1) & 3);
       const arg1 = words[at + 1], arg2 = words[at + 2];
+      const key = `${arg1}:${arg2}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      compared.push({ kind: "integer", a: arg1, b: arg2, width });
       const constant = (type & KCOV_CMP_CONST) !== 0;
       const hash = Number(words[at + 3] & 0xffffffffn) ^ Number((arg1 ^ (arg2 << 7n)) & 0xffffffffn);
       this.table.add(hash, { a: integerBytes(arg1, width, true), b: integerBytes(arg2, width, true), constant });
@@ -142,10 +221,15 @@ export class CompareFeedback {
       const length1 = strings[at + 10], length2 = strings[at + 11];
       const a = strings.slice(at + 16, at + 16 + length1);
       const b = strings.slice(at + 80, at + 80 + length2);
+      const key = `${a.join(",")}:${b.join(",")}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      compared.push({ kind: "bytes", a, b });
       const hash = view.getUint32(at, true) ^ (length1 << 8) ^ (a[0] ?? 0) ^ ((b[0] ?? 0) << 16);
       this.table.add(hash, { a, b, constant: (strings[at + 8] & KCOV_CMP_CONST) !== 0 });
     }
     view.setBigUint64(0, 0n, true);
+    return compared;
   }
 
   pickToken(random: RandomSource, input: Uint8Array): Uint8Array | { token: Uint8Array; at: number } | undefined {

@@ -167,7 +167,7 @@ export class BuiltinFuzzer {
 
       const parent = corpus.pick(this.#random);
       const base = parent < 0 ? fallback : corpus.entries[parent].data;
-      const size = this.#mutate(base);
+      const size = this.#stagedInput(base) ?? this.#mutate(base);
 
       const started = performance.now();
       // The sync fast path: no promise, no microtask, for a target that returns no promise.
@@ -232,6 +232,19 @@ export class BuiltinFuzzer {
     }
     if (this.#flags.only_ascii !== 0) toAscii(input, m.size);
     return m.size;
+  }
+
+  /** An input a token source's stage made from `base` (comparisons: token-source.ts), or undefined. */
+  #stagedInput(base: Uint8Array): number | undefined {
+    for (const source of this.#tokenSources) {
+      const size = source.nextInput?.(base, this.#writer.input, this.#mutation.maxSize) ?? -1;
+      if (size < 0) continue;
+      this.#mutationNames.length = 0;
+      this.#mutationNames.push(source.mutatorName);
+      if (this.#flags.only_ascii !== 0) toAscii(this.#writer.input, size);
+      return size;
+    }
+    return undefined;
   }
 
   /** Keeps the longest run of one input (the header carries it to the watchdog's summary). */

@@ -16,6 +16,13 @@ export interface TokenSource {
    */
   afterExecution?(input: Uint8Array): void;
   /**
+   * A stage of the source's own (the comparison stage): called before every execution
+   * with the corpus input the engine is about to mutate; writes an input of at most
+   * `maxSize` bytes into `out` and returns its size, or returns -1 to let the mutators
+   * make this execution's input. Must be cheap when it returns -1.
+   */
+  nextInput?(base: Uint8Array, out: Uint8Array, maxSize: number): number;
+  /**
    * A token for the next mutation, or undefined if the source has none now. The engine
    * inserts it or overwrites the input with it at a random position. `input` is the input
    * being mutated, for input-to-state sources that look for an operand's bytes in it:
