@@ -20,6 +20,9 @@ export interface CorpusEntry {
   writtenBySession: boolean;
   /** How many times it was picked for mutation. */
   picked: number;
+  /** Runs of its mutants, and their wall time in all (milliseconds): see mutantFactor. */
+  mutantRuns: number;
+  mutantMs: number;
 }
 
 const NO_HOLDER = -1;
@@ -45,6 +48,7 @@ export class Corpus {
   #picksSinceRebuild = 0;
   #medianTime = 0;
   #medianCost = 0;
+  #medianMutantMs = 0;
   #meanSize = 1;
 
   /** The holder of a feature, or -1. */
@@ -82,7 +86,7 @@ export class Corpus {
    */
   add(data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
     const index = this.entries.length;
-    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0 };
+    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0 };
     this.entries.push(entry);
     this.sizeInBytes += data.length;
     this.activeCount++;
@@ -118,6 +122,17 @@ export class Corpus {
     entry.cost = cost;
     this.#weightsStale = true;
     return entry;
+  }
+
+  /**
+   * A mutant of entry `index` ran for `elapsedMs`. Cheap: the hot path. Its weight is
+   * updated at the next rebuild once it has MUTANT_RUNS (then twice as many, ...) runs.
+   */
+  noteMutant(index: number, elapsedMs: number): void {
+    const entry = this.entries[index];
+    const runs = ++entry.mutantRuns;
+    entry.mutantMs += elapsedMs;
+    if (runs >= MUTANT_RUNS && (runs & (runs - 1)) === 0) this.#weightsStale = true;
   }
 
   #release(index: number): void {
@@ -164,7 +179,8 @@ export class Corpus {
 
   #weightOf(entry: CorpusEntry): number {
     if (entry.heldFeatures === 0) return 0;
-    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize);
+    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) *
+      mutantFactor(entry, this.#medianMutantMs);
   }
 
   #appendWeight(index: number): void {
@@ -185,6 +201,7 @@ export class Corpus {
     this.#medianTime = median(active.map((entry) => entry.execTimeMs));
     this.#medianCost = median(active.map((entry) => entry.cost));
     this.#meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
+    this.#medianMutantMs = median(active.filter((entry) => entry.mutantRuns >= MUTANT_RUNS).map((entry) => entry.mutantMs / entry.mutantRuns));
     if (this.#cumulative.length < this.entries.length) this.#cumulative = new Float64Array(this.entries.length * 2);
     let sum = 0;
     for (let i = 0; i < this.entries.length; i++) {
@@ -236,6 +253,30 @@ function slowerFactor(relative: number): number {
   if (relative > 10) return 0.25;
   if (relative > 4) return 0.5;
   return 1;
+}
+
+/** Mutant runs of an entry before their mean time counts (a mean of many runs is robust to a stall). */
+const MUTANT_RUNS = 32;
+/** Mean mutant times closer than this to the corpus median count as equal (load, GC). */
+const MUTANT_NOISE_MS = 2;
+/** Such an entry's mutants get at most this many times a median entry's share of the time. */
+const MUTANT_SHARE = 4;
+
+/**
+ * Much slower mutants than the corpus's median entry: picked much less often. An input can
+ * be cheap while small changes to it are not: a jpeg-js entry with a frame header runs in
+ * 0.1 ms, but a mutant that changes the frame's size makes jpeg-js allocate and decode up
+ * to the target's megapixel (3-30 ms on average over its mutants, against a median of
+ * 0.15 ms). Neither the entry's cost nor its time shows this, and most of that time is
+ * allocation, not block executions: so by the measured time of its mutants, only once
+ * there are MUTANT_RUNS of them and they are MUTANT_NOISE_MS above the median, so that a
+ * given -seed still repeats a run exactly on a fast target under load.
+ */
+function mutantFactor(entry: CorpusEntry, medianMutantMs: number): number {
+  if (entry.mutantRuns < MUTANT_RUNS) return 1;
+  const mean = entry.mutantMs / entry.mutantRuns;
+  if (mean - medianMutantMs < MUTANT_NOISE_MS) return 1;
+  return Math.min(1, MUTANT_SHARE / (mean / Math.max(medianMutantMs, 1e-3)));
 }
 
 function sizeFactor(relativeSize: number): number {

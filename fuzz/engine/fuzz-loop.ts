@@ -175,6 +175,7 @@ export class BuiltinFuzzer {
       if (outcome instanceof Promise) outcome = await outcome;
       const elapsed = performance.now() - started;
       if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
+      if (parent >= 0) corpus.noteMutant(parent, elapsed);
       feedback.collect();
       for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
       if (outcome.kind === "crash") {
