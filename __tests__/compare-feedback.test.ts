@@ -26,13 +26,6 @@ function sequence(seed: number): RandomSource {
   return { below: (n) => (n <= 0 ? 0 : next() % n), coin: () => (next() & 0x10000) !== 0 };
 }
 
-function apply(input: Buffer, token: Uint8Array | { token: Uint8Array; at: number }): Buffer {
-  if (token instanceof Uint8Array) return input;
-  const out = Buffer.from(input);
-  out.set(token.token, token.at);
-  return out;
-}
-
 let targets: Record<string, (data: Buffer) => boolean>;
 let feedback: CompareFeedback;
 

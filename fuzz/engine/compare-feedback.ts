@@ -16,6 +16,7 @@
 // stage, `afterExecution` reads the traced run, `pickToken` answers the Token mutator.
 
 import { KCOV_CMP_CONST, KCOV_TRACE_CMP, Kcov, STRING_HEADER_BYTES, STRING_RECORD_BYTES } from "../../runtime";
+import { sha1Hex } from "../findings";
 import { applyReplacement, inputToStateReplacements, type ComparedOperands, type Replacement } from "./input-to-state";
 
 /** What this source needs of the engine's random generator (fuzz/engine/random.ts). */
@@ -142,8 +143,15 @@ export class CompareFeedback {
   #start = 0;
   #maxSize = 0;
 
+  /**
+   * SHA-1s of inputs that hung or killed an earlier executor of the session: the stage
+   * would make them again at once (it is deterministic), so it leaves them out.
+   */
+  readonly #skip: ReadonlySet<string>;
+
   /** Opens the realm's TRACE_CMP device, disabled until a traced run; the engine's TRACE_PC device is another. */
-  constructor() {
+  constructor(skip: readonly string[] = []) {
+    this.#skip = new Set(skip);
     this.#kcov = new Kcov({ stringRecords: STRING_RECORDS });
     this.#kcov.initTrace(1 + 4 * AREA_RECORDS);
     this.#words = this.#kcov.mmap();
@@ -159,10 +167,11 @@ export class CompareFeedback {
     this.#executions++;
     this.#maxSize = maxSize;
     if (this.#stageRuns >= STAGE_ALLOWANCE + this.#executions * STAGE_SHARE) return -1;
-    const replacement = this.#pending.pop();
-    if (replacement !== undefined) {
+    for (let replacement = this.#pending.pop(); replacement !== undefined; replacement = this.#pending.pop()) {
+      const size = applyReplacement(this.#replacing!, replacement, out);
+      if (this.#skip.size > 0 && this.#skip.has(sha1Hex(out.subarray(0, size)))) continue;
       this.#stageRuns++;
-      return applyReplacement(this.#replacing!, replacement, out);
+      return size;
     }
     if (this.#traced.has(base) || base.length > maxSize) return -1;
     this.#traced.add(base);

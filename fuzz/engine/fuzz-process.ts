@@ -17,7 +17,7 @@ function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
   const sources: TokenSource[] = [];
   if (config.flags.dict !== "") sources.push(new DictionaryTokens(readDictionary(config.flags.dict)));
   // Comparison feedback when the target was built with traceCmp (jskcov fuzz, unless --no-cmp).
-  if (readRunConfig()?.traceCmp === true) sources.push(new CompareFeedback());
+  if (readRunConfig()?.traceCmp === true) sources.push(new CompareFeedback(config.skipSeeds));
   return sources;
 }
 
