@@ -511,6 +511,18 @@ static struct {
 
 static struct timespec watchdog_period;
 
+/* /proc/<pid>/<name> read into text with a NUL after it: its length, or -1. */
+static ssize_t read_proc_file(pid_t pid, const char *name, char *text, size_t size) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t length = read(fd, text, size - 1);
+  close(fd);
+  if (length >= 0) text[length] = '\0';
+  return length;
+}
+
 /*
  * A process's peak resident set (VmHWM of /proc/<pid>/status) in MB; 0 if unreadable.
  * Parsed by hand: libFuzzer intercepts strstr, memcmp and the like in the whole process
@@ -518,12 +530,8 @@ static struct timespec watchdog_period;
  * strstr here would feed /proc text into its mutations (and make runs irreproducible).
  */
 static uint64_t process_peak_rss_mb(pid_t pid) {
-  char path[64], text[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t length = read(fd, text, sizeof text - 1);
-  close(fd);
+  char text[4096];
+  const ssize_t length = read_proc_file(pid, "status", text, sizeof text);
   static const char field[] = "\nVmHWM:";
   const ssize_t field_length = sizeof field - 1;
   for (ssize_t at = 0; at + field_length <= length; at++) {
@@ -638,14 +646,8 @@ static uint64_t harness_cpu_us(void) {
 
 /* utime + stime of a process, from /proc/<pid>/stat (in clock ticks, converted). */
 static uint64_t process_cpu_us(pid_t pid) {
-  char path[64], text[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t length = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (length <= 0) return 0;
-  text[length] = '\0';
+  char text[1024];
+  if (read_proc_file(pid, "stat", text, sizeof text) <= 0) return 0;
   const char *field = strrchr(text, ')'); /* the command name may hold spaces */
   unsigned long long utime = 0, stime = 0;
   if (field == NULL || sscanf(field + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
