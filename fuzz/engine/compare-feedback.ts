@@ -17,7 +17,7 @@
 
 import { KCOV_CMP_CONST, KCOV_TRACE_CMP, Kcov, STRING_HEADER_BYTES, STRING_RECORD_BYTES } from "../../runtime";
 import { sha1Hex } from "../findings";
-import { applyReplacement, inputToStateReplacements, type ComparedOperands, type Replacement } from "./input-to-state";
+import { applyReplacement, inputToStateReplacements, integerBytes, type ComparedOperands, type Replacement } from "./input-to-state";
 
 /** What this source needs of the engine's random generator (fuzz/engine/random.ts). */
 export interface RandomSource {
@@ -38,15 +38,6 @@ const TABLE_SIZE = 512;
 /** Records read per traced run at most: the area's capacity. */
 const AREA_RECORDS = 4096;
 const STRING_RECORDS = 512;
-
-/** `value` as `width` bytes, little- or big-endian. */
-function integerBytes(value: bigint, width: number, littleEndian: boolean): Uint8Array {
-  const bytes = new Uint8Array(width);
-  for (let i = 0; i < width; i++) {
-    bytes[littleEndian ? i : width - 1 - i] = Number((value >> BigInt(8 * i)) & 0xffn);
-  }
-  return bytes;
-}
 
 /** Where `needle` first occurs in `haystack` from a random start (wrapping), or -1. */
 function findFrom(haystack: Uint8Array, needle: Uint8Array, start: number): number {

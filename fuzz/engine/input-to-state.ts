@@ -21,7 +21,8 @@ export interface Replacement {
 /** Occurrences of one encoding looked at per input: a frequent byte value must not flood the list. */
 const OCCURRENCES_PER_ENCODING = 4;
 
-function integerBytes(value: bigint, width: number, littleEndian: boolean): Uint8Array {
+/** `value` as `width` bytes, little- or big-endian (the area's unsigned operand). */
+export function integerBytes(value: bigint, width: number, littleEndian: boolean): Uint8Array {
   const bytes = new Uint8Array(width);
   if (value <= 0xffffffffn) {
     // Most values: without BigInt arithmetic, which cost most of the search.
