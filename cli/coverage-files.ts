@@ -7,6 +7,8 @@
 
 import * as fs from "node:fs";
 import { REGISTRY_KEY, REGISTRY_VERSION, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
+import { decodeTable } from "../runtime/block-table";
+import { checkRegistration } from "../runtime/registry";
 import { hashSources, tableSources } from "./source-hashes";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
@@ -108,8 +110,11 @@ export function readArea(file: string): bigint[] {
   return pcs;
 }
 
-/** Reads a block map. Throws, naming the file, if it is not one. */
-export function readBlockMap(file: string): BlockMap {
+/**
+ * Reads a block map. Throws, naming the file, if it is not one. `checkEntries: false`
+ * skips decoding every file's table, for the maps this run's own processes just wrote.
+ */
+export function readBlockMap(file: string, { checkEntries = true } = {}): BlockMap {
   let map: BlockMap;
   try {
     map = JSON.parse(fs.readFileSync(file, "utf8")) as BlockMap;
@@ -119,7 +124,36 @@ export function readBlockMap(file: string): BlockMap {
   if (map?.format !== BLOCK_MAP_FORMAT || map.version !== BLOCK_MAP_VERSION || !Array.isArray(map.files)) {
     throw new Error(`${file} is not a jskcov block map (version ${BLOCK_MAP_VERSION}), as 'jskcov run' writes beside its dump`);
   }
+  // Each file as the runtime would check its registration and decode its table, so that a
+  // damaged map is refused here, naming the map and the entry, not later in symbolize.
+  if (checkEntries) map.files.forEach((entry, index) => {
+    try {
+      if (typeof entry !== "object" || entry === null) throw new Error("it is not an object");
+      const record = registryRecordOf(entry);
+      checkRegistration(record, [], 0);
+      decodeTable(record);
+    } catch (error) {
+      // The runtime's words, without its advice to re-instrument (this is a map, not a build).
+      const problem = (error as Error).message
+        .replace(/^babel-plugin-kcov: (the registration of ".*?" is malformed: )?/, "")
+        .replace(/\.( Re-instrument it .*)?$/, "");
+      throw new Error(`${file} is not a valid jskcov block map: files[${index}] is malformed: ${problem}`);
+    }
+  });
   return map;
+}
+
+/** A map's file as the registry record the instrumented file made (counters zeroed). */
+function registryRecordOf(file: BlockMapFile): KcovFileRecord {
+  return {
+    path: file.path,
+    fingerprint: file.fingerprint,
+    regionPc: file.regionPc,
+    regionSize: file.regionSize,
+    blockCount: file.blockCount,
+    counters: new Uint8Array(file.counterCount ?? file.blockCount),
+    table: JSON.stringify(file.table),
+  };
 }
 
 /**
@@ -130,15 +164,7 @@ export function readBlockMap(file: string): BlockMap {
 export function installBlockMap(map: BlockMap): void {
   const registry: KcovRegistry = {
     version: REGISTRY_VERSION,
-    files: map.files.map((file) => ({
-      path: file.path,
-      fingerprint: file.fingerprint,
-      regionPc: file.regionPc,
-      regionSize: file.regionSize,
-      blockCount: file.blockCount,
-      counters: new Uint8Array(file.counterCount ?? file.blockCount),
-      table: JSON.stringify(file.table),
-    })),
+    files: map.files.map(registryRecordOf),
     onRegister: null,
   };
   (globalThis as { [REGISTRY_KEY]?: KcovRegistry })[REGISTRY_KEY] = registry;

@@ -133,6 +133,10 @@ function instrumentationConfig(values: { filter?: string[]; root?: string; "coun
   if (values["no-cache"]) runArgs.push("--no-cache");
   if (values["no-babelrc"]) runArgs.push("--no-babelrc");
   runArgs.push("--quiet", "--", target);
+  // Node runs a directory as its index.js, but import() of one fails, with a stack of jskcov's.
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
+    throw new UsageError("fuzz", `the fuzz target '${target}' is a directory: name the module that exports fuzz`);
+  }
   try {
     const parsed = parseRunArguments(runArgs);
     if (parsed === "help") throw new Error("unreachable: no --help was passed");

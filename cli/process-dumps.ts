@@ -64,7 +64,7 @@ export function readProcessDumps(dir: string): ProcessDump[] {
     if (!name.endsWith(RECORD_SUFFIX)) continue;
     const record = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as ProcessRecord;
     const dumpPath = path.join(dir, name.slice(0, -RECORD_SUFFIX.length) + DUMP_SUFFIX);
-    dumps.push({ record, dumpPath, pcs: readArea(dumpPath), map: readBlockMap(blockMapPathFor(dumpPath)) });
+    dumps.push({ record, dumpPath, pcs: readArea(dumpPath), map: readBlockMap(blockMapPathFor(dumpPath), { checkEntries: false }) });
   }
   return dumps.sort((a, b) => a.record.startedAt - b.record.startedAt);
 }

@@ -13,7 +13,7 @@ import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
 import { readRunConfig } from "../cli/run-config";
 import { DEFAULT_COMPARE_AREA_WORDS, DEFAULT_COMPARE_STRING_RECORDS, ExecutorCompareAreas, type CompareAreaRequest } from "./executor-compare";
 import { installJazzerCoreFallback } from "./jazzer-compat";
-import { loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
+import { FuzzTargetError, loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
 
 export const EXECUTOR_PROTOCOL_VERSION = 3;
 /** "JJSK" in memory: the first word of the hello. */
@@ -299,7 +299,8 @@ async function main(): Promise<void> {
     installJazzerCoreFallback();
     target = await loadFuzzTarget(settings.targetPath);
   } catch (error) {
-    process.stderr.write(`jskcov executor: cannot start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const why = error instanceof FuzzTargetError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`jskcov executor: cannot start: ${why}\n`);
     process.exit(LOAD_FAILURE_STATUS);
   }
   kcov.enable(KCOV_TRACE_PC); // forgets the blocks that ran while the target loaded

@@ -22,7 +22,7 @@ export const FUZZER_FLAGS = {
   max_total_time: { type: "int", default: 0, builtin: true, help: "If positive, stop fuzzing after this many seconds." },
   timeout: { type: "int", default: 1200, builtin: true, help: "If positive, an input that runs longer than this many seconds is a timeout finding." },
   seed: { type: "uint", default: 0, builtin: true, help: "Random seed. If 0, a seed is generated (and printed). A given seed makes a run repeatable." },
-  max_len: { type: "int", default: 0, builtin: true, help: "Maximum input length in bytes. If 0: the largest corpus input, at least 4096." },
+  max_len: { type: "uint", default: 0, builtin: true, help: "Maximum input length in bytes. If 0: the largest corpus input, at least 4096." },
   dict: { type: "string", default: "", builtin: true, help: "A dictionary file of tokens for mutations (AFL/libFuzzer format: one \"token\" or name=\"token\" per line, \\xNN escapes, # comments)." },
   artifact_prefix: { type: "string", default: "", builtin: true, help: "Write findings as $(artifact_prefix)crash-<sha1>, timeout-<sha1>, oom-<sha1>. A directory prefix needs its trailing '/'." },
   exact_artifact_path: { type: "string", default: "", builtin: true, help: "Write the finding to exactly this path (overrides -artifact_prefix; no sha1 in the name)." },

@@ -47,6 +47,15 @@ export class FuzzTargetError extends Error {
 }
 
 /**
+ * What an engine prints when loadFuzzTarget failed: the target's own error with its stack
+ * (it is the user's code), a FuzzTargetError by its message alone (the stack would be jskcov's).
+ */
+export function describeLoadFailure(modulePath: string, error: unknown): string {
+  if (error instanceof FuzzTargetError) return error.message;
+  return `cannot load the fuzz target ${modulePath}:\n${(error as Error)?.stack ?? String(error)}`;
+}
+
+/**
  * Node's own import(): TypeScript compiles `import()` to `require()` under "module":
  * "commonjs", which cannot load ES modules and bypasses the import hooks.
  */

@@ -10,7 +10,7 @@ import { CompareFeedback } from "./compare-feedback";
 import { startStackReporter } from "./hang-stack";
 import { readRunConfig } from "../../cli/run-config";
 import { installJazzerCoreFallback } from "../jazzer-compat";
-import { loadFuzzTarget } from "../target";
+import { describeLoadFailure, loadFuzzTarget } from "../target";
 
 /** The token sources of a session: the extension point for mutation tokens (token-source.ts). */
 function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   try {
     target = await loadFuzzTarget(config.target);
   } catch (error) {
-    process.stderr.write(`jskcov fuzz: cannot load the fuzz target ${config.target}:\n${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`jskcov fuzz: ${describeLoadFailure(config.target, error)}\n`);
     process.exit(1);
   }
   const status = await new BuiltinFuzzer(config, target, tokenSourcesFor(config)).run();

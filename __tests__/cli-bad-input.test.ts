@@ -1,0 +1,92 @@
+// Bad input to the CLI: each case is refused with an error that names the file, the entry
+// or the option, with the documented status, and without a stack trace of jskcov's own.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectStatus, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
+
+beforeAll(requireBuild);
+afterAll(removeProjects);
+
+/** No `    at fn (file:line:col)` line: the message alone. */
+function expectNoStack(result: Result): void {
+  expect(result.stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
+}
+
+describe("a damaged block map", () => {
+  let project: string;
+  let map: { files: Record<string, unknown>[] };
+
+  beforeAll(() => {
+    project = makeProject({ "main.js": "console.log(process.argv.length > 5 ? 'many' : 'few');\n" });
+    expectStatus(jskcov(project, ["run", "--no-cache", "--", "main.js"]), 0);
+    map = JSON.parse(fs.readFileSync(path.join(project, "kcov.out.blocks.json"), "utf8")) as typeof map;
+  });
+
+  const damages: [string, (file: Record<string, unknown>) => unknown, string][] = [
+    ["an entry that is null", () => null, "it is not an object"],
+    ["an entry without a path", ({ path: _path, ...rest }) => rest, "path is not a string"],
+    ["a bad regionPc", (file) => ({ ...file, regionPc: "0x12" }), 'regionPc "0x12" is not "0x" and 16 lowercase hex digits'],
+    ["a table whose blocks do not decode", (file) => ({ ...file, table: { ...(file.table as object), blocks: "!!" } }), "does not hold"],
+    ["a table of another version", (file) => ({ ...file, table: { ...(file.table as object), version: 9 } }), "has version 9, not 1"],
+  ];
+
+  describe.each(damages)("%s", (_name, damage, problem) => {
+    beforeAll(() => {
+      fs.copyFileSync(path.join(project, "kcov.out"), path.join(project, "bad.out"));
+      const damaged = { ...map, files: [damage(map.files[0])] };
+      fs.writeFileSync(path.join(project, "bad.out.blocks.json"), JSON.stringify(damaged));
+    });
+
+    test.each([["symbolize", "bad.out"], ["report", "bad.out"], ["merge", "--out", "merged.out", "kcov.out", "bad.out"]])(
+      "jskcov %s refuses it, naming the map and the entry",
+      (...args) => {
+        const result = jskcov(project, args);
+        expectStatus(result, 1);
+        expect(result.stderr).toContain(`bad.out.blocks.json is not a valid jskcov block map: files[0] is malformed: `);
+        expect(result.stderr).toContain(problem);
+        expectNoStack(result);
+        expect(fs.existsSync(path.join(project, "merged.out"))).toBe(false);
+      },
+    );
+  });
+
+  test("the intact map still reads", () => {
+    const result = jskcov(project, ["symbolize", "kcov.out"]);
+    expectStatus(result, 0);
+    expect(result.stdout).toContain("main.js:1.1,");
+  });
+});
+
+describe("jskcov fuzz", () => {
+  const TARGET = "module.exports.fuzz = (data) => { if (data.length > 100000) throw new Error('never'); };\n";
+
+  test("a target that exports no fuzz function: the message, status 1, no stack of jskcov's", () => {
+    const dir = makeProject({ "nofuzz.js": "module.exports.other = () => {};\n" });
+    const result = jskcov(dir, ["fuzz", "nofuzz.js", "--", "-runs=1"]);
+    expectStatus(result, 1);
+    expect(result.stderr).toContain(`the fuzz target ${path.join(dir, "nofuzz.js")} exports no fuzz function`);
+    expectNoStack(result);
+  });
+
+  test("a target that throws while loading: its own error and stack, status 1", () => {
+    const dir = makeProject({ "throws.js": "\n\nthrow new RangeError('broken at load');\n" });
+    const result = jskcov(dir, ["fuzz", "throws.js", "--", "-runs=1"]);
+    expectStatus(result, 1);
+    expect(result.stderr).toContain("cannot load the fuzz target");
+    expect(result.stderr).toContain("RangeError: broken at load");
+    expect(result.stderr).toContain(`${path.join(dir, "throws.js")}:3:`);
+  });
+
+  test.each([
+    [["corpus"], "the fuzz target 'corpus' is a directory"],
+    [["--engine", "libfuzzer", "corpus"], "the fuzz target 'corpus' is a directory"],
+    [["target.js", "--", "-max_len=-1"], "engine flag '-max_len=-1': -max_len takes a whole number"],
+  ])("%j is an error with status 2", (args, message) => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/seed": "x" });
+    const result = jskcov(dir, ["fuzz", ...args]);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(message);
+    expectNoStack(result);
+  });
+});
