@@ -109,10 +109,18 @@ export class SourceTransformer {
     let output = source;
     if (compiled !== null) {
       try {
-        output = this.#whileInBabel(() => this.#babel.get().core.transformSync(source, compiled.options)?.code ?? source);
+        output = this.#whileInBabel(() => this.#compile(source, compiled.options));
       } catch (error) {
-        if (!isStackOverflow(error)) throw error;
-        throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: compiled.options.sourceType as "module" | "unambiguous" });
+        if (isStackOverflow(error)) {
+          throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: compiled.options.sourceType as "module" | "unambiguous" });
+        }
+        if (!isParseError(error) || needsCompiling(filename)) throw error;
+        // Node may run what Babel cannot parse (V8 intrinsics under --allow-natives-syntax,
+        // syntax newer than this Babel): as without jskcov, uninstrumented, and said so.
+        // A file Node cannot parse either then fails with Node's own SyntaxError.
+        process.stderr.write(`jskcov: warning: ${describeParseError(filename, error)}; it runs as it is, uninstrumented\n`);
+        this.progress.fileDone(false);
+        return source;
       }
     }
     // A plugin seen for the first time changes the key: the entry goes where the next run looks.
@@ -120,6 +128,23 @@ export class SourceTransformer {
     this.cache.store(recorded ? keyNow() : key, output);
     this.progress.fileDone(false);
     return output;
+  }
+
+  /**
+   * Babel's output for `source`. Node 20's import assertions (`import j from "./j.json"
+   * assert { type: "json" }`), which Babel 7 parses only when asked, are kept as written.
+   */
+  #compile(source: string, options: BabelCore.TransformOptions): string {
+    const { core } = this.#babel.get();
+    try {
+      return core.transformSync(source, options)?.code ?? source;
+    } catch (error) {
+      if ((error as { reasonCode?: string }).reasonCode !== "ImportAttributesUseAssert" || !core.version.startsWith("7.")) throw error;
+      const plugins = [...(options.parserOpts?.plugins ?? []), "deprecatedImportAssert"] as NonNullable<BabelCore.ParserOptions["plugins"]>;
+      const parserOpts = { ...options.parserOpts, plugins };
+      const generatorOpts = { ...options.generatorOpts, importAttributesKeyword: "assert" } as BabelCore.GeneratorOptions;
+      return core.transformSync(source, { ...options, parserOpts, generatorOpts })?.code ?? source;
+    }
   }
 
   #whileInBabel<T>(work: () => T): T {
@@ -232,6 +257,17 @@ export class SourceTransformer {
     const pluginFiles = [...presets, ...plugins].map(fileOf).filter((file): file is string => file !== null && file !== KCOV_PLUGIN);
     return { options, pluginFiles };
   }
+}
+
+function isParseError(error: unknown): error is Error & { loc?: { line: number; column: number } } {
+  return (error as { code?: string } | null)?.code === "BABEL_PARSE_ERROR";
+}
+
+/** `file:line:column: Babel cannot parse it (reason)`, column from 1, from Babel's parse error. */
+function describeParseError(filename: string, error: Error & { loc?: { line: number; column: number } }): string {
+  const reason = error.message.split("\n")[0].replace(`${filename}: `, "").replace(/ \(\d+:\d+\)$/, "");
+  const where = error.loc === undefined ? filename : `${filename}:${error.loc.line}:${error.loc.column + 1}`;
+  return `${where}: Babel cannot parse it (${reason})`;
 }
 
 /**
