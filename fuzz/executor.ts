@@ -114,12 +114,16 @@ function compareRequest(): CompareAreaRequest | undefined {
  * whole to fd 3. A read that blocks on an idle core costs the driver a wake-up (on this
  * project's VMs about 20 us), so before blocking, the executor polls that word for a while:
  * once it exceeds the requests read so far, the read will not block. A wait that outlasts
- * the spin makes the next ones block at once (an idle or slow driver), but every 16th.
+ * the spin makes the next ones block at once (an idle or slow driver), but every 16th; a
+ * wait that blocked without spinning and was over within the spin's time makes the next one
+ * spin again (one slow run among fast ones), as in native/harness.c.
  */
 class ControlPage {
   private readonly fd: number;
   private readonly requestsWritten = new Uint32Array(1);
   private missed = 0;
+  /** When a wait that did not spin began (performance.now()); undefined = none. */
+  private blockedSince: number | undefined;
 
   constructor(
     path: string,
@@ -133,6 +137,7 @@ class ControlPage {
     if (this.spinMilliseconds === 0) return;
     if (this.missed % SPIN_RETRY_EVERY !== 0) {
       this.missed++;
+      this.blockedSince = performance.now();
       return;
     }
     const until = performance.now() + this.spinMilliseconds;
@@ -144,6 +149,13 @@ class ControlPage {
       }
     } while (performance.now() < until);
     this.missed++;
+  }
+
+  /** After the read that followed spinUntilRequest: a wait without a spin that was over within the spin's time. */
+  waitOver(): void {
+    if (this.blockedSince === undefined) return;
+    if (performance.now() - this.blockedSince <= this.spinMilliseconds) this.missed = 0;
+    this.blockedSince = undefined;
   }
 
   close(): void {
@@ -198,6 +210,7 @@ class RequestReader {
       if (got === 0) return false;
       this.end += got;
     }
+    this.control?.waitOver();
     return true;
   }
 }

@@ -168,15 +168,19 @@ static uint64_t now_ns(void) {
  * project's VMs about 20 us: the core halts, and an interrupt brings it back), twice per
  * run. So each wait first polls for a while (JSKCOV_SPIN_US, default 50 us; 0 = never),
  * yielding the core between looks in case the other process shares it, and only then
- * blocks. A wait that had to block makes the next ones block at once (a slow target, an
- * idle engine): only every 16th of them spins again, to notice when spinning pays again.
- * The executor spins the same way on the control page (docs/executor-protocol.md).
+ * blocks. A wait that outlasted its spin makes the next ones block at once (a slow target,
+ * an idle engine): only every 16th of them spins again. But a wait that blocked without
+ * spinning and was over within the spin's time says that spinning pays again (the slow
+ * run was a single one): the next wait spins. Otherwise one slow input among fast ones
+ * would cost 15 wake-ups. The executor does the same on the control page
+ * (docs/executor-protocol.md).
  */
 #define SPIN_DEFAULT_US 50
 #define SPIN_RETRY_EVERY 16
 
 struct spin {
   unsigned missed;                    /* consecutive waits that outlasted the spin */
+  uint64_t blocked_since;             /* when a wait that did not spin began; 0 = none */
   uint64_t paid, outlasted, skipped;  /* all waits, for JSKCOV_HARNESS_STATS */
 };
 
@@ -202,6 +206,7 @@ static void spin_until_readable(int fd, struct spin *spin) {
   if (spin->missed % SPIN_RETRY_EVERY != 0) {
     spin->missed++;
     spin->skipped++;
+    spin->blocked_since = now_ns();
     return;
   }
   struct pollfd ready = {.fd = fd, .events = POLLIN};
@@ -216,6 +221,14 @@ static void spin_until_readable(int fd, struct spin *spin) {
   } while (now_ns() < until);
   spin->missed++;
   spin->outlasted++;
+}
+
+/* After the read that followed spin_until_readable: a wait that did not spin but was over
+ * within the spin's time would have been met by it, so the next wait spins again. */
+static void spin_wait_over(struct spin *spin) {
+  if (spin->blocked_since == 0) return;
+  if (now_ns() - spin->blocked_since <= spin_budget_ns()) spin->missed = 0;
+  spin->blocked_since = 0;
 }
 
 /* ---- The executor ------------------------------------------------------------------ */
@@ -698,7 +711,9 @@ static int write_request(uint32_t kind, const uint8_t *data, size_t size) {
 /* The next reply's fixed part, after the run's bounded spin. */
 static int read_reply(struct reply *reply) {
   spin_until_readable(executor.reply_fd, &executor.reply_spin);
-  return read_fully(executor.reply_fd, reply, sizeof *reply);
+  int result = read_fully(executor.reply_fd, reply, sizeof *reply);
+  spin_wait_over(&executor.reply_spin);
+  return result;
 }
 
 /* The request and reply of one run, with the run's feedback; -1 if the executor is gone. */
@@ -1012,6 +1027,7 @@ int main(int argc, char **argv) {
     uint32_t was_killed;
     spin_until_readable(FORKSRV_FD, &request_spin);
     if (read_fully(FORKSRV_FD, &was_killed, 4) != 0) break; /* afl-fuzz is done */
+    spin_wait_over(&request_spin);
     /* afl-fuzz's timer killed the last run's pid. Its kill may have come after that run had
      * replied: the executor then dies between runs and would take this input with it, a
      * false crash. So an executor afl-fuzz has killed never runs another input. */
