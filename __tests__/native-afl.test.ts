@@ -77,8 +77,8 @@ test("afl-fuzz's timeout kills the executor, the hang is saved, and the harness 
  * afl-fuzz's side of the forkserver protocol, driven step by step: the harness runs with its
  * control pipe on fd 198 and status pipe on fd 199, as under afl-fuzz, reading `inputPath`.
  */
-function fakeAflFuzz(target: string, inputPath: string) {
-  const env = { ...session().environment(invocationFor(target)), JSKCOV_HARNESS_VERBOSE: "1" };
+function fakeAflFuzz(target: string, inputPath: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const env = { ...session().environment(invocationFor(target)), JSKCOV_HARNESS_VERBOSE: "1", ...extraEnv };
   const stdio: ("ignore" | "pipe")[] = Array.from({ length: 200 }, (_, fd) => (fd === 2 || fd >= 198 ? "pipe" : "ignore"));
   const child = killAfterTest(spawn(afl, [inputPath], { env, stdio }));
   let output = "";
@@ -99,15 +99,25 @@ function fakeAflFuzz(target: string, inputPath: string) {
     return word;
   };
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const request = (wasKilled: boolean) => {
+    const word = Buffer.alloc(4);
+    word.writeUInt32LE(wasKilled ? 1 : 0);
+    control.write(word);
+  };
   return {
     hello: readWord,
     /** One run: afl-fuzz says whether it killed the last run's pid, gets the pid, then the wait status. */
     async run(wasKilled: boolean): Promise<{ pid: number; status: number }> {
-      const word = Buffer.alloc(4);
-      word.writeUInt32LE(wasKilled ? 1 : 0);
-      control.write(word);
+      request(wasKilled);
       const pid = await readWord();
       return { pid, status: await readWord() };
+    },
+    /** The next word on the status pipe, read before afl-fuzz's next request is written. */
+    wordBeforeRequest: readWord,
+    /** A run whose pid has been read already: the request, then the wait status. */
+    async runWithPidRead(wasKilled: boolean): Promise<number> {
+      request(wasKilled);
+      return readWord();
     },
     async close(): Promise<{ output: string; executorPids: number[] }> {
       control.end();
@@ -125,8 +135,11 @@ async function waitForDeath(pid: number): Promise<void> {
 
 test("afl-fuzz's timeout kill landing after the run replied is no false crash of the next input", async () => {
   const input = path.join(workDir(), "input");
-  fs.writeFileSync(input, "aaaa"); // an input that never crashes
-  const fuzzer = fakeAflFuzz("planted-bug.js", input);
+  // An input that never crashes and takes 30 ms, longer than afl-fuzz's shortest timeout
+  // (5 ms; only a run that long can time out): the harness keeps the next pid until
+  // afl-fuzz's next request, which says whether afl-fuzz killed this one.
+  fs.writeFileSync(input, "SLOW");
+  const fuzzer = fakeAflFuzz("protocol.js", input);
   await fuzzer.hello();
   const first = await fuzzer.run(false);
   expect(first.status).toBe(0);
@@ -142,6 +155,35 @@ test("afl-fuzz's timeout kill landing after the run replied is no false crash of
   const { executorPids } = await fuzzer.close();
   expect(executorPids).toEqual([first.pid, next.pid]);
   await expectAllGone(executorPids);
+});
+
+test("after a run too short for afl-fuzz's timer to expire, the next run's pid is sent before afl-fuzz asks for it", async () => {
+  const input = path.join(workDir(), "input");
+  fs.writeFileSync(input, "fine");
+  // Every timeout of this afl-fuzz is at least 10 minutes: every run here is far shorter.
+  const fuzzer = fakeAflFuzz("protocol.js", input, { JSKCOV_AFL_MIN_TIMEOUT_MS: "600000" });
+  await fuzzer.hello();
+  const first = await fuzzer.run(false);
+  expect(first.status).toBe(0);
+  for (let i = 0; i < 5; i++) {
+    // The pid is on the status pipe with no request written: afl-fuzz's read of it does not wait.
+    expect(await fuzzer.wordBeforeRequest()).toBe(first.pid);
+    expect(await fuzzer.runWithPidRead(false)).toBe(0);
+  }
+  // A crash is reported as before, and the pid after it is the same executor's (a
+  // JavaScript crash does not end the executor).
+  fs.writeFileSync(input, "CRASH");
+  expect(await fuzzer.wordBeforeRequest()).toBe(first.pid);
+  expect(await fuzzer.runWithPidRead(false)).toBe(6); // SIGABRT, as afl-fuzz is told for a JavaScript crash
+  const { output, executorPids } = await fuzzer.close();
+  expect(output).toContain("protocol test crash");
+  expect(executorPids).toEqual([first.pid]);
+  await expectAllGone(executorPids);
+});
+
+test("JSKCOV_AFL_MIN_TIMEOUT_MS that is not a number of milliseconds is an error naming it", async () => {
+  const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seedDir(["aaaa"]), "-o", path.join(workDir(), "out"), "-E", "10"], { JSKCOV_AFL_MIN_TIMEOUT_MS: "5ms" });
+  expect(run.output).toContain("JSKCOV_AFL_MIN_TIMEOUT_MS must be 0..86400000 (milliseconds), got '5ms'");
 });
 
 test("-M and -S instances share one output directory", async () => {

@@ -153,6 +153,17 @@ test("an executor that dies (abort) or exits is the input's crash, with the caus
   }
 });
 
+test("on one CPU (taskset, or afl-fuzz's own binding) the harness never spins: every wait for a reply blocks at once", async () => {
+  const cwd = workDir();
+  const invocation = invocationFor("planted-bug.js", ["-seed=1", "-runs=200"]);
+  const command = libFuzzerCommand(invocation);
+  const env = session().environment(invocation, {}, { ...command.env, JSKCOV_HARNESS_STATS: "1" });
+  const run = await runHarness("taskset", ["-c", "0", libFuzzer, ...command.args], { cwd, env });
+  expect(run.status).toBe(0);
+  expect(run.output).toMatch(/jskcov-harness: 200 runs, .*; waits for a reply: 0 met by the spin, 0 outlasted it, 200 did not spin/);
+  await expectAllGone(run.executorPids);
+});
+
 test("an executor that cannot start is a clear error, not a finding", async () => {
   const run = await fuzz("fails-to-load.js", ["-runs=10"]);
   expect(run.output).toContain("this target fails to load on purpose");

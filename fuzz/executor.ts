@@ -8,6 +8,7 @@
 // so the target and what it loads are instrumented exactly as under `jskcov run`.
 
 import * as fs from "node:fs";
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
 import { readRunConfig } from "../cli/run-config";
@@ -91,8 +92,17 @@ function readSettings(argv: string[]): ExecutorSettings {
     maxRssBytes: positiveIntegerFromEnv("JSKCOV_EXECUTOR_MAX_RSS_MB", DEFAULT_MAX_RSS_MB) * 1024 * 1024,
     compare: compareRequest(),
     controlPath: process.env.JSKCOV_EXECUTOR_CONTROL || undefined,
-    spinMicroseconds: positiveIntegerFromEnv("JSKCOV_SPIN_US", DEFAULT_SPIN_US),
+    spinMicroseconds: spinMicroseconds(),
   };
+}
+
+/**
+ * JSKCOV_SPIN_US, but 0 on one CPU (afl-fuzz binds itself and its children to one core by
+ * default): there the driver cannot run while we spin, so block at once, as the harness does.
+ */
+function spinMicroseconds(): number {
+  const given = positiveIntegerFromEnv("JSKCOV_SPIN_US", DEFAULT_SPIN_US);
+  return availableParallelism() === 1 ? 0 : given;
 }
 
 /** JSKCOV_EXECUTOR_CMP_AREA and JSKCOV_EXECUTOR_CMP_STRINGS ask for the comparison areas. */

@@ -17,10 +17,13 @@
  *   JSKCOV_FEEDBACK_SLOTS libFuzzer's counters / AFL++'s bitmap bytes (default: feedback_slots_for)
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
  *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
- *   JSKCOV_SPIN_US        how long a wait polls before it blocks (default 50; 0 = block at once),
- *                         read by the executor too (docs/executor-protocol.md, "The control page")
+ *   JSKCOV_SPIN_US        how long a wait polls before it blocks (default 50; 0 = block at once;
+ *                         always 0 on one CPU), read by the executor too (docs/executor-protocol.md,
+ *                         "The control page")
  *   JSKCOV_TRACE_CMP=1    libFuzzer mode: pass comparisons on (native/compare-bridge.c); in
  *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
+ *   JSKCOV_AFL_MIN_TIMEOUT_MS  AFL++ mode: the shortest timeout afl-fuzz gives a run (default 5,
+ *                         afl-fuzz's minimum -t); runs under a fifth of it get the next pid early
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,8 +98,11 @@ static inline uint64_t mix64(uint64_t x) {
 /*
  * The size of the feedback array for a target whose start-up registered `startup_blocks`
  * blocks, unless JSKCOV_FEEDBACK_SLOTS says: room for each of them and three times as many
- * loaded later, as a power of two, from 2^16 (AFL++'s classic map) to 2^21. No larger: every
- * run, libFuzzer clears and scans every counter and afl-fuzz hashes its whole bitmap.
+ * loaded later, as a power of two, from 2^13 to 2^21. No larger: every run, libFuzzer
+ * clears and scans every counter and afl-fuzz clears, classifies and compares its whole
+ * bitmap. (The minimum was AFL++'s classic 2^16: for the bench's libraries, 430 to 760
+ * blocks, that cost afl-fuzz about 6 us of CPU per run and libFuzzer about 5, against
+ * about 1 at 2^13; docs/executor-protocol.md.)
  */
 static size_t feedback_slots_for(size_t startup_blocks) {
   const char *text = getenv("JSKCOV_FEEDBACK_SLOTS"); /* for targets that load most code lazily */
@@ -106,7 +112,7 @@ static size_t feedback_slots_for(size_t startup_blocks) {
     if (*end != '\0' || slots < 1024 || slots > (1u << 23)) fatal("JSKCOV_FEEDBACK_SLOTS must be 1024..8388608, got '%s'", text);
     return (size_t)slots;
   }
-  size_t slots = (size_t)1 << 16;
+  size_t slots = (size_t)1 << 13;
   while (slots < 4 * startup_blocks && slots < ((size_t)1 << 21)) slots <<= 1;
   return slots;
 }
@@ -184,6 +190,13 @@ struct spin {
   uint64_t paid, outlasted, skipped;  /* all waits, for JSKCOV_HARNESS_STATS */
 };
 
+/* Whether this process may run on one CPU only (afl-fuzz binds itself, and so its
+ * forkserver and the executor, to one core unless AFL_NO_AFFINITY is set; or taskset). */
+static int on_one_cpu(void) {
+  cpu_set_t cpus;
+  return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+}
+
 static uint64_t spin_budget_ns(void) {
   static int64_t budget = -1;
   if (budget < 0) {
@@ -195,6 +208,9 @@ static uint64_t spin_budget_ns(void) {
       if (*end != '\0' || us > 1000000) fatal("JSKCOV_SPIN_US must be 0..1000000 (microseconds), got '%s'", text);
       budget = (int64_t)us * 1000;
     }
+    /* On one CPU the process waited for cannot run while we spin: block at once (the
+     * executor, which inherits the affinity, does the same). */
+    if (on_one_cpu()) budget = 0;
   }
   return (uint64_t)budget;
 }
@@ -202,7 +218,10 @@ static uint64_t spin_budget_ns(void) {
 /* Returns once `fd` is readable or the spin is over; the caller's read then blocks if need be. */
 static void spin_until_readable(int fd, struct spin *spin) {
   uint64_t budget = spin_budget_ns();
-  if (budget == 0) return;
+  if (budget == 0) { /* spinning is off */
+    spin->skipped++;
+    return;
+  }
   if (spin->missed % SPIN_RETRY_EVERY != 0) {
     spin->missed++;
     spin->skipped++;
@@ -977,8 +996,39 @@ static int run_input_for_afl(const char *input_path, uint8_t *bitmap, enum run_r
   return status;
 }
 
+/*
+ * The next run's pid, sent right after a run's status instead of after afl-fuzz's next
+ * request, saves afl-fuzz one blocking read (a wake-up) per run. It is safe only if
+ * afl-fuzz cannot kill that executor for the run just reported: afl-fuzz kills a run's pid
+ * when its select() on the status pipe outlasts the run's timeout, and that select starts
+ * after afl-fuzz read the pid. So a run whose status was written less than the shortest
+ * timeout after its pid cannot have timed out. afl-fuzz's shortest -t is 5 ms (afl-tmin's
+ * 10, afl-showmap's 20; without -t, at least 20): runs under a fifth of JSKCOV_AFL_MIN_TIMEOUT_MS
+ * (default 5) qualify. A slower run keeps the pid for afl-fuzz's next request, where
+ * was_killed is still acted on.
+ */
+static uint64_t early_pid_bound_ns(void) {
+  const char *text = getenv("JSKCOV_AFL_MIN_TIMEOUT_MS");
+  unsigned long ms = 5;
+  if (text != NULL && *text != '\0') {
+    char *end;
+    ms = strtoul(text, &end, 10);
+    if (*end != '\0' || ms > 86400000) fatal("JSKCOV_AFL_MIN_TIMEOUT_MS must be 0..86400000 (milliseconds), got '%s'", text);
+  }
+  return (uint64_t)ms * 1000000u / 5;
+}
+
+/* Tells afl-fuzz the pid of the next run (afl-fuzz kills this pid on a timeout). */
+static int report_pid(pid_t *reported, uint64_t *reported_ns) {
+  *reported = executor.pid;
+  *reported_ns = now_ns(); /* before the write: afl-fuzz's timer starts after it */
+  uint32_t pid = (uint32_t)executor.pid;
+  return write_fully(FORKSRV_FD + 1, &pid, 4);
+}
+
 int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
+  const uint64_t early_pid_before_ns = early_pid_bound_ns(); /* a bad setting stops us before any executor starts */
   signal(SIGPIPE, SIG_IGN);
   stats_start();
   executor.compare_wanted = compare_bridge_attach_cmplog();
@@ -1021,27 +1071,38 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  pid_t reported = 0; /* the pid afl-fuzz was given for the last run */
+  pid_t reported = 0;      /* the pid afl-fuzz was given for the last run */
+  uint64_t reported_ns = 0; /* when: afl-fuzz's timer for that run started after it */
+  int pid_sent_early = 0;   /* the next run's pid is already in afl-fuzz's status pipe */
   struct spin request_spin = {0}; /* afl-fuzz's next run usually comes within microseconds */
   for (;;) {
     uint32_t was_killed;
     spin_until_readable(FORKSRV_FD, &request_spin);
     if (read_fully(FORKSRV_FD, &was_killed, 4) != 0) break; /* afl-fuzz is done */
     spin_wait_over(&request_spin);
-    /* afl-fuzz's timer killed the last run's pid. Its kill may have come after that run had
-     * replied: the executor then dies between runs and would take this input with it, a
-     * false crash. So an executor afl-fuzz has killed never runs another input. */
-    if (was_killed != 0 && executor.pid != 0 && executor.pid == reported) executor_kill();
-    if (executor.pid == 0) executor_start();
-    reported = executor.pid;
-    uint32_t pid = (uint32_t)executor.pid; /* afl-fuzz kills this pid on a timeout */
-    if (write_fully(FORKSRV_FD + 1, &pid, 4) != 0) break;
+    if (!pid_sent_early) {
+      /* afl-fuzz's timer killed the last run's pid. Its kill may have come after that run
+       * had replied: the executor then dies between runs and would take this input with it,
+       * a false crash. So an executor afl-fuzz has killed never runs another input. */
+      if (was_killed != 0 && executor.pid != 0 && executor.pid == reported) executor_kill();
+      if (executor.pid == 0) executor_start();
+      if (report_pid(&reported, &reported_ns) != 0) break;
+    }
+    /* A pid sent early is that of an executor afl-fuzz's timer cannot have killed (below);
+     * afl-fuzz has read it by now, so this run is that executor's whatever was_killed says. */
+    pid_sent_early = 0;
     enum run_result result;
     int wait_status;
     int status = run_input_for_afl(input_path, bitmap, &result, &wait_status);
     if (write_fully(FORKSRV_FD + 1, &status, 4) != 0) break;
-    /* Start the next executor now, while afl-fuzz looks at this run's results. */
-    if (executor.pid == 0) executor_start();
+    if (executor.pid == 0) {
+      executor_start(); /* the next executor starts now, while afl-fuzz looks at this run's results */
+    } else if (now_ns() - reported_ns < early_pid_before_ns) {
+      /* The run was too short for afl-fuzz's timer to have expired: its kill cannot come.
+       * The next run's pid goes now, so afl-fuzz's read of it does not sleep (a wake-up). */
+      if (report_pid(&reported, &reported_ns) != 0) break;
+      pid_sent_early = 1;
+    }
   }
   executor_kill();
   return 0;
