@@ -189,6 +189,16 @@ module.exports.fuzz = (data) => {
     expect(result.stderr).toContain("starting a new executor after the timeout");
     expect(result.stderr).toMatch(/^#300\tDONE {3}/m);
   });
+
+  test("-ignore_crashes=1: one bug hit on every input is saved once, and its repeats are counted in a line now and then, not one each", () => {
+    const dir = makeProject({ "target.js": "module.exports.fuzz = () => { throw new Error('always'); };\n", "corpus/a": "a" });
+    const result = fuzz(dir, ["target.js", "corpus", "--", "-seed=1", "-runs=300", "-ignore_crashes=1", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(artifacts(path.join(dir, "out"), "crash-")).toHaveLength(1);
+    const repeats = [...result.stderr.matchAll(/not saved again \((\d+) time\(s\) so far\)/g)].map((match) => Number(match[1]));
+    // 299 repeats: a line at the 1st, 2nd, 4th, ... 256th.
+    expect(repeats).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256]);
+  });
 });
 
 describe("regression mode", () => {

@@ -23,6 +23,8 @@ export interface CorpusEntry {
   /** Runs of its mutants, and their wall time in all (milliseconds): see mutantFactor. */
   mutantRuns: number;
   mutantMs: number;
+  /** The estimate of its mutants' mean time that its current weight was computed with. */
+  scheduledMutantMs: number;
 }
 
 const NO_HOLDER = -1;
@@ -45,6 +47,8 @@ export class Corpus {
   #cumulative = new Float64Array(16);
   #weighted = 0;
   #weightsStale = false;
+  /** An entry's mutants turned out far slower than its weight assumes: rebuild at the next pick. */
+  #weightsUrgent = false;
   #picksSinceRebuild = 0;
   #medianTime = 0;
   #medianCost = 0;
@@ -86,7 +90,7 @@ export class Corpus {
    */
   add(data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
     const index = this.entries.length;
-    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0 };
+    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0, scheduledMutantMs: 0 };
     this.entries.push(entry);
     this.sizeInBytes += data.length;
     this.activeCount++;
@@ -126,13 +130,19 @@ export class Corpus {
 
   /**
    * A mutant of entry `index` ran for `elapsedMs`. Cheap: the hot path. Its weight is
-   * updated at the next rebuild once it has MUTANT_RUNS (then twice as many, ...) runs.
+   * updated at the next rebuild once it has MUTANT_RUNS (then twice as many, ...) runs, and
+   * at the next pick when a slow run makes its estimate (mutantEstimateMs) cross the noise
+   * margin or double: one run of a second must not wait for hundreds more picks.
    */
   noteMutant(index: number, elapsedMs: number): void {
     const entry = this.entries[index];
     const runs = ++entry.mutantRuns;
     entry.mutantMs += elapsedMs;
     if (runs >= MUTANT_RUNS && (runs & (runs - 1)) === 0) this.#weightsStale = true;
+    const median = this.#medianMutantMs;
+    if (elapsedMs - median < MUTANT_NOISE_MS) return;
+    const estimate = mutantEstimateMs(entry, median);
+    if (estimate - median >= MUTANT_NOISE_MS && estimate > 2 * entry.scheduledMutantMs) this.#weightsUrgent = true;
   }
 
   #release(index: number): void {
@@ -162,7 +172,7 @@ export class Corpus {
   pick(random: Random): number {
     if (this.activeCount === 0) return -1;
     this.#picksSinceRebuild++;
-    const due = this.#weightsStale && this.#picksSinceRebuild >= Math.max(REBUILD_PICKS, this.entries.length);
+    const due = this.#weightsUrgent || (this.#weightsStale && this.#picksSinceRebuild >= Math.max(REBUILD_PICKS, this.entries.length));
     if (due || this.#weighted < this.entries.length || this.#cumulative[this.#weighted - 1] <= 0) this.#rebuildWeights();
     const cumulative = this.#cumulative;
     const target = random.fraction() * cumulative[this.#weighted - 1];
@@ -179,8 +189,9 @@ export class Corpus {
 
   #weightOf(entry: CorpusEntry): number {
     if (entry.heldFeatures === 0) return 0;
+    entry.scheduledMutantMs = mutantEstimateMs(entry, this.#medianMutantMs);
     return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) *
-      mutantFactor(entry, this.#medianMutantMs);
+      mutantFactor(entry.scheduledMutantMs, this.#medianMutantMs);
   }
 
   #appendWeight(index: number): void {
@@ -201,16 +212,45 @@ export class Corpus {
     this.#medianTime = median(active.map((entry) => entry.execTimeMs));
     this.#medianCost = median(active.map((entry) => entry.cost));
     this.#meanSize = active.reduce((sum, entry) => sum + entry.data.length, 0) / active.length || 1;
-    this.#medianMutantMs = median(active.filter((entry) => entry.mutantRuns >= MUTANT_RUNS).map((entry) => entry.mutantMs / entry.mutantRuns));
-    if (this.#cumulative.length < this.entries.length) this.#cumulative = new Float64Array(this.entries.length * 2);
+    // Before any entry has MUTANT_RUNS mutants, the entries' own times stand for their mutants'.
+    const measured = active.filter((entry) => entry.mutantRuns >= MUTANT_RUNS);
+    this.#medianMutantMs = measured.length > 0 ? median(measured.map((entry) => entry.mutantMs / entry.mutantRuns)) : this.#medianTime;
+    const count = this.entries.length;
+    if (this.#cumulative.length < count) this.#cumulative = new Float64Array(count * 2);
+    const weights = this.#cumulative;
+    for (let i = 0; i < count; i++) weights[i] = this.#weightOf(this.entries[i]);
+    this.#boundSlowShare(weights, count);
     let sum = 0;
-    for (let i = 0; i < this.entries.length; i++) {
-      sum += this.#weightOf(this.entries[i]);
-      this.#cumulative[i] = sum;
+    for (let i = 0; i < count; i++) {
+      sum += weights[i];
+      weights[i] = sum;
     }
-    this.#weighted = this.entries.length;
+    this.#weighted = count;
     this.#weightsStale = false;
+    this.#weightsUrgent = false;
     this.#picksSinceRebuild = 0;
+  }
+
+  /**
+   * Each entry with slow mutants is held to MUTANT_SHARE times a median entry's share of
+   * the time by mutantFactor, but many of them could still take most of it: together they
+   * get at most SLOW_TIME_SHARE of the time (their weights scaled down alike), so that the
+   * corpus's fast entries keep most of the executions.
+   */
+  #boundSlowShare(weights: Float64Array, count: number): void {
+    const median = this.#medianMutantMs;
+    let slowTime = 0;
+    let otherTime = 0;
+    for (let i = 0; i < count; i++) {
+      const estimate = this.entries[i].scheduledMutantMs;
+      if (estimate - median >= MUTANT_NOISE_MS) slowTime += weights[i] * estimate;
+      else otherTime += weights[i] * Math.max(estimate, 1e-3);
+    }
+    if (otherTime === 0 || slowTime / (slowTime + otherTime) <= SLOW_TIME_SHARE) return;
+    const scale = (SLOW_TIME_SHARE * otherTime) / ((1 - SLOW_TIME_SHARE) * slowTime);
+    for (let i = 0; i < count; i++) {
+      if (this.entries[i].scheduledMutantMs - median >= MUTANT_NOISE_MS) weights[i] *= scale;
+    }
   }
 }
 
@@ -255,12 +295,28 @@ function slowerFactor(relative: number): number {
   return 1;
 }
 
-/** Mutant runs of an entry before their mean time counts (a mean of many runs is robust to a stall). */
+/**
+ * Mutant runs of an entry before their mean time counts alone (a mean of many runs is
+ * robust to a stall); until then the estimate is drawn to the corpus median as if by this
+ * many median runs (mutantEstimateMs).
+ */
 const MUTANT_RUNS = 32;
-/** Mean mutant times closer than this to the corpus median count as equal (load, GC). */
+/** Mutant time estimates closer than this to the corpus median count as equal (load, GC). */
 const MUTANT_NOISE_MS = 2;
 /** Such an entry's mutants get at most this many times a median entry's share of the time. */
 const MUTANT_SHARE = 4;
+/** All entries with slow mutants together get at most this share of the time. */
+const SLOW_TIME_SHARE = 1 / 3;
+
+/**
+ * An entry's mutants' mean time, as if it had MUTANT_RUNS more mutants at the corpus
+ * median: one stall of a few tens of ms under load moves it by a few hundredths of that,
+ * not past the noise margin, while one mutant of a second (jpeg-js declaring a large
+ * frame: 300 ms per mutant against a median of 0.1 ms) shows at once, not after 32.
+ */
+function mutantEstimateMs(entry: CorpusEntry, medianMutantMs: number): number {
+  return (entry.mutantMs + MUTANT_RUNS * medianMutantMs) / (entry.mutantRuns + MUTANT_RUNS);
+}
 
 /**
  * Much slower mutants than the corpus's median entry: picked much less often. An input can
@@ -268,15 +324,13 @@ const MUTANT_SHARE = 4;
  * 0.1 ms, but a mutant that changes the frame's size makes jpeg-js allocate and decode up
  * to the target's megapixel (3-30 ms on average over its mutants, against a median of
  * 0.15 ms). Neither the entry's cost nor its time shows this, and most of that time is
- * allocation, not block executions: so by the measured time of its mutants, only once
- * there are MUTANT_RUNS of them and they are MUTANT_NOISE_MS above the median, so that a
- * given -seed still repeats a run exactly on a fast target under load.
+ * allocation, not block executions: so by the measured time of its mutants (their
+ * estimate, mutantEstimateMs), only where it is MUTANT_NOISE_MS above the median, so that
+ * a given -seed still repeats a run exactly on a fast target under load.
  */
-function mutantFactor(entry: CorpusEntry, medianMutantMs: number): number {
-  if (entry.mutantRuns < MUTANT_RUNS) return 1;
-  const mean = entry.mutantMs / entry.mutantRuns;
-  if (mean - medianMutantMs < MUTANT_NOISE_MS) return 1;
-  return Math.min(1, MUTANT_SHARE / (mean / Math.max(medianMutantMs, 1e-3)));
+function mutantFactor(estimateMs: number, medianMutantMs: number): number {
+  if (estimateMs - medianMutantMs < MUTANT_NOISE_MS) return 1;
+  return Math.min(1, MUTANT_SHARE / (estimateMs / Math.max(medianMutantMs, 1e-3)));
 }
 
 function sizeFactor(relativeSize: number): number {

@@ -15,6 +15,8 @@ export interface FindingEntry {
 export class FindingsRecord {
   readonly #log = new FindingLog();
   readonly #entries: FindingEntry[] = [];
+  /** How many times each finding came again, by kind and key (this executor's only). */
+  readonly #repeats = new Map<string, number>();
 
   constructor(readonly file: string) {
     if (!fs.existsSync(file)) return;
@@ -36,6 +38,18 @@ export class FindingsRecord {
     fs.appendFileSync(this.file, JSON.stringify(entry) + "\n");
   }
 
+  /**
+   * Counts one more occurrence of a finding saved already; returns how many there were.
+   * A target that keeps hitting one bug (-ignore_crashes=1) repeats it thousands of times:
+   * the caller prints a line only now and then (isReportedRepeat).
+   */
+  noteRepeat(kind: FindingKind, dedupKey: string): number {
+    const key = `${kind}\n${dedupKey}`;
+    const times = (this.#repeats.get(key) ?? 0) + 1;
+    this.#repeats.set(key, times);
+    return times;
+  }
+
   get size(): number {
     return this.#entries.length;
   }
@@ -43,4 +57,9 @@ export class FindingsRecord {
   get entries(): readonly FindingEntry[] {
     return this.#entries;
   }
+}
+
+/** The repeats of a finding worth a line: the 1st, 2nd, 4th, 8th, ... */
+export function isReportedRepeat(times: number): boolean {
+  return (times & (times - 1)) === 0;
 }

@@ -14,7 +14,7 @@ import { Corpus } from "./corpus";
 import { CorpusFiles } from "./corpus-files";
 import { KcovFeedback } from "./coverage";
 import { CurrentInputWriter, HEADER } from "./current-input";
-import { FindingsRecord } from "./findings-record";
+import { FindingsRecord, isReportedRepeat } from "./findings-record";
 import { MUTATORS, toAscii, type Mutation } from "./mutators";
 import { Random } from "./random";
 import { describeInput, finalStatsLines, log, peakRssMb, statusLine, summaryLine, type FuzzStats, type StatusEvent } from "./status-lines";
@@ -335,7 +335,9 @@ export class BuiltinFuzzer {
     this.#firstStatus ??= exitStatusFor("crash", flags);
     const stop = fuzzing && flags.ignore_crashes === 0;
     if (earlier !== undefined && !stop) {
-      log(`INFO: jskcov: a crash with the same top stack frames as ${earlier}; not saved again`);
+      const times = this.#findings.noteRepeat("crash", outcome.dedupKey);
+      // Fuzzing, only now and then: a bug hit on every other input must not cost a line each.
+      if (!fuzzing || isReportedRepeat(times)) log(`INFO: jskcov: a crash with the same top stack frames as ${earlier}; not saved again (${times} time(s) so far)`);
       return false;
     }
     const firstLine = outcome.stack.split("\n", 1)[0];
