@@ -52,6 +52,16 @@ test("one stall under load does not change the schedule, nor times within 2 ms o
   expect(shareOfLast(close)).toBeCloseTo(0.25, 1);
 });
 
+test("mutants slow now and then (1 in 20 takes 10 ms): once slow runs recur, a small margin applies", () => {
+  const corpus = corpusOfFour();
+  for (let run = 0; run < 200; run++) {
+    for (let i = 0; i < 3; i++) corpus.noteMutant(i, 0.05);
+    corpus.noteMutant(3, run % 20 === 19 ? 10 : 0.05);
+  }
+  // Mean 0.55 ms, 11x the median, 0.5 ms above it: weight 4 / 11 against 1.
+  expect(shareOfLast(corpus)).toBeLessThan(0.15);
+});
+
 test("one mutant of 300 ms counts at once: from the next pick, not after 32 runs", () => {
   const corpus = corpusOfFour();
   const random = new Random(1);

@@ -23,8 +23,11 @@ export interface CorpusEntry {
   /** Runs of its mutants, and their wall time in all (milliseconds): see mutantFactor. */
   mutantRuns: number;
   mutantMs: number;
-  /** The estimate of its mutants' mean time that its current weight was computed with. */
+  /** Runs of its mutants that took MUTANT_NOISE_MS more than the corpus median or longer. */
+  slowMutantRuns: number;
+  /** The estimate of its mutants' mean time that its current weight was computed with, and whether that was slow. */
   scheduledMutantMs: number;
+  scheduledSlow: boolean;
 }
 
 const NO_HOLDER = -1;
@@ -90,7 +93,7 @@ export class Corpus {
    */
   add(data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
     const index = this.entries.length;
-    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0, scheduledMutantMs: 0 };
+    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0, slowMutantRuns: 0, scheduledMutantMs: 0, scheduledSlow: false };
     this.entries.push(entry);
     this.sizeInBytes += data.length;
     this.activeCount++;
@@ -141,8 +144,9 @@ export class Corpus {
     if (runs >= MUTANT_RUNS && (runs & (runs - 1)) === 0) this.#weightsStale = true;
     const median = this.#medianMutantMs;
     if (elapsedMs - median < MUTANT_NOISE_MS) return;
+    entry.slowMutantRuns++;
     const estimate = mutantEstimateMs(entry, median);
-    if (estimate - median >= MUTANT_NOISE_MS && estimate > 2 * entry.scheduledMutantMs) this.#weightsUrgent = true;
+    if (hasSlowMutants(entry, estimate, median) && (!entry.scheduledSlow || estimate > 2 * entry.scheduledMutantMs)) this.#weightsUrgent = true;
   }
 
   #release(index: number): void {
@@ -189,9 +193,10 @@ export class Corpus {
 
   #weightOf(entry: CorpusEntry): number {
     if (entry.heldFeatures === 0) return 0;
-    entry.scheduledMutantMs = mutantEstimateMs(entry, this.#medianMutantMs);
-    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) *
-      mutantFactor(entry.scheduledMutantMs, this.#medianMutantMs);
+    const estimate = (entry.scheduledMutantMs = mutantEstimateMs(entry, this.#medianMutantMs));
+    entry.scheduledSlow = hasSlowMutants(entry, estimate, this.#medianMutantMs);
+    const mutantFactor = entry.scheduledSlow ? slowMutantsFactor(estimate, this.#medianMutantMs) : 1;
+    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) * mutantFactor;
   }
 
   #appendWeight(index: number): void {
@@ -238,19 +243,16 @@ export class Corpus {
    * corpus's fast entries keep most of the executions.
    */
   #boundSlowShare(weights: Float64Array, count: number): void {
-    const median = this.#medianMutantMs;
     let slowTime = 0;
     let otherTime = 0;
     for (let i = 0; i < count; i++) {
-      const estimate = this.entries[i].scheduledMutantMs;
-      if (estimate - median >= MUTANT_NOISE_MS) slowTime += weights[i] * estimate;
-      else otherTime += weights[i] * Math.max(estimate, 1e-3);
+      const entry = this.entries[i];
+      if (entry.scheduledSlow) slowTime += weights[i] * entry.scheduledMutantMs;
+      else otherTime += weights[i] * Math.max(entry.scheduledMutantMs, 1e-3);
     }
     if (otherTime === 0 || slowTime / (slowTime + otherTime) <= SLOW_TIME_SHARE) return;
     const scale = (SLOW_TIME_SHARE * otherTime) / ((1 - SLOW_TIME_SHARE) * slowTime);
-    for (let i = 0; i < count; i++) {
-      if (this.entries[i].scheduledMutantMs - median >= MUTANT_NOISE_MS) weights[i] *= scale;
-    }
+    for (let i = 0; i < count; i++) if (this.entries[i].scheduledSlow) weights[i] *= scale;
   }
 }
 
@@ -303,6 +305,14 @@ function slowerFactor(relative: number): number {
 const MUTANT_RUNS = 32;
 /** Mutant time estimates closer than this to the corpus median count as equal (load, GC). */
 const MUTANT_NOISE_MS = 2;
+/**
+ * Once an entry has this many slow runs (MUTANT_NOISE_MS above the median), they are not
+ * a stall: its mutants are slow now and then (the frame size bytes mutated), and the
+ * margin is MUTANT_TRUSTED_MARGIN_MS. On a target whose median mutant takes 0.08 ms, an
+ * entry whose mutants take 1 ms on average costs 12 of them.
+ */
+const SLOW_RUNS_TRUSTED = 2;
+const MUTANT_TRUSTED_MARGIN_MS = 0.25;
 /** Such an entry's mutants get at most this many times a median entry's share of the time. */
 const MUTANT_SHARE = 4;
 /** All entries with slow mutants together get at most this share of the time. */
@@ -325,12 +335,18 @@ function mutantEstimateMs(entry: CorpusEntry, medianMutantMs: number): number {
  * to the target's megapixel (3-30 ms on average over its mutants, against a median of
  * 0.15 ms). Neither the entry's cost nor its time shows this, and most of that time is
  * allocation, not block executions: so by the measured time of its mutants (their
- * estimate, mutantEstimateMs), only where it is MUTANT_NOISE_MS above the median, so that
- * a given -seed still repeats a run exactly on a fast target under load.
+ * estimate, mutantEstimateMs), only where it is MUTANT_NOISE_MS above the median or slow
+ * runs recur (hasSlowMutants), so that a given -seed still repeats a run exactly on a fast
+ * target under load.
  */
-function mutantFactor(estimateMs: number, medianMutantMs: number): number {
-  if (estimateMs - medianMutantMs < MUTANT_NOISE_MS) return 1;
+function slowMutantsFactor(estimateMs: number, medianMutantMs: number): number {
   return Math.min(1, MUTANT_SHARE / (estimateMs / Math.max(medianMutantMs, 1e-3)));
+}
+
+/** Whether an entry's mutants count as slow: beyond the noise margin, or beyond a small one once slow runs recur. */
+function hasSlowMutants(entry: CorpusEntry, estimateMs: number, medianMutantMs: number): boolean {
+  const margin = entry.slowMutantRuns >= SLOW_RUNS_TRUSTED ? MUTANT_TRUSTED_MARGIN_MS : MUTANT_NOISE_MS;
+  return estimateMs - medianMutantMs >= margin;
 }
 
 function sizeFactor(relativeSize: number): number {
