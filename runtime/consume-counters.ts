@@ -35,6 +35,8 @@ interface FileCounters {
   /** Per block: 1 if it ran but did not fit in a flush; allocated at the file's first overflow. */
   pending: Uint8Array | null;
   pendingCount: number;
+  /** Counters listed by the last flush (in `groups.hitCounters`), for `listSharedBlocks`. */
+  listedHits: number;
 }
 
 /**
@@ -105,6 +107,10 @@ class RegisteredCounters {
   private next = 0;
   private limit = 0;
   private counts: CounterCounts | null = null;
+  /** The current flush writes each set counter's own block only (see `consumeIntoIndices`). */
+  private ownBlocksOnly = false;
+  /** The last flush wrote own blocks only: `listSharedBlocks` can still write all of its blocks. */
+  private sharedBlocksDue = false;
 
   constructor(readonly registry: KcovRegistry) {}
 
@@ -121,7 +127,7 @@ class RegisteredCounters {
           : null;
       this.files.push({
         record, words, firstBlock: this.blockTotal, firstCounter: this.counterTotal, counts: counters instanceof Float64Array,
-        groups: null, extras: null, pending: null, pendingCount: 0,
+        groups: null, extras: null, pending: null, pendingCount: 0, listedHits: 0,
       });
       this.blockTotal += blockCount;
       this.counterTotal += counters.length;
@@ -130,6 +136,7 @@ class RegisteredCounters {
 
   /** Sets every counter to 0 and drops pending blocks: what ran before this call is forgotten. */
   clearAll(): void {
+    this.sharedBlocksDue = false;
     for (const file of this.files) {
       file.record.counters.fill(0);
       file.pending?.fill(0);
@@ -155,24 +162,62 @@ class RegisteredCounters {
   /**
    * Writes the dense index of every hit block into `out` from 0, clearing its counter, and
    * the values of "count" counters into `counts` if given. Returns how many blocks it wrote.
+   *
+   * `ownBlocksOnly`: writes only the own block (`DecodedTable.ownBlock`) of each set counter,
+   * leaving out the blocks that share a counter; `listSharedBlocks` then writes every block of
+   * this flush, as a full one would have. Taken only where no block can be left pending (`out`
+   * holds every registered block, no file has pending blocks); otherwise the flush is full and
+   * `sharedBlocksDue` says so.
    */
-  consumeIntoIndices(out: Uint32Array, counts: CounterCounts | null): number {
+  consumeIntoIndices(out: Uint32Array, counts: CounterCounts | null, ownBlocksOnly = false): number {
     this.out = out;
     this.toIndices = true;
     this.next = 0;
     this.limit = out.length;
     this.counts = counts;
     if (counts !== null) counts.length = 0;
+    this.ownBlocksOnly = ownBlocksOnly && out.length >= this.blockTotal && this.files.every((file) => file.pendingCount === 0);
     this.consumeAll();
+    this.sharedBlocksDue = this.ownBlocksOnly;
+    this.ownBlocksOnly = false;
+    return this.next;
+  }
+
+  /** True while the last flush wrote own blocks only and `listSharedBlocks` can complete it. */
+  get sharedBlocksPending(): boolean {
+    return this.sharedBlocksDue;
+  }
+
+  /**
+   * After a flush that wrote own blocks only: writes every block of that flush into `out`
+   * from 0, in the order a full flush writes them (the counters are already cleared; the
+   * flush's lists of set counters are still there). Returns how many it wrote.
+   */
+  listSharedBlocks(out: Uint32Array): number {
+    if (!this.sharedBlocksDue) throw new Error("listSharedBlocks: the last flush was not one of own blocks only");
+    if (out.length < this.blockTotal) throw new RangeError(`listSharedBlocks needs room for every registered block (${this.blockTotal})`);
+    this.out = out;
+    this.next = 0;
+    for (const file of this.files) {
+      const hits = file.listedHits;
+      if (hits === 0) continue;
+      const groups = file.groups!;
+      const extras = file.extras!;
+      const dueCount = extras.list.length === 0 ? 0 : this.listDueExtras(extras, groups.hitCounters, hits);
+      this.emitIndices(file, groups, hits, dueCount);
+    }
+    this.sharedBlocksDue = false;
     return this.next;
   }
 
   private consumeAll(): void {
     this.leftover = 0;
+    this.sharedBlocksDue = false;
     const files = this.files;
     for (let f = 0; f < files.length; f++) {
       const file = files[f];
       const hits = this.findHitCounters(file);
+      file.listedHits = hits;
       if (file.pendingCount !== 0) this.drainFile(file, file.groups!);
       else if (hits > 0) this.emitFile(file, file.groups!, hits);
     }
@@ -245,8 +290,14 @@ class RegisteredCounters {
     const counters = file.record.counters;
     const { ownBlock, extraBlock, hitCounters } = groups;
     const extras = file.extras!;
-    const dueCount = extras.list.length === 0 ? 0 : this.listDueExtras(extras, hitCounters, hits);
     if (this.counts !== null && file.counts) this.reportCounts(file, hitCounters, hits);
+    if (this.ownBlocksOnly) {
+      // The blocks that share a counter wait for listSharedBlocks (everything fits: see consumeIntoIndices).
+      this.emitIndices(file, groups, hits, 0);
+      if (file.words === null) for (let i = 0; i < hits; i++) counters[hitCounters[i]] = 0;
+      return;
+    }
+    const dueCount = extras.list.length === 0 ? 0 : this.listDueExtras(extras, hitCounters, hits);
     const count = hits + dueCount;
     if (this.toIndices && this.next + count <= this.limit) {
       // Everything fits (the usual case): straight into the output, no pending bookkeeping.

@@ -320,22 +320,63 @@ export class Kcov {
    * libFuzzer's -use_counters). Its arrays need room for `countersRegistered` entries.
    */
   collectIndices(out: Uint32Array, counts?: CounterCounts): number {
-    this.#checkEnabled("collectIndices");
+    return this.#collectIndices("collectIndices", out, counts, false);
+  }
+
+  /**
+   * Extension beyond kcov, for a fuzzer that checks novelty before it looks at the blocks:
+   * like `collectIndices`, but writes only the block that owns each set counter (its first
+   * block), not the blocks that share it (joins, docs/block-table.md). Such a block runs
+   * only when one of its counters is set, so an execution that reached a block no earlier
+   * execution reached also reached an owning block no earlier one reached. Counters and
+   * `counts` are consumed as by `collectIndices`. Then `completeIndices(out)` writes every
+   * block of this flush, until the next flush. Where a full flush could leave blocks
+   * pending (`out` shorter than the registered blocks, or pending blocks from an earlier
+   * flush), this flush is a full one: `completeIndices` is then not needed (`indicesComplete`).
+   */
+  collectOwnIndices(out: Uint32Array, counts?: CounterCounts): number {
+    return this.#collectIndices("collectOwnIndices", out, counts, true);
+  }
+
+  /** False after a `collectOwnIndices` that wrote own blocks only, until `completeIndices`. */
+  get indicesComplete(): boolean {
+    return !registeredCounters().sharedBlocksPending;
+  }
+
+  /**
+   * After `collectOwnIndices`: writes the dense index of every block of that flush into
+   * `out` (from out[0]), exactly what `collectIndices` would have written, and returns how
+   * many. `out` needs room for every registered block. EINVAL when the last flush was not
+   * a `collectOwnIndices` that left blocks out.
+   */
+  completeIndices(out: Uint32Array): number {
+    this.#checkEnabled("completeIndices");
+    const counters = registeredCounters();
+    if (!counters.sharedBlocksPending) {
+      throw new KcovError("EINVAL", "completeIndices() completes the last flush of collectOwnIndices(), and there is none to complete: " +
+        "it was a full flush, or another flush came after it.");
+    }
+    if (!(out instanceof Uint32Array)) throw new TypeError("completeIndices(out) needs a Uint32Array to fill.");
+    return counters.listSharedBlocks(out);
+  }
+
+  #collectIndices(call: string, out: Uint32Array, counts: CounterCounts | undefined, ownBlocksOnly: boolean): number {
+    this.#checkEnabled(call);
     if (this.#mode === KCOV_MODE_TRACE_CMP) {
-      throw new KcovError("EINVAL", "collectIndices() reports blocks: it needs a device enabled with KCOV_TRACE_PC, not KCOV_TRACE_CMP.");
+      throw new KcovError("EINVAL", `${call}() reports blocks: it needs a device enabled with KCOV_TRACE_PC, not KCOV_TRACE_CMP.`);
     }
     if (!(out instanceof Uint32Array)) {
-      throw new TypeError("collectIndices(out) needs a Uint32Array to fill.");
+      throw new TypeError(`${call}(out) needs a Uint32Array to fill.`);
     }
     const counters = registeredCounters();
     if (counts !== undefined && !(counts.counter instanceof Uint32Array && counts.value instanceof Float64Array &&
         counts.counter.length >= counters.counterTotal && counts.value.length >= counters.counterTotal)) {
       throw new TypeError(
-        `collectIndices(out, counts) needs counts.counter (a Uint32Array) and counts.value (a Float64Array) ` +
+        `${call}(out, counts) needs counts.counter (a Uint32Array) and counts.value (a Float64Array) ` +
           `of at least ${counters.counterTotal} entries, one per registered counter.`,
       );
     }
-    const written = counters.consumeIntoIndices(out, counts ?? null);
+    const written = counters.consumeIntoIndices(out, counts ?? null, ownBlocksOnly);
     this.#leftover = counters.leftover;
     return written;
   }

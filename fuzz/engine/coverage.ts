@@ -35,6 +35,8 @@ export class KcovFeedback {
   /** Count mode: the counts of the last collect(). */
   #counts: CounterCounts = { counter: new Uint32Array(0), value: new Float64Array(0), length: 0 };
   #nextFeature = 0;
+  /** Count mode: bucket features of the last collect, at features[0..#bucketCount). */
+  #bucketCount = 0;
   #featureCount = 0;
   #hits = 0;
   #blockCount = 0;
@@ -85,15 +87,51 @@ export class KcovFeedback {
 
   /** Consumes the counters of the last execution; returns how many blocks ran. */
   collect(): number {
-    this.#syncFiles();
-    if (!this.#countBuckets) {
-      const count = this.#kcov.collectIndices(this.#blocks);
-      this.#blockCount = this.#featureCount = this.#hits = count;
-      return count;
-    }
-    const count = this.#kcov.collectIndices(this.#blocks, this.#counts);
+    this.#collect(false);
+    return this.#blockCount;
+  }
+
+  /**
+   * Consumes the counters like collect(), but lists only the blocks that own a counter
+   * (Kcov#collectOwnIndices): `features` then has a new feature exactly when collect()'s
+   * would, which is all most executions need. `complete()` then gives what collect() gives.
+   * Until then, `blocks` and `features` lack the blocks that share a counter, and in hit
+   * mode `hits` counts owning blocks only.
+   */
+  collectOwnBlocks(): void {
+    this.#collect(true);
+  }
+
+  /** After collectOwnBlocks(): lists every block of that execution, as collect() would have. */
+  complete(): void {
+    if (this.#kcov.indicesComplete) return;
+    const count = this.#kcov.completeIndices(this.#blocks);
     this.#blockCount = count;
-    const buckets = this.#bucketFeatures();
+    if (this.#countBuckets) this.#writeBlockFeatures(count);
+    else this.#featureCount = this.#hits = count;
+  }
+
+  close(): void {
+    this.#kcov.close();
+  }
+
+  #collect(ownBlocksOnly: boolean): void {
+    this.#syncFiles();
+    const kcov = this.#kcov;
+    if (!this.#countBuckets) {
+      const count = ownBlocksOnly ? kcov.collectOwnIndices(this.#blocks) : kcov.collectIndices(this.#blocks);
+      this.#blockCount = this.#featureCount = this.#hits = count;
+      return;
+    }
+    const count = ownBlocksOnly ? kcov.collectOwnIndices(this.#blocks, this.#counts) : kcov.collectIndices(this.#blocks, this.#counts);
+    this.#blockCount = count;
+    this.#bucketCount = this.#bucketFeatures();
+    this.#writeBlockFeatures(count);
+  }
+
+  /** Count mode: the features of blocks[0..count), after the bucket features. */
+  #writeBlockFeatures(count: number): void {
+    const buckets = this.#bucketCount;
     const features = this.#features;
     const blocks = this.#blocks;
     const blockFeature = this.#blockFeature;
@@ -104,11 +142,6 @@ export class KcovFeedback {
       features[buckets + i] = id;
     }
     this.#featureCount = buckets + count;
-    return count;
-  }
-
-  close(): void {
-    this.#kcov.close();
   }
 
   /** Writes the bucket features of the counts >= 2 at features[0..); returns how many. */

@@ -176,27 +176,32 @@ export class BuiltinFuzzer {
       const elapsed = performance.now() - started;
       if (elapsed > this.#slowestMs) this.#noteTime(elapsed);
       if (parent >= 0) corpus.noteMutant(parent, elapsed);
-      feedback.collect();
+      // Owning blocks only: enough for the novelty check, which most executions end with.
+      // Whatever needs every block of the execution calls complete() first.
+      feedback.collectOwnBlocks();
       for (const source of this.#tokenSources) source.afterExecution?.(input.subarray(0, size));
       if (outcome.kind === "crash") {
+        feedback.complete();
         this.#noteCovered();
         if (this.#reportCrash(outcome, input.subarray(0, size), true)) return this.#finish(this.#firstStatus);
         continue;
       }
       if (!useFeedback) {
+        feedback.complete();
         this.#noteCovered();
         continue;
       }
       if (this.#corpusFiles.failed) break;
       // Guided, only an input with a new feature can reach a new PC (every block is a feature).
       if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
+        feedback.complete();
         this.#noteCovered();
         const data = copyBytes(input, size);
         const index = corpus.add(data, elapsed, feedback.hits, feedback.features, feedback.featureCount, undefined, true);
         corpus.entries[index].file = this.#saveToCorpus(data);
         this.#newUnits++;
         this.#status("NEW   ", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
-      } else if (reduce && parent >= 0 && size < base.length && corpus.canReplace(parent, size, feedback.features, feedback.featureCount)) {
+      } else if (reduce && parent >= 0 && size < base.length && this.#canReplace(parent, size)) {
         const entry = corpus.entries[parent];
         const previousFile = entry.file;
         const data = copyBytes(input, size);
@@ -246,6 +251,13 @@ export class BuiltinFuzzer {
       return size;
     }
     return undefined;
+  }
+
+  /** True when the input just run (`size` bytes) can replace entry `parent` (REDUCE): it needs every feature. */
+  #canReplace(parent: number, size: number): boolean {
+    const feedback = this.#feedback;
+    feedback.complete();
+    return this.#corpus.canReplace(parent, size, feedback.features, feedback.featureCount);
   }
 
   /** Keeps the longest run of one input (the header carries it to the watchdog's summary). */
