@@ -13,6 +13,8 @@ import { mainThreadCpuMs } from "./cpu-time.mjs";
 import { findWorkload } from "./workloads.mjs";
 
 const KCOV_REGISTRY = Symbol.for("babel-plugin-kcov.registry");
+/** Set by the kcov cmp and Jazzer.js cmp preambles (bench/variants.mjs): comparison records written so far. */
+const COMPARE_RECORDS = Symbol.for("kcov-bench.compare-records");
 
 
 async function loadLibrary(file) {
@@ -88,6 +90,7 @@ async function main() {
   const iterations = workload.iterations[scale];
 
   let output;
+  const recordsBefore = globalThis[COMPARE_RECORDS]?.() ?? null;
   const cpuStart = mainThreadCpuMs();
   const timerStart = performance.now();
   for (let i = 0; i < iterations; i++) output = workload.iterate(lib, input);
@@ -95,9 +98,11 @@ async function main() {
   const cpuEnd = mainThreadCpuMs();
   const cpuMs = cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart;
 
+  // Comparison records of the timed iterations only (not the library's load).
+  const compareRecords = recordsBefore === null ? null : globalThis[COMPARE_RECORDS]() - recordsBefore;
   const digest = workload.digest ? workload.digest(output) : output;
   process.stdout.write(
-    JSON.stringify({ runMs, cpuMs, loadMs, iterations, outputHash: hashValue(digest), kcov: kcovRecords() }) + "\n",
+    JSON.stringify({ runMs, cpuMs, loadMs, iterations, outputHash: hashValue(digest), kcov: kcovRecords(), compareRecords }) + "\n",
   );
 }
 

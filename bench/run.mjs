@@ -306,6 +306,7 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
         wallMedianMs: median(ok.map((r) => r.wallMs)),
         loadMedianMs: median(ok.map((r) => r.loadMs)),
         outputHash: ok[0].outputHash,
+        ...(ok[0].compareRecords != null ? { compareRecords: ok[0].compareRecords } : {}),
         ...(ok[0].kcov?.length ? { kcov: ok[0].kcov[0] } : {}),
         ...(ok[0].v8Coverage ? { v8Coverage: ok[0].v8Coverage } : {}),
       };
@@ -339,30 +340,55 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
 
 /**
  * Comparison tracing against Jazzer.js's hooks (main-thread CPU time): each tool's whole
- * fuzzing build (coverage plus comparisons) and what the comparisons add to its coverage
- * alone, in uninstrumented run times. Empty unless the variants it needs ran.
+ * fuzzing build (coverage plus comparisons), what the comparisons add to its coverage
+ * alone, in uninstrumented run times, and that added time per record written (kcov: both
+ * areas; Jazzer.js: calls that reach its addon). The tools hook different sites (kcov
+ * every comparison and every case of a switch when it is entered, Jazzer.js only those
+ * against a literal, and a switch's cases until one matches), so the records say how much
+ * each one records for what it costs. With $KCOV_BENCH_BASELINE_DIST, the baseline build's
+ * figures too. Empty unless the variants it needs ran.
  */
 function compareAgainstJazzer(options, runtime, cpuGeomeans) {
   const needed = ["kcov-hit", "kcov-cmp", "jazzer-cov", "jazzer-cmp"];
   const ratio = (name, id) => runtime[name][id]?.cpuRatio;
   if (!options.workloadNames.every((name) => needed.every((id) => Number.isFinite(ratio(name, id))))) return [];
-  const added = (name, tool) => tool === "kcov" ? ratio(name, "kcov-cmp") - ratio(name, "kcov-hit") : ratio(name, "jazzer-cmp") - ratio(name, "jazzer-cov");
-  const fmtAdded = (x) => `+${x.toFixed(2)}`;
+  const baseline = options.workloadNames.every((name) => Number.isFinite(ratio(name, "kcov-cmp-baseline")));
+  const coverageOf = (id) => (id.startsWith("kcov") ? "kcov-hit" : "jazzer-cov");
+  const added = (name, id) => ratio(name, id) - ratio(name, coverageOf(id));
+  const records = (name, id) => runtime[name][id]?.compareRecords;
+  const nsPerRecord = (name, id) => ((runtime[name][id].cpuMedianMs - runtime[name][coverageOf(id)].cpuMedianMs) * 1e6) / records(name, id);
+  const fmtAdded = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
+  const fmtRecords = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(1)}M` : "–");
+  const fmtNs = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
   const rows = options.workloadNames.map((name) => [
     name,
     fmtRatio(ratio(name, "kcov-cmp")), fmtRatio(ratio(name, "jazzer-cmp")), (ratio(name, "kcov-cmp") / ratio(name, "jazzer-cmp")).toFixed(2),
-    fmtAdded(added(name, "kcov")), fmtAdded(added(name, "jazzer")), (added(name, "kcov") / added(name, "jazzer")).toFixed(2),
+    fmtAdded(added(name, "kcov-cmp")), fmtAdded(added(name, "jazzer-cmp")), (added(name, "kcov-cmp") / added(name, "jazzer-cmp")).toFixed(2),
+    fmtRecords(records(name, "kcov-cmp")), fmtRecords(records(name, "jazzer-cmp")),
+    fmtNs(nsPerRecord(name, "kcov-cmp")), fmtNs(nsPerRecord(name, "jazzer-cmp")),
+    ...(baseline ? [fmtRatio(ratio(name, "kcov-cmp-baseline")), fmtAdded(added(name, "kcov-cmp-baseline")), fmtNs(nsPerRecord(name, "kcov-cmp-baseline"))] : []),
   ]);
-  const addedGeomean = (tool) => geomean(options.workloadNames.map((name) => Math.max(added(name, tool), 0.01)));
+  const addedGeomean = (id) => geomean(options.workloadNames.map((name) => Math.max(added(name, id), 0.01)));
+  const nsGeomean = (id) => geomean(options.workloadNames.map((name) => Math.max(nsPerRecord(name, id), 0.01)));
+  const recordsGeomean = (id) => geomean(options.workloadNames.map((name) => records(name, id)));
   rows.push([
     "**geomean**", fmtRatio(cpuGeomeans["kcov-cmp"]), fmtRatio(cpuGeomeans["jazzer-cmp"]), (cpuGeomeans["kcov-cmp"] / cpuGeomeans["jazzer-cmp"]).toFixed(2),
-    fmtAdded(addedGeomean("kcov")), fmtAdded(addedGeomean("jazzer")), (addedGeomean("kcov") / addedGeomean("jazzer")).toFixed(2),
+    fmtAdded(addedGeomean("kcov-cmp")), fmtAdded(addedGeomean("jazzer-cmp")), (addedGeomean("kcov-cmp") / addedGeomean("jazzer-cmp")).toFixed(2),
+    fmtRecords(recordsGeomean("kcov-cmp")), fmtRecords(recordsGeomean("jazzer-cmp")),
+    fmtNs(nsGeomean("kcov-cmp")), fmtNs(nsGeomean("jazzer-cmp")),
+    ...(baseline ? [fmtRatio(cpuGeomeans["kcov-cmp-baseline"]), fmtAdded(addedGeomean("kcov-cmp-baseline")), fmtNs(nsGeomean("kcov-cmp-baseline"))] : []),
   ]);
   return [
     "\n### Comparison tracing against Jazzer.js's hooks (main-thread CPU time, from the table above). " +
       "Whole build: coverage plus comparisons, ratio to uninstrumented. Added: what the comparisons add to the same tool's coverage " +
-      "(kcov cmp − kcov hit, Jazzer.js cmp − Jazzer.js cov), in uninstrumented run times (geomean: added ≥ 0.01)\n",
-    markdownTable(["workload", "kcov cmp", "Jazzer.js cmp", "kcov / Jazzer.js", "kcov added", "Jazzer.js added", "kcov / Jazzer.js added"], rows),
+      "(kcov cmp − kcov hit, Jazzer.js cmp − Jazzer.js cov), in uninstrumented run times (geomean: added ≥ 0.01). " +
+      "Records: comparison records written in the timed runs (kcov: both areas; Jazzer.js: calls reaching its addon); " +
+      "ns/record: the added CPU time per record\n",
+    markdownTable([
+      "workload", "kcov cmp", "Jazzer.js cmp", "kcov / Jazzer.js", "kcov added", "Jazzer.js added", "kcov / Jazzer.js added",
+      "kcov records", "Jazzer.js records", "kcov ns/record", "Jazzer.js ns/record",
+      ...(baseline ? ["baseline kcov cmp", "baseline added", "baseline ns/record"] : []),
+    ], rows),
   ];
 }
 

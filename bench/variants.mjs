@@ -68,30 +68,50 @@ function kcovVariant(counterMode) {
   };
 }
 
+/** Where the kcov cmp preamble and the Jazzer.js stand-in leave their record counts for bench/child.mjs. */
+const COMPARE_RECORDS_KEY = 'Symbol.for("kcov-bench.compare-records")';
+
 /**
  * Comparison tracing as a fuzzer runs it: the file built with `traceCmp`, and a
  * KCOV_TRACE_CMP device enabled before the library loads. A fuzzer resets the area for
  * every input; here the reset happens whenever an area is full (a wrapper around the
  * recorder, which the measured cost includes), so records keep being written rather than
- * dropped.
+ * dropped. The records written (both areas) are counted at each reset, outside the
+ * recorder's own path, for bench/child.mjs.
+ *
+ * `dist`: the build whose plugin and runtime are measured; $KCOV_BENCH_BASELINE_DIST
+ * names another build (a copy of an older dist/) for the `kcov-cmp-baseline` variant, so
+ * that a change to the hooks is measured against the code before it in one run.
  */
-function kcovCompareVariant() {
+function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(REPO_ROOT, "dist") } = {}) {
+  const pluginFile = join(dist, "plugin", "index.js");
+  const runtimeFile = join(dist, "runtime", "index.js");
+  const loadPlugin = () => {
+    if (!existsSync(pluginFile)) return { error: `${pluginFile} not built: run \`npm run build\`` };
+    try {
+      const loaded = require(pluginFile);
+      return { plugin: loaded.default ?? loaded };
+    } catch (error) {
+      return { error: `${pluginFile} failed to load: ${error.message}` };
+    }
+  };
   return {
-    id: "kcov-cmp",
-    label: "kcov cmp",
-    description: 'babel-plugin-kcov with traceCmp: true, a KCOV_TRACE_CMP device enabled (4096-record area, 4096 string records, reset when full)',
+    id,
+    label,
+    description: `babel-plugin-kcov with traceCmp: true${dist === join(REPO_ROOT, "dist") ? "" : ` (the build in ${dist})`}, ` +
+      "a KCOV_TRACE_CMP device enabled (4096-record area, 4096 string records, reset when full)",
     availability() {
-      const { error } = loadKcovPlugin();
+      const { error } = loadPlugin();
       return error ?? null;
     },
     transform(file, { sourceRoot }) {
-      const { plugin } = loadKcovPlugin();
+      const { plugin } = loadPlugin();
       const options = { instrumentationFilter: ["**"], root: sourceRoot, traceCmp: true };
       const result = babel.transformSync(file.code, babelOptions(file, [[plugin, options]]));
       const metadata = result.metadata && result.metadata.kcov;
       const runtime = file.sourceType === "module"
-        ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(KCOV_RUNTIME).href)};\n`
-        : `const __kcovRuntime = require(${JSON.stringify(KCOV_RUNTIME)});\n`;
+        ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(runtimeFile).href)};\n`
+        : `const __kcovRuntime = require(${JSON.stringify(runtimeFile)});\n`;
       const preamble = `${runtime}(() => {
   const hooks = globalThis[Symbol.for("babel-plugin-kcov.compare")];
   if (hooks && hooks.record) return; // one device per realm, for all of the workload's files
@@ -99,13 +119,21 @@ function kcovCompareVariant() {
   device.initTrace(1 + 4 * 4096);
   const words = new Uint32Array(device.mmap().buffer);
   const strings = new Uint32Array(device.mmapStrings().buffer);
-  device.enable(__kcovRuntime.KCOV_TRACE_CMP);
-  const record = globalThis[Symbol.for("babel-plugin-kcov.compare")].record;
-  globalThis[Symbol.for("babel-plugin-kcov.compare")].record = (pcLow, pcHigh, a, b, isConst, op) => {
-    if (words[0] === 4096) words[0] = 0;
-    if (strings[0] === 4096) strings[0] = 0;
-    record(pcLow, pcHigh, a, b, isConst, op);
+  let written = 0;
+  // Reset with room to spare, so that a switch's records (one per case) are not dropped either.
+  const reset = () => {
+    if (words[0] >= 3072) { written += words[0]; words[0] = 0; }
+    if (strings[0] >= 3072) { written += strings[0]; strings[0] = 0; }
   };
+  globalThis[${COMPARE_RECORDS_KEY}] = () => written + words[0] + strings[0];
+  device.enable(__kcovRuntime.KCOV_TRACE_CMP);
+  const compare = globalThis[Symbol.for("babel-plugin-kcov.compare")];
+  // Every recorder the device installed, wrapped: the hooks call whichever fits the site.
+  for (const name of Object.keys(compare)) {
+    const recorder = compare[name];
+    if (typeof recorder !== "function" || !name.startsWith("record")) continue;
+    compare[name] = function (pcLow, pcHigh, a, b, c, d) { reset(); return recorder(pcLow, pcHigh, a, b, c, d); };
+  }
 })();\n`;
       return { code: preamble + result.code, blocks: metadata ? metadata.blocks.length : undefined };
     },
@@ -143,7 +171,9 @@ function jazzerFuzzerPreamble() {
   const published = (path) => JSON.stringify(readFileSync(require.resolve(path), "utf8"));
   return `globalThis.Fuzzer ??= (() => {
   const table = new Array(1024).fill(0);
-  const remember = (id, a, b) => { table[2 * id] = a; table[2 * id + 1] = b; };
+  let calls = 0; // what reaches the addon: its records, counted as kcov's are
+  globalThis[${COMPARE_RECORDS_KEY}] = () => calls;
+  const remember = (id, a, b) => { calls++; table[2 * id] = a; table[2 * id + 1] = b; };
   const ignore = () => {};
   const addon = {
     traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember,
@@ -198,6 +228,9 @@ export const variants = [
   kcovVariant("hit"),
   kcovVariant("count"),
   kcovCompareVariant(),
+  ...(process.env.KCOV_BENCH_BASELINE_DIST
+    ? [kcovCompareVariant({ id: "kcov-cmp-baseline", label: "kcov cmp (baseline)", dist: resolve(process.env.KCOV_BENCH_BASELINE_DIST) })]
+    : []),
   {
     id: "istanbul",
     label: "istanbul",
