@@ -3,8 +3,11 @@
 // the general one: -0, NaN, fractions, integers past 2^53 and 2^64, BigInts, strings past
 // the 64-byte bound, non-ASCII text, lone surrogates, booleans, null, objects), the exact
 // words of the Linux area and the defined bytes of the string area.
+import * as path from "node:path";
+import * as vm from "node:vm";
 import fc from "fast-check";
-import { CompareArea } from "../runtime/compare-area";
+import { CompareArea, COMPARE_HOOKS_KEY, installRecorders, type CompareHooks } from "../runtime/compare-area";
+import { instrument } from "./helpers/instrument";
 
 const RECORDS = 256;
 const SWITCH_CASE = 1;
@@ -126,4 +129,78 @@ test("a switch on a string gives the records of its string cases one by one, wha
     expected({ pc: 3n, a: "do", b: "dé", isConst: 1, op: SWITCH_CASE })[0],
   ]);
   expect((records[2] as { truncated: number }).truncated).toBe(1);
+});
+
+// The hooks an instrumented file calls, as its prelude defines them, against the same
+// model: each hook checks its operand types itself and calls the recorder for them, so
+// every hook must give exactly the records `record` gives for its operands, through the
+// specialised recorders a device installs and through the prelude's own ones that pass
+// everything on to `record` (hooks object holding only `record`).
+
+type Hooks = Record<string, (...args: unknown[]) => unknown>;
+
+const { code: instrumentedFile } = instrument("module.exports = function (x) { switch (x) { case 1: return x === 2; } };",
+  path.join(__dirname, "model-hooks.js"), { traceCmp: true });
+
+/** A fresh realm whose hooks object is `hooks`, after an instrumented file has loaded there. */
+function preludeHooks(hooks: CompareHooks): Hooks {
+  const code = instrumentedFile;
+  const context = vm.createContext({});
+  (context as Record<symbol, unknown>)[COMPARE_HOOKS_KEY] = hooks;
+  vm.runInContext(`(function (module, exports) {${code}\n})`, context)({ exports: {} }, {});
+  return hooks as unknown as Hooks;
+}
+
+interface HookCall { hook: string; pc: bigint; args: unknown[]; returns: number; records: Comparison[] }
+
+const pc = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+const int32Constant = fc.oneof(int32, fc.constantFrom(0, -0, -1, 255, 256, -129, 65536, 2 ** 31 - 1, -(2 ** 31)));
+/** Each hook, with the operands a site of its kind can give it, what it returns and the records it must make. */
+const hookCall: fc.Arbitrary<HookCall> = fc.oneof(
+  fc.tuple(pc, operand, operand).map(([pc, a, b]) => ({ hook: "l", pc, args: [a, b], returns: 0, records: [{ pc, a, b, isConst: 0, op: 0 }] })),
+  fc.tuple(pc, operand, int32Constant).map(([pc, x, k]) => ({ hook: "ki", pc, args: [x, k], returns: 0, records: [{ pc, a: k, b: x, isConst: 1, op: 0 }] })),
+  fc.tuple(pc, operand, text).map(([pc, x, k]) => ({ hook: "ks", pc, args: [x, k], returns: 0, records: [{ pc, a: k, b: x, isConst: 1, op: 0 }] })),
+  fc.tuple(pc, operand, operand).map(([pc, a, k]) => ({ hook: "k", pc, args: [a, k], returns: 0, records: [{ pc, a: k, b: a, isConst: 1, op: 0 }] })),
+  fc.tuple(pc, operand, operand).map(([pc, k, b]) => ({ hook: "j", pc, args: [k, b], returns: 1, records: [{ pc, a: k, b, isConst: 1, op: 0 }] })),
+  fc.tuple(pc, operand, fc.array(operand, { minLength: 1, maxLength: 6 })).map(([pc, d, cases]) => (
+    { hook: "s", pc, args: [d, cases], returns: 0, records: [{ pc, a: cases, b: d, isConst: 1, op: SWITCH_CASE }] })),
+  fc.tuple(pc, fc.oneof(operand, int32), fc.array(int32Constant, { minLength: 1, maxLength: 6 })).map(([pc, d, cases]) => (
+    { hook: "si", pc, args: [d, cases], returns: 0, records: [{ pc, a: cases, b: d, isConst: 1, op: SWITCH_CASE }] })),
+  fc.tuple(pc, fc.constantFrom(2, 3, 4, 5, 6), operand, operand, fc.constantFrom(0, 1)).map(([pc, op, self, a, isConst]) => (
+    { hook: "m", pc, args: [op, self, a, isConst], returns: 2, records: [{ pc, a, b: self, isConst, op }] })),
+);
+
+describe.each([
+  ["the recorders a device installs", (area: CompareArea): CompareHooks => {
+    const hooks: CompareHooks = { record: null };
+    installRecorders(hooks, area);
+    return hooks;
+  }],
+  ["only `record` set, the prelude's recorders passing records on to it", (area: CompareArea): CompareHooks => ({ record: area.record })],
+])("the prelude's hooks, with %s", (_, hooksFor) => {
+  test("each hook returns its operand and makes exactly the model's records", () => {
+    fc.assert(fc.property(fc.array(hookCall, { maxLength: 12 }), (calls) => {
+      const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * RECORDS)), new SharedArrayBuffer(CompareArea.stringAreaBytes(RECORDS)));
+      const hooks = preludeHooks(hooksFor(area));
+      for (const call of calls) {
+        const returned = hooks[call.hook](Number(call.pc & 0xffffffffn), Number(call.pc >> 32n), ...call.args);
+        expect(Object.is(returned, call.args[call.returns])).toBe(true);
+        if (call.hook === "l") expect(Object.is(hooks.r(), call.args[1])).toBe(true);
+      }
+      const all = calls.flatMap((call) => call.records.flatMap(expected));
+      expect(actual(area)).toEqual([...all.filter((r) => r.kind === "int"), ...all.filter((r) => r.kind === "string")]);
+      expect(area.dropped + area.stringDropped).toBe(0);
+    }), { numRuns: 200 });
+  });
+});
+
+test("a switch of 32-bit cases that does not fit whole writes the cases that fit, and drops the rest one by one", () => {
+  const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * 4)), new SharedArrayBuffer(CompareArea.stringAreaBytes(1)));
+  area.recordInt32(9, 0, 1, 2, 0);
+  area.recordSwitchInt32(7, 1, [300, -1, 70000, 5], 4);
+  expect(actual(area)).toEqual([
+    ...expected({ pc: 9n, a: 1, b: 2, isConst: 0, op: 0 }),
+    ...expected({ pc: 7n | (1n << 32n), a: [300, -1, 70000], b: 4, isConst: 1, op: SWITCH_CASE }),
+  ]);
+  expect(area.dropped).toBe(1);
 });

@@ -5,12 +5,18 @@
 // order, evaluated once:
 //
 //   a OP b       ->  H.l(pc, hi, a, b) OP H.r()   l records and returns a, keeping b for r
-//   a OP 5       ->  H.k(pc, hi, a, 5) OP 5       5 is a constant: re-evaluating it is free
-//   5 OP b       ->  5 OP H.j(pc, hi, 5, b)
+//   a OP 5       ->  H.ki(pc, hi, a, 5) OP 5      5 is a constant: re-evaluating it is free
+//   5 OP b       ->  5 OP H.ki(pc, hi, b, 5)      the same record: the constant is arg1 either way
+//   a OP "x"     ->  H.ks(pc, hi, a, "x") OP "x"  (and "x" OP b), as ki for a string constant
+//   a OP 2.5     ->  H.k(pc, hi, a, 2.5) OP 2.5   any other constant (BigInt, fraction, past 32 bits)
+//   5n OP b      ->  5n OP H.j(pc, hi, 5n, b)
 //   switch (d)   ->  switch (H.s(pc, hi, d, C[i]))   C[i]: the constant case tests, built once per file
+//   switch (d)   ->  switch (H.si(pc, hi, d, C[i]))  when every one of them is a 32-bit integer
 //   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
 //
-// `pc` and `hi` are the low and high 32 bits of the site's PC.
+// `pc` and `hi` are the low and high 32 bits of the site's PC. The hook is chosen at compile
+// time by the constant's kind, so that at run time it checks only the other operand's type
+// and calls the recorder for that pair of types (runtime/compare-area.ts CompareRecorders).
 //
 // Between `l` returning and `r` running no other code can run, so the one kept operand
 // per realm is enough.
@@ -45,6 +51,17 @@ function isConstant(node: T.Node): boolean {
   if (t.isUnaryExpression(node) && node.operator === "-") return t.isNumericLiteral(node.argument) || t.isBigIntLiteral(node.argument);
   return t.isTemplateLiteral(node) && node.expressions.length === 0;
 }
+
+/** What kind of constant a node is (isConstant), which picks its site's hook. */
+function constantKind(node: T.Node): "int32" | "string" | "other" {
+  if (t.isStringLiteral(node) || t.isTemplateLiteral(node)) return "string";
+  const value = t.isNumericLiteral(node) ? node.value
+    : t.isUnaryExpression(node) && t.isNumericLiteral(node.argument) ? -node.argument.value : undefined;
+  return value !== undefined && (value | 0) === value ? "int32" : "other";
+}
+
+/** The hook for a comparison against a constant of this kind. */
+const CONSTANT_HOOKS = { int32: "ki", string: "ks" } as const;
 
 /**
  * Operands whose comparisons the runtime never records (booleans, null, undefined, type
@@ -117,9 +134,13 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
       const left = node.left as T.Expression;
       const right = node.right;
       if (isConstant(right)) {
-        node.left = hookCall(emitter, "k", [pcLow, pcHigh, left, t.cloneNode(right)]);
+        const kind = constantKind(right);
+        node.left = hookCall(emitter, kind === "other" ? "k" : CONSTANT_HOOKS[kind], [pcLow, pcHigh, left, t.cloneNode(right)]);
       } else if (isConstant(left)) {
-        node.right = hookCall(emitter, "j", [pcLow, pcHigh, t.cloneNode(left), right]);
+        const kind = constantKind(left);
+        node.right = kind === "other"
+          ? hookCall(emitter, "j", [pcLow, pcHigh, t.cloneNode(left), right])
+          : hookCall(emitter, CONSTANT_HOOKS[kind], [pcLow, pcHigh, right, t.cloneNode(left)]);
       } else {
         node.left = hookCall(emitter, "l", [pcLow, pcHigh, left, right]);
         node.right = hookCall(emitter, "r", []);
@@ -129,8 +150,10 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
     case "switch": {
       const node = site.node as T.SwitchStatement;
       // Without their locations: they move to the case table at the top of the file.
-      const constants = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => t.cloneNode(c.test!, true, true));
-      node.discriminant = hookCall(emitter, "s", [pcLow, pcHigh, node.discriminant, emitter.cases(constants)]);
+      const tests = node.cases.filter((c) => c.test && isConstant(c.test)).map((c) => c.test!);
+      const hook = tests.every((test) => constantKind(test) === "int32") ? "si" : "s";
+      const constants = tests.map((test) => t.cloneNode(test, true, true));
+      node.discriminant = hookCall(emitter, hook, [pcLow, pcHigh, node.discriminant, emitter.cases(constants)]);
       break;
     }
     case "method": {
@@ -149,9 +172,13 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
 /**
  * The hooks, as every instrumented file with traceCmp defines them on the realm's shared
  * object if no file did before: ES5, since they run wherever the user's code runs.
- * `record` is null until a device is enabled with KCOV_TRACE_CMP. Never throws: when the
- * program made the shared object unreachable or unusable before the file loaded (took
- * `Symbol` away, froze the object), the file gets hooks of its own that record nothing.
+ * `record` is null until a device is enabled with KCOV_TRACE_CMP; the device then sets
+ * the specialised recorders too (runtime/compare-area.ts installRecorders). Where only
+ * `record` is set (a runtime from before them), the ones defined here pass each record on
+ * to it. A file defines the hooks again when the object lacks the newest one (`si`), so a
+ * realm's hooks are the newest any of its files brought. Never throws: when the program
+ * made the shared object unreachable or unusable before the file loaded (took `Symbol`
+ * away, froze the object), the file gets hooks of its own that record nothing.
  */
 function hooksSource(global: string): string {
   return `
@@ -159,19 +186,51 @@ function %%initName%%() {
   try {
     var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
     var h = g[key] || (g[key] = { record: null });
-    if (!h.l) defineHooks(h);
-    if (typeof h.l === "function") return h;
+    if (!h.si) defineHooks(h);
+    if (typeof h.si === "function") return h;
   } catch (error) {}
   h = { record: null };
   defineHooks(h);
   return h;
   function defineHooks(h) {
     h.kept = undefined;
-    h.l = function (pc, hi, a, b) { this.kept = b; if (this.record !== null) this.record(pc, hi, a, b, 0, 0); return a; };
+    if (!h.recordInt32) {
+      h.recordInt32 = function (pc, hi, a, b, isConst) { this.record(pc, hi, a, b, isConst, 0); };
+      h.recordStrings = function (pc, hi, a, b, isConst, op) { this.record(pc, hi, a, b, isConst, op); };
+      h.recordSwitch = function (pc, hi, cases, d) { this.record(pc, hi, cases, d, 1, 1); };
+      h.recordSwitchInt32 = h.recordSwitch;
+    }
+    h.l = function (pc, hi, a, b) {
+      this.kept = b;
+      if (this.record !== null) {
+        if (typeof a === "number" && typeof b === "number" && (a | 0) === a && (b | 0) === b) this.recordInt32(pc, hi, a, b, 0);
+        else if (typeof a === "string" && typeof b === "string") { if (a !== b) this.recordStrings(pc, hi, a, b, 0, 0); }
+        else this.record(pc, hi, a, b, 0, 0);
+      }
+      return a;
+    };
     h.r = function () { return this.kept; };
+    h.ki = function (pc, hi, x, k) {
+      if (this.record !== null) {
+        if (typeof x === "number" && (x | 0) === x) this.recordInt32(pc, hi, k, x, 1);
+        else this.record(pc, hi, k, x, 1, 0);
+      }
+      return x;
+    };
+    h.ks = function (pc, hi, x, k) {
+      if (this.record !== null && typeof x === "string" && x !== k) this.recordStrings(pc, hi, k, x, 1, 0);
+      return x;
+    };
     h.k = function (pc, hi, a, k) { if (this.record !== null) this.record(pc, hi, k, a, 1, 0); return a; };
     h.j = function (pc, hi, k, b) { if (this.record !== null) this.record(pc, hi, k, b, 1, 0); return b; };
-    h.s = function (pc, hi, d, cases) { if (this.record !== null) this.record(pc, hi, cases, d, 1, 1); return d; };
+    h.s = function (pc, hi, d, cases) { if (this.record !== null) this.recordSwitch(pc, hi, cases, d); return d; };
+    h.si = function (pc, hi, d, cases) {
+      if (this.record !== null) {
+        if (typeof d === "number" && (d | 0) === d) this.recordSwitchInt32(pc, hi, cases, d);
+        else this.recordSwitch(pc, hi, cases, d);
+      }
+      return d;
+    };
     h.m = function (pc, hi, op, self, a, isConst) { if (this.record !== null) this.record(pc, hi, a, self, isConst, op); return a; };
   }
 }

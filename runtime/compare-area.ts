@@ -36,16 +36,52 @@ const SWITCH_CASE = COMPARE_OPS.indexOf("switch-case");
  */
 export type CompareRecorder = (pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number) => void;
 
-/** The realm's hooks object; the prelude of instrumented files adds the call hooks to it. */
-export interface CompareHooks {
-  record: CompareRecorder | null;
+/**
+ * What an enabled device gives the hooks: the general recorder, and the ones the hooks
+ * call when the operands' types are already known (by the site's literal, or by a check
+ * in the hook), which skip the general type dispatch. Each writes exactly what `record`
+ * would for the same operands.
+ */
+export interface CompareRecorders {
+  record: CompareRecorder;
+  /** Two numbers that are 32-bit integers (`(x | 0) === x`). */
+  recordInt32: (pcLow: number, pcHigh: number, arg1: number, arg2: number, isConst: number) => void;
+  /** Two different strings. */
+  recordStrings: (pcLow: number, pcHigh: number, arg1: string, arg2: string, isConst: number, op: number) => void;
+  /** A switch's constant cases (one record each) against the value switched on. */
+  recordSwitch: (pcLow: number, pcHigh: number, cases: readonly unknown[], value: unknown) => void;
+  /** The same, when every case is a 32-bit integer and so is the value. */
+  recordSwitchInt32: (pcLow: number, pcHigh: number, cases: readonly number[], value: number) => void;
 }
+
+const RECORDER_NAMES = ["record", "recordInt32", "recordStrings", "recordSwitch", "recordSwitchInt32"] as const;
+
+/**
+ * The realm's hooks object; the prelude of instrumented files adds the call hooks to it.
+ * `record` is the switch: the hooks call any recorder only while it is not null, so a
+ * device sets all of them (installRecorders) and clears `record` alone.
+ */
+export type CompareHooks = { record: CompareRecorder | null } & Partial<Omit<CompareRecorders, "record">>;
 
 type RealmGlobal = typeof globalThis & { [COMPARE_HOOKS_KEY]?: CompareHooks };
 
 export function compareHooks(): CompareHooks {
   const realm = globalThis as RealmGlobal;
   return (realm[COMPARE_HOOKS_KEY] ??= { record: null });
+}
+
+/** Puts `recorders` (or nothing, for null) in the hooks; returns what was there, for a later restore. */
+export function installRecorders(hooks: CompareHooks, recorders: CompareRecorders | null): CompareRecorders | null {
+  const previous = hooks.record === null ? null
+    : Object.fromEntries(RECORDER_NAMES.map((name) => [name, hooks[name]])) as unknown as CompareRecorders;
+  if (recorders === null) {
+    hooks.record = null;
+  } else {
+    // The specialised recorders first: a hook that sees `record` set may call them at once.
+    for (const name of RECORDER_NAMES) if (name !== "record") (hooks as Record<string, unknown>)[name] = recorders[name];
+    hooks.record = recorders.record;
+  }
+  return previous;
 }
 
 // Captured at first use, so that user code that patches them later is never called.
@@ -67,6 +103,12 @@ function widthLog2(x: number): number {
   return 3;
 }
 
+/** x mod 2^32 in [0, 2^32), for an integer double x (floor division's remainder). */
+function lowWord(x: number): number {
+  const r = x % TWO_32;
+  return r < 0 ? r + TWO_32 : r;
+}
+
 function bigintWidthLog2(x: bigint): number {
   if (x >= -128n && x < 256n) return 0;
   if (x >= -32768n && x < 65536n) return 1;
@@ -74,8 +116,9 @@ function bigintWidthLog2(x: bigint): number {
   return 3;
 }
 
+/** An integer in [-2^63, 2^64). `x % 1 === 0`, not Number.isInteger: the program may have replaced that. */
 function isTraceableInteger(x: number): boolean {
-  return Number.isInteger(x) && x >= MIN_INT64 && x < MAX_UINT64_EXCLUSIVE;
+  return x >= MIN_INT64 && x < MAX_UINT64_EXCLUSIVE && x % 1 === 0;
 }
 
 function isTraceableBigInt(x: bigint): boolean {
@@ -88,7 +131,7 @@ function byteArray(value: unknown): Uint8Array | undefined {
     ? (value as Uint8Array) : undefined;
 }
 
-const encoder = new TextEncoder();
+const isArray = Array.isArray;
 
 export interface CompareAreaOptions {
   /** The Linux area: words, word 0 included. */
@@ -101,7 +144,7 @@ export interface CompareAreaOptions {
  * The memory of one TRACE_CMP device and the recorder that fills it. Appends never write
  * past either area; a record that does not fit is dropped whole and counted.
  */
-export class CompareArea {
+export class CompareArea implements CompareRecorders {
   readonly buffer: SharedArrayBuffer;
   readonly stringBuffer: SharedArrayBuffer;
   readonly capacity: number;
@@ -112,13 +155,15 @@ export class CompareArea {
   readonly #halves: Uint32Array;
   readonly #stringHalves: Uint32Array;
   readonly #stringBytes: Uint8Array;
-  readonly #scratch = new Uint8Array(OPERAND_BYTES);
   /** LOW_HALF and HIGH_HALF as fields, for the string path (see the constructor). */
   readonly #low = LOW_HALF;
   readonly #high = HIGH_HALF;
-  readonly #appendInt32: (pcLow: number, pcHigh: number, arg1: number, arg2: number, isConst: number) => void;
-  /** The recorder, a closure over this area (hooks call it without `this`). */
+  /** The recorders, closures over this area (hooks call them without `this`). */
   readonly record: CompareRecorder;
+  readonly recordInt32: CompareRecorders["recordInt32"];
+  readonly recordStrings: CompareRecorders["recordStrings"];
+  readonly recordSwitch: CompareRecorders["recordSwitch"];
+  readonly recordSwitchInt32: CompareRecorders["recordSwitchInt32"];
 
   constructor(buffer: SharedArrayBuffer, stringBuffer: SharedArrayBuffer) {
     this.buffer = buffer;
@@ -157,7 +202,44 @@ export class CompareArea {
       halves[h + 6] = pcHigh;
       halves[low] = count + 1;
     };
-    this.#appendInt32 = appendInt32;
+    this.recordInt32 = appendInt32;
+    // A switch whose cases are all 32-bit integers, on one: its records written in one
+    // pass, the count stored once. The same words as a record per case: no other code
+    // runs in between, and a case that would not fit sends the switch to the per-case path.
+    this.recordSwitchInt32 = (pcLow, pcHigh, cases, value) => {
+      const count = halves[low];
+      const n = cases.length;
+      if (count + n > capacity || halves[high] !== 0) {
+        for (let i = 0; i < n; i++) appendInt32(pcLow, pcHigh, cases[i], value, KCOV_CMP_CONST);
+        return;
+      }
+      const valueWidth = value >= -128 && value < 256 ? 0 : value >= -32768 && value < 65536 ? 1 : 2;
+      let l = 2 + 8 * count + low, h = 2 + 8 * count + high;
+      for (let i = 0; i < n; i++, l += 8, h += 8) {
+        const test = cases[i];
+        const testWidth = test >= -128 && test < 256 ? 0 : test >= -32768 && test < 65536 ? 1 : 2;
+        const width = testWidth > valueWidth ? testWidth : valueWidth;
+        const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
+        halves[l] = (width << 1) | KCOV_CMP_CONST;
+        halves[h] = 0;
+        halves[l + 2] = test & mask;
+        halves[h + 2] = 0;
+        halves[l + 4] = value & mask;
+        halves[h + 4] = 0;
+        halves[l + 6] = pcLow;
+        halves[h + 6] = pcHigh;
+      }
+      halves[low] = count + n;
+    };
+    this.recordStrings = (pcLow, pcHigh, arg1, arg2, isConst, op) => this.#appendStrings(pcLow, pcHigh, isConst, op, arg1, arg2);
+    this.recordSwitch = (pcLow, pcHigh, cases, value) => {
+      const valueIsInt32 = typeof value === "number" && (value | 0) === value;
+      for (let i = 0; i < cases.length; i++) {
+        const test = cases[i];
+        if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
+        else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
+      }
+    };
     this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
       if (typeof arg1 === "number" && typeof arg2 === "number" && (arg1 | 0) === arg1 && (arg2 | 0) === arg2) {
         appendInt32(pcLow, pcHigh, arg1, arg2, isConst);
@@ -165,21 +247,6 @@ export class CompareArea {
         this.#record(pcLow, pcHigh, arg1, arg2, isConst, op);
       }
     };
-  }
-
-  /**
-   * A switch: one record per constant case, the case in arg1 (Linux's
-   * __sanitizer_cov_trace_switch). The hook passes the file's array of them once, not one
-   * call per case.
-   */
-  #recordSwitch(pcLow: number, pcHigh: number, cases: readonly unknown[], value: unknown): void {
-    const appendInt32 = this.#appendInt32;
-    const valueIsInt32 = typeof value === "number" && (value | 0) === value;
-    for (let i = 0; i < cases.length; i++) {
-      const test = cases[i];
-      if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
-      else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
-    }
   }
 
   #drop(): void {
@@ -218,8 +285,8 @@ export class CompareArea {
   }
 
   #record(pcLow: number, pcHigh: number, arg1: unknown, arg2: unknown, isConst: number, op: number): void {
-    if (op === SWITCH_CASE && Array.isArray(arg1)) {
-      this.#recordSwitch(pcLow, pcHigh, arg1, arg2);
+    if (op === SWITCH_CASE && isArray(arg1)) {
+      this.recordSwitch(pcLow, pcHigh, arg1, arg2);
       return;
     }
     const type1 = typeof arg1;
@@ -229,7 +296,8 @@ export class CompareArea {
     if (type1 === "number" && type2 === "number") {
       const a = arg1 as number, b = arg2 as number;
       if (isTraceableInteger(a) && isTraceableInteger(b)) {
-        this.#appendNumbers(pcLow, pcHigh, isConst, Math.max(widthLog2(a), widthLog2(b)), a, b);
+        const widthA = widthLog2(a), widthB = widthLog2(b);
+        this.#appendNumbers(pcLow, pcHigh, isConst, widthA > widthB ? widthA : widthB, a, b);
       }
     } else if (type1 === "string" && type2 === "string") {
       // Equal strings teach a fuzzer nothing: libFuzzer's strcmp/memcmp hooks return early too.
@@ -247,7 +315,8 @@ export class CompareArea {
 
   #bigints(pcLow: number, pcHigh: number, isConst: number, a: bigint, b: bigint): void {
     if (!isTraceableBigInt(a) || !isTraceableBigInt(b)) return;
-    const width = Math.max(bigintWidthLog2(a), bigintWidthLog2(b));
+    const widthA = bigintWidthLog2(a), widthB = bigintWidthLog2(b);
+    const width = widthA > widthB ? widthA : widthB;
     // Two's complement truncated to the width, as for numbers; as numbers, halves of it are exact.
     const bits = 8 << width;
     const a64 = BigInt.asUintN(bits, a), b64 = BigInt.asUintN(bits, b);
@@ -261,9 +330,9 @@ export class CompareArea {
       this.#append(pcLow, pcHigh, isConst, width, (a & mask) >>> 0, 0, (b & mask) >>> 0, 0);
       return;
     }
-    // Exact for every integer double in [-2^63, 2^64): the division by 2^32 only shifts.
-    const aHigh = Math.floor(a / TWO_32), bHigh = Math.floor(b / TWO_32);
-    this.#append(pcLow, pcHigh, isConst, 3, a - aHigh * TWO_32, aHigh >>> 0, b - bHigh * TWO_32, bHigh >>> 0);
+    // Exact for every integer double in [-2^63, 2^64): remainders and divisions by 2^32 only shift.
+    const aLow = lowWord(a), bLow = lowWord(b);
+    this.#append(pcLow, pcHigh, isConst, 3, aLow, ((a - aLow) / TWO_32) >>> 0, bLow, ((b - bLow) / TWO_32) >>> 0);
   }
 
   #append(pcLow: number, pcHigh: number, isConst: number, width: number,
@@ -331,20 +400,52 @@ export class CompareArea {
     return length > limit ? 1 : 0;
   }
 
-  /** Text that is not all ASCII, as UTF-8 through encodeInto (which allocates its result). */
+  /**
+   * Text that is not all ASCII, as UTF-8 (what TextEncoder gives: a lone surrogate is
+   * EF BF BD), whole characters only, written here rather than through encodeInto, which
+   * allocates its result and is a global the program may have replaced.
+   */
   #writeText(operand: string, at: number, lengthAt: number): number {
     const bytes = this.#stringBytes;
-    const scratch = this.#scratch;
-    const { read, written } = encoder.encodeInto(operand, scratch);
-    for (let j = 0; j < written; j++) bytes[at + j] = scratch[j];
+    const length = operand.length;
+    let written = 0;
+    let i = 0;
+    for (; i < length; i++) {
+      let code = operand.charCodeAt(i);
+      if (code < 0x80) {
+        if (written + 1 > OPERAND_BYTES) break;
+        bytes[at + written++] = code;
+      } else if (code < 0x800) {
+        if (written + 2 > OPERAND_BYTES) break;
+        bytes[at + written++] = 0xc0 | (code >> 6);
+        bytes[at + written++] = 0x80 | (code & 0x3f);
+      } else {
+        const next = code >= 0xd800 && code < 0xdc00 && i + 1 < length ? operand.charCodeAt(i + 1) : 0;
+        if (next >= 0xdc00 && next < 0xe000) {
+          if (written + 4 > OPERAND_BYTES) break;
+          code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+          bytes[at + written++] = 0xf0 | (code >> 18);
+          bytes[at + written++] = 0x80 | ((code >> 12) & 0x3f);
+          bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
+          bytes[at + written++] = 0x80 | (code & 0x3f);
+          i++;
+        } else {
+          if (written + 3 > OPERAND_BYTES) break;
+          if (code >= 0xd800 && code < 0xe000) code = 0xfffd; // a lone surrogate
+          bytes[at + written++] = 0xe0 | (code >> 12);
+          bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
+          bytes[at + written++] = 0x80 | (code & 0x3f);
+        }
+      }
+    }
     bytes[lengthAt] = written;
-    return read < operand.length ? 1 : 0;
+    return i < length ? 1 : 0;
   }
 
   #writeBytes(operand: Uint8Array, at: number, lengthAt: number): number {
     const bytes = this.#stringBytes;
     const total = callGetter(typedArrayLength, operand) as number;
-    const length = Math.min(total, OPERAND_BYTES);
+    const length = total < OPERAND_BYTES ? total : OPERAND_BYTES;
     for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
     bytes[lengthAt] = length;
     return total > OPERAND_BYTES ? 1 : 0;

@@ -11,7 +11,7 @@ import {
   KCOV_TRACE_CMP,
   KCOV_TRACE_PC,
 } from "./constants";
-import { CompareArea, DEFAULT_STRING_RECORDS, compareHooks } from "./compare-area";
+import { CompareArea, DEFAULT_STRING_RECORDS, compareHooks, installRecorders } from "./compare-area";
 import { HIGH_HALF, LOW_HALF, registeredCounters, type CounterCounts } from "./consume-counters";
 import { KcovError } from "./errors";
 import { FileArea } from "./file-area";
@@ -252,7 +252,7 @@ export class Kcov {
       area.resetDropped();
       this.#syncedCount = area.count;
       this.#syncedStringCount = area.stringCount;
-      compareHooks().record = area.record;
+      installRecorders(compareHooks(), area);
       realm[key] = this;
       this.#mode = KCOV_MODE_TRACE_CMP;
       return;
@@ -424,7 +424,7 @@ export class Kcov {
     if (realm[ENABLED_CMP_DEVICE_KEY] === this) {
       delete realm[ENABLED_CMP_DEVICE_KEY];
       const hooks = compareHooks();
-      if (hooks.record === this.#compare?.record) hooks.record = null;
+      if (hooks.record === this.#compare?.record) installRecorders(hooks, null);
     }
   }
 

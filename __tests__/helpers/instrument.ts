@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { transformSync, type PluginItem, type TransformOptions } from "@babel/core";
 import kcovPlugin from "../../plugin";
-import { CompareArea, COMPARE_HOOKS_KEY, type CompareHooks } from "../../runtime/compare-area";
+import { CompareArea, COMPARE_HOOKS_KEY, installRecorders, type CompareHooks } from "../../runtime/compare-area";
 import type { KcovFileMetadata, KcovPluginOptions } from "../../plugin";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -125,11 +125,10 @@ export function describe(value: unknown, depth = 0): unknown {
 export async function withCompareRecorder<T>(body: () => T | Promise<T>): Promise<{ value: T; area: CompareArea }> {
   const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * 256)), new SharedArrayBuffer(CompareArea.stringAreaBytes(64)));
   const hooks = ((globalThis as Record<symbol, unknown>)[COMPARE_HOOKS_KEY] ??= { record: null }) as CompareHooks;
-  const previous = hooks.record;
-  hooks.record = area.record;
+  const previous = installRecorders(hooks, area);
   try {
     return { value: await body(), area };
   } finally {
-    hooks.record = previous;
+    installRecorders(hooks, previous);
   }
 }

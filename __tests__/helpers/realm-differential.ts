@@ -5,7 +5,7 @@
 import * as vm from "node:vm";
 import { transformSync, type PluginItem } from "@babel/core";
 import kcovPlugin from "../../plugin";
-import { CompareArea, COMPARE_HOOKS_KEY } from "../../runtime/compare-area";
+import { CompareArea, COMPARE_HOOKS_KEY, installRecorders, type CompareHooks } from "../../runtime/compare-area";
 import type { KcovFileMetadata, KcovPluginOptions } from "../../plugin";
 import { REPO_ROOT } from "./instrument";
 
@@ -88,7 +88,7 @@ export async function runInRealm(code: string, options: { recorder?: boolean } =
   vm.runInContext(`var module = { exports: {} }, exports = module.exports;
     function require(name) { return { __esModule: true, dep: function () { return "dep"; }, none: null, name: name }; }`, context);
   const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * 256)), new SharedArrayBuffer(CompareArea.stringAreaBytes(64)));
-  if (options.recorder) (context as Record<symbol, unknown>)[COMPARE_HOOKS_KEY] = { record: area.record };
+  if (options.recorder) installRecorders((context as Record<symbol, CompareHooks>)[COMPARE_HOOKS_KEY] = { record: null }, area);
   try {
     vm.runInContext(code, context, { filename: "snippet.js" });
   } catch (error) {
