@@ -158,11 +158,13 @@ const int32Constant = fc.oneof(int32, fc.constantFrom(0, -0, -1, 255, 256, -129,
 /** Each hook, with the operands a site of its kind can give it, what it returns and the records it must make. */
 const hookCall: fc.Arbitrary<HookCall> = fc.oneof(
   fc.tuple(pc, operand, operand).map(([pc, a, b]) => ({ hook: "l", pc, args: [a, b], returns: 0, records: [{ pc, a, b, isConst: 0, op: 0 }] })),
+  fc.tuple(pc, operand, operand).map(([pc, a, b]) => ({ hook: "p", pc, args: [a, b], returns: 0, records: [{ pc, a, b, isConst: 0, op: 0 }] })),
+  fc.tuple(pc, operand, operand).map(([pc, a, b]) => ({ hook: "q", pc, args: [a, b], returns: 1, records: [{ pc, a, b, isConst: 0, op: 0 }] })),
   fc.tuple(pc, operand, int32Constant).map(([pc, x, k]) => ({ hook: "ki", pc, args: [x, k], returns: 0, records: [{ pc, a: k, b: x, isConst: 1, op: 0 }] })),
   fc.tuple(pc, operand, text).map(([pc, x, k]) => ({ hook: "ks", pc, args: [x, k], returns: 0, records: [{ pc, a: k, b: x, isConst: 1, op: 0 }] })),
   fc.tuple(pc, operand, operand).map(([pc, a, k]) => ({ hook: "k", pc, args: [a, k], returns: 0, records: [{ pc, a: k, b: a, isConst: 1, op: 0 }] })),
   fc.tuple(pc, operand, operand).map(([pc, k, b]) => ({ hook: "j", pc, args: [k, b], returns: 1, records: [{ pc, a: k, b, isConst: 1, op: 0 }] })),
-  fc.tuple(pc, operand, fc.array(operand, { minLength: 1, maxLength: 6 })).map(([pc, d, cases]) => (
+  fc.tuple(pc, fc.oneof(operand, text), fc.array(fc.oneof(operand, text), { minLength: 1, maxLength: 6 })).map(([pc, d, cases]) => (
     { hook: "s", pc, args: [d, cases], returns: 0, records: [{ pc, a: cases, b: d, isConst: 1, op: SWITCH_CASE }] })),
   fc.tuple(pc, fc.oneof(operand, int32), fc.array(int32Constant, { minLength: 1, maxLength: 6 })).map(([pc, d, cases]) => (
     { hook: "si", pc, args: [d, cases], returns: 0, records: [{ pc, a: cases, b: d, isConst: 1, op: SWITCH_CASE }] })),

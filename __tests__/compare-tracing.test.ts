@@ -57,6 +57,16 @@ const cases: Record<string, string> = {
       }
       return results;
     };`,
+  "local names compared with each other: read in order, once each as in the original, TDZ errors as before": `
+    exports.run = (log) => {
+      let a = 1, b = 2, s = "x", t = "y";
+      const results = [a < b, b > a, a === b, s !== t, s < t, a == s];
+      for (const f of [() => { const r = a < late; let late = 1; return r; }, () => { const r = early < b; let early = 1; return r; },
+                       () => a < (a = 5, b), () => (b = 0, a) < b]) {
+        try { results.push(f()); } catch (e) { results.push(e.constructor.name + ": " + e.message); }
+      }
+      return results;
+    };`,
   "NaN, -0, Infinity, BigInt and mixed types compare as before": `
     exports.run = () => {
       const values = [NaN, -0, 0, Infinity, -Infinity, 1.5, 2 ** 64, -1, 1n, -1n, 2n ** 64n, "1", "", "a", null, undefined, true, [], {}];
@@ -131,6 +141,21 @@ test("receivers that are not local bindings are left alone (reading them again c
   const source = `exports.run = () => [globalName.startsWith("x"), obj.s.startsWith("y"), f().startsWith("z"), s?.startsWith("w"), s.startsWith(...xs)];`;
   const { code } = instrument(source, FILE, { traceCmp: true });
   expect(code).not.toMatch(/\.m\(/);
+});
+
+test("the hook is chosen by the constant's kind, and a local name is read again rather than kept", async () => {
+  const source = `exports.run = () => { let a = 3, b = 4, o = { a: 5 }; const s = "x";
+    return [a === 1, -7 < a, s === "y", a < b, o.a < b, a < o.a, o.a < o.a, a < 1.5, 2n === b]; };`;
+  const { code } = instrument(source, FILE, { traceCmp: true });
+  const hooks = [...code.matchAll(/\$cmp\.(\w+)\(/g)].map((m) => m[1]);
+  expect(hooks).toEqual(["ki", "ki", "ks", "p", "p", "q", "l", "r", "k", "j"]);
+  const area = await expectSameBehaviour(source);
+  const words = [...new BigUint64Array(area.buffer)];
+  // a === 1, -7 < a, a < b, o.a < b, a < o.a, o.a < o.a, 2n === b (1.5 is no integer): type, arg1, arg2
+  expect(words[0]).toBe(7n);
+  expect([0, 1, 2, 3, 4, 5, 6].map((i) => words.slice(1 + 4 * i, 4 + 4 * i))).toEqual([
+    [1n, 1n, 3n], [1n, 0xf9n, 3n], [0n, 3n, 4n], [0n, 5n, 4n], [0n, 3n, 5n], [0n, 5n, 5n], [1n, 2n, 4n],
+  ]);
 });
 
 test("an ES module's hoisted function can compare before the module body runs (cyclic import)", () => {

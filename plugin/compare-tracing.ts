@@ -5,6 +5,8 @@
 // order, evaluated once:
 //
 //   a OP b       ->  H.l(pc, hi, a, b) OP H.r()   l records and returns a, keeping b for r
+//   a OP y       ->  H.p(pc, hi, a, y) OP y       y a local binding (below): read again, one call
+//   x OP b       ->  x OP H.q(pc, hi, x, b)       the same for x
 //   a OP 5       ->  H.ki(pc, hi, a, 5) OP 5      5 is a constant: re-evaluating it is free
 //   5 OP b       ->  5 OP H.ki(pc, hi, b, 5)      the same record: the constant is arg1 either way
 //   a OP "x"     ->  H.ks(pc, hi, a, "x") OP "x"  (and "x" OP b), as ki for a string constant
@@ -13,6 +15,10 @@
 //   switch (d)   ->  switch (H.s(pc, hi, d, C[i]))   C[i]: the constant case tests, built once per file
 //   switch (d)   ->  switch (H.si(pc, hi, d, C[i]))  when every one of them is a 32-bit integer
 //   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
+//
+// A local binding is a name of the program's own (not a global, not an import; `with`
+// bodies, where a name can be the object's getter, get no sites at all): reading it twice
+// calls nothing and gives the same value, since no user code runs between the two reads.
 //
 // `pc` and `hi` are the low and high 32 bits of the site's PC. The hook is chosen at compile
 // time by the constant's kind, so that at run time it checks only the other operand's type
@@ -43,6 +49,8 @@ export interface CompareSite {
   /** What symbolize shows: `compare:===`, `compare:switch`, `compare:startsWith`. */
   label: string;
   range: Range;
+  /** An operator site between two non-constants: the operand that is a local binding, read again instead of kept. */
+  reread?: "left" | "right";
 }
 
 /** A constant in the sense of KCOV_CMP_CONST: a literal, `-literal`, or a template without substitutions. */
@@ -86,10 +94,16 @@ export function compareSiteAt(cursor: NodeCursor, isLocalName: (name: string) =>
   const node = cursor.node;
   const range = rangeOf(node);
   if (!range) return undefined;
+  const isLocal = (operand: T.Node): boolean => t.isIdentifier(operand) && isLocalName(operand.name);
   if (t.isBinaryExpression(node)) {
     if (!OPERATORS.has(node.operator) || t.isPrivateName(node.left)) return undefined;
     if (isUntraceable(node.left) || isUntraceable(node.right)) return undefined;
-    return { kind: "operator", node, label: `compare:${node.operator}`, range };
+    const site: CompareSite = { kind: "operator", node, label: `compare:${node.operator}`, range };
+    if (!isConstant(node.left) && !isConstant(node.right)) {
+      if (isLocal(node.right)) site.reread = "right";
+      else if (isLocal(node.left)) site.reread = "left";
+    }
+    return site;
   }
   if (t.isSwitchStatement(node)) {
     if (!node.cases.some((c) => c.test && isConstant(c.test))) return undefined;
@@ -100,7 +114,7 @@ export function compareSiteAt(cursor: NodeCursor, isLocalName: (name: string) =>
     if (!t.isMemberExpression(callee) || callee.computed || callee.optional || !t.isIdentifier(callee.property)) return undefined;
     if (!Object.hasOwn(METHOD_OPS, callee.property.name)) return undefined;
     const receiver = callee.object;
-    if (!(t.isThisExpression(receiver) || (t.isIdentifier(receiver) && isLocalName(receiver.name)))) return undefined;
+    if (!(t.isThisExpression(receiver) || isLocal(receiver))) return undefined;
     const first = node.arguments[0];
     if (first === undefined || t.isSpreadElement(first) || t.isArgumentPlaceholder(first) || isUntraceable(first)) return undefined;
     return { kind: "method", node, label: `compare:${callee.property.name}`, range };
@@ -141,6 +155,10 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
         node.right = kind === "other"
           ? hookCall(emitter, "j", [pcLow, pcHigh, t.cloneNode(left), right])
           : hookCall(emitter, CONSTANT_HOOKS[kind], [pcLow, pcHigh, right, t.cloneNode(left)]);
+      } else if (site.reread === "right" && t.isIdentifier(right)) {
+        node.left = hookCall(emitter, "p", [pcLow, pcHigh, left, t.cloneNode(right)]);
+      } else if (site.reread === "left" && t.isIdentifier(left)) {
+        node.right = hookCall(emitter, "q", [pcLow, pcHigh, t.cloneNode(left), right]);
       } else {
         node.left = hookCall(emitter, "l", [pcLow, pcHigh, left, right]);
         node.right = hookCall(emitter, "r", []);
@@ -175,23 +193,30 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
  * `record` is null until a device is enabled with KCOV_TRACE_CMP; the device then sets
  * the specialised recorders too (runtime/compare-area.ts installRecorders). Where only
  * `record` is set (a runtime from before them), the ones defined here pass each record on
- * to it. A file defines the hooks again when the object lacks the newest one (`si`), so a
- * realm's hooks are the newest any of its files brought. Never throws: when the program
+ * to it. A file defines the hooks again when the object's are of an older version
+ * (HOOKS_VERSION), so a realm's hooks are the newest any of its files brought. Never throws: when the program
  * made the shared object unreachable or unusable before the file loaded (took `Symbol`
  * away, froze the object), the file gets hooks of its own that record nothing.
  */
+const HOOKS_VERSION = 2;
+
 function hooksSource(global: string): string {
   return `
 function %%initName%%() {
   try {
     var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
     var h = g[key] || (g[key] = { record: null });
-    if (!h.si) defineHooks(h);
-    if (typeof h.si === "function") return h;
+    if (!(h.version >= ${HOOKS_VERSION})) defineHooks(h);
+    if (typeof h.q === "function") return h;
   } catch (error) {}
   h = { record: null };
   defineHooks(h);
   return h;
+  function recordPair(h, pc, hi, a, b) {
+    if (typeof a === "number" && typeof b === "number" && (a | 0) === a && (b | 0) === b) h.recordInt32(pc, hi, a, b, 0);
+    else if (typeof a === "string" && typeof b === "string") { if (a !== b) h.recordStrings(pc, hi, a, b, 0, 0); }
+    else h.record(pc, hi, a, b, 0, 0);
+  }
   function defineHooks(h) {
     h.kept = undefined;
     if (!h.recordInt32) {
@@ -200,16 +225,10 @@ function %%initName%%() {
       h.recordSwitch = function (pc, hi, cases, d) { this.record(pc, hi, cases, d, 1, 1); };
       h.recordSwitchInt32 = h.recordSwitch;
     }
-    h.l = function (pc, hi, a, b) {
-      this.kept = b;
-      if (this.record !== null) {
-        if (typeof a === "number" && typeof b === "number" && (a | 0) === a && (b | 0) === b) this.recordInt32(pc, hi, a, b, 0);
-        else if (typeof a === "string" && typeof b === "string") { if (a !== b) this.recordStrings(pc, hi, a, b, 0, 0); }
-        else this.record(pc, hi, a, b, 0, 0);
-      }
-      return a;
-    };
+    h.l = function (pc, hi, a, b) { this.kept = b; if (this.record !== null) recordPair(this, pc, hi, a, b); return a; };
     h.r = function () { return this.kept; };
+    h.p = function (pc, hi, a, b) { if (this.record !== null) recordPair(this, pc, hi, a, b); return a; };
+    h.q = function (pc, hi, a, b) { if (this.record !== null) recordPair(this, pc, hi, a, b); return b; };
     h.ki = function (pc, hi, x, k) {
       if (this.record !== null) {
         if (typeof x === "number" && (x | 0) === x) this.recordInt32(pc, hi, k, x, 1);
@@ -232,6 +251,7 @@ function %%initName%%() {
       return d;
     };
     h.m = function (pc, hi, op, self, a, isConst) { if (this.record !== null) this.record(pc, hi, a, self, isConst, op); return a; };
+    h.version = ${HOOKS_VERSION};
   }
 }
 var %%hooksName%% = %%initName%%();`;

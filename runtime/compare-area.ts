@@ -233,11 +233,16 @@ export class CompareArea implements CompareRecorders {
     };
     this.recordStrings = (pcLow, pcHigh, arg1, arg2, isConst, op) => this.#appendStrings(pcLow, pcHigh, isConst, op, arg1, arg2);
     this.recordSwitch = (pcLow, pcHigh, cases, value) => {
+      // The two common switches, on a 32-bit integer or on a string, take their cases of
+      // the same type straight to the writer; everything else goes through the dispatch.
       const valueIsInt32 = typeof value === "number" && (value | 0) === value;
+      const valueIsString = typeof value === "string";
       for (let i = 0; i < cases.length; i++) {
         const test = cases[i];
         if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
-        else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
+        else if (valueIsString && typeof test === "string") {
+          if (test !== value) this.#appendStrings(pcLow, pcHigh, KCOV_CMP_CONST, SWITCH_CASE, test, value as string);
+        } else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
       }
     };
     this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
