@@ -345,14 +345,17 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
  * areas; Jazzer.js: calls that reach its addon). The tools hook different sites (kcov
  * every comparison and every case of a switch when it is entered, Jazzer.js only those
  * against a literal, and a switch's cases until one matches), so the records say how much
- * each one records for what it costs. With $KCOV_BENCH_BASELINE_DIST, the baseline build's
- * figures too. Empty unless the variants it needs ran.
+ * each one records for what it costs; `kcov-cmp-jazzer-sites`, when it ran, is kcov on
+ * Jazzer.js's sites only (the same site set), and with $KCOV_BENCH_BASELINE_DIST the
+ * baseline build's figures come too. Empty unless the variants it needs ran.
  */
 function compareAgainstJazzer(options, runtime, cpuGeomeans) {
   const needed = ["kcov-hit", "kcov-cmp", "jazzer-cov", "jazzer-cmp"];
   const ratio = (name, id) => runtime[name][id]?.cpuRatio;
   if (!options.workloadNames.every((name) => needed.every((id) => Number.isFinite(ratio(name, id))))) return [];
-  const baseline = options.workloadNames.every((name) => Number.isFinite(ratio(name, "kcov-cmp-baseline")));
+  // Columns of the optional kcov builds, when they ran: on Jazzer.js's sites only, and the baseline build.
+  const extras = [["kcov-cmp-jazzer-sites", "kcov on Jazzer.js's sites"], ["kcov-cmp-baseline", "baseline kcov"]]
+    .filter(([id]) => options.workloadNames.every((name) => Number.isFinite(ratio(name, id))));
   const coverageOf = (id) => (id.startsWith("kcov") ? "kcov-hit" : "jazzer-cov");
   const added = (name, id) => ratio(name, id) - ratio(name, coverageOf(id));
   const records = (name, id) => runtime[name][id]?.compareRecords;
@@ -360,24 +363,19 @@ function compareAgainstJazzer(options, runtime, cpuGeomeans) {
   const fmtAdded = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
   const fmtRecords = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(1)}M` : "–");
   const fmtNs = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-  const rows = options.workloadNames.map((name) => [
-    name,
-    fmtRatio(ratio(name, "kcov-cmp")), fmtRatio(ratio(name, "jazzer-cmp")), (ratio(name, "kcov-cmp") / ratio(name, "jazzer-cmp")).toFixed(2),
-    fmtAdded(added(name, "kcov-cmp")), fmtAdded(added(name, "jazzer-cmp")), (added(name, "kcov-cmp") / added(name, "jazzer-cmp")).toFixed(2),
-    fmtRecords(records(name, "kcov-cmp")), fmtRecords(records(name, "jazzer-cmp")),
-    fmtNs(nsPerRecord(name, "kcov-cmp")), fmtNs(nsPerRecord(name, "jazzer-cmp")),
-    ...(baseline ? [fmtRatio(ratio(name, "kcov-cmp-baseline")), fmtAdded(added(name, "kcov-cmp-baseline")), fmtNs(nsPerRecord(name, "kcov-cmp-baseline"))] : []),
-  ]);
   const addedGeomean = (id) => geomean(options.workloadNames.map((name) => Math.max(added(name, id), 0.01)));
   const nsGeomean = (id) => geomean(options.workloadNames.map((name) => Math.max(nsPerRecord(name, id), 0.01)));
   const recordsGeomean = (id) => geomean(options.workloadNames.map((name) => records(name, id)));
-  rows.push([
-    "**geomean**", fmtRatio(cpuGeomeans["kcov-cmp"]), fmtRatio(cpuGeomeans["jazzer-cmp"]), (cpuGeomeans["kcov-cmp"] / cpuGeomeans["jazzer-cmp"]).toFixed(2),
-    fmtAdded(addedGeomean("kcov-cmp")), fmtAdded(addedGeomean("jazzer-cmp")), (addedGeomean("kcov-cmp") / addedGeomean("jazzer-cmp")).toFixed(2),
-    fmtRecords(recordsGeomean("kcov-cmp")), fmtRecords(recordsGeomean("jazzer-cmp")),
-    fmtNs(nsGeomean("kcov-cmp")), fmtNs(nsGeomean("jazzer-cmp")),
-    ...(baseline ? [fmtRatio(cpuGeomeans["kcov-cmp-baseline"]), fmtAdded(addedGeomean("kcov-cmp-baseline")), fmtNs(nsGeomean("kcov-cmp-baseline"))] : []),
-  ]);
+  const row = (label, whole, add, recs, ns) => [
+    label,
+    fmtRatio(whole("kcov-cmp")), fmtRatio(whole("jazzer-cmp")), (whole("kcov-cmp") / whole("jazzer-cmp")).toFixed(2),
+    fmtAdded(add("kcov-cmp")), fmtAdded(add("jazzer-cmp")), (add("kcov-cmp") / add("jazzer-cmp")).toFixed(2),
+    fmtRecords(recs("kcov-cmp")), fmtRecords(recs("jazzer-cmp")), fmtNs(ns("kcov-cmp")), fmtNs(ns("jazzer-cmp")),
+    ...extras.flatMap(([id]) => [fmtRatio(whole(id)), fmtAdded(add(id)), fmtRecords(recs(id)), fmtNs(ns(id))]),
+  ];
+  const rows = options.workloadNames.map((name) => row(name, (id) => ratio(name, id), (id) => added(name, id),
+    (id) => records(name, id), (id) => nsPerRecord(name, id)));
+  rows.push(row("**geomean**", (id) => cpuGeomeans[id], addedGeomean, recordsGeomean, nsGeomean));
   return [
     "\n### Comparison tracing against Jazzer.js's hooks (main-thread CPU time, from the table above). " +
       "Whole build: coverage plus comparisons, ratio to uninstrumented. Added: what the comparisons add to the same tool's coverage " +
@@ -387,7 +385,7 @@ function compareAgainstJazzer(options, runtime, cpuGeomeans) {
     markdownTable([
       "workload", "kcov cmp", "Jazzer.js cmp", "kcov / Jazzer.js", "kcov added", "Jazzer.js added", "kcov / Jazzer.js added",
       "kcov records", "Jazzer.js records", "kcov ns/record", "Jazzer.js ns/record",
-      ...(baseline ? ["baseline kcov cmp", "baseline added", "baseline ns/record"] : []),
+      ...extras.flatMap(([, label]) => [`${label} cmp`, `${label} added`, `${label} records`, `${label} ns/record`]),
     ], rows),
   ];
 }

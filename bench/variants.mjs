@@ -83,7 +83,7 @@ const COMPARE_RECORDS_KEY = 'Symbol.for("kcov-bench.compare-records")';
  * names another build (a copy of an older dist/) for the `kcov-cmp-baseline` variant, so
  * that a change to the hooks is measured against the code before it in one run.
  */
-function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(REPO_ROOT, "dist") } = {}) {
+function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(REPO_ROOT, "dist"), jazzerSites = false } = {}) {
   const pluginFile = join(dist, "plugin", "index.js");
   const runtimeFile = join(dist, "runtime", "index.js");
   const loadPlugin = () => {
@@ -98,7 +98,8 @@ function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(R
   return {
     id,
     label,
-    description: `babel-plugin-kcov with traceCmp: true${dist === join(REPO_ROOT, "dist") ? "" : ` (the build in ${dist})`}, ` +
+    description: `babel-plugin-kcov with traceCmp: true${dist === join(REPO_ROOT, "dist") ? "" : ` (the build in ${dist})`}` +
+      `${jazzerSites ? ", on the comparison sites Jazzer.js's compareHooks hooks only" : ""}, ` +
       "a KCOV_TRACE_CMP device enabled (4096-record area, 4096 string records, reset when full)",
     availability() {
       const { error } = loadPlugin();
@@ -107,7 +108,9 @@ function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(R
     transform(file, { sourceRoot }) {
       const { plugin } = loadPlugin();
       const options = { instrumentationFilter: ["**"], root: sourceRoot, traceCmp: true };
-      const result = babel.transformSync(file.code, babelOptions(file, [[plugin, options]]));
+      const result = jazzerSites
+        ? onJazzerSitesOnly(dist, () => babel.transformSync(file.code, babelOptions(file, [[plugin, options]])))
+        : babel.transformSync(file.code, babelOptions(file, [[plugin, options]]));
       const metadata = result.metadata && result.metadata.kcov;
       const runtime = file.sourceType === "module"
         ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(runtimeFile).href)};\n`
@@ -138,6 +141,40 @@ function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(R
       return { code: preamble + result.code, blocks: metadata ? metadata.blocks.length : undefined };
     },
   };
+}
+
+/**
+ * Whether Jazzer.js 4's compareHooks plugin hooks this node (its dist/plugins/compareHooks.js):
+ * a comparison with a string literal on exactly one side and ==, ===, != or !==; one with a
+ * number literal (not `-1`, a unary expression) on exactly one side and any of the eight
+ * operators; a switch on an identifier. It hooks no method call.
+ */
+function isJazzerSite(node) {
+  if (node.type === "SwitchStatement") return node.discriminant.type === "Identifier";
+  if (node.type !== "BinaryExpression" || node.left.type === "PrivateName") return false;
+  const oneSide = (type) => (node.left.type === type) !== (node.right.type === type);
+  if (oneSide("StringLiteral")) return ["==", "===", "!=", "!=="].includes(node.operator);
+  return oneSide("NumericLiteral");
+}
+
+/**
+ * Runs `transform` with babel-plugin-kcov (from `dist`) choosing comparison sites only
+ * where Jazzer.js hooks one (isJazzerSite), for the `kcov-cmp-jazzer-sites` variant: the
+ * plugin's own choice of sites (compareSiteAt, called through its module's exports) is
+ * wrapped for the duration. Bench-only; not an option of the plugin.
+ */
+function onJazzerSitesOnly(dist, transform) {
+  const tracing = require(join(dist, "plugin", "compare-tracing.js"));
+  const compareSiteAt = tracing.compareSiteAt;
+  tracing.compareSiteAt = (cursor, isLocalName) => {
+    const site = compareSiteAt(cursor, isLocalName);
+    return site && isJazzerSite(site.node) ? site : undefined;
+  };
+  try {
+    return transform();
+  } finally {
+    tracing.compareSiteAt = compareSiteAt;
+  }
 }
 
 /**
@@ -228,6 +265,7 @@ export const variants = [
   kcovVariant("hit"),
   kcovVariant("count"),
   kcovCompareVariant(),
+  kcovCompareVariant({ id: "kcov-cmp-jazzer-sites", label: "kcov cmp, Jazzer.js's sites", jazzerSites: true }),
   ...(process.env.KCOV_BENCH_BASELINE_DIST
     ? [kcovCompareVariant({ id: "kcov-cmp-baseline", label: "kcov cmp (baseline)", dist: resolve(process.env.KCOV_BENCH_BASELINE_DIST) })]
     : []),
