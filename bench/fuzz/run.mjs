@@ -322,10 +322,18 @@ function aflFindings(instance) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
       const match = /,time:(\d+),execs:(\d+)/.exec(name);
-      if (match !== null) findings.push({ seconds: Number(match[1]) / 1000, executions: Number(match[2]) });
+      // src: the queue entry it was made from (000000: the seed), op: afl-fuzz's stage.
+      const origin = /src:(\d+).*,op:([a-z0-9_]+)/.exec(name);
+      if (match !== null) findings.push({ seconds: Number(match[1]) / 1000, executions: Number(match[2]), from: origin === null ? undefined : `src:${origin[1]} op:${origin[2]}` });
     }
   }
   return findings.sort((a, b) => a.seconds - b.seconds);
+}
+
+/** Queue cycles afl-fuzz completed (fuzzer_stats; none in -n mode). */
+function aflCycles(instance) {
+  const stats = join(instance, "fuzzer_stats");
+  return existsSync(stats) ? Number(/^cycles_done\s*:\s*(\d+)/m.exec(readFileSync(stats, "utf8"))?.[1]) : undefined;
 }
 
 /** afl-fuzz's total executions: fuzzer_stats (instrumented mode), else the last row of plot_data (-n writes no fuzzer_stats). */
@@ -356,6 +364,8 @@ async function runAfl(target, seed, seconds, { feedback }) {
     found: first !== undefined,
     secondsToFinding: first?.seconds,
     executionsToFinding: first?.executions,
+    firstFindingFrom: first?.from,
+    queueCycles: aflCycles(instance),
     executions,
     executionsPerSecond: executions / seconds,
     ...coveredPcs(target, join(instance, "queue"), join(instance, "crashes")),
