@@ -20,6 +20,9 @@ export interface BlockMapFile {
   fingerprint: string;
   regionPc: string;
   regionSize: number;
+  /** The comparison sites' region (traceCmp), for files that have any. */
+  compareRegionPc?: string;
+  compareRegionSize?: number;
   blockCount: number;
   /** Length of the counter array (blocks may share counters); blockCount in maps without it. */
   counterCount?: number;
@@ -76,6 +79,7 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
         fingerprint: file.fingerprint,
         regionPc: file.regionPc,
         regionSize: file.regionSize,
+        ...compareRegionFields(file),
         blockCount: file.blockCount,
         counterCount: file.counters.length,
         counterMode: file.counters instanceof Float64Array ? "count" : "hit",
@@ -84,6 +88,12 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
       };
     }),
   };
+}
+
+/** A record's or map file's comparison region fields, when it has them (else none, as before traceCmp had a region). */
+function compareRegionFields(file: Pick<KcovFileRecord, "compareRegionPc" | "compareRegionSize">): Pick<KcovFileRecord, "compareRegionPc" | "compareRegionSize"> {
+  return file.compareRegionPc === undefined && file.compareRegionSize === undefined
+    ? {} : { compareRegionPc: file.compareRegionPc, compareRegionSize: file.compareRegionSize };
 }
 
 /** The kcov area for `pcs`: word 0 = count, then the PCs, little-endian. */
@@ -150,6 +160,7 @@ function registryRecordOf(file: BlockMapFile): KcovFileRecord {
     fingerprint: file.fingerprint,
     regionPc: file.regionPc,
     regionSize: file.regionSize,
+    ...compareRegionFields(file),
     blockCount: file.blockCount,
     counters: new Uint8Array(file.counterCount ?? file.blockCount),
     table: JSON.stringify(file.table),

@@ -3,7 +3,19 @@
 
 import { BASE64_DIGITS } from "../runtime/base64-vlq";
 
-export const BLOCK_TABLE_VERSION = 1;
+/**
+ * Version 2: the comparison sites (plugin option traceCmp) have a region of their own, and
+ * their slot offsets count from its start. A file without comparison sites gets the
+ * version 1 table, unchanged, so that a build without traceCmp is byte-identical to one
+ * made before version 2.
+ */
+export const BLOCK_TABLE_VERSION = 2;
+export type BlockTableVersion = 1 | typeof BLOCK_TABLE_VERSION;
+
+/** The table version for a file with these comparison sites. */
+export function tableVersionFor(compares: readonly unknown[]): BlockTableVersion {
+  return compares.length > 0 ? BLOCK_TABLE_VERSION : 1;
+}
 
 /** Numbers per block in the run-time table's flat `blocks` array. */
 export const BLOCK_FIELDS = 9;
@@ -69,6 +81,7 @@ export interface CompareEntry {
   /** `compare:` and the operator or method, or `compare:switch`. */
   kind: string;
   pc: bigint;
+  /** Slot offset inside the file's comparison region (compareRegionPc). */
   slotOffset: number;
   functionName: string;
   source: string;
@@ -76,13 +89,17 @@ export interface CompareEntry {
 }
 
 export interface KcovFileMetadata {
-  version: typeof BLOCK_TABLE_VERSION;
+  /** 2 when the file has comparison sites, else 1 (tableVersionFor). */
+  version: BlockTableVersion;
   /** The instrumented file, relative to the root, POSIX separators. */
   path: string;
   fingerprint: string;
   /** PC of the region's first slot: "0x" and 16 hex digits (docs/block-table.md). */
   regionPc: string;
   regionSize: number;
+  /** The comparison sites' region (traceCmp, files that have any): PC of its first slot, and its size in slots. */
+  compareRegionPc?: string;
+  compareRegionSize?: number;
   counterMode: "hit" | "count";
   /** Length of the counter array: blocks may share a counter (plugin/counter-sharing.ts). */
   counterCount: number;
@@ -95,7 +112,7 @@ export interface KcovFileMetadata {
 
 /** The run-time form, embedded as JSON text in each instrumented file. */
 export interface RuntimeBlockTable {
-  version: typeof BLOCK_TABLE_VERSION;
+  version: BlockTableVersion;
   sources: string[];
   functions: string[];
   kinds: string[];
@@ -105,7 +122,8 @@ export interface RuntimeBlockTable {
   either: number[];
   /**
    * Comparison sites (traceCmp only, absent without any): COMPARE_FIELDS numbers each,
-   * `slotOffset, kindIndex, functionIndex, sourceIndex, startLine, startColumn, endLine, endColumn`.
+   * `slotOffset, kindIndex, functionIndex, sourceIndex, startLine, startColumn, endLine, endColumn`,
+   * the slot offset in the file's comparison region.
    */
   compares?: number[];
 }
@@ -140,7 +158,7 @@ export function toRuntimeTable(blocks: readonly BlockEntry[], eitherPairs: reado
       sources.indexOf(site.source), start.line, start.column, end.line, end.column);
   }
   return {
-    version: BLOCK_TABLE_VERSION,
+    version: tableVersionFor(compares),
     sources: sources.values,
     functions: functions.values,
     kinds: kinds.values,

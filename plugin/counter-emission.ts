@@ -111,6 +111,9 @@ export interface FileRegistration {
   fingerprint: string;
   regionPc: string;
   regionSize: number;
+  /** The comparison sites' region (traceCmp), for files that have any; absent otherwise, and then not in the record. */
+  compareRegionPc?: string;
+  compareRegionSize?: number;
   blockCount: number;
   counterCount: number;
   counterMode: "hit" | "count";
@@ -142,7 +145,7 @@ export function globalObjectSource(isTopLevelBinding: (name: string) => boolean)
  * took away what it needs (`Symbol`, the typed arrays, a usable registry) before the file
  * loaded, the counters are a plain array that no one reads, and the file runs as written.
  */
-function registrationSource(counterArray: string, global: string, lazy: boolean): string {
+function registrationSource(counterArray: string, global: string, lazy: boolean, compareRegion: boolean): string {
   const body = `
     var registry, files, file;
     try {
@@ -153,7 +156,7 @@ function registrationSource(counterArray: string, global: string, lazy: boolean)
         var known = files[i];
         if (known.path === %%path%% && known.fingerprint === %%fingerprint%%) return known.counters;
       }
-      file = { path: %%path%%, fingerprint: %%fingerprint%%, regionPc: %%regionPc%%, regionSize: %%regionSize%%, blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
+      file = { path: %%path%%, fingerprint: %%fingerprint%%, regionPc: %%regionPc%%, regionSize: %%regionSize%%, ${compareRegion ? "compareRegionPc: %%compareRegionPc%%, compareRegionSize: %%compareRegionSize%%, " : ""}blockCount: %%blockCount%%, counters: new g.${counterArray}(%%counterCount%%), table: %%table%% };
     } catch (error) {
       return [];
     }
@@ -176,13 +179,15 @@ function stringNode(value: string): T.StringLiteral {
 export function preludeStatements(file: FileRegistration, emitter: EmitterOptions): T.Statement[] {
   const counterArray = file.counterMode === "hit" ? "Uint8Array" : "Float64Array";
   const lazy = emitter.lazyRegisterName !== undefined;
-  return statementsTemplate(registrationSource(counterArray, file.global, lazy))({
+  const compareRegion = file.compareRegionPc !== undefined && file.compareRegionSize !== undefined;
+  return statementsTemplate(registrationSource(counterArray, file.global, lazy, compareRegion))({
     countersName: t.identifier(emitter.countersName),
     ...(lazy ? { registerName: t.identifier(emitter.lazyRegisterName!) } : {}),
     path: stringNode(file.path),
     fingerprint: stringNode(file.fingerprint),
     regionPc: stringNode(file.regionPc),
     regionSize: t.numericLiteral(file.regionSize),
+    ...(compareRegion ? { compareRegionPc: stringNode(file.compareRegionPc!), compareRegionSize: t.numericLiteral(file.compareRegionSize!) } : {}),
     blockCount: t.numericLiteral(file.blockCount),
     counterCount: t.numericLiteral(file.counterCount),
     table: stringNode(file.table),

@@ -6,7 +6,7 @@ import type { NodePath, types as T } from "@babel/core";
 import { AbruptExits } from "./abrupt-exits";
 import { t } from "./babel-types";
 import { blockRules, type BlockSite } from "./block-rules";
-import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
+import { tableVersionFor, toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "./block-table";
 import {
   COUNTERS_NAME, COUNTERS_PREFIX, createCounterEmitter, emitCounters, globalObjectSource, preludeStatements, spreadPrelude, type CounterSite, type EmitterOptions,
 } from "./counter-emission";
@@ -16,7 +16,7 @@ import {
 } from "./compare-tracing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
-import { MAX_REGION_SIZE, REGION_SLACK, formatPc, layoutFile, pcAt, type PcLayoutName } from "./pc-layout";
+import { MAX_REGION_SIZE, REGION_SLACK, formatPc, layoutFile, pcAt, type PcLayoutName, type RegionLayout } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
 
 export interface InstrumentRequest {
@@ -142,6 +142,24 @@ function collectBlocks(program: T.Program, exits: AbruptExits,
   return found;
 }
 
+/** Sites grouped by their code unit, each group in the order given; units in order of their first site. */
+function groupByUnit<S extends { unit: CodeUnit }>(sites: readonly S[]): Map<CodeUnit, S[]> {
+  const groups = new Map<CodeUnit, S[]>();
+  for (const site of sites) {
+    const group = groups.get(site.unit);
+    if (group) group.push(site);
+    else groups.set(site.unit, [site]);
+  }
+  return groups;
+}
+
+/** The slot of each site: its unit's run (in the order of `groups`, as given to layoutFile) in `region`, then its place in the run. */
+function slotsInRuns<S>(groups: Map<CodeUnit, S[]>, region: RegionLayout): Map<S, number> {
+  const slots = new Map<S, number>();
+  [...groups.values()].forEach((sites, run) => sites.forEach((site, i) => slots.set(site, region.runOffsets[run] + i)));
+  return slots;
+}
+
 /** Source order of block starts; for equal starts the outer (longer) block first. */
 function compareBlocks(a: FoundBlock, b: FoundBlock): number {
   const { start: sa, end: ea } = a.range;
@@ -191,39 +209,22 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const found = collectBlocks(program.node, exits, compareSites).sort(compareBlocks);
   const foundCompares = compareSites?.found ?? [];
 
-  // PC layout: blocks grouped into runs by code unit, each run placed in the region. A
-  // unit's comparison sites take the slots after its blocks.
-  const runs = new Map<CodeUnit, FoundBlock[]>();
-  for (const block of found) {
-    const run = runs.get(block.unit) ?? [];
-    run.push(block);
-    runs.set(block.unit, run);
-  }
-  const comparesOfUnit = new Map<CodeUnit, FoundCompare[]>();
-  for (const site of foundCompares) {
-    const list = comparesOfUnit.get(site.unit) ?? [];
-    list.push(site);
-    comparesOfUnit.set(site.unit, list);
-  }
-  const unitList = [...runs.keys()];
-  const layout = layoutFile(relativePath, unitList.map((u) => ({
-    key: u.key, blockCount: runs.get(u)!.length + (comparesOfUnit.get(u)?.length ?? 0),
-  })), request);
+  // PC layout: blocks grouped into runs by code unit, each run placed in the file's
+  // region; comparison sites likewise, in a region of their own, so that they never move a block.
+  const runs = groupByUnit(found);
+  const compareRuns = groupByUnit(foundCompares);
+  const runList = (groups: Map<CodeUnit, unknown[]>) => [...groups].map(([unit, sites]) => ({ key: unit.key, blockCount: sites.length }));
+  const layout = layoutFile(relativePath, runList(runs), request, runList(compareRuns));
   if (!layout) {
+    const [count, what] = found.length >= foundCompares.length ? [found.length, "blocks"] : [foundCompares.length, "comparison sites"];
     throw program.buildCodeFrameError(
-      `babel-plugin-kcov: ${relativePath} has ${found.length} blocks, more than one file can hold ` +
+      `babel-plugin-kcov: ${relativePath} has ${count} ${what}, more than one file can hold ` +
       `(${MAX_REGION_SIZE - REGION_SLACK}); split the file or exclude it with instrumentationFilter`);
   }
-  const { regionSize, runOffsets } = layout;
+  const { regionSize } = layout;
   const regionPc = formatPc(layout.regionPc);
-  const slotOfBlock = new Map<FoundBlock, number>();
-  const slotOfCompare = new Map<FoundCompare, number>();
-  unitList.forEach((unit, index) => {
-    const blocksOfUnit = runs.get(unit)!;
-    blocksOfUnit.forEach((block, i) => slotOfBlock.set(block, (runOffsets[index] + i) % regionSize));
-    comparesOfUnit.get(unit)?.forEach((site, i) =>
-      slotOfCompare.set(site, (runOffsets[index] + blocksOfUnit.length + i) % regionSize));
-  });
+  const slotOfBlock = slotsInRuns(runs, layout);
+  const slotOfCompare = layout.compares ? slotsInRuns(compareRuns, layout.compares) : new Map<FoundCompare, number>();
 
   // Counters: one per block in block order, except blocks that other blocks' counters
   // report (counter-sharing.ts). A block reported by either of two counters gets a
@@ -283,7 +284,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   const compares: CompareEntry[] = foundCompares.map((site, index) => {
     const slotOffset = slotOfCompare.get(site)!;
     return {
-      index, kind: site.label, pc: pcAt(layout, slotOffset), slotOffset,
+      index, kind: site.label, pc: pcAt(layout.compares!, slotOffset), slotOffset,
       functionName: site.unit.name, source: compareOriginals[index].source, range: compareOriginals[index].range,
     };
   });
@@ -305,6 +306,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     fingerprint,
     regionPc,
     regionSize,
+    ...(layout.compares ? { compareRegionPc: formatPc(layout.compares.regionPc), compareRegionSize: layout.compares.regionSize } : {}),
     blockCount: blocks.length,
     counterCount,
     counterMode,
@@ -318,8 +320,12 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
   program.unshiftContainer("body", prelude);
 
   const metadata: KcovFileMetadata = {
-    version: 1, path: relativePath, fingerprint, regionPc, regionSize, counterMode, counterCount, eitherPairs, blocks,
+    version: tableVersionFor(compares), path: relativePath, fingerprint, regionPc, regionSize, counterMode, counterCount, eitherPairs, blocks,
   };
+  if (layout.compares) {
+    metadata.compareRegionPc = formatPc(layout.compares.regionPc);
+    metadata.compareRegionSize = layout.compares.regionSize;
+  }
   if (request.traceCmp) metadata.compares = compares;
   return metadata;
 }

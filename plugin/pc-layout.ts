@@ -130,12 +130,21 @@ export function placeFunctionRuns(runs: readonly FunctionRun[], regionSize: numb
   return limit >= 0 ? offsets : undefined;
 }
 
-export interface FileLayout {
+/** A region and the slot offset of each run in it. */
+export interface RegionLayout {
   /** PC of the region's first slot. */
   regionPc: bigint;
   regionSize: number;
-  /** Slot offset of each run's first block, in the order of the runs given. */
+  /** Slot offset of each run's first slot, in the order of the runs given. */
   runOffsets: number[];
+}
+
+export interface FileLayout extends RegionLayout {
+  /**
+   * The comparison sites' region (plugin option traceCmp), when the file has any: a region
+   * of its own, so that tracing comparisons never moves a block's PC.
+   */
+  compares?: RegionLayout;
 }
 
 export interface LayoutOptions {
@@ -145,23 +154,53 @@ export interface LayoutOptions {
 }
 
 /**
- * The one placement of a file's PCs: its region and the slot offset of each run in it.
- * Whatever gets a PC in a file (blocks; other sites later) is given to this one call as
- * runs, so that all of the file's PCs share its region and never overlap. Undefined if the
- * file has more blocks than the largest region holds.
+ * Where a file's regions start, as slots from the space's first PC: the blocks' region
+ * hashed from `"region"`, the comparison sites' (when `compareRegionSize` is given) from
+ * `"compare-region"`, with an attempt number from 1 appended while it would overlap the
+ * file's own block region. Both move together with the file's seed.
  */
-export function layoutFile(relativePath: string, runs: readonly FunctionRun[], options: LayoutOptions): FileLayout | undefined {
-  const blockCount = runs.reduce((sum, run) => sum + run.blockCount, 0);
-  const regionSize = regionSizeFor(blockCount);
-  if (regionSize > MAX_REGION_SIZE) return undefined;
-  const runOffsets = placeFunctionRuns(runs, regionSize)!;
-  const space = PC_LAYOUTS[options.pcLayout];
-  const regionStart = regionStartFor(relativePath, regionSize, options.pcSeed, space);
-  return { regionPc: space.firstPc + regionStart * 8n, regionSize, runOffsets };
+export function regionStartsFor(relativePath: string, regionSize: number, compareRegionSize: number | undefined,
+  pcSeed: number, space: PcSpace): { block: bigint; compare?: bigint } {
+  const block = regionStartFor(relativePath, regionSize, pcSeed, space);
+  if (compareRegionSize === undefined) return { block };
+  const size = BigInt(compareRegionSize);
+  const blockEnd = block + BigInt(regionSize);
+  for (let attempt = 0; ; attempt++) {
+    const parts: Array<string | number> = attempt === 0 ? ["compare-region", pcSeed, relativePath] : ["compare-region", pcSeed, relativePath, attempt];
+    const compare = (space.hash(...parts) % (space.slotCount / size)) * size;
+    if (compare + size <= block || compare >= blockEnd) return { block, compare };
+  }
 }
 
-/** The PC of a slot of the file's region. */
-export function pcAt(layout: FileLayout, slotOffset: number): bigint {
+/**
+ * The one placement of a file's PCs: its block region and the slot offset of each
+ * function's run of blocks in it, and, given comparison sites (`compareRuns`, one run per
+ * function that has any), their own region placed by the same rules. Undefined if the
+ * file has more blocks, or more comparison sites, than the largest region holds.
+ */
+export function layoutFile(relativePath: string, runs: readonly FunctionRun[], options: LayoutOptions,
+  compareRuns: readonly FunctionRun[] = []): FileLayout | undefined {
+  const sizeOf = (list: readonly FunctionRun[]): number => regionSizeFor(list.reduce((sum, run) => sum + run.blockCount, 0));
+  const regionSize = sizeOf(runs);
+  const compareRegionSize = compareRuns.length > 0 ? sizeOf(compareRuns) : undefined;
+  if (regionSize > MAX_REGION_SIZE || (compareRegionSize ?? 0) > MAX_REGION_SIZE) return undefined;
+  const space = PC_LAYOUTS[options.pcLayout];
+  const starts = regionStartsFor(relativePath, regionSize, compareRegionSize, options.pcSeed, space);
+  const layout: FileLayout = {
+    regionPc: space.firstPc + starts.block * 8n, regionSize, runOffsets: placeFunctionRuns(runs, regionSize)!,
+  };
+  if (compareRegionSize !== undefined) {
+    layout.compares = {
+      regionPc: space.firstPc + starts.compare! * 8n,
+      regionSize: compareRegionSize,
+      runOffsets: placeFunctionRuns(compareRuns, compareRegionSize)!,
+    };
+  }
+  return layout;
+}
+
+/** The PC of a slot of a region. */
+export function pcAt(layout: RegionLayout, slotOffset: number): bigint {
   return layout.regionPc + BigInt(slotOffset) * 8n;
 }
 

@@ -3,11 +3,16 @@
 // finds a hit in the file or symbolize asks about it, then cached with the record.
 
 import { VlqReader } from "./base64-vlq";
-import { regionBounds, type KcovFileRecord } from "./registry";
+import { compareRegionOf, regionBounds, type KcovFileRecord } from "./registry";
 
 /** Numbers per block in the table's flat `blocks` array (plugin/block-table.ts BLOCK_FIELDS). */
 const BLOCK_FIELDS = 9;
-const TABLE_VERSION = 1;
+/**
+ * Version 2 (plugin/block-table.ts BLOCK_TABLE_VERSION): comparison sites in a region of
+ * their own. Version 1 tables (files without comparison sites, and builds from before
+ * version 2, whose sites share the block region) still load.
+ */
+const TABLE_VERSION = 2;
 
 /** Babel's convention: line from 1, column from 0. */
 export interface SourcePosition {
@@ -38,7 +43,10 @@ interface RuntimeBlockTable {
   either?: number[];
   /** Delta-encoded base64 VLQ in the file; replaced by the decoded numbers on parse. */
   blocks: number[];
-  /** Comparison sites (plugin option traceCmp), COMPARE_FIELDS numbers each; absent: none. */
+  /**
+   * Comparison sites (plugin option traceCmp), COMPARE_FIELDS numbers each; absent: none.
+   * Slot offsets in the comparison region (version 2) or the block region (version 1).
+   */
   compares?: number[];
 }
 
@@ -100,7 +108,8 @@ export interface DecodedTable {
   symbolized: readonly SymbolizedBlock[] | undefined;
   /** Block index by slot offset. */
   blockBySlot: Map<number, number> | undefined;
-  compareBySlot: Map<number, SymbolizedBlock> | undefined;
+  /** The comparison sites by PC, built on first use. */
+  compareByPc: Map<bigint, SymbolizedBlock> | undefined;
 }
 
 const decoded = new WeakMap<KcovFileRecord, DecodedTable>();
@@ -123,7 +132,13 @@ function parseTable(record: KcovFileRecord): DecodedTable {
         `Re-instrument it with the plugin version that matches this runtime.`,
     );
   };
-  if (table.version !== TABLE_VERSION) fail(`has version ${table.version}, not ${TABLE_VERSION}`);
+  if (table.version !== TABLE_VERSION && table.version !== 1) fail(`has version ${table.version}, not 1 or ${TABLE_VERSION}`);
+  if (table.version === 1 && compareRegionOf(record) !== undefined) {
+    fail("has version 1, whose comparison sites share the block region, but its registration gives them a region of their own");
+  }
+  if (table.version === TABLE_VERSION && table.compares !== undefined && compareRegionOf(record) === undefined) {
+    fail("has comparison sites, but its registration gives them no region");
+  }
   const flat = typeof table.blocks === "string" ? decodeBlockFields(table.blocks, record.blockCount) : undefined;
   if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
   const counterCount = record.counters.length;
@@ -173,7 +188,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   return {
     ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, pcHigh: region.high, counterByBlock, counterBByBlock, slotByBlock,
     hitCounters: new Uint32Array(counterCount),
-    table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareBySlot: undefined,
+    table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareByPc: undefined,
   };
 }
 
@@ -214,19 +229,27 @@ export function blockAtSlot(record: KcovFileRecord, slot: number): number | unde
 }
 
 /**
- * The comparison site at slot offset `slot` of this file's region (kind `compare:<operator>`), or undefined.
- * Sites have PCs of their own but no counters (docs/compare-area.md).
+ * The comparison site with this PC (kind `compare:<operator>`), or undefined. Sites have
+ * PCs of their own but no counters (docs/compare-area.md); they are in the file's
+ * comparison region, or, in a version 1 table, in its block region.
  */
-export function compareAtSlot(record: KcovFileRecord, slot: number): SymbolizedBlock | undefined {
+export function compareAtPc(record: KcovFileRecord, pc: bigint): SymbolizedBlock | undefined {
   const entry = decodeTable(record);
-  if (entry.compareBySlot === undefined) {
-    entry.compareBySlot = new Map();
+  if (entry.compareByPc === undefined) {
+    const compareByPc = new Map<bigint, SymbolizedBlock>();
+    const region = compareRegionOf(record) ?? record;
+    const regionPc = BigInt(region.regionPc);
     const { sources, functions, kinds } = entry.table;
     const flat = entry.table.compares ?? [];
     for (let at = 0; at + COMPARE_FIELDS <= flat.length; at += COMPARE_FIELDS) {
-      const siteSlot = flat[at];
-      entry.compareBySlot.set(siteSlot, Object.freeze({
-        pc: BigInt(record.regionPc) + BigInt(siteSlot * 8),
+      const slot = flat[at];
+      if (!(Number.isInteger(slot) && slot >= 0 && slot < region.regionSize)) {
+        throw new Error(`babel-plugin-kcov: the block table of "${record.path}" puts comparison site ${at / COMPARE_FIELDS} ` +
+          `at slot offset ${slot}, outside its region. Re-instrument it with the plugin version that matches this runtime.`);
+      }
+      const sitePc = regionPc + BigInt(slot * 8);
+      compareByPc.set(sitePc, Object.freeze({
+        pc: sitePc,
         file: sources[flat[at + 3]],
         start: Object.freeze({ line: flat[at + 4], column: flat[at + 5] }),
         end: Object.freeze({ line: flat[at + 6], column: flat[at + 7] }),
@@ -234,6 +257,7 @@ export function compareAtSlot(record: KcovFileRecord, slot: number): SymbolizedB
         kind: kinds[flat[at + 1]],
       }));
     }
+    entry.compareByPc = compareByPc;
   }
-  return entry.compareBySlot.get(slot);
+  return entry.compareByPc.get(pc);
 }

@@ -20,6 +20,12 @@ export interface KcovFileRecord {
   regionPc: string;
   /** Slots (8 bytes of PC each) in the region: a power of two, the region aligned to its size. */
   regionSize: number;
+  /**
+   * The region of the file's comparison sites (plugin option traceCmp), in the same form,
+   * when it has any: both fields or neither.
+   */
+  compareRegionPc?: string;
+  compareRegionSize?: number;
   blockCount: number;
   /** "hit" mode: Uint8Array set to 1; "count" mode: Float64Array incremented. */
   counters: Uint8Array | Float64Array;
@@ -121,6 +127,7 @@ export function checkRegistration(
   count: number,
 ): void {
   checkShape(record);
+  const regions = regionsOf(record);
   for (let i = 0; i < count; i++) {
     const earlier = files[i];
     if (earlier.leftOut !== undefined) continue;
@@ -134,19 +141,60 @@ export function checkRegistration(
           `build (clear stale transform caches).`,
       );
     }
-    if (regionsOverlap(earlier, record)) {
-      throw new KcovRegistrationError(
-        [earlier.path, record.path],
-        `babel-plugin-kcov: the PC regions of "${earlier.path}" ` +
-          `(PCs ${describeRegion(earlier)}) and "${record.path}" ` +
-          `(PCs ${describeRegion(record)}) overlap, so their blocks could share PCs. ` +
-          `Move the second: give it a seed of its own, other than the one it was built with, ` +
-          `with the plugin option \`pcSeedByFile: { ${JSON.stringify(record.path)}: <seed> }\` (the ` +
-          `other files' PCs stay as they are; \`jskcov run\` prints a seed it checked against every ` +
-          `file it loaded), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
-      );
+    for (const a of regionsOf(earlier)) {
+      for (const b of regions) {
+        if (regionsOverlap(a, b)) throw overlapError(earlier, a, record, b);
+      }
     }
   }
+}
+
+/** A region of a file's PCs: its blocks' (the record itself) or its comparison sites'. */
+export interface PcRegion {
+  readonly regionPc: string;
+  readonly regionSize: number;
+  readonly what: "blocks" | "comparison sites";
+}
+
+const regionsByRecord = new WeakMap<object, readonly PcRegion[]>();
+
+/** The file's regions: its blocks' and, with traceCmp, its comparison sites'. The record must have passed checkShape. */
+export function regionsOf(record: Pick<KcovFileRecord, "regionPc" | "regionSize" | "compareRegionPc" | "compareRegionSize">): readonly PcRegion[] {
+  let regions = regionsByRecord.get(record);
+  if (regions === undefined) {
+    regions = [{ regionPc: record.regionPc, regionSize: record.regionSize, what: "blocks" }];
+    const compare = compareRegionOf(record);
+    if (compare !== undefined) regions = [...regions, compare];
+    regionsByRecord.set(record, regions);
+  }
+  return regions;
+}
+
+const compareRegions = new WeakMap<object, PcRegion>();
+
+/** The region of the file's comparison sites, or undefined if it has none. */
+export function compareRegionOf(record: Pick<KcovFileRecord, "compareRegionPc" | "compareRegionSize">): PcRegion | undefined {
+  if (record.compareRegionPc === undefined) return undefined;
+  let region = compareRegions.get(record);
+  if (region === undefined) {
+    region = { regionPc: record.compareRegionPc, regionSize: record.compareRegionSize!, what: "comparison sites" };
+    compareRegions.set(record, region);
+  }
+  return region;
+}
+
+function overlapError(earlier: KcovFileRecord, a: PcRegion, record: KcovFileRecord, b: PcRegion): KcovRegistrationError {
+  const name = (file: KcovFileRecord, region: PcRegion): string =>
+    `"${file.path}"${region.what === "blocks" ? "" : ` (its ${region.what})`} (PCs ${describeRegion(region)})`;
+  return new KcovRegistrationError(
+    [earlier.path, record.path],
+    `babel-plugin-kcov: the PC regions of ${name(earlier, a)} and ${name(record, b)} overlap, ` +
+      `so their ${a.what === b.what ? a.what : `${a.what} and ${b.what}`} could share PCs. ` +
+      `Move the second: give it a seed of its own, other than the one it was built with, ` +
+      `with the plugin option \`pcSeedByFile: { ${JSON.stringify(record.path)}: <seed> }\` (the ` +
+      `other files' PCs stay as they are; \`jskcov run\` prints a seed it checked against every ` +
+      `file it loaded), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
+  );
 }
 
 /**
@@ -182,9 +230,9 @@ export function regionsOverlap(a: Pick<KcovFileRecord, "regionPc" | "regionSize"
   return x.high === y.high && x.low < y.lowEnd && y.low < x.lowEnd;
 }
 
-function describeRegion(record: KcovFileRecord): string {
-  const { high, lowEnd } = regionBounds(record);
-  return `${record.regionPc}..0x${high.toString(16).padStart(8, "0")}${lowEnd.toString(16).padStart(8, "0")}`;
+function describeRegion(region: Pick<KcovFileRecord, "regionPc" | "regionSize">): string {
+  const { high, lowEnd } = regionBounds(region);
+  return `${region.regionPc}..0x${high.toString(16).padStart(8, "0")}${lowEnd.toString(16).padStart(8, "0")}`;
 }
 
 /** By tag rather than instanceof, so counters made in another realm (vm contexts) pass. */
@@ -194,25 +242,36 @@ function isCounterArray(counters: unknown): boolean {
   return tag === "Uint8Array" || tag === "Float64Array";
 }
 
+/** What is wrong with a region's fields, or undefined. `name` prefixes the field names. */
+function regionProblem(regionPc: unknown, regionSize: unknown, name: "region" | "compareRegion"): string | undefined {
+  return !Number.isSafeInteger(regionSize) || (regionSize as number) <= 0 || (regionSize as number) > MAX_REGION_SLOTS ||
+      ((regionSize as number) & ((regionSize as number) - 1)) !== 0
+    ? `${name}Size ${String(regionSize)} is not a power of two up to 2^29`
+    : typeof regionPc !== "string" || !REGION_PC.test(regionPc)
+      ? `${name}Pc ${JSON.stringify(regionPc)} is not "0x" and 16 lowercase hex digits`
+      : parseInt(regionPc.slice(10), 16) % ((regionSize as number) * 8) !== 0
+        ? `${name}Pc ${regionPc} is not a multiple of the region's ${(regionSize as number) * 8} bytes`
+        : undefined;
+}
+
 /** Catches hand-written or corrupted records before they reach the flush loop. */
 function checkShape(record: KcovFileRecord): void {
   const { regionPc, regionSize, blockCount, counters } = record;
+  const hasCompareRegion = record.compareRegionPc !== undefined || record.compareRegionSize !== undefined;
   const problem =
     typeof record.path !== "string"
       ? "path is not a string"
-      : !Number.isSafeInteger(regionSize) || regionSize <= 0 || regionSize > MAX_REGION_SLOTS || (regionSize & (regionSize - 1)) !== 0
-        ? `regionSize ${regionSize} is not a power of two up to 2^29`
-        : typeof regionPc !== "string" || !REGION_PC.test(regionPc)
-          ? `regionPc ${JSON.stringify(regionPc)} is not "0x" and 16 lowercase hex digits`
-          : parseInt(regionPc.slice(10), 16) % (regionSize * 8) !== 0
-            ? `regionPc ${regionPc} is not a multiple of the region's ${regionSize * 8} bytes`
-            : !isCounterArray(counters)
-              ? "counters is neither a Uint8Array nor a Float64Array"
-              : !Number.isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)
-                ? `blockCount ${blockCount} does not fit its ${counters.length} counters`
-                : typeof record.table !== "string"
-                  ? "table is not a string"
-                  : undefined;
+      : regionProblem(regionPc, regionSize, "region") ??
+        (hasCompareRegion ? regionProblem(record.compareRegionPc, record.compareRegionSize, "compareRegion") : undefined) ??
+        (hasCompareRegion && regionsOverlap(record, compareRegionOf(record)!)
+          ? `its comparison region ${describeRegion(compareRegionOf(record)!)} overlaps its block region ${describeRegion(record)}`
+          : !isCounterArray(counters)
+            ? "counters is neither a Uint8Array nor a Float64Array"
+            : !Number.isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)
+              ? `blockCount ${blockCount} does not fit its ${counters.length} counters`
+              : typeof record.table !== "string"
+                ? "table is not a string"
+                : undefined);
   if (problem !== undefined) {
     throw new KcovRegistrationError(
       [String(record.path), String(record.path)],

@@ -3,8 +3,8 @@
 // a flush.
 
 import { KERNEL32_HIGH_WORD } from "./constants";
-import { blockAtSlot, compareAtSlot, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
-import { coveredFiles, regionBounds } from "./registry";
+import { blockAtSlot, compareAtPc, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
+import { coveredFiles, regionBounds, regionsOf } from "./registry";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
 
@@ -21,12 +21,15 @@ export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
   if (fullPc === undefined || fullPc < 0n || fullPc > 0xffffffffffffffffn || fullPc % 8n !== 0n) return undefined;
   const high = Number(fullPc >> 32n);
   const low = Number(fullPc & 0xffffffffn);
+  const inRegion = (region: Parameters<typeof regionBounds>[0]): boolean => {
+    const bounds = regionBounds(region);
+    return bounds.high === high && low >= bounds.low && low < bounds.lowEnd;
+  };
   for (const record of coveredFiles()) {
-    const region = regionBounds(record);
-    if (region.high !== high || low < region.low || low >= region.lowEnd) continue;
-    const slot = (low - region.low) / 8;
-    const block = blockAtSlot(record, slot);
-    return block === undefined ? compareAtSlot(record, slot) : symbolizedBlocks(record)[block];
+    if (!regionsOf(record).some(inRegion)) continue;
+    // Regions never overlap: the file that owns the region owns the PC, a block or a comparison site.
+    const block = inRegion(record) ? blockAtSlot(record, (low - regionBounds(record).low) / 8) : undefined;
+    return block === undefined ? compareAtPc(record, fullPc) : symbolizedBlocks(record)[block];
   }
   return undefined;
 }
