@@ -3,8 +3,9 @@
 // sites' PCs are unique and stable, the registry checks their regions as it checks block
 // regions, and symbolize names each site.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { installBlockMap, blockMapOf, registeredFiles } from "../cli/coverage-files";
+import { installBlockMap, blockMapOf, readBlockMap, registeredFiles } from "../cli/coverage-files";
 import { seedClearOf } from "../cli/collision-seed";
 import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "../plugin/block-table";
 import { PC_LAYOUTS, PC_LAYOUT_NAMES, formatPc, regionStartsFor, type PcLayoutName } from "../plugin/pc-layout";
@@ -137,6 +138,14 @@ exports.kind = function (x) {
     resetRealm();
     installBlockMap(map);
     expectSitesNamed(metadata);
+    // A map whose comparison region is damaged is refused, naming the entry.
+    const mapFile = path.join(os.tmpdir(), `cmp-pcs-map-${process.pid}-${pcLayout}.json`);
+    try {
+      fs.writeFileSync(mapFile, JSON.stringify({ ...map, files: [{ ...map.files[0], compareRegionPc: map.files[0].regionPc }] }));
+      expect(() => readBlockMap(mapFile)).toThrow(/files\[0\] is malformed: its comparison region .* overlaps its block region/);
+    } finally {
+      fs.rmSync(mapFile, { force: true });
+    }
     // A PC in the comparison region that is no site's is no one's.
     const unused = BigInt(metadata.compareRegionPc!) + BigInt(metadata.compareRegionSize! - 1) * 8n;
     expect(symbolize(unused)).toBeUndefined();
@@ -163,6 +172,11 @@ exports.kind = function (x) {
     resetRealm();
     registerRecord({ ...record, path: "future.js", table: JSON.stringify({ ...JSON.parse(record.table), version: 3 }) });
     expect(() => symbolize(pcOf(0x1000))).toThrow(/"future.js" has version 3, not 1 or 2\. Re-instrument it/);
+    resetRealm();
+    const outside = toRuntimeTable([], [], [{ ...site, slotOffset: 128 }]).compares;
+    registerRecord({ ...record, path: "outside.js", compareRegionPc: formatPc(pcOf(0x2000)), compareRegionSize: 128,
+      table: JSON.stringify({ ...JSON.parse(record.table), version: 2, compares: outside }) });
+    expect(() => symbolize(pcOf(0x1000))).toThrow(/"outside.js" puts comparison site 0 at slot offset 128, outside its region/);
   });
 });
 

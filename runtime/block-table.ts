@@ -139,6 +139,16 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   if (table.version === TABLE_VERSION && table.compares !== undefined && compareRegionOf(record) === undefined) {
     fail("has comparison sites, but its registration gives them no region");
   }
+  const compares = table.compares ?? [];
+  const compareRegionSize = (compareRegionOf(record) ?? record).regionSize;
+  if (!Array.isArray(compares) || compares.length % COMPARE_FIELDS !== 0 || !compares.every(Number.isInteger)) {
+    fail("has malformed comparison sites");
+  }
+  for (let at = 0; at < compares.length; at += COMPARE_FIELDS) {
+    if (!(compares[at] >= 0 && compares[at] < compareRegionSize)) {
+      fail(`puts comparison site ${at / COMPARE_FIELDS} at slot offset ${compares[at]}, outside its region`);
+    }
+  }
   const flat = typeof table.blocks === "string" ? decodeBlockFields(table.blocks, record.blockCount) : undefined;
   if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
   const counterCount = record.counters.length;
@@ -237,17 +247,11 @@ export function compareAtPc(record: KcovFileRecord, pc: bigint): SymbolizedBlock
   const entry = decodeTable(record);
   if (entry.compareByPc === undefined) {
     const compareByPc = new Map<bigint, SymbolizedBlock>();
-    const region = compareRegionOf(record) ?? record;
-    const regionPc = BigInt(region.regionPc);
+    const regionPc = BigInt((compareRegionOf(record) ?? record).regionPc);
     const { sources, functions, kinds } = entry.table;
     const flat = entry.table.compares ?? [];
     for (let at = 0; at + COMPARE_FIELDS <= flat.length; at += COMPARE_FIELDS) {
-      const slot = flat[at];
-      if (!(Number.isInteger(slot) && slot >= 0 && slot < region.regionSize)) {
-        throw new Error(`babel-plugin-kcov: the block table of "${record.path}" puts comparison site ${at / COMPARE_FIELDS} ` +
-          `at slot offset ${slot}, outside its region. Re-instrument it with the plugin version that matches this runtime.`);
-      }
-      const sitePc = regionPc + BigInt(slot * 8);
+      const sitePc = regionPc + BigInt(flat[at] * 8);
       compareByPc.set(sitePc, Object.freeze({
         pc: sitePc,
         file: sources[flat[at + 3]],
