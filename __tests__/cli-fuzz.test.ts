@@ -218,6 +218,13 @@ describe("regression mode", () => {
     expectStatus(result, 77);
     expect(result.stderr).toContain("Error: regression: bad-a");
     expect(result.stderr).toContain("Executed");
+    // libFuzzer's "Running: FILE" before each input: a crash's report follows the input's name.
+    expect(result.stderr).toContain("jskcov: Running 4 inputs 1 time(s) each.");
+    const named = result.stderr.split(/^(?=Running: )/m).slice(1);
+    expect(named.map((part) => part.split("\n")[0])).toEqual([1, 2, 3, 4].map((n) => `Running: ${path.join(dir, "corpus", String(n))}`));
+    expect(named[1]).toContain("Error: regression: bad-a");
+    expect(named[3]).toContain("not saved again");
+    expect(named[0]).not.toContain("Error: regression");
     expect(result.stderr).toMatch(/corpus\/3 in/);
     // Same top frames: one finding, saved once.
     expect(artifacts(path.join(dir, "out"), "crash-")).toHaveLength(1);

@@ -103,7 +103,10 @@ export class BuiltinFuzzer {
   async #replay(files: string[]): Promise<number> {
     const sizes = files.map((file) => fs.statSync(file).size);
     this.#open(Math.max(1, ...sizes));
+    // libFuzzer's lines: each input is named before it runs, so a crash's report follows its name.
+    if (this.#config.startIndex === 0) log(`jskcov: Running ${files.length} inputs 1 time(s) each.`);
     for (let index = this.#config.startIndex; index < files.length; index++) {
+      log(`Running: ${files[index]}`);
       this.#writer.header[HEADER.inputIndex] = index;
       const data = fs.readFileSync(files[index]);
       this.#writer.input.set(data);
