@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectStatus, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
+import { AFL_TEST_ENV } from "./native-helpers";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -76,6 +77,13 @@ describe("jskcov fuzz", () => {
     expect(result.stderr).toContain("cannot load the fuzz target");
     expect(result.stderr).toContain("RangeError: broken at load");
     expect(result.stderr).toContain(`${path.join(dir, "throws.js")}:3:`);
+  });
+
+  test("--engine afl: a target that cannot load is named with the reason after afl-fuzz's abort", () => {
+    const dir = makeProject({ "nofuzz.js": "module.exports.other = () => {};\n", "corpus/seed": "x" });
+    const result = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "nofuzz.js", "corpus", "--", "-runs=10", "-o", path.join(dir, "afl-out")], AFL_TEST_ENV as Record<string, string>);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`jskcov fuzz: afl-fuzz could not start the target: the fuzz target ${path.join(dir, "nofuzz.js")} exports no fuzz function`);
   });
 
   test.each([

@@ -5,12 +5,13 @@
 // afl-fuzz ends, its crashes and hangs are also saved as crash-<sha1> / timeout-<sha1>
 // (under -artifact_prefix), the built-in engine's artifacts.
 
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FlagError } from "../flags";
 import { writeArtifact } from "../findings";
 import { buildHarness, findAflFuzz } from "./native-build";
-import { NativeSession, runEngineProcess, type NativeEngineInvocation } from "./native-session";
+import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
 
 /** afl-fuzz's output directory when the engine arguments name none. */
 export const DEFAULT_AFL_OUTPUT = "afl-out";
@@ -172,6 +173,15 @@ export function saveAflFindings(outputDir: string, artifactPrefix: string, log: 
   return saved;
 }
 
+/** Why `target` does not load in an executor's environment, or undefined if it loads. */
+function targetLoadFailure(target: string, env: NodeJS.ProcessEnv): string | undefined {
+  const [node, ...nodeArgs] = executorArgv(target).slice(0, -2);
+  const targetModule = path.join(__dirname, "..", "target.js");
+  const check = `const t = require(${JSON.stringify(targetModule)}); t.loadFuzzTarget(process.argv[1]).catch((e) => { process.stderr.write(t.describeLoadFailure(process.argv[1], e)); process.exitCode = 3; });`;
+  const result = spawnSync(node, [...nodeArgs, "-e", check, target], { env, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
+  return result.status === 3 ? result.stderr.trim() : undefined;
+}
+
 /**
  * Builds the harness (cached) and runs afl-fuzz, or only prints the command (with
  * -print_command=1, e.g. to start -M/-S instances by hand). Resolves with afl-fuzz's exit status.
@@ -192,6 +202,10 @@ export async function runAfl(invocation: NativeEngineInvocation): Promise<number
     }
     const status = await runEngineProcess(findAflFuzz(), [...command.args, "--", harness], env);
     saveAflFindings(command.outputDir, command.artifactPrefix, (line) => process.stderr.write(`${line}\n`));
+    // afl-fuzz hides the executor's stderr: a target that cannot load is only "Fork server
+    // handshake failed" there. Say why, as the built-in and libFuzzer engines do.
+    const failure = status === 0 ? undefined : targetLoadFailure(invocation.target, env);
+    if (failure !== undefined) process.stderr.write(`jskcov fuzz: afl-fuzz could not start the target: ${failure}\n`);
     return status;
   } finally {
     session?.close();
