@@ -59,6 +59,26 @@ describe("a damaged block map", () => {
   });
 });
 
+describe("options of report and symbolize that name the wrong kind of file", () => {
+  let project: string;
+  beforeAll(() => {
+    project = makeProject({ "main.js": "console.log('ran');\n", "a-file": "x", "a-dir/keep": "x" });
+    expectStatus(jskcov(project, ["run", "--no-cache", "--", "main.js"]), 0);
+  });
+
+  test.each([
+    [["report", "--html", "--html-dir", "a-file"], "option '--html-dir' names a file, 'a-file': give a directory"],
+    [["report", "--out", "a-dir"], "option '--out' names a directory, 'a-dir': give the lcov file"],
+    [["report", "--root", "a-file"], "option '--root' must name a directory, got 'a-file'"],
+    [["symbolize", "0x1ffffffffffffffff"], "the dump '0x1ffffffffffffffff' does not exist (as a PC it is more than 64 bits)"],
+  ])("%j is an error with status 2", (args, message) => {
+    const result = jskcov(project, args);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(message);
+    expectNoStack(result);
+  });
+});
+
 describe("jskcov fuzz", () => {
   const TARGET = "module.exports.fuzz = (data) => { if (data.length > 100000) throw new Error('never'); };\n";
 

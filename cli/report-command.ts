@@ -61,8 +61,14 @@ export function reportCommand(args: string[]): number {
   }
   const map = readBlockMap(mapPath);
   const root = path.resolve(values.root ?? map.root);
-  if (values.root !== undefined && !fs.existsSync(root)) {
+  if (values.root !== undefined && !isDirectory(root)) {
     throw new UsageError("report", `option '--root' must name a directory, got '${values.root}'`);
+  }
+  const lcovPath = path.resolve(values.out ?? "lcov.info");
+  if (isDirectory(lcovPath)) throw new UsageError("report", `option '--out' names a directory, '${values.out ?? "lcov.info"}': give the lcov file`);
+  const htmlDir = path.resolve(values["html-dir"] ?? "jskcov-html");
+  if (fs.existsSync(htmlDir) && !isDirectory(htmlDir)) {
+    throw new UsageError("report", `option '--html-dir' names a file, '${values["html-dir"] ?? "jskcov-html"}': give a directory`);
   }
 
   const warn = (message: string) => process.stderr.write(`jskcov report: warning: ${message}\n`);
@@ -90,13 +96,11 @@ export function reportCommand(args: string[]): number {
 
   const written: string[] = [];
   if (values.lcov || !values.html) {
-    const lcovPath = path.resolve(values.out ?? "lcov.info");
     const context = libReport.createContext({ dir: path.dirname(lcovPath), coverageMap, sourceFinder });
     reports.create("lcovonly", { file: path.basename(lcovPath), projectRoot: root }).execute(context);
     written.push(lcovPath);
   }
   if (values.html) {
-    const htmlDir = path.resolve(values["html-dir"] ?? "jskcov-html");
     const context = libReport.createContext({ dir: htmlDir, coverageMap, sourceFinder });
     reports.create("html", {}).execute(context);
     written.push(path.join(htmlDir, "index.html"));
@@ -107,4 +111,8 @@ export function reportCommand(args: string[]): number {
       `(${lines.pct}%); wrote ${written.join(", ")}\n`,
   );
   return 0;
+}
+
+function isDirectory(file: string): boolean {
+  return fs.existsSync(file) && fs.statSync(file).isDirectory();
 }

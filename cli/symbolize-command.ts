@@ -53,12 +53,15 @@ export function symbolizeCommand(args: string[]): number {
   const isDump = positionals.length === 1 && (fs.existsSync(positionals[0]) || !PC_PATTERN.test(positionals[0]));
   if (isDump) {
     const dump = positionals[0];
-    if (!fs.existsSync(dump)) throw new UsageError("symbolize", `the dump '${dump}' does not exist`);
+    if (!fs.existsSync(dump)) {
+      const tooLong = /^(0x)?[0-9a-f]{17,}$/i.test(dump) ? ` (as a PC it is more than 64 bits)` : "";
+      throw new UsageError("symbolize", `the dump '${dump}' does not exist${tooLong}`);
+    }
     pcs = readArea(dump);
     mapPath ??= blockMapPathFor(dump);
   } else {
     for (const text of positionals) {
-      if (!PC_PATTERN.test(text)) throw new UsageError("symbolize", `'${text}' is neither a PC in hex nor a dump file`);
+      if (!PC_PATTERN.test(text)) throw new UsageError("symbolize", `'${text}' is neither a PC in hex (up to 64 bits) nor a dump file`);
       pcs.push(BigInt(text.startsWith("0x") || text.startsWith("0X") ? text : `0x${text}`));
     }
     if (!values.all && pcs.length === 0) throw new UsageError("symbolize", "give a DUMP, PCs, or --all");
