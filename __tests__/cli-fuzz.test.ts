@@ -231,6 +231,17 @@ describe("regression mode", () => {
     expect(result.stderr).toContain("not saved again");
   });
 
+  test("-exact_artifact_path keeps the first finding, whose status the run exits with", () => {
+    const dir = makeProject({ "target.js": target, "corpus/1": "bad-first", "corpus/2": "fine", "corpus/3": "bad-second" });
+    const twoCrashes = "module.exports.fuzz = (data) => { const s = data.toString(); if (s === 'bad-first') throw new Error('one'); if (s === 'bad-second') null.x; };\n";
+    fs.writeFileSync(path.join(dir, "target.js"), twoCrashes);
+    const result = fuzz(dir, ["--regression", "target.js", "corpus", "--", "-exact_artifact_path=found/the.crash"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("TypeError: Cannot read properties of null");
+    expect(result.stderr).toContain("-exact_artifact_path found/the.crash holds the session's first finding; this one is not saved");
+    expect(fs.readFileSync(path.join(dir, "found/the.crash"), "latin1")).toBe("bad-first");
+  });
+
   test("input files given: replayed without fuzzing", () => {
     const dir = makeProject({ "target.js": target, "crash-1": "bad!", "ok": "fine" });
     expectStatus(fuzz(dir, ["target.js", "ok"]), 0);

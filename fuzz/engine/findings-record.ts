@@ -4,7 +4,8 @@
 // is fine; the dedup lookups are in memory.
 
 import * as fs from "node:fs";
-import { FindingLog, type FindingKind } from "../findings";
+import { FindingLog, writeArtifact, type FindingKind } from "../findings";
+import type { FuzzerFlags } from "../flags";
 
 export interface FindingEntry {
   kind: FindingKind;
@@ -48,6 +49,21 @@ export class FindingsRecord {
     const times = (this.#repeats.get(key) ?? 0) + 1;
     this.#repeats.set(key, times);
     return times;
+  }
+
+  /**
+   * Writes a finding's artifact (findings.ts's writeArtifact) and returns its path, except
+   * that -exact_artifact_path keeps the session's first finding, which the exit status is
+   * for: libFuzzer stops there, while regression mode and -ignore_* go on. The shared file
+   * says whether any executor or the watchdog saved one already.
+   */
+  saveArtifact(kind: FindingKind, data: Uint8Array, flags: Pick<FuzzerFlags, "artifact_prefix" | "exact_artifact_path">, log: (line: string) => void): string {
+    const path = flags.exact_artifact_path;
+    if (path !== "" && fs.existsSync(this.file) && fs.statSync(this.file).size > 0) {
+      log(`INFO: jskcov: -exact_artifact_path ${path} holds the session's first finding; this one is not saved`);
+      return path;
+    }
+    return writeArtifact(kind, data, flags, log);
   }
 
   get size(): number {

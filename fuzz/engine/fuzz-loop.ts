@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { FuzzerFlags } from "../flags";
-import { exitStatusFor, sha1Hex, targetStack, writeArtifact } from "../findings";
+import { exitStatusFor, sha1Hex, targetStack } from "../findings";
 import { crashOutcome, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "../target";
 import { Corpus } from "./corpus";
 import { CorpusFiles } from "./corpus-files";
@@ -360,7 +360,7 @@ export class BuiltinFuzzer {
     log(targetStack(outcome.stack));
     if (this.#mutationNames.length > 0 && fuzzing) log(`MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
     for (const line of describeInput(data)) log(line);
-    const artifact = writeArtifact("crash", data, flags, log);
+    const artifact = this.#findings.saveArtifact("crash", data, flags, log);
     const topFrame = outcome.dedupKey.split("\n", 1)[0];
     log(`SUMMARY: jskcov: uncaught exception ${topFrame}`);
     this.#findings.add({ kind: "crash", dedupKey: outcome.dedupKey, artifact });

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { RUN_CONFIG_ENV, type SerializedRunConfig } from "../../cli/run-config";
 import type { FuzzerFlags } from "../flags";
-import { INTERRUPT_EXIT_CODE, exitStatusFor, sha1Hex, stoppedDedupKeyOf, targetStack, writeArtifact, type FindingKind } from "../findings";
+import { INTERRUPT_EXIT_CODE, exitStatusFor, sha1Hex, stoppedDedupKeyOf, targetStack, type FindingKind } from "../findings";
 import { HEADER, readCurrentInput, type CurrentInputSnapshot } from "./current-input";
 import { FindingsRecord } from "./findings-record";
 import { CHANNEL_FD, requestStack } from "./hang-stack";
@@ -143,7 +143,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string, curren
     const dedupKey = end.stack === undefined ? kind : stoppedDedupKeyOf(end.stack);
     const earlier = findings.artifactOf(kind, dedupKey);
     if (earlier === undefined) {
-      findings.add({ kind, dedupKey, artifact: writeArtifact(kind, snapshot.input, flags, log) });
+      findings.add({ kind, dedupKey, artifact: findings.saveArtifact(kind, snapshot.input, flags, log) });
     } else {
       log(`INFO: jskcov: another ${SUMMARY_NAMES[kind]}${end.stack === undefined ? "" : " with the same top stack frames"}, as ${earlier}; not saved again`);
     }
