@@ -42,3 +42,10 @@ test("a failed write: failed is set, and flush() rejects naming the directory", 
   await expect(files.flush()).rejects.toThrow(`cannot write the corpus directory ${missing}: ENOENT`);
   expect(files.failed).toBe(true);
 });
+
+test("removing a file that is not there is no failure", async () => {
+  const files = new CorpusFiles(dir);
+  files.remove(path.join(dir, "never-written"));
+  await files.flush();
+  expect(files.failed).toBe(false);
+});

@@ -31,7 +31,8 @@ export class CorpusFiles {
 
   /** Asks for `file` to be removed, after what was asked for on it before. */
   remove(file: string): void {
-    this.#after(file, (done) => fs.rm(file, { force: true }, done));
+    // unlink, not rm({ force }): rm first lstats the path, a second thread-pool round trip.
+    this.#after(file, (done) => fs.unlink(file, (error) => done(error?.code === "ENOENT" ? null : error)));
   }
 
   /** True once an operation has failed (the session should end). */
