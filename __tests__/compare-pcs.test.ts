@@ -9,10 +9,10 @@ import { installBlockMap, blockMapOf, readBlockMap, registeredFiles } from "../c
 import { seedClearOf } from "../cli/collision-seed";
 import { toRuntimeTable, type BlockEntry, type CompareEntry, type KcovFileMetadata } from "../plugin/block-table";
 import { PC_LAYOUTS, PC_LAYOUT_NAMES, formatPc, regionStartsFor, type PcLayoutName } from "../plugin/pc-layout";
-import { KcovRegistrationError, REGISTRY_KEY, formatSymbolized, leaveOutClashingFiles, symbolize, type KcovFileRecord, type KcovRegistry } from "../runtime";
+import { formatSymbolized, leaveOutClashingFiles, symbolize, type KcovFileRecord } from "../runtime";
 import { fixtureNames, readFixture } from "./helpers/fixtures";
 import { REPO_ROOT, instrument, loadCommonJs } from "./helpers/instrument";
-import { makeRecord, pcOf, registerRecord, resetRealm } from "./runtime-helpers";
+import { makeRecord, pcOf, registerRecord, registry, resetRealm, thrownBy } from "./runtime-helpers";
 
 beforeEach(resetRealm);
 
@@ -184,17 +184,6 @@ describe("registry", () => {
   const withCompareRegion = (spec: Parameters<typeof makeRecord>[0], compareStart: number, compareSize = 128): KcovFileRecord =>
     ({ ...makeRecord(spec), compareRegionPc: formatPc(pcOf(compareStart)), compareRegionSize: compareSize });
 
-  function thrownBy(call: () => unknown): KcovRegistrationError {
-    try {
-      call();
-    } catch (error) {
-      expect(error).toBeInstanceOf(KcovRegistrationError);
-      return error as KcovRegistrationError;
-    }
-    throw new Error("expected a KcovRegistrationError");
-  }
-
-  const registry = () => (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as KcovRegistry;
   const adopt = () => symbolize(0n); // any runtime call adopts the registry and checks what is there
 
   test("a comparison region that overlaps another file's block region is a clash, as two block regions are", () => {

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { toRuntimeTable, type BlockEntry, type BlockKind } from "../plugin/block-table";
 import { formatPc } from "../plugin/pc-layout";
-import { REGISTRY_VERSION, type KcovFileRecord, type KcovRegistry } from "../runtime";
+import { KcovRegistrationError, REGISTRY_VERSION, type KcovFileRecord, type KcovRegistry } from "../runtime";
 
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
 const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
@@ -121,6 +121,22 @@ export function resetRealm(): void {
   delete realm[ENABLED_CMP_DEVICE_KEY];
   const hooks = realm[COMPARE_HOOKS_KEY] as { record: unknown } | undefined;
   if (hooks) hooks.record = null;
+}
+
+/** This realm's registry, as instrumented files and the runtime see it. */
+export function registry(): KcovRegistry {
+  return (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as KcovRegistry;
+}
+
+/** The KcovRegistrationError that `call` throws; fails the test if it throws nothing or another error. */
+export function thrownBy(call: () => unknown): KcovRegistrationError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(KcovRegistrationError);
+    return error as KcovRegistrationError;
+  }
+  throw new Error("expected a KcovRegistrationError");
 }
 
 /** Little-endian bytes of 64-bit words, computed without typed arrays. */

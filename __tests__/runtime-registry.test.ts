@@ -1,24 +1,10 @@
 // Adopting the realm's registry and checking registrations: region overlaps, one path
 // from two builds, malformed records; files registered before the runtime was used.
 
-import { Kcov, KCOV_TRACE_PC, KcovRegistrationError, REGISTRY_KEY, blocks, leaveOutClashingFiles, symbolize, type KcovRegistry } from "../runtime";
-import { makeRecord, registerFile, registerLinearFile, registerRecord, resetRealm } from "./runtime-helpers";
+import { Kcov, KCOV_TRACE_PC, KcovRegistrationError, REGISTRY_KEY, blocks, leaveOutClashingFiles, symbolize } from "../runtime";
+import { makeRecord, registerFile, registerLinearFile, registerRecord, registry, resetRealm, thrownBy } from "./runtime-helpers";
 
 beforeEach(resetRealm);
-
-function registry(): KcovRegistry {
-  return (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as KcovRegistry;
-}
-
-function thrownBy(call: () => unknown): KcovRegistrationError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KcovRegistrationError);
-    return error as KcovRegistrationError;
-  }
-  throw new Error("expected a KcovRegistrationError");
-}
 
 test("the runtime creates the registry in the contract's shape when no file has loaded", () => {
   new Kcov().close();
