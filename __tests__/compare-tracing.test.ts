@@ -3,6 +3,7 @@
 // original, and the same results for NaN, -0, BigInt and mixed types. Each case runs the
 // original and the instrumented code, with a comparison recorder installed and without.
 import * as path from "node:path";
+import * as vm from "node:vm";
 import type { CompareArea } from "../runtime/compare-area";
 import kcovPlugin from "../plugin";
 import { describe as describeValue, instrument, loadCommonJs, transform, withCompareRecorder } from "./helpers/instrument";
@@ -187,4 +188,35 @@ test("a switch in a hoisted function of an ES module records its cases when it r
   expect([...Array(6).keys()].map((i) => [words[2 + 4 * i], words[3 + 4 * i]])).toEqual([
     [1n, 300n], [300n, 300n], [1n, 5n], [300n, 5n], [1n, 1n], [300n, 1n],
   ]);
+});
+
+describe("a classic script's top-level var is a property of the global object, so it is never read twice", () => {
+  // The accessor exists before the script runs, so `var x` declares nothing new and each
+  // read of `x` calls the getter: the instrumented script must call it as often as the original.
+  const source = `var x, s;
+    function run(a) { return [a < x, x < a, a === x, s.startsWith(a), s.endsWith(a)]; }
+    reads.result = run(4);`;
+  function runScript(code: string): { result: unknown; reads: string[] } {
+    const reads: string[] = [];
+    const context = vm.createContext({ reads: { result: undefined as unknown } });
+    vm.runInContext(`Object.defineProperty(globalThis, "x", { configurable: true, get() { log("x"); return 5; } });
+      Object.defineProperty(globalThis, "s", { configurable: true, get() { log("s"); return "xs"; } });`, Object.assign(context, { log: (name: string) => reads.push(name) }));
+    vm.runInContext(code, context);
+    return { result: describeValue((context as { reads: { result: unknown } }).reads.result), reads };
+  }
+
+  test("the getters run once per read, as in the original", () => {
+    const original = runScript(source);
+    expect(original.reads).toEqual(["x", "x", "x", "s", "s"]);
+    const { code } = instrument(source, FILE, { traceCmp: true }, { sourceType: "script" });
+    expect(runScript(code)).toEqual(original);
+  });
+
+  test("script-level let and const and an ES module's top level are still read again (one hook call)", () => {
+    const hooksOf = (code: string) => [...code.matchAll(/\$cmp\.(\w+)\(/g)].map((m) => m[1]);
+    const script = instrument(`let y = 1; const z = 2; var v = 3; function f(o) { return [o.p < y, z < o.p, o.p < v]; }`, FILE, { traceCmp: true }, { sourceType: "script" });
+    expect(hooksOf(script.code)).toEqual(["p", "q", "l", "r"]);
+    const module = instrument(`var v = 3; export function f(o) { return [o.p < v, v < o.p]; }`, FILE, { traceCmp: true }, { sourceType: "module" });
+    expect(hooksOf(module.code)).toEqual(["p", "q"]);
+  });
 });

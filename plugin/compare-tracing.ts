@@ -16,9 +16,11 @@
 //   switch (d)   ->  switch (H.si(pc, hi, d, C[i]))  when every one of them is a 32-bit integer
 //   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
 //
-// A local binding is a name of the program's own (not a global, not an import; `with`
-// bodies, where a name can be the object's getter, get no sites at all): reading it twice
-// calls nothing and gives the same value, since no user code runs between the two reads.
+// A local binding is a name of the program's own that is never a property of an object
+// (rereadableNames: not a global, not an import, not a classic script's top-level var or
+// function; `with` bodies, where a name can be the object's getter, get no sites at all):
+// reading it twice calls nothing and gives the same value, since no user code runs
+// between the two reads.
 //
 // `pc` and `hi` are the low and high 32 bits of the site's PC. The hook is chosen at compile
 // time by the constant's kind, so that at run time it checks only the other operand's type
@@ -51,6 +53,32 @@ export interface CompareSite {
   range: Range;
   /** An operator site between two non-constants: the operand that is a local binding, read again instead of kept. */
   reread?: "left" | "right";
+}
+
+/**
+ * Which names a site may read twice (`p`/`q`, method receivers): those whose every binding
+ * is a plain variable. Not a global (any read of it may be a getter of the global object),
+ * not an import (a property of another module's exports once compiled to CommonJS), and in
+ * a script not a top-level `var` or function: in a classic script those are properties of
+ * the global object, which may be accessors defined before the script ran. A script's
+ * top-level `let`, `const` and `class` are not; an ES module's top level is its own.
+ * By name, not by binding: a name is refused if any of its bindings could be such a property.
+ */
+export function rereadableNames(program: T.Program, scope: ProgramScope): (name: string) => boolean {
+  const script = program.sourceType !== "module";
+  return (name) => {
+    if (Object.hasOwn(scope.globals, name)) return false;
+    const topLevel = scope.getOwnBinding(name);
+    if (topLevel === undefined) return true;
+    if (topLevel.kind === "module") return false;
+    return !script || topLevel.kind === "let" || topLevel.kind === "const";
+  };
+}
+
+/** What rereadableNames needs of Babel's program scope. */
+export interface ProgramScope {
+  globals: Record<string, unknown>;
+  getOwnBinding(name: string): { kind: string } | undefined;
 }
 
 /** A constant in the sense of KCOV_CMP_CONST: a literal, `-literal`, or a template without substitutions. */

@@ -12,7 +12,7 @@ import {
 } from "./counter-emission";
 import { findSharedCounters } from "./counter-sharing";
 import {
-  compareHooksPrelude, compareSiteAt, createCompareEmitter, emitCompareSite, type CompareNames, type CompareSite,
+  compareHooksPrelude, compareSiteAt, createCompareEmitter, emitCompareSite, rereadableNames, type CompareNames, type CompareSite, type ProgramScope,
 } from "./compare-tracing";
 import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
@@ -199,12 +199,8 @@ function hoistsCodeAboveImports(program: T.Program): boolean {
 export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata {
   const { program, relativePath, counterMode } = request;
   const exits = new AbruptExits();
-  const globals = (program.scope as unknown as { globals: Record<string, unknown> }).globals;
-  // An import reads a property of another module's exports once modules are compiled to
-  // CommonJS (through a getter, if the exporter has one): not a read to repeat.
-  const isImport = (name: string): boolean => program.scope.getOwnBinding(name)?.kind === "module";
   const compareSites = request.traceCmp
-    ? { found: [] as FoundCompare[], isLocalName: (name: string) => !Object.hasOwn(globals, name) && !isImport(name) }
+    ? { found: [] as FoundCompare[], isLocalName: rereadableNames(program.node, program.scope as unknown as ProgramScope) }
     : undefined;
   const found = collectBlocks(program.node, exits, compareSites).sort(compareBlocks);
   const foundCompares = compareSites?.found ?? [];
