@@ -111,6 +111,31 @@ test("a switch gives one record per constant case, the case in arg1, the value s
   ]);
 });
 
+test("a BigInt record calls none of BigInt, BigInt.asUintN and Number, even when the program has replaced them", () => {
+  const { area } = cmpDevice();
+  const originals = { BigInt: globalThis.BigInt, asUintN: BigInt.asUintN, Number: globalThis.Number };
+  const called: string[] = [];
+  const g = globalThis as Record<string, unknown>;
+  try {
+    BigInt.asUintN = () => { called.push("asUintN"); return 0n; };
+    g.BigInt = () => { called.push("BigInt"); return 0n; };
+    g.Number = () => { called.push("Number"); return 0; };
+    lib.eq(5n, 6n);
+    lib.eq(1n, 70000);
+    lib.eq(-1n, 2n ** 63n);
+  } finally {
+    g.BigInt = originals.BigInt;
+    BigInt.asUintN = originals.asUintN;
+    g.Number = originals.Number;
+  }
+  expect(called).toEqual([]);
+  expect(records(area)).toEqual([
+    [size(0), 5n, 6n, pcs[0]],
+    [size(2), 1n, 70000n, pcs[0]],
+    [size(3), 0xffffffffffffffffn, 0x8000000000000000n, pcs[0]],
+  ]);
+});
+
 test("BigInts, -0 and mixed BigInt/number are integers; fractions, NaN, Infinity, huge values, booleans and objects give nothing", () => {
   const { area } = cmpDevice();
   lib.eq(5n, 6n);

@@ -91,6 +91,12 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbo
 const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, "length")!.get!;
 const callGetter = Function.prototype.call.bind(Function.prototype.call) as (getter: () => unknown, self: unknown) => unknown;
 
+// Captured at load for the same reason: a BigInt record must not call a replaced BigInt,
+// BigInt.asUintN or Number (asUintN uses no `this`).
+const toBigInt = BigInt;
+const asUintN = BigInt.asUintN;
+const toNumber = Number;
+
 const TWO_32 = 4294967296;
 const MIN_INT64 = -9223372036854775808;
 const MAX_UINT64_EXCLUSIVE = 18446744073709551616;
@@ -308,8 +314,8 @@ export class CompareArea implements CompareRecorders {
       // Equal strings teach a fuzzer nothing: libFuzzer's strcmp/memcmp hooks return early too.
       if (arg1 !== arg2) this.#appendStrings(pcLow, pcHigh, isConst, op, arg1 as string, arg2 as string);
     } else if (type1 === "bigint" || type2 === "bigint") {
-      const a = type1 === "bigint" ? arg1 as bigint : type1 === "number" && isTraceableInteger(arg1 as number) ? BigInt(arg1 as number) : undefined;
-      const b = type2 === "bigint" ? arg2 as bigint : type2 === "number" && isTraceableInteger(arg2 as number) ? BigInt(arg2 as number) : undefined;
+      const a = type1 === "bigint" ? arg1 as bigint : type1 === "number" && isTraceableInteger(arg1 as number) ? toBigInt(arg1 as number) : undefined;
+      const b = type2 === "bigint" ? arg2 as bigint : type2 === "number" && isTraceableInteger(arg2 as number) ? toBigInt(arg2 as number) : undefined;
       if (a !== undefined && b !== undefined) this.#bigints(pcLow, pcHigh, isConst, a, b);
     } else if (op >= 2 && (type1 === "object" || type1 === "string") && (type2 === "object" || type2 === "string")) {
       const bytes1 = type1 === "string" ? arg1 as string : byteArray(arg1);
@@ -324,9 +330,9 @@ export class CompareArea implements CompareRecorders {
     const width = widthA > widthB ? widthA : widthB;
     // Two's complement truncated to the width, as for numbers; as numbers, halves of it are exact.
     const bits = 8 << width;
-    const a64 = BigInt.asUintN(bits, a), b64 = BigInt.asUintN(bits, b);
+    const a64 = asUintN(bits, a), b64 = asUintN(bits, b);
     this.#append(pcLow, pcHigh, isConst, width,
-      Number(a64 & 0xffffffffn), Number(a64 >> 32n), Number(b64 & 0xffffffffn), Number(b64 >> 32n));
+      toNumber(a64 & 0xffffffffn), toNumber(a64 >> 32n), toNumber(b64 & 0xffffffffn), toNumber(b64 >> 32n));
   }
 
   #appendNumbers(pcLow: number, pcHigh: number, isConst: number, width: number, a: number, b: number): void {
