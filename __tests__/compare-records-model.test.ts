@@ -206,3 +206,16 @@ test("a switch of 32-bit cases that does not fit whole writes the cases that fit
   ]);
   expect(area.dropped).toBe(1);
 });
+
+test("a switch on a string that does not fit whole writes the cases that fit, and drops the rest one by one", () => {
+  const area = new CompareArea(new SharedArrayBuffer(8 * (1 + 4 * 4)), new SharedArrayBuffer(CompareArea.stringAreaBytes(3)));
+  area.recordStrings(9, 0, "a", "b", 0, 0);
+  const value = "v".repeat(70); // truncated: the copies of the first record's operand keep its flag
+  area.recordSwitch(7, 1, ["x", 3, value, "é", "yy"], value);
+  expect(actual(area)).toEqual([
+    ...expected({ pc: 9n, a: "a", b: "b", isConst: 0, op: 0 }),
+    ...expected({ pc: 7n | (1n << 32n), a: ["x", "é"], b: value, isConst: 1, op: SWITCH_CASE }),
+  ]);
+  expect(area.stringDropped).toBe(1);
+  expect(new DataView(area.stringBuffer).getBigUint64(8, true)).toBe(1n);
+});

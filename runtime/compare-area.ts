@@ -241,14 +241,15 @@ export class CompareArea implements CompareRecorders {
     this.recordSwitch = (pcLow, pcHigh, cases, value) => {
       // The two common switches, on a 32-bit integer or on a string, take their cases of
       // the same type straight to the writer; everything else goes through the dispatch.
+      if (typeof value === "string") {
+        this.#appendStringSwitch(pcLow, pcHigh, cases, value);
+        return;
+      }
       const valueIsInt32 = typeof value === "number" && (value | 0) === value;
-      const valueIsString = typeof value === "string";
       for (let i = 0; i < cases.length; i++) {
         const test = cases[i];
         if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
-        else if (valueIsString && typeof test === "string") {
-          if (test !== value) this.#appendStrings(pcLow, pcHigh, KCOV_CMP_CONST, SWITCH_CASE, test, value as string);
-        } else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
+        else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
       }
     };
     this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
@@ -389,6 +390,54 @@ export class CompareArea implements CompareRecorders {
     bytes[at + 14] = 0;
     bytes[at + 15] = 0;
     halves[low] = count + 1;
+  }
+
+  /**
+   * A switch on a string: a record per string case other than the value (a case of another
+   * type gives none against a string), as #appendStrings writes each, in case order. The
+   * value is encoded once, into the first record, and copied into the others a 32-bit word
+   * at a time (operands start at multiples of 16; the bytes after a length are unspecified).
+   */
+  #appendStringSwitch(pcLow: number, pcHigh: number, cases: readonly unknown[], value: string): void {
+    const halves = this.#stringHalves;
+    const low = this.#low, high = this.#high;
+    const bytes = this.#stringBytes;
+    let count = halves[low];
+    const full = halves[high] !== 0;
+    let first = -1;
+    for (let i = 0; i < cases.length; i++) {
+      const test = cases[i];
+      if (typeof test !== "string" || test === value) continue;
+      if (full || count >= this.stringCapacity) {
+        this.stringDropped++;
+        halves[2 + low] = this.stringDropped;
+        continue;
+      }
+      const at = HEADER_BYTES + count * RECORD_BYTES;
+      const word = at >> 2;
+      halves[word + low] = pcLow;
+      halves[word + high] = pcHigh;
+      bytes[at + 8] = KCOV_CMP_CONST;
+      bytes[at + 9] = SWITCH_CASE;
+      const truncated1 = this.#writeOperand(test, at + 16, at + 10);
+      let truncated2: number;
+      if (first < 0) {
+        first = at;
+        truncated2 = this.#writeOperand(value, at + 16 + OPERAND_BYTES, at + 11);
+      } else {
+        const length = bytes[first + 11];
+        const from = (first + 16 + OPERAND_BYTES) >> 2, to = (at + 16 + OPERAND_BYTES) >> 2;
+        for (let w = 0; w < length; w += 4) halves[to + (w >> 2)] = halves[from + (w >> 2)];
+        bytes[at + 11] = length;
+        truncated2 = bytes[first + 12] >> 1;
+      }
+      bytes[at + 12] = truncated1 | (truncated2 << 1);
+      bytes[at + 13] = 0;
+      bytes[at + 14] = 0;
+      bytes[at + 15] = 0;
+      count++;
+    }
+    if (first >= 0) halves[low] = count;
   }
 
   /**
