@@ -9,7 +9,8 @@ import { HIGH_HALF, LOW_HALF } from "./consume-counters";
 export const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
 
 /** Type bit 0: one operand is a constant in the source, and it is arg1. */
-export const KCOV_CMP_CONST = 1;
+const CMP_CONST = 1;
+export { CMP_CONST as KCOV_CMP_CONST };
 
 // Exported under their long names below. The recorder uses the local bindings: TypeScript
 // compiles a use of an `export const` to a load from `exports`, which on every record
@@ -216,7 +217,7 @@ export class CompareArea implements CompareRecorders {
       const count = halves[low];
       const n = cases.length;
       if (count + n > capacity || halves[high] !== 0) {
-        for (let i = 0; i < n; i++) appendInt32(pcLow, pcHigh, cases[i], value, KCOV_CMP_CONST);
+        for (let i = 0; i < n; i++) appendInt32(pcLow, pcHigh, cases[i], value, CMP_CONST);
         return;
       }
       const valueWidth = value >= -128 && value < 256 ? 0 : value >= -32768 && value < 65536 ? 1 : 2;
@@ -226,7 +227,7 @@ export class CompareArea implements CompareRecorders {
         const testWidth = test >= -128 && test < 256 ? 0 : test >= -32768 && test < 65536 ? 1 : 2;
         const width = testWidth > valueWidth ? testWidth : valueWidth;
         const mask = width === 0 ? 0xff : width === 1 ? 0xffff : 0xffffffff;
-        halves[l] = (width << 1) | KCOV_CMP_CONST;
+        halves[l] = (width << 1) | CMP_CONST;
         halves[h] = 0;
         halves[l + 2] = test & mask;
         halves[h + 2] = 0;
@@ -248,8 +249,8 @@ export class CompareArea implements CompareRecorders {
       const valueIsInt32 = typeof value === "number" && (value | 0) === value;
       for (let i = 0; i < cases.length; i++) {
         const test = cases[i];
-        if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, KCOV_CMP_CONST);
-        else this.#record(pcLow, pcHigh, test, value, KCOV_CMP_CONST, SWITCH_CASE);
+        if (valueIsInt32 && typeof test === "number" && (test | 0) === test) appendInt32(pcLow, pcHigh, test, value, CMP_CONST);
+        else this.#record(pcLow, pcHigh, test, value, CMP_CONST, SWITCH_CASE);
       }
     };
     this.record = (pcLow, pcHigh, arg1, arg2, isConst, op) => {
@@ -417,7 +418,7 @@ export class CompareArea implements CompareRecorders {
       const word = at >> 2;
       halves[word + low] = pcLow;
       halves[word + high] = pcHigh;
-      bytes[at + 8] = KCOV_CMP_CONST;
+      bytes[at + 8] = CMP_CONST;
       bytes[at + 9] = SWITCH_CASE;
       const truncated1 = this.#writeOperand(test, at + 16, at + 10);
       let truncated2: number;
