@@ -34,6 +34,13 @@ export function integerBytes(value: bigint, width: number, littleEndian: boolean
   return bytes;
 }
 
+/** Byte `index` of `value` as `width` bytes (little- or big-endian), without allocating. */
+function byteOf(value: bigint, small: number, width: number, littleEndian: boolean, index: number): number {
+  const shift = 8 * (littleEndian ? index : width - 1 - index);
+  if (value <= 0xffffffffn) return shift >= 32 ? 0 : (small >>> shift) & 0xff;
+  return Number((value >> BigInt(shift)) & 0xffn);
+}
+
 /** The fewest bytes of 1, 2, 4, 8 that hold `value` (unsigned, as the area records it). */
 function minimalWidth(value: bigint): number {
   return value < 0x100n ? 1 : value < 0x10000n ? 2 : value < 0x100000000n ? 4 : 8;
@@ -43,6 +50,9 @@ const ascii = (text: string): Uint8Array => Buffer.from(text, "latin1");
 const isDigit = (byte: number): boolean => byte >= 0x30 && byte <= 0x39;
 const isHexDigit = (byte: number): boolean => isDigit(byte) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INTEGER_WIDTHS = [1, 2, 4, 8];
+const LITTLE_ENDIAN_ONLY = [true];
+const BOTH_ENDIANS = [true, false];
 
 /** An operand's encoding, made only once the input is known to hold its first two bytes. */
 interface Encoding {
@@ -62,6 +72,8 @@ class Search {
   readonly #seen = new Set<string>();
   /** The pairs of adjacent bytes the input holds: most encodings are not in it, and this says so without a search. */
   readonly #pairs = new Uint8Array(8192);
+  /** The byte values the input holds (a bit each), for the same reason. */
+  readonly #bytes = new Uint8Array(32);
   /** One-byte operands, looked for after all the others, and only while there is room. */
   readonly singleBytes: Encoding[] = [];
 
@@ -74,6 +86,11 @@ class Search {
       const pair = (input[i] << 8) | input[i + 1];
       this.#pairs[pair >> 3] |= 1 << (pair & 7);
     }
+    for (let i = 0; i < input.length; i++) this.#bytes[input[i] >> 3] |= 1 << (input[i] & 7);
+  }
+
+  holdsByte(byte: number): boolean {
+    return (this.#bytes[byte >> 3] & (1 << (byte & 7))) !== 0;
   }
 
   holdsPair(first: number, second: number): boolean {
@@ -86,10 +103,12 @@ class Search {
     const { from, to, whole } = encoding;
     if (from.length === 0 || from.length > this.#input.length) return;
     if (from.length === 1 && !singleBytesNow) {
-      this.singleBytes.push(encoding);
+      if (this.holdsByte(from[0])) this.singleBytes.push(encoding);
       return;
     }
-    if (from.length >= 2 && !this.holdsPair(from[0], from[1])) return;
+    // Every pair of adjacent bytes must be in the input: [0, 0, hi, lo] passes a check of
+    // the first pair in most binary inputs, and most such needles are not there.
+    for (let i = 0; i + 1 < from.length; i++) if (!this.holdsPair(from[i], from[i + 1])) return;
     for (const at of this.#occurrences(from, whole)) {
       this.#add(at, from.length, to, from.length);
       // Operands of different lengths (strings): also written over the input from there
@@ -102,7 +121,9 @@ class Search {
   #occurrences(needle: Uint8Array, whole?: (byte: number) => boolean): number[] {
     const input = this.#haystack;
     const found: number[] = [];
-    for (const [from, to] of [[this.#start, input.length], [0, this.#start]]) {
+    for (let round = 0; round < 2; round++) {
+      const from = round === 0 ? this.#start : 0;
+      const to = round === 0 ? input.length : this.#start;
       for (let at = input.indexOf(needle, from); at >= 0 && at < to && found.length < OCCURRENCES_PER_ENCODING; at = input.indexOf(needle, at + 1)) {
         const end = at + needle.length;
         if (whole !== undefined && ((at > 0 && whole(input[at - 1])) || (end < input.length && whole(input[end])))) continue;
@@ -124,28 +145,45 @@ class Search {
     this.found.push({ at, removed, bytes, matched });
   }
 
+  /** Whether the input holds every byte pair of `value` as `width` bytes (or its byte, for one). */
+  #holdsInteger(value: bigint, small: number, width: number, littleEndian: boolean): boolean {
+    let previous = byteOf(value, small, width, littleEndian, 0);
+    if (width === 1) return this.holdsByte(previous);
+    for (let i = 1; i < width; i++) {
+      const next = byteOf(value, small, width, littleEndian, i);
+      if (!this.holdsPair(previous, next)) return false;
+      previous = next;
+    }
+    return true;
+  }
+
   /** `from` replaced by `to` in every encoding of integers that holds both. */
   replaceInteger(from: bigint, to: bigint, width: number): void {
     // Any width that holds both: JavaScript records a number in the fewest bytes, but the
     // program may have read it with readUInt32LE from four.
     const least = Math.max(width, minimalWidth(from), minimalWidth(to));
-    for (const bytes of [1, 2, 4, 8]) {
+    // The encodings' first bytes are checked before any is made: most are not in the input.
+    const small = from <= 0xffffffffn ? Number(from) : 0;
+    for (const bytes of INTEGER_WIDTHS) {
       if (bytes < least || (bytes === 8 && least < 8)) continue;
-      for (const littleEndian of bytes === 1 ? [true] : [true, false]) {
-        const needle = integerBytes(from, bytes, littleEndian);
-        if (bytes === 1 || this.holdsPair(needle[0], needle[1])) this.replace({ from: needle, to: integerBytes(to, bytes, littleEndian) });
+      for (const littleEndian of bytes === 1 ? LITTLE_ENDIAN_ONLY : BOTH_ENDIANS) {
+        if (this.#holdsInteger(from, small, bytes, littleEndian)) this.replace({ from: integerBytes(from, bytes, littleEndian), to: integerBytes(to, bytes, littleEndian) });
       }
     }
     if (from > MAX_SAFE || to > MAX_SAFE) return;
-    const decimal = from.toString();
-    if (decimal.length === 1 || this.holdsPair(decimal.charCodeAt(0), decimal.charCodeAt(1))) {
-      this.replace({ from: ascii(decimal), to: ascii(to.toString()), whole: isDigit });
+    // As Numbers: the same digits as the BigInts', at a fraction of the cost.
+    const fromNumber = Number(from);
+    const toNumber = Number(to);
+    const decimal = fromNumber.toString();
+    if (decimal.length === 1 ? this.holdsByte(decimal.charCodeAt(0)) : this.holdsPair(decimal.charCodeAt(0), decimal.charCodeAt(1))) {
+      this.replace({ from: ascii(decimal), to: ascii(toNumber.toString()), whole: isDigit });
     }
-    if (from < 16n) return;
-    for (const hex of [from.toString(16), from.toString(16).toUpperCase()]) {
+    if (fromNumber < 16) return;
+    const lower = fromNumber.toString(16);
+    for (const hex of [lower, lower.toUpperCase()]) {
       if (!this.holdsPair(hex.charCodeAt(0), hex.charCodeAt(1))) continue;
-      const other = to.toString(16);
-      this.replace({ from: ascii(hex), to: ascii(hex === hex.toLowerCase() ? other : other.toUpperCase()), whole: isHexDigit });
+      const other = toNumber.toString(16);
+      this.replace({ from: ascii(hex), to: ascii(hex === lower ? other : other.toUpperCase()), whole: isHexDigit });
     }
   }
 }
