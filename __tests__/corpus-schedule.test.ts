@@ -97,3 +97,17 @@ test("entries with slow mutants get together at most a third of the time, and ar
   expect(slowTime / time).toBeGreaterThan(0.25);
   expect(slowTime / time).toBeLessThan(0.4);
 });
+
+test("stalls under load (runs of every entry 10 ms longer now and then) are not slow mutants; slow runs that recur more often are", () => {
+  // Entries 0-2: 1,000 runs each, 1 in 200 stalled by 10 ms. Entry 3: 40 runs, 2 stalled,
+  // 10x the others' share by chance, 12 ms each (its estimate 0.3 ms above the median).
+  const withStalls = (entry3Slow: number): Corpus => {
+    const corpus = corpusOfFour();
+    for (let run = 0; run < 1000; run++) for (let i = 0; i < 3; i++) corpus.noteMutant(i, run % 200 === 3 * i ? 10 : 0.05);
+    for (let run = 0; run < 40; run++) corpus.noteMutant(3, run < entry3Slow ? 12 : 0.05);
+    return corpus;
+  };
+  expect(shareOfLast(withStalls(2))).toBeCloseTo(0.25, 1);
+  // 4 slow runs in 40, 20x the others' share: slow mutants.
+  expect(shareOfLast(withStalls(4))).toBeLessThan(0.15);
+});

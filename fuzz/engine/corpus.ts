@@ -56,6 +56,8 @@ export class Corpus {
   #medianTime = 0;
   #medianCost = 0;
   #medianMutantMs = 0;
+  /** The median entry's share of slow mutant runs: how often runs stall whatever the input (load). */
+  #stallRate = 0;
   #meanSize = 1;
 
   /** The holder of a feature, or -1. */
@@ -146,7 +148,7 @@ export class Corpus {
     if (elapsedMs - median < MUTANT_NOISE_MS) return;
     entry.slowMutantRuns++;
     const estimate = mutantEstimateMs(entry, median);
-    if (hasSlowMutants(entry, estimate, median) && (!entry.scheduledSlow || estimate > 2 * entry.scheduledMutantMs)) this.#weightsUrgent = true;
+    if (hasSlowMutants(entry, estimate, median, this.#stallRate) && (!entry.scheduledSlow || estimate > 2 * entry.scheduledMutantMs)) this.#weightsUrgent = true;
   }
 
   #release(index: number): void {
@@ -194,7 +196,7 @@ export class Corpus {
   #weightOf(entry: CorpusEntry): number {
     if (entry.heldFeatures === 0) return 0;
     const estimate = (entry.scheduledMutantMs = mutantEstimateMs(entry, this.#medianMutantMs));
-    entry.scheduledSlow = hasSlowMutants(entry, estimate, this.#medianMutantMs);
+    entry.scheduledSlow = hasSlowMutants(entry, estimate, this.#medianMutantMs, this.#stallRate);
     const mutantFactor = entry.scheduledSlow ? slowMutantsFactor(estimate, this.#medianMutantMs) : 1;
     return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) * mutantFactor;
   }
@@ -220,6 +222,7 @@ export class Corpus {
     // Before any entry has MUTANT_RUNS mutants, the entries' own times stand for their mutants'.
     const measured = active.filter((entry) => entry.mutantRuns >= MUTANT_RUNS);
     this.#medianMutantMs = measured.length > 0 ? median(measured.map((entry) => entry.mutantMs / entry.mutantRuns)) : this.#medianTime;
+    this.#stallRate = median(measured.map((entry) => entry.slowMutantRuns / entry.mutantRuns));
     const count = this.entries.length;
     if (this.#cumulative.length < count) this.#cumulative = new Float64Array(count * 2);
     const weights = this.#cumulative;
@@ -306,12 +309,16 @@ const MUTANT_RUNS = 32;
 /** Mutant time estimates closer than this to the corpus median count as equal (load, GC). */
 const MUTANT_NOISE_MS = 2;
 /**
- * Once an entry has this many slow runs (MUTANT_NOISE_MS above the median), they are not
- * a stall: its mutants are slow now and then (the frame size bytes mutated), and the
- * margin is MUTANT_TRUSTED_MARGIN_MS. On a target whose median mutant takes 0.08 ms, an
- * entry whose mutants take 1 ms on average costs 12 of them.
+ * Once an entry has this many slow runs (MUTANT_NOISE_MS above the median), and
+ * STALL_FACTOR times as large a share of them as the median entry has (under load every
+ * entry's runs stall now and then, by 2-20 ms), they are not stalls: its mutants are slow
+ * now and then (the frame size bytes mutated), and the margin is MUTANT_TRUSTED_MARGIN_MS.
+ * On a target whose median mutant takes 0.08 ms, an entry whose mutants take 1 ms on
+ * average costs 12 of them. (With 2 slow runs and no comparison with the other entries,
+ * two stalls at load 10 changed a seeded qs run's schedule after about 2,000 executions.)
  */
-const SLOW_RUNS_TRUSTED = 2;
+const SLOW_RUNS_TRUSTED = 4;
+const STALL_FACTOR = 4;
 const MUTANT_TRUSTED_MARGIN_MS = 0.25;
 /** Such an entry's mutants get at most this many times a median entry's share of the time. */
 const MUTANT_SHARE = 4;
@@ -343,9 +350,11 @@ function slowMutantsFactor(estimateMs: number, medianMutantMs: number): number {
   return Math.min(1, MUTANT_SHARE / (estimateMs / Math.max(medianMutantMs, 1e-3)));
 }
 
-/** Whether an entry's mutants count as slow: beyond the noise margin, or beyond a small one once slow runs recur. */
-function hasSlowMutants(entry: CorpusEntry, estimateMs: number, medianMutantMs: number): boolean {
-  const margin = entry.slowMutantRuns >= SLOW_RUNS_TRUSTED ? MUTANT_TRUSTED_MARGIN_MS : MUTANT_NOISE_MS;
+/** Whether an entry's mutants count as slow: beyond the noise margin, or beyond a small one once slow runs recur more than stalls do. */
+function hasSlowMutants(entry: CorpusEntry, estimateMs: number, medianMutantMs: number, stallRate: number): boolean {
+  const slow = entry.slowMutantRuns;
+  const trusted = slow >= SLOW_RUNS_TRUSTED && slow >= STALL_FACTOR * stallRate * entry.mutantRuns;
+  const margin = trusted ? MUTANT_TRUSTED_MARGIN_MS : MUTANT_NOISE_MS;
   return estimateMs - medianMutantMs >= margin;
 }
 
