@@ -27,6 +27,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -483,7 +484,36 @@ function speedRows(rows, options) {
   return out;
 }
 
-function markdown(rows, speed, options, versions) {
+/**
+ * Issue 9's claim, per library: a guided built-in engine against the blind one (and
+ * coverage only against blind, where only the kcov feedback differs), medians of the run:
+ * fewer seconds and fewer executions to the first finding, more PCs of the kept inputs.
+ * With the range over the seeds, since a median of a few seeds can be luck.
+ */
+function guidanceRows(rows, results, options) {
+  const out = [];
+  const range = (target, fuzzer, key) => {
+    const values = results.filter((r) => r.target === target && r.fuzzer === fuzzer).map((r) => (r.found ? r[key] : Infinity));
+    return values.length === 0 ? undefined : [Math.min(...values), Math.max(...values)];
+  };
+  for (const target of options.targets) {
+    const blind = rows.find((r) => r.target === target.name && r.fuzzer === "blind");
+    if (blind === undefined) continue;
+    for (const fuzzer of ["guided", "no-cmp"]) {
+      const row = rows.find((r) => r.target === target.name && r.fuzzer === fuzzer);
+      if (row === undefined) continue;
+      const fewer = (key) => row[key] !== undefined && (blind[key] === undefined || row[key] < blind[key]);
+      out.push({
+        target: target.name, fuzzer, row, blind,
+        time: fewer("secondsToFinding"), executions: fewer("executionsToFinding"), pcs: row.pcs > blind.pcs,
+        executionsRange: range(target.name, fuzzer, "executionsToFinding"), blindExecutionsRange: range(target.name, "blind", "executionsToFinding"),
+      });
+    }
+  }
+  return out;
+}
+
+function markdown(rows, speed, options, versions, run, guidance) {
   const command = `node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}${options.emptyCorpus ? " --empty-corpus" : ""}` +
     (options.fuzzers.length < Object.keys(FUZZERS).length ? ` --fuzzers ${options.fuzzers.join(",")}` : "") +
     (options.targets.length < TARGETS.length ? ` --targets ${options.targets.map((t) => t.name).join(",")}` : "");
@@ -493,6 +523,9 @@ function markdown(rows, speed, options, versions) {
     `Medians over ${options.seeds} seed(s), ${options.seconds} s per run, ${options.emptyCorpus ? "from an empty corpus" : "from the seed corpus"}; ` +
       `one machine, one run (\`${command}\`).`,
     "",
+    `Run: ${run.start} to ${run.end}, commit ${run.commit}, Node ${process.version}, ${run.cores} cores; load average (1, 5, 15 min) ` +
+      `${run.loadStart} at the start and ${run.loadEnd} at the end.`,
+    "",
     "| library | fuzzer | found | time to first finding (s) | executions to first finding | PCs of the kept inputs after the time (of registered) | PCs that ran (built-in engine's count) | executions in the time | exec/s |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
@@ -501,6 +534,25 @@ function markdown(rows, speed, options, versions) {
       `| ${row.target} ${versions[row.target]} | ${row.fuzzer} | ${row.found} | ${time(row.secondsToFinding)} | ${count(row.executionsToFinding)} | ` +
         `${count(row.pcs)} (of ${row.registered ?? "-"}) | ${count(row.enginePcs)} | ${count(row.executions)} | ${count(row.executionsPerSecond)} |`,
     );
+  }
+  if (guidance.length > 0) {
+    const time = (v) => (v === undefined ? `> ${options.seconds}` : v.toFixed(2));
+    const span = (r) => (r === undefined ? "-" : r.map((v) => (v === Infinity ? "none" : String(Math.round(v)))).join("-"));
+    const mark = (won) => (won ? "yes" : "**no**");
+    lines.push(
+      "",
+      "Guidance against blind (issue 9), medians of this run; executions to the first finding with their range over the seeds:",
+      "",
+      "| library | fuzzer | time to first finding (s), vs blind | fewer seconds | executions to it (range), vs blind (range) | fewer executions | PCs of the kept inputs, vs blind | more PCs |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const g of guidance) {
+      lines.push(
+        `| ${g.target} | ${g.fuzzer} | ${time(g.row.secondsToFinding)} vs ${time(g.blind.secondsToFinding)} | ${mark(g.time)} | ` +
+          `${count(g.row.executionsToFinding)} (${span(g.executionsRange)}) vs ${count(g.blind.executionsToFinding)} (${span(g.blindExecutionsRange)}) | ${mark(g.executions)} | ` +
+          `${count(g.row.pcs)} vs ${count(g.blind.pcs)} | ${mark(g.pcs)} |`,
+      );
+    }
   }
   if (speed.length > 0) {
     lines.push(
@@ -528,6 +580,10 @@ async function main() {
   buildHarnesses(options.fuzzers);
   mkdirSync(WORKDIR, { recursive: true });
   const versions = Object.fromEntries(options.targets.map((t) => [t.name, libraryVersion(t.name)]));
+  const load = () => loadavg().map((v) => v.toFixed(2)).join(", ");
+  const utc = () => new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).stdout?.trim() || "unknown";
+  const run = { start: utc(), loadStart: load(), commit, cores: availableParallelism() };
   const results = [];
   try {
     for (let seed = 1; seed <= options.seeds; seed++) {
@@ -552,13 +608,15 @@ async function main() {
     rmSync(WORKDIR, { recursive: true, force: true });
   }
   rmSync(join(WORKDIR, "..", `fuzz-${process.pid}-results.json`), { force: true });
+  Object.assign(run, { end: utc(), loadEnd: load() });
   const rows = summarize(results, options);
   const speed = speedRows(rows, options);
-  const table = markdown(rows, speed, options, versions);
+  const guidance = guidanceRows(rows, results, options);
+  const table = markdown(rows, speed, options, versions, run, guidance);
   process.stdout.write("\n" + table);
   if (options.write) {
     const name = options.emptyCorpus ? "results-empty-corpus" : "results";
-    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed };
+    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, run, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed, guidance: guidance.map(({ row, blind, ...g }) => g) };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
     console.log(`wrote ${relative(REPO, join(BENCH, `${name}.json`))} and ${name}.md`);
