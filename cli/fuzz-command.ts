@@ -21,7 +21,8 @@ are written as crash-<sha1>, timeout-<sha1>, oom-<sha1>, and the exit status is
 libFuzzer's (77 crash, 70 timeout, 71 out-of-memory; 0 when nothing was found).
 
 Regression mode (--regression, -runs=0, or any INPUT_FILE given): every given file, and
-every file of every given directory, runs once; the status is non-zero on any finding.
+every file of every given directory, runs once (-runs=N: N times, as libFuzzer); the
+status is non-zero on any finding.
 
 Options:
   --filter GLOB        Instrument files matching GLOB, relative to the root; repeatable,

@@ -15,11 +15,16 @@ export interface FlagDefinition {
   readonly builtin: boolean;
   /** Not a libFuzzer flag: an addition of jskcov. */
   readonly jskcovOnly?: true;
+  /** The values that make sense, where the type allows more (an exit status; at least one mutation). */
+  readonly range?: readonly [min: number, max: number];
 }
 
+/** An exit status is 8 bits: 256 would exit 0 and pass CI. */
+const EXIT_STATUS = [0, 255] as const;
+
 export const FUZZER_FLAGS = {
-  runs: { type: "int", default: -1, builtin: true, help: "Number of inputs to run (-1: no limit). -runs=0 with inputs given replays them once each (regression mode)." },
-  max_total_time: { type: "int", default: 0, builtin: true, help: "If positive, stop fuzzing after this many seconds." },
+  runs: { type: "int", default: -1, builtin: true, help: "Number of inputs to run (-1: no limit). With inputs to replay (regression mode: -runs=0, --regression or input files given), each runs max(1, N) times, as in libFuzzer." },
+  max_total_time: { type: "int", default: 0, builtin: true, help: "If positive, stop fuzzing after this many seconds, counted from when the target has loaded (as libFuzzer, from its start, not the process's)." },
   timeout: { type: "int", default: 1200, builtin: true, help: "If positive, an input that runs longer than this many seconds is a timeout finding." },
   seed: { type: "uint", default: 0, builtin: true, help: "Random seed. If 0, a seed is generated (and printed). A given seed makes a run repeatable." },
   max_len: { type: "uint", default: 0, builtin: true, help: "Maximum input length in bytes. If 0: the largest corpus input, at least 4096." },
@@ -27,10 +32,10 @@ export const FUZZER_FLAGS = {
   artifact_prefix: { type: "string", default: "", builtin: true, help: "Write findings as $(artifact_prefix)crash-<sha1>, timeout-<sha1>, oom-<sha1>. A directory prefix needs its trailing '/'." },
   exact_artifact_path: { type: "string", default: "", builtin: true, help: "Write the finding to exactly this path (overrides -artifact_prefix; no sha1 in the name)." },
   print_final_stats: { type: "int", default: 0, builtin: true, help: "If 1, print libFuzzer's stat:: lines at exit." },
-  error_exitcode: { type: "int", default: 77, builtin: true, help: "Exit status for a crash (uncaught exception or rejection, process death, target exited)." },
-  timeout_exitcode: { type: "int", default: 70, builtin: true, help: "Exit status for a timeout." },
+  error_exitcode: { type: "int", default: 77, builtin: true, range: EXIT_STATUS, help: "Exit status for a crash (uncaught exception or rejection, process death, target exited); 0 to 255." },
+  timeout_exitcode: { type: "int", default: 70, builtin: true, range: EXIT_STATUS, help: "Exit status for a timeout; 0 to 255." },
   rss_limit_mb: { type: "int", default: 2048, builtin: true, help: "If positive, the target process using more memory than this (RSS, or the V8 heap) is an out-of-memory finding." },
-  mutate_depth: { type: "int", default: 5, builtin: true, help: "Apply up to this many stacked mutations to each input." },
+  mutate_depth: { type: "int", default: 5, builtin: true, range: [1, Number.MAX_SAFE_INTEGER], help: "Apply 1 to this many stacked mutations to each input; at least 1." },
   cross_over: { type: "int", default: 1, builtin: true, help: "If 1, splice corpus inputs together (the CrossOver mutator)." },
   only_ascii: { type: "int", default: 0, builtin: true, help: "If 1, generate only printable ASCII and whitespace inputs." },
   use_counters: { type: "int", default: 1, builtin: true, help: "If 1 and the files are instrumented with --counter-mode count, a new hit-count bucket of a block is new coverage." },
@@ -119,6 +124,11 @@ function parseValue(name: string, definition: FlagDefinition, value: string): nu
   if (!Number.isSafeInteger(number) || number > max) {
     const kind = definition.type === "uint" ? "a whole number from 0 to 4294967295" : "an integer";
     throw new FlagError(`engine flag '-${name}=${value}': -${name} takes ${kind}`);
+  }
+  const range = definition.range;
+  if (range !== undefined && (number < range[0] || number > range[1])) {
+    const allowed = range[1] === Number.MAX_SAFE_INTEGER ? `at least ${range[0]}` : `from ${range[0]} to ${range[1]}`;
+    throw new FlagError(`engine flag '-${name}=${value}': -${name} must be ${allowed}`);
   }
   return number;
 }

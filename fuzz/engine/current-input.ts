@@ -25,6 +25,8 @@ export const HEADER = {
   newUnits: 9,
   /** The longest run of one input so far, in milliseconds (stat::slowest_unit_time_sec). */
   slowestUnitMs: 10,
+  /** Epoch milliseconds when the first executor had loaded the target (-max_total_time counts from it). */
+  fuzzingStart: 11,
 } as const;
 export const HEADER_BYTES = 128;
 const FIELD_COUNT = HEADER_BYTES / 8;

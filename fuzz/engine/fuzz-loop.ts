@@ -1,7 +1,7 @@
 // The built-in engine's loop (libFuzzer's FuzzerLoop.cpp, in spirit): run the seed
 // corpus, then pick an input by weight, stack mutations on a copy, run it, read the kcov
 // device, keep the input if it reached a new feature, replace its parent if it is smaller
-// and as good. Also the regression mode, which replays inputs once each. Runs inside the
+// and as good. Also the regression mode, which replays inputs (max(1, -runs) times each). Runs inside the
 // executor process (fuzz-process.ts); hangs and deaths are the watchdog's business.
 
 import * as fs from "node:fs";
@@ -37,8 +37,14 @@ export interface ExecutorConfig {
   /** Continuing a session after a restart: executions so far, where regression mode resumes. */
   startExecutions: number;
   startIndex: number;
-  /** Epoch milliseconds when the session started (for -max_total_time and exec/s). */
+  /** Epoch milliseconds when the session started (the supervisor's clock). */
   sessionStart: number;
+  /**
+   * Continuing a session: when the first executor had loaded the target. -max_total_time
+   * and exec/s count from there, as libFuzzer's from its Fuzzer's creation: Node's
+   * start-up and instrumenting the target's files are not fuzzing time.
+   */
+  fuzzingStart?: number;
   /** --counter-mode count with -use_counters=1: hit-count buckets are features too. */
   countBuckets: boolean;
   /** SHA-1s of inputs that hung or killed an earlier executor: not run again as seeds. */
@@ -76,6 +82,8 @@ export class BuiltinFuzzer {
   #lastYield = 0;
   #slowestMs = 0;
   readonly #mutationNames: string[] = [];
+  /** See ExecutorConfig.fuzzingStart; the target is loaded when this executor is made. */
+  readonly #fuzzingStart: number;
 
   constructor(config: ExecutorConfig, target: FuzzTarget, tokenSources: readonly TokenSource[]) {
     this.#config = config;
@@ -85,6 +93,7 @@ export class BuiltinFuzzer {
     this.#findings = new FindingsRecord(config.findingsFile);
     this.#tokenSources = tokenSources;
     this.#corpusFiles = new CorpusFiles(config.corpusDirs[0] ?? ".");
+    this.#fuzzingStart = config.fuzzingStart ?? Date.now();
   }
 
   /** Runs the session; resolves with the exit status (the caller exits with it). */
@@ -103,16 +112,27 @@ export class BuiltinFuzzer {
   async #replay(files: string[]): Promise<number> {
     const sizes = files.map((file) => fs.statSync(file).size);
     this.#open(Math.max(1, ...sizes));
+    // libFuzzer runs each input max(1, -runs) times (FuzzerDriver.cpp, RunIndividualFiles).
+    const times = Math.max(1, this.#flags.runs);
     // libFuzzer's lines: each input is named before it runs, so a crash's report follows its name.
-    if (this.#config.startIndex === 0) log(`jskcov: Running ${files.length} inputs 1 time(s) each.`);
+    if (this.#config.startIndex === 0) log(`jskcov: Running ${files.length} inputs ${times} time(s) each.`);
     for (let index = this.#config.startIndex; index < files.length; index++) {
       log(`Running: ${files[index]}`);
       this.#writer.header[HEADER.inputIndex] = index;
       const data = fs.readFileSync(files[index]);
-      this.#writer.input.set(data);
-      const { outcome, elapsed } = await this.#runAndCollect(data.length);
-      if (outcome.kind === "crash") this.#reportCrash(outcome, data, false);
-      else log(`Executed ${files[index]} in ${Math.round(elapsed)} ms`);
+      let total = 0;
+      let crashed = false;
+      for (let time = 0; time < times && !crashed; time++) {
+        this.#writer.input.set(data);
+        const { outcome, elapsed } = await this.#runAndCollect(data.length);
+        total += elapsed;
+        // The first crash of an input is its finding; the input is not run again.
+        if (outcome.kind === "crash") {
+          this.#reportCrash(outcome, data, false);
+          crashed = true;
+        }
+      }
+      if (!crashed) log(`Executed ${files[index]} in ${Math.round(total)} ms`);
     }
     log("***");
     log("*** NOTE: fuzzing was not performed, you have only");
@@ -156,7 +176,7 @@ export class BuiltinFuzzer {
     const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
     this.#status("INITED");
 
-    const deadline = flags.max_total_time > 0 ? this.#config.sessionStart + flags.max_total_time * 1000 : Infinity;
+    const deadline = flags.max_total_time > 0 ? this.#fuzzingStart + flags.max_total_time * 1000 : Infinity;
     const runs = flags.runs;
     const input = this.#writer.input;
     const corpus = this.#corpus;
@@ -394,6 +414,7 @@ export class BuiltinFuzzer {
     this.#writer.header[HEADER.executions] = this.#config.startExecutions;
     this.#slowestMs = this.#config.slowestUnitMs ?? 0;
     this.#writer.header[HEADER.slowestUnitMs] = this.#slowestMs;
+    this.#writer.header[HEADER.fuzzingStart] = this.#fuzzingStart;
     this.#feedback = new KcovFeedback(this.#config.countBuckets);
     const corpus = this.#corpus;
     const random = this.#random;
@@ -446,7 +467,7 @@ export class BuiltinFuzzer {
   }
 
   #elapsedSeconds(): number {
-    return (Date.now() - this.#config.sessionStart) / 1000;
+    return (Date.now() - this.#fuzzingStart) / 1000;
   }
 
   #stats(): FuzzStats {

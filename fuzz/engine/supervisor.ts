@@ -156,6 +156,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string, curren
     const hungMs = kind === "timeout" ? flags.timeout * 1000 : 0;
     config.slowestUnitMs = snapshot.fields[HEADER.slowestUnitMs] = Math.max(snapshot.fields[HEADER.slowestUnitMs], hungMs);
     config.startIndex = snapshot.fields[HEADER.inputIndex] + 1;
+    config.fuzzingStart = snapshot.fields[HEADER.fuzzingStart];
     const goOn = session.regression ? config.startIndex < (regressionInputs?.length ?? 0) : ignores(kind, flags) && budgetLeft(config);
     if (!goOn) {
       printSummary(snapshot, findings, config, end.peakRssMb);
@@ -227,7 +228,12 @@ function ignores(kind: FindingKind, flags: FuzzerFlags): boolean {
 function budgetLeft(config: ExecutorConfig): boolean {
   const { runs, max_total_time: maxTotalTime } = config.flags;
   if (runs >= 0 && config.startExecutions >= runs) return false;
-  return !(maxTotalTime > 0 && Date.now() >= config.sessionStart + maxTotalTime * 1000);
+  return !(maxTotalTime > 0 && Date.now() >= fuzzingStartOf(config) + maxTotalTime * 1000);
+}
+
+/** When fuzzing started (ExecutorConfig.fuzzingStart); the session's start before any executor loaded the target. */
+function fuzzingStartOf(config: ExecutorConfig): number {
+  return config.fuzzingStart ?? config.sessionStart;
 }
 
 function statsOf(snapshot: CurrentInputSnapshot | undefined, findings: FindingsRecord, config: ExecutorConfig): FuzzStats {
@@ -240,7 +246,7 @@ function statsOf(snapshot: CurrentInputSnapshot | undefined, findings: FindingsR
     corpusBytes: field("corpusBytes"),
     registeredBlocks: field("registeredBlocks"),
     newUnits: field("newUnits"),
-    elapsedSeconds: (Date.now() - config.sessionStart) / 1000,
+    elapsedSeconds: (Date.now() - fuzzingStartOf(config)) / 1000,
     findings: findings.size,
     slowestUnitMs: field("slowestUnitMs"),
   };

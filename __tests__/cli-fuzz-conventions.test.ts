@@ -1,0 +1,67 @@
+// `jskcov fuzz` against libFuzzer's documented conventions (FuzzerDriver.cpp, FuzzerLoop.cpp),
+// found by the conformance checks: when -max_total_time starts counting, how often
+// -runs=N replays a given input, and flag values libFuzzer would take but that cannot
+// work (an exit status above 255 exits 0 on Linux; -mutate_depth=0 cannot mutate).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectStatus, jskcov, makeProject, removeProjects, requireBuild } from "./cli-helpers";
+
+beforeAll(requireBuild);
+afterAll(removeProjects);
+
+/** A target that takes 2.5 s to load (without using a core) and then runs fast. */
+const SLOW_TO_LOAD = "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);\nmodule.exports.fuzz = (data) => {};\n";
+
+function executionsOf(stderr: string): number {
+  const match = /jskcov fuzz: (\d+) executions/.exec(stderr);
+  if (match === null) throw new Error(`no summary line in:\n${stderr}`);
+  return Number(match[1]);
+}
+
+test("-max_total_time counts from when the target has loaded, as libFuzzer's from the start of fuzzing", () => {
+  const dir = makeProject({ "target.js": SLOW_TO_LOAD });
+  // With the clock started at the supervisor, loading used up the budget: the seed ran, nothing else.
+  const result = jskcov(dir, ["fuzz", "--no-cache", "target.js", "--", "-seed=1", "-max_total_time=1"]);
+  expectStatus(result, 0);
+  expect(executionsOf(result.stderr)).toBeGreaterThan(1);
+  expect(result.stderr).toMatch(/^#\d+\tDONE /m);
+});
+
+test("-runs=N with input files runs each input N times (libFuzzer's 'Running N inputs N time(s) each.')", () => {
+  const dir = makeProject({
+    "target.js": "const fs = require('fs');\nmodule.exports.fuzz = (data) => { fs.appendFileSync(__dirname + '/calls', data.toString() + '\\n'); };\n",
+    "inputs/a": "a",
+    "inputs/b": "b",
+  });
+  const result = jskcov(dir, ["fuzz", "target.js", "inputs/a", "inputs/b", "--", "-runs=3"]);
+  expectStatus(result, 0);
+  expect(result.stderr).toContain("jskcov: Running 2 inputs 3 time(s) each.");
+  expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("a\na\na\nb\nb\nb\n");
+  expect(result.stderr.match(/^Executed .*inputs\/[ab] in \d+ ms$/gm)).toHaveLength(2);
+});
+
+test("-runs=0 and --regression still run each input once; a crashing input is not run again", () => {
+  const dir = makeProject({
+    "target.js": "const fs = require('fs');\nmodule.exports.fuzz = (data) => { fs.appendFileSync(__dirname + '/calls', data.toString() + '\\n'); if (data[0] === 0x62) throw new Error('b'); };\n",
+    "inputs/a": "a",
+    "inputs/b": "b",
+  });
+  expectStatus(jskcov(dir, ["fuzz", "target.js", "inputs", "--", "-runs=0"]), 77);
+  expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("a\nb\n");
+  fs.rmSync(path.join(dir, "calls"));
+  const repeated = jskcov(dir, ["fuzz", "--regression", "target.js", "inputs", "--", "-runs=4", "-artifact_prefix=out/"]);
+  expectStatus(repeated, 77);
+  expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("a\na\na\na\nb\n");
+});
+
+test.each([
+  ["-mutate_depth=0", "engine flag '-mutate_depth=0': -mutate_depth must be at least 1"],
+  ["-error_exitcode=256", "engine flag '-error_exitcode=256': -error_exitcode must be from 0 to 255"],
+  ["-timeout_exitcode=-1", "engine flag '-timeout_exitcode=-1': -timeout_exitcode must be from 0 to 255"],
+])("%s is an error with status 2", (flag, message) => {
+  const dir = makeProject({ "target.js": "module.exports.fuzz = () => {};\n" });
+  const result = jskcov(dir, ["fuzz", "target.js", "--", flag]);
+  expectStatus(result, 2);
+  expect(result.stderr).toContain(message);
+});
