@@ -7,7 +7,7 @@
 
 import * as fs from "node:fs";
 import { REGISTRY_KEY, REGISTRY_VERSION, executedBlocks, type KcovFileRecord, type KcovRegistry } from "../runtime";
-import { decodeTable } from "../runtime/block-table";
+import { decodeTable, symbolizedBlocks } from "../runtime/block-table";
 import { checkRegistration } from "../runtime/registry";
 import { hashSources, tableSources } from "./source-hashes";
 
@@ -151,6 +151,27 @@ export function readBlockMap(file: string, { checkEntries = true } = {}): BlockM
     }
   });
   return map;
+}
+
+/**
+ * Why a dump's PCs would mean different blocks under two entries of one path, or
+ * undefined when they mean the same: entries of one file instrumented with options that
+ * move no block (counter mode, counter pruning, traceCmp) differ in fingerprint only.
+ */
+export function whyPcsDiffer(a: BlockMapFile, b: BlockMapFile): string | undefined {
+  if (a.fingerprint === b.fingerprint) return undefined;
+  const sources = (file: BlockMapFile) => JSON.stringify(file.sourceHashes ?? null);
+  if (a.sourceHashes !== undefined && b.sourceHashes !== undefined && sources(a) !== sources(b)) return "is different code in each";
+  const blocksA = a.blockCount === b.blockCount ? symbolizedBlocks(registryRecordOf(a)) : [];
+  const blocksB = a.blockCount === b.blockCount ? symbolizedBlocks(registryRecordOf(b)) : [];
+  const same = a.regionPc === b.regionPc && a.regionSize === b.regionSize && a.blockCount === b.blockCount &&
+    blocksA.every((block, index) => JSON.stringify(blockFields(block)) === JSON.stringify(blockFields(blocksB[index])));
+  if (same) return undefined;
+  return a.regionPc !== b.regionPc && a.blockCount === b.blockCount ? "has its blocks at other PCs in each (another --pc-seed or --pc-layout)" : "is different code in each";
+}
+
+function blockFields(block: ReturnType<typeof symbolizedBlocks>[number]): unknown[] {
+  return [String(block.pc), block.file, block.start.line, block.start.column, block.end.line, block.end.column, block.functionName, block.kind];
 }
 
 /** A map's file as the registry record the instrumented file made (counters zeroed). */

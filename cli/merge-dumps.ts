@@ -2,12 +2,13 @@
 // (`jskcov merge`). The result is one ordinary dump and one block map, which symbolize
 // and report read like any other:
 // - the block map holds every file of every input once, in the order first seen; a file
-//   is the same file when its path and fingerprint are (same code, same PCs);
+//   is the same file when its path and fingerprint are (same code, same PCs), or when
+//   only options that move no block differ (counter mode, traceCmp: same blocks, same PCs);
 // - files left out of coverage in any input (clashing PC regions) are listed once;
 // - the dump holds every PC that ran in any input once, in the order first seen (the
 //   inputs in order, each in its own flush order), as one flush of a kcov area would.
 
-import { readArea, readBlockMap, type BlockMap, type BlockMapFile, type LeftOutFile } from "./coverage-files";
+import { readArea, readBlockMap, whyPcsDiffer, type BlockMap, type BlockMapFile, type LeftOutFile } from "./coverage-files";
 import { blockMapPathFor } from "./run-config";
 
 export interface DumpInput {
@@ -24,7 +25,7 @@ export function readDumpInput(dumpPath: string): DumpInput {
 
 /**
  * One dump and block map for all of `inputs`. Throws when they cannot describe the same
- * PCs: a different root, or one path with different code (fingerprints) in two inputs.
+ * PCs: a different root, or one path with other blocks or PCs in two inputs.
  */
 export function mergeDumps(inputs: readonly DumpInput[]): { pcs: bigint[]; map: BlockMap } {
   if (inputs.length === 0) throw new Error("there are no dumps to merge");
@@ -43,11 +44,14 @@ export function mergeDumps(inputs: readonly DumpInput[]): { pcs: bigint[]; map: 
       const seen = files.get(file.path);
       if (seen === undefined) {
         files.set(file.path, { file, from: input.name });
-      } else if (seen.file.fingerprint !== file.fingerprint) {
-        throw new Error(
-          `cannot merge ${input.name} with ${seen.from}: ${file.path} is different code in each ` +
-            `(fingerprint ${file.fingerprint} and ${seen.file.fingerprint}), so its PCs mean different blocks`,
-        );
+      } else {
+        const why = whyPcsDiffer(seen.file, file);
+        if (why !== undefined) {
+          throw new Error(
+            `cannot merge ${input.name} with ${seen.from}: ${file.path} ${why} ` +
+              `(fingerprint ${file.fingerprint} and ${seen.file.fingerprint}), so its PCs mean different blocks`,
+          );
+        }
       }
     }
     for (const pc of input.pcs) pcs.add(pc);
