@@ -440,6 +440,145 @@ const CASES: Case[] = [
       else log("else")`,
   },
   {
+    name: "comparison operands behind getters, setters and Proxies: each trap runs as often and in order",
+    source: `
+      const seen = [];
+      const handler = { get(t, k, r) { seen.push("get " + String(k)); return Reflect.get(t, k, r); }, has(t, k) { seen.push("has " + String(k)); return k in t; },
+        getPrototypeOf(t) { seen.push("proto"); return Reflect.getPrototypeOf(t); }, ownKeys(t) { seen.push("keys"); return Reflect.ownKeys(t); } };
+      const p = new Proxy({ n: 1, s: "str", valueOf() { seen.push("valueOf"); return 7; } }, handler);
+      log(p.n === 1, p.s < "t", p == 7, p > 6, p === p, p !== null, p.s.startsWith("s"), p.s.includes(p.s), seen.splice(0));
+      const acc = { get v() { seen.push("v"); return 2; }, set v(x) { seen.push("set " + x); } };
+      log(acc.v === 2, acc.v < acc.v, (acc.v = 3) === 3, acc.v === (acc.v = 4), seen.splice(0));
+      const local = p; log(local.n === local.n, local === p, local < 8, "x" < local, seen.splice(0));
+      const { proxy, revoke } = Proxy.revocable({}, {}); const alias = proxy; revoke();
+      for (const f of [() => alias === null, () => alias == null, () => alias < 1, () => null === alias, () => alias.startsWith("x")]) { try { log(f()); } catch (e) { log(e); } }
+      const fnProxy = new Proxy(function () { return "called"; }, { apply(t, th, args) { seen.push("apply " + args.length); return "a"; } });
+      log(fnProxy() === "a", fnProxy(1, 2) < "b", seen.splice(0));`,
+  },
+  {
+    name: "comparison operands that throw: which operands ran, and the error, are the original's",
+    source: `
+      const order = []; const v = (x) => { order.push(x); return x; }; const boom = (m) => { order.push("boom " + m); throw new TypeError(m); };
+      const attempts = [() => v(1) === boom("right"), () => boom("left") === v(2), () => v("a") < boom("r2"), () => v(1) == boom("r3"),
+        () => v(1) !== v(2) && boom("after"), () => { switch (boom("disc")) { case v(1): return 1; } }, () => { switch (v(3)) { case v(1): return 1; case boom("case"): return 2; case v(3): return 3; } },
+        () => v("s").startsWith(boom("arg")), () => boom("recv").startsWith(v("x")), () => undefinedName === v(1), () => v(1) === undefinedName,
+        () => { let k = v(0); return k === tdz; let tdz = 1; }, () => { const o = {}; return o.missing.deep === v(1); }];
+      for (const attempt of attempts) { try { log(attempt()); } catch (e) { log(e); } log(order.splice(0)); }`,
+  },
+  {
+    name: "traced string methods on non-strings, Symbol.toPrimitive arguments and objects with their own methods",
+    source: `
+      const seen = [];
+      const prim = { [Symbol.toPrimitive](hint) { seen.push("prim " + hint); return "ab"; }, toString() { seen.push("toString"); return "zz"; } };
+      const abc = "abc", xab = "xab", cab = "cab", ab = "ab", a1 = "a1", tru = "true", nul = "null", und = "undefined", x = "x", five = 5, pair = [1, 2], empty = {};
+      log(abc.startsWith(prim), xab.endsWith(prim), cab.includes(prim), cab.indexOf(prim), ab.localeCompare(prim), "abc".startsWith(prim), seen.splice(0));
+      log(a1.includes(1), a1.indexOf(1), tru.startsWith(true), nul.endsWith(null), und.includes(), abc.indexOf(), abc.startsWith("b", 1), abc.indexOf("c", -5), abc.includes(abc), abc.localeCompare(xab, "en"));
+      for (const f of [() => abc.startsWith(/a/), () => abc.includes(/b/), () => abc.endsWith({ [Symbol.match]: false, toString() { return "c"; } }),
+        () => x.startsWith(Symbol("s")), () => five.startsWith("5"), () => pair.startsWith(1), () => empty.includes("x"), () => abc.localeCompare(Symbol())]) { try { log(f()); } catch (e) { log(e); } }
+      const mixed = [1, "2", NaN, -0], nan = [NaN], negZero = [-0], bytes = new Uint8Array([1, 2]);
+      log(mixed.includes(0), mixed.indexOf("2"), nan.includes(NaN), nan.indexOf(NaN), negZero.includes(0), negZero.indexOf(0), bytes.includes(2), bytes.indexOf(2), pair.includes(2n), pair.indexOf("1"));
+      log(String.prototype.startsWith.call(123, "12"), String.prototype.includes.call({ toString() { return "obj"; } }, "b"), Array.prototype.includes.call("str", "t"));
+      const own = { startsWith(x) { return "own:" + x + ":" + (this === own); }, includes: (x) => "arrow " + typeof x, indexOf() { return arguments.length; }, localeCompare: function () { return this; } };
+      log(own.startsWith("q"), own.includes(1n), own.indexOf(1, 2, 3), own.localeCompare() === own, own["startsWith"]("c"), own.endsWith?.("x"));
+      class Str extends String { startsWith(x) { return "sub " + super.startsWith(x); } endsWith(x) { return super.endsWith?.(x) === true; } } const sub = new Str("hello");
+      log(sub.startsWith("he"), sub.endsWith("lo"), sub.includes("ell"), sub.indexOf("l"), sub.localeCompare("hello"));
+      const buf = typeof Buffer === "function" ? Buffer.from("ab") : null; const eq = { equals(a, b) { return [a, b, arguments.length]; } };
+      log(eq.equals(1), eq.equals("x", "y"), buf === null ? "no Buffer" : buf.equals(Buffer.from("ab")));
+      String.prototype.startsWith = function (x) { seen.push("patched " + x); return "patched"; }; log("abc".startsWith("a"), seen.splice(0));`,
+  },
+  {
+    name: "optional calls of traced methods and super comparisons",
+    source: `
+      const s = "hello", n = null, u = undefined, o = { s: "abc", f: null };
+      log(s?.startsWith("he"), n?.startsWith("x"), u?.includes("x"), o?.s.endsWith("c"), o.f?.startsWith("x"), o.s?.indexOf?.("b"), o.s.localeCompare?.("abd"), n?.s.startsWith("x"));
+      try { log(o.f.startsWith?.("x")); } catch (e) { log(e); } try { log(o.nope?.x.startsWith("y")); } catch (e) { log(e); } try { log(o.s.nope?.("x")); } catch (e) { log(e); }
+      let count = 0; const arg = () => (count++, "h"); log(n?.startsWith(arg()), s?.startsWith(arg()), count);
+      class Base { get v() { return 3; } cmp(x) { return x; } static sv = 5; static get sg() { return "sg"; } }
+      class Derived extends Base {
+        test() { return [super.v === 3, super.v < 4, super.cmp(2) === 2, super["v"] !== 3, super.missing === undefined, super.cmp?.(1) > 0]; }
+        static stest() { return [super.sv === 5, super.sg.startsWith("s"), super.sg < "z"]; }
+      }
+      log(new Derived().test(), Derived.stest());
+      const objBase = { greet() { return "hi"; } }; const objSub = { __proto__: objBase, greet() { return super.greet() === "hi" && super.greet().startsWith("h"); } }; log(objSub.greet());`,
+  },
+  {
+    name: "comparisons in default parameters, class fields, computed keys and static blocks",
+    source: `
+      const order = []; const v = (x) => { order.push(x); return x; };
+      function f(a = v(1) === 1, b = a ? v("yes") : v("no"), c = b.startsWith("y"), d = (() => a < b)()) { return [a, b, c, d]; }
+      log(f(), f(false), f(undefined, "y2"), order.splice(0));
+      const arrow = (x, y = x === 0 ? "zero" : x > 0 ? "pos" : "neg") => y; log(arrow(0), arrow(1), arrow(-1), arrow.length);
+      let k = 0;
+      class C {
+        a = v("a") === "a"; b = this.a !== true; [v("key") === "key" ? "k1" : "k2"] = 1; [k++ < 1 ? "first" : "later"] = 2;
+        static s = v("s") < "t"; static [("x" + k) === "x1" ? "sk" : "nk"] = 3; static { order.push("static " + (this.s === true)); }
+        #p = v(5) >= 5; get p() { return this.#p; } m(x = this.a === true) { return x; }
+      }
+      const c1 = new C(), c2 = new C();
+      log(c1.a, c1.b, c1.k1, c1.first, c1.later, C.s, C.sk, C.nk, c1.p, c1.m(), c2.first, order.splice(0));
+      const obj = { [v(1) === 1 ? "one" : "other"]: 1, [v("b") < "c" ? "lt" : "ge"]() { return "m"; }, get [1 < 2 ? "g" : "h"]() { return "got"; } };
+      log(Object.keys(obj), obj.lt(), obj.g, order.splice(0));
+      function destr({ a = 1 === 1, b: [c = "x".startsWith("x")] = [] } = {}, ...rest) { return [a, c, rest.length === 0]; } log(destr(), destr({ a: 0, b: [0] }, 1));`,
+  },
+  {
+    name: "comparisons in generators and async functions: yield and await inside operands",
+    source: `
+      function* g() { const a = (yield "first") === "sent"; log("a", a); const b = "x" < (yield "second"); log("b", b);
+        switch (yield "disc") { case "one": log("case one"); case "two": log("fell to two"); break; default: log("default"); } return (yield "last") !== undefined; }
+      const it = g(); log(it.next().value, it.next("sent").value, it.next("y").value, it.next("one").value, JSON.stringify(it.next()));
+      const it2 = g(); it2.next(); it2.next(1); it2.next("a"); it2.next("zzz"); log(JSON.stringify(it2.next(0)));
+      let shared = 1; function* h() { while (shared < (yield shared)) shared++; return shared; }
+      const hi = h(); log(hi.next().value, hi.next(5).value, hi.next(3).value, hi.next(0).value);
+      function* delegate() { return (yield* g()) === true; } log([...delegate()].length);
+      (async () => {
+        let x = 1; const later = async (v) => { await null; x = v; return v; };
+        log(x === await later(5), x, await later(6) === x, (await later("s")).startsWith("s"));
+        switch (await later(2)) { case 1: log("one"); break; case 2: log("two"); }
+        for await (const w of [Promise.resolve(1), 2]) log(w === 1 ? "one" : w < 3 ? "small" : "big");
+        try { log(await Promise.reject(new Error("rej")) === 1); } catch (e) { log(e.message); }
+      })();`,
+  },
+  {
+    name: "comparisons inside with blocks: names that resolve to the object, its getters and its Proxy traps",
+    shapes: SLOPPY,
+    source: `
+      const seen = []; var x = 1, s = "outer";
+      const scope = { get x() { seen.push("get x"); return 2; }, startsWith(y) { return "scope.startsWith " + y + " " + (this === scope); }, s: "inner" };
+      with (scope) { log(x === 2, x < 3, 2 == x, x !== x, s.startsWith("in"), startsWith("q"), s === "inner"); switch (x) { case 2: log("two"); break; case 1: log("one"); } }
+      log(x === 1, s === "outer", seen.splice(0));
+      function inner() { let y = 1, z = "a"; with ({ get y() { seen.push("get y"); return 5; } }) { log(y === 5, z === "a", y < z, z.includes("a"), y > y); } return seen.splice(0); } log(inner());
+      function later() { let y = 1; with ({ y: 2 }) { var fn = () => y === 2; } return fn(); } log(later());
+      const trap = new Proxy({ t: 3 }, { has(tgt, k) { if (typeof k === "string" && k.length < 3) seen.push("has " + k); return k in tgt; }, get(tgt, k) { if (typeof k === "string") seen.push("get " + k); return tgt[k]; } });
+      let t = 9; with (trap) { log(t === 3, t > 1); } log(t, seen.splice(0));`,
+  },
+  {
+    name: "comparisons of sloppy-mode arguments, parameters aliased by arguments, labelled blocks",
+    shapes: SLOPPY,
+    source: `
+      function alias(a, b) { const r = [a === 1, arguments[0] === a, a === (arguments[0] = 9), a === 9, arguments.length < 3, b === arguments[1]];
+        arguments[1] = "z"; r.push(b === "z", arguments[1].startsWith("z")); return r; }
+      log(alias(1, "b"), alias(1));
+      function swap(a) { return a < (arguments[0] = 0, 5) ? a : -1; } log(swap(3), swap(7));
+      function strictArgs(a, b = 2) { const r = [a === 1]; arguments[0] = 5; r.push(a === 1, arguments[0] === 5); return r; } log(strictArgs(1));
+      function args() { switch (arguments.length) { case 0: return "none"; case 1: return arguments[0] === 1 ? "one" : "other"; default: return arguments[arguments.length - 1] > 1; } } log(args(), args(1), args(2), args(1, 2));
+      outer: { const a = 1; inner: { if (a === 1) break inner; log("never"); } if (a < 2) break outer; log("never 2"); } log("after labels");
+      lbl: for (let i = 0; i < 3; i++) { sw: switch (i) { case 0: continue lbl; case 1: break sw; case 2: break lbl; } log("i", i === 1); }`,
+  },
+  {
+    name: "BigInt with Number, -0, NaN, Infinity and mixed types: comparisons and switch cases",
+    source: `
+      const values = [0, -0, 0n, -1, -1n, 1, 1n, 2 ** 53, 2n ** 53n, 2 ** 53 + 2, 2n ** 53n + 1n, 2n ** 64n, -(2n ** 63n), 0.5, NaN, Infinity, -Infinity, "1", "1n", "", " ", "0x10", true, null, undefined, 2 ** 31, -(2 ** 31), 2 ** 32, -(2 ** 31) - 1];
+      const table = [];
+      for (const a of values) { let row = ""; for (const b of values) { try { row += (a === b ? "s" : "-") + (a == b ? "l" : "-") + (a < b ? "<" : "-") + (a >= b ? "g" : "-"); } catch (e) { row += "E"; } } table.push(row); }
+      log(table.join("|"));
+      function sw(x) { switch (x) { case 0: return "zero"; case -1: return "minus one"; case 1n: return "one n"; case 2 ** 32: return "2^32"; case -(2 ** 31): return "min32"; case NaN: return "nan"; case Infinity: return "inf"; case "1": return "str1"; default: return "none"; } }
+      log(values.map(sw));
+      function swBig(x) { switch (x) { case 0n: return "0n"; case -1n: return "-1n"; case 2n ** 64n: return "2^64n"; case 18446744073709551615n: return "max64"; case -(2n ** 63n): return "min64"; } return "-"; }
+      log(values.map(swBig), swBig(2n ** 64n - 1n), swBig(2n ** 65n));
+      log(Object.is(-0, 0), -0 === 0, 1 / -0 < 0, [-0].map((z) => z === 0 && 1 / z), -0 < 0, -0 <= 0, 0n === -0n, NaN == NaN, NaN >= NaN, [NaN].includes(NaN));
+      const big = 12345678901234567890n; let x = big; log(x === big, x > 12345678901234567889n, x < 1.2345678901234567e19, x == 12345678901234567890, x == "12345678901234567890", BigInt.asIntN(64, x) < 0n);`,
+  },
+  {
     name: "TypeScript: enums, parameter properties, namespaces, non-null and casts",
     filename: "snippet.ts",
     shapes: ["module"],
@@ -466,7 +605,7 @@ const CASES: Case[] = [
 ];
 
 describe.each(CASES)("$name", ({ name, source, shapes, presets, filename }) => {
-  const recordsComparisons = /^(comparison|switch|method comparison)/.test(name);
+  const recordsComparisons = /^(comparison|switch|method comparison|traced string|optional calls of traced|BigInt with)/.test(name);
   for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
     test(`${shape}: every option set behaves as the original`, async () => {
       const options = { presets, filename: filename ? `${__dirname}/../conformance/${filename}` : undefined };
