@@ -1,6 +1,7 @@
 // Bad input to the CLI: each case is refused with an error that names the file, the entry
 // or the option, with the documented status, and without a stack trace of jskcov's own.
 
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectStatus, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
@@ -104,6 +105,26 @@ describe("jskcov fuzz", () => {
     const result = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "nofuzz.js", "corpus", "--", "-runs=10", "-o", path.join(dir, "afl-out")], AFL_TEST_ENV as Record<string, string>);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`jskcov fuzz: afl-fuzz could not start the target: the fuzz target ${path.join(dir, "nofuzz.js")} exports no fuzz function`);
+  });
+
+  test.each([
+    ["fuzzing", ["corpus", "--", "-runs=10"], "jskcov fuzz: cannot read the input"],
+    ["regression mode", ["corpus", "--", "-runs=0"], "jskcov: cannot read the input"],
+  ])("%s: a dangling symbolic link in a corpus directory is named, status 1 (the executor used to end with no word)", (_mode, args, prefix) => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/seed": "x" });
+    fs.symlinkSync(path.join(dir, "gone"), path.join(dir, "corpus/link"));
+    const result = jskcov(dir, ["fuzz", "target.js", ...args]);
+    expectStatus(result, 1);
+    expect(result.stderr).toContain(`${prefix} ${path.join(dir, "corpus/link")}: it does not exist (a dangling symbolic link?)`);
+    expectNoStack(result);
+  });
+
+  test("a directory and a FIFO inside a corpus directory are skipped, as libFuzzer skips what is not a regular file", () => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/seed": "x", "corpus/sub/inner": "y" });
+    spawnSync("mkfifo", [path.join(dir, "corpus/fifo")]);
+    const result = jskcov(dir, ["fuzz", "target.js", "corpus", "--", "-runs=0"]);
+    expectStatus(result, 0);
+    expect(result.stderr).toContain("jskcov: Running 1 inputs 1 time(s) each.");
   });
 
   test.each([

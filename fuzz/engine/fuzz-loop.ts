@@ -4,13 +4,13 @@
 // and as good. Also the regression mode, which replays inputs (max(1, -runs) times each). Runs inside the
 // executor process (fuzz-process.ts); hangs and deaths are the watchdog's business.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { FuzzerFlags } from "../flags";
 import { exitStatusFor, sha1Hex, targetStack } from "../findings";
 import { crashOutcome, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "../target";
 import { Corpus } from "./corpus";
+import { listDirectory, readInputFile } from "./input-files";
 import { CorpusFiles } from "./corpus-files";
 import { KcovFeedback } from "./coverage";
 import { CurrentInputWriter, HEADER } from "./current-input";
@@ -110,7 +110,8 @@ export class BuiltinFuzzer {
   // ---- regression mode ----
 
   async #replay(files: string[]): Promise<number> {
-    const sizes = files.map((file) => fs.statSync(file).size);
+    const inputs = files.map((file) => readInputFile(file) ?? Buffer.alloc(0));
+    const sizes = inputs.map((data) => data.length);
     this.#open(Math.max(1, ...sizes));
     // libFuzzer runs each input max(1, -runs) times (FuzzerDriver.cpp, RunIndividualFiles).
     const times = Math.max(1, this.#flags.runs);
@@ -119,7 +120,7 @@ export class BuiltinFuzzer {
     for (let index = this.#config.startIndex; index < files.length; index++) {
       log(`Running: ${files[index]}`);
       this.#writer.header[HEADER.inputIndex] = index;
-      const data = fs.readFileSync(files[index]);
+      const data = inputs[index];
       let total = 0;
       let crashed = false;
       for (let time = 0; time < times && !crashed; time++) {
@@ -439,10 +440,10 @@ export class BuiltinFuzzer {
     const seeds: { data: Uint8Array; file: string }[] = [];
     const seen = new Set<string>(this.#config.skipSeeds);
     for (const dir of this.#config.corpusDirs) {
-      for (const name of fs.readdirSync(dir).sort()) {
+      for (const name of listDirectory(dir)) {
         const file = path.join(dir, name);
-        if (!fs.statSync(file).isFile()) continue;
-        const data = fs.readFileSync(file);
+        const data = readInputFile(file);
+        if (data === undefined) continue;
         const hash = sha1Hex(data);
         if (seen.has(hash)) continue;
         seen.add(hash);

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import { readDictionary } from "./dictionary";
 import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
+import { CorpusReadError } from "./input-files";
 import { DictionaryTokens, type TokenSource } from "./token-source";
 import { CompareFeedback } from "./compare-feedback";
 import { startStackReporter } from "./hang-stack";
@@ -39,4 +40,10 @@ async function main(): Promise<void> {
   process.exit(status);
 }
 
-void main();
+// The engine's own failures (a corpus file it cannot read) end the executor with their
+// message: the engine's unhandledRejection handler, there for the target's escaped
+// rejections, would otherwise swallow them and the session end with status 1 and no word.
+main().catch((error: unknown) => {
+  process.stderr.write(`jskcov fuzz: ${error instanceof CorpusReadError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

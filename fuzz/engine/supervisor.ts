@@ -19,6 +19,7 @@ import { HEADER, readCurrentInput, type CurrentInputSnapshot } from "./current-i
 import { FindingsRecord } from "./findings-record";
 import { CHANNEL_FD, requestStack } from "./hang-stack";
 import type { ExecutorConfig } from "./fuzz-loop";
+import { isRegularFile, listDirectory } from "./input-files";
 import { describeInput, finalStatsLines, log, summaryLine, type FuzzStats } from "./status-lines";
 
 export interface FuzzSession {
@@ -85,9 +86,10 @@ function regressionFiles(inputs: string[]): string[] {
       files.push(input);
       continue;
     }
-    for (const name of fs.readdirSync(input).sort()) {
+    for (const name of listDirectory(input)) {
       const file = path.join(input, name);
-      if (fs.statSync(file).isFile()) files.push(file);
+      // A dangling link is named now, before any input runs.
+      if (isRegularFile(file)) files.push(file);
     }
   }
   return files;
