@@ -33,19 +33,21 @@ export function parseDictionary(text: string, file: string): Uint8Array[] {
     if (match === null) {
       throw new DictionaryError(`${where}: expected "token" or name="token", got: ${line.slice(0, 80)}`);
     }
-    const token = unescape(match[1], where);
+    // Columns are the line's, 1-based: the token's text starts after its line's first '"'.
+    const token = unescape(match[1], where, lines[index].indexOf('"') + 2);
     if (token.length === 0) throw new DictionaryError(`${where}: empty token ""`);
     tokens.push(token);
   }
   return tokens;
 }
 
-function unescape(body: string, where: string): Uint8Array {
+/** `body`, the text between the quotes, as bytes; `column` is where it starts in its line. */
+function unescape(body: string, where: string, column: number): Uint8Array {
   const bytes: number[] = [];
   for (let i = 0; i < body.length; i++) {
     const char = body.charCodeAt(i);
-    if (char > 0xff) throw new DictionaryError(`${where}: character outside latin1 at column ${i + 2}`);
-    if (body[i] === '"') throw new DictionaryError(`${where}: unescaped '"' inside the token at column ${i + 2}`);
+    if (char > 0xff) throw new DictionaryError(`${where}: character outside latin1 at column ${column + i}`);
+    if (body[i] === '"') throw new DictionaryError(`${where}: unescaped '"' inside the token at column ${column + i}`);
     if (body[i] !== "\\") {
       bytes.push(char);
       continue;
@@ -58,7 +60,7 @@ function unescape(body: string, where: string): Uint8Array {
       bytes.push(parseInt(body.slice(i + 2, i + 4), 16));
       i += 3;
     } else {
-      throw new DictionaryError(`${where}: bad escape at column ${i + 2}: use \\\\, \\" or \\xNN`);
+      throw new DictionaryError(`${where}: bad escape at column ${column + i}: use \\\\, \\" or \\xNN`);
     }
   }
   return Uint8Array.from(bytes);
