@@ -105,6 +105,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   const regression = values.regression === true || (flags.runs === 0 && inputs.length > 0) || inputs.some(isExistingFile);
   checkInputs(inputs, regression);
   checkDictionary(flags);
+  checkArtifactPaths(flags);
   switch (engine) {
     case "builtin":
       return runBuiltinEngine({ runConfig, target: path.resolve(target), inputs: inputs.map((input) => path.resolve(input)), flags, regression });
@@ -168,6 +169,30 @@ function checkInputs(inputs: string[], regression: boolean): void {
   if (!regression) {
     const file = inputs.find((input) => !fs.statSync(input).isDirectory());
     if (file !== undefined) throw new UsageError("fuzz", `'${file}' is not a directory: corpora are directories`);
+  }
+}
+
+/**
+ * Findings are written when they happen, perhaps hours in: a prefix under a file, or an
+ * exact path that is a directory, is refused now (it failed at the first finding, which
+ * was then lost and reported as the executor exiting).
+ */
+function checkArtifactPaths(flags: FuzzerFlags): void {
+  const wanted: [string, string, string][] = [
+    ["artifact_prefix", flags.artifact_prefix, flags.artifact_prefix.endsWith("/") ? flags.artifact_prefix : path.dirname(flags.artifact_prefix)],
+    ["exact_artifact_path", flags.exact_artifact_path, path.dirname(flags.exact_artifact_path)],
+  ];
+  for (const [name, value, dir] of wanted) {
+    if (value === "") continue;
+    let existing = path.resolve(dir);
+    while (!fs.existsSync(existing)) existing = path.dirname(existing);
+    if (!fs.statSync(existing).isDirectory()) {
+      throw new UsageError("fuzz", `engine flag '-${name}=${value}': '${existing}' is a file, so findings cannot be written there`);
+    }
+  }
+  const exact = flags.exact_artifact_path;
+  if (exact !== "" && fs.existsSync(exact) && fs.statSync(exact).isDirectory()) {
+    throw new UsageError("fuzz", `engine flag '-exact_artifact_path=${exact}' names a directory: give the file to write the finding to`);
   }
 }
 
