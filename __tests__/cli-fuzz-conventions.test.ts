@@ -65,3 +65,12 @@ test.each([
   expectStatus(result, 2);
   expect(result.stderr).toContain(message);
 });
+
+test("-max_len cuts replayed inputs to that length, as libFuzzer's RunOneTest", () => {
+  const dir = makeProject({
+    "target.js": "const fs = require('fs');\nmodule.exports.fuzz = (data) => { fs.appendFileSync(__dirname + '/calls', data.toString() + '\\n'); };\n",
+    "inputs/long": "abcdefgh",
+  });
+  expectStatus(jskcov(dir, ["fuzz", "target.js", "inputs/long", "--", "-max_len=3"]), 0);
+  expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("abc\n");
+});

@@ -110,7 +110,12 @@ export class BuiltinFuzzer {
   // ---- regression mode ----
 
   async #replay(files: string[]): Promise<number> {
-    const inputs = files.map((file) => readInputFile(file) ?? Buffer.alloc(0));
+    // As libFuzzer's RunOneTest: a given -max_len cuts each input to that length.
+    const maxLen = this.#flags.max_len;
+    const inputs = files.map((file) => {
+      const data = readInputFile(file) ?? Buffer.alloc(0);
+      return maxLen > 0 ? data.subarray(0, maxLen) : data;
+    });
     const sizes = inputs.map((data) => data.length);
     this.#open(Math.max(1, ...sizes));
     // libFuzzer runs each input max(1, -runs) times (FuzzerDriver.cpp, RunIndividualFiles).
