@@ -100,6 +100,13 @@ describe("jskcov fuzz", () => {
     expect(result.stderr).toContain(`${path.join(dir, "throws.js")}:3:`);
   });
 
+  test("a target whose top-level await never settles: named, status 1 (the executor used to exit without a word)", () => {
+    const dir = makeProject({ "pending.mjs": "await new Promise(() => {});\nexport function fuzz() {}\n" });
+    const result = jskcov(dir, ["fuzz", "pending.mjs", "--", "-runs=1"]);
+    expectStatus(result, 1);
+    expect(result.stderr).toContain(`the fuzz target ${path.join(dir, "pending.mjs")} never finished loading: the process ran out of work first`);
+  });
+
   test("--engine afl: a target that cannot load is named with the reason after afl-fuzz's abort", () => {
     const dir = makeProject({ "nofuzz.js": "module.exports.other = () => {};\n", "corpus/seed": "x" });
     const result = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "nofuzz.js", "corpus", "--", "-runs=10", "-o", path.join(dir, "afl-out")], AFL_TEST_ENV as Record<string, string>);

@@ -63,7 +63,20 @@ const nativeImport = new Function("specifier", "return import(specifier)") as (s
 
 export async function loadFuzzTarget(modulePath: string): Promise<FuzzTarget> {
   const absolute = path.resolve(modulePath);
-  const namespace = await nativeImport(pathToFileURL(absolute).href);
+  // An ES module whose top-level await never settles leaves nothing for the event loop:
+  // the process would exit 0 in the middle of loading, without a word.
+  const neverLoaded = (): void => {
+    process.stderr.write(`jskcov fuzz: the fuzz target ${modulePath} never finished loading: ` +
+      "the process ran out of work first (a top-level await that never settles?)\n");
+    if (!process.exitCode) process.exitCode = 1;
+  };
+  process.once("exit", neverLoaded);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await nativeImport(pathToFileURL(absolute).href);
+  } finally {
+    process.off("exit", neverLoaded);
+  }
   const fuzz = findFuzzFunction(namespace);
   if (fuzz === undefined) {
     throw new FuzzTargetError(
