@@ -74,3 +74,26 @@ test("-max_len cuts replayed inputs to that length, as libFuzzer's RunOneTest", 
   expectStatus(jskcov(dir, ["fuzz", "target.js", "inputs/long", "--", "-max_len=3"]), 0);
   expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("abc\n");
 });
+
+describe("a promise from the target that never settles is a hang (timeout), not the executor exiting", () => {
+  const NEVER_SETTLES = "module.exports.fuzz = (data) => new Promise(() => {});\n";
+
+  test("built-in engine: timeout-<sha1>, status 70, the main thread named idle", () => {
+    const dir = makeProject({ "target.js": NEVER_SETTLES });
+    const result = jskcov(dir, ["fuzz", "target.js", "--", "-runs=5", "-timeout=1", "-artifact_prefix=out/"]);
+    expectStatus(result, 70);
+    expect(result.stderr).toContain("ERROR: libFuzzer: timeout after 1 seconds");
+    expect(result.stderr).toContain("the main thread was idle, running none of the target's code");
+    expect(fs.readdirSync(path.join(dir, "out")).filter((name) => name.startsWith("timeout-"))).toHaveLength(1);
+  });
+
+  test("--engine libfuzzer: libFuzzer's timeout, status 70", () => {
+    const dir = makeProject({ "target.js": NEVER_SETTLES, "corpus/seed": "x" });
+    const result = jskcov(dir, ["fuzz", "--engine", "libfuzzer", "--no-cache", "target.js", "corpus", "--", "-runs=5", "-timeout=1", `-artifact_prefix=${dir}/`]);
+    expectStatus(result, 70);
+    // libFuzzer's alarm counts whole seconds: 1 or 2 under load.
+    expect(result.stderr).toMatch(/ERROR: libFuzzer: timeout after \d+ seconds/);
+    expect(result.stderr).not.toContain("deadly signal");
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith("timeout-"))).toHaveLength(1);
+  });
+});

@@ -329,7 +329,11 @@ async function main(): Promise<void> {
   kcov.enable(KCOV_TRACE_PC); // forgets the blocks that ran while the target loaded
   compare?.enable();
   writeFully(REPLY_FD, helloMessage(settings.areaWords, compare, control));
+  // A promise of the target's that never settles is a hang for the harness's deadline,
+  // not an executor that exits because its event loop emptied (libFuzzer: deadly signal).
+  const keepAlive = setInterval(() => {}, 0x7fffffff);
   await serve(target, kcov, compare, control, settings);
+  clearInterval(keepAlive);
   kcov.close();
   compare?.close();
   control?.close();

@@ -104,7 +104,15 @@ export class BuiltinFuzzer {
     process.on("unhandledRejection", (reason) => {
       this.#escaped = crashOutcome(reason);
     });
-    return this.#config.regressionInputs !== null ? this.#replay(this.#config.regressionInputs) : this.#fuzz();
+    // A promise from the target that never settles, with nothing else pending, would let
+    // the event loop empty and the executor exit in the middle of an input ("fuzz target
+    // exited"); it is a hang, which the watchdog reports as a timeout after -timeout.
+    const keepAlive = setInterval(() => {}, 0x7fffffff);
+    try {
+      return await (this.#config.regressionInputs !== null ? this.#replay(this.#config.regressionInputs) : this.#fuzz());
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   // ---- regression mode ----

@@ -209,8 +209,13 @@ function logStack(end: ExecutorEnd): void {
     log("INFO: jskcov: no JavaScript stack (the executor did not pause: native code, or a V8 heap limit)");
     return;
   }
+  const stack = targetStack(end.stack);
+  if (stack.trim() === "") {
+    log("INFO: jskcov: the main thread was idle, running none of the target's code: a promise of the target's that never settles?");
+    return;
+  }
   log("The main thread was here when it was stopped:");
-  log(targetStack(end.stack));
+  log(stack);
 }
 
 const SUMMARY_NAMES: Record<FindingKind, string> = {
