@@ -605,7 +605,7 @@ const CASES: Case[] = [
 ];
 
 describe.each(CASES)("$name", ({ name, source, shapes, presets, filename }) => {
-  const recordsComparisons = /^(comparison|switch|method comparison|traced string|optional calls of traced|BigInt with)/.test(name);
+  const recordsComparisons = /^(comparison|switch|method comparison|traced string methods on non-strings|optional calls of traced|BigInt with)/.test(name);
   for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
     test(`${shape}: every option set behaves as the original`, async () => {
       const options = { presets, filename: filename ? `${__dirname}/../conformance/${filename}` : undefined };
