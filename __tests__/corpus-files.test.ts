@@ -1,6 +1,6 @@
 // The corpus directory's files are written off the executing thread (fuzz/engine/corpus-files.ts):
-// operations on one path keep their order, flush() waits for all of them, and a failure
-// names the directory.
+// operations on one path keep their order, flush() waits for all of them, a failure names the
+// directory, and what was asked for before the executing thread blocks (a hang) gets written.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -48,4 +48,21 @@ test("removing a file that is not there is no failure", async () => {
   files.remove(path.join(dir, "never-written"));
   await files.flush();
   expect(files.failed).toBe(false);
+});
+
+test("a write asked for just before the executing thread blocks is written while it stays blocked (a hang)", () => {
+  const files = new CorpusFiles(dir);
+  const file = files.write(Buffer.from("asked for before the hang"));
+  // This thread never yields from here on, as in a target stuck in a loop until the watchdog kills it.
+  const deadline = Date.now() + 20_000;
+  let content = "";
+  while (content !== "asked for before the hang" && Date.now() < deadline) {
+    try {
+      content = fs.readFileSync(file, "utf8");
+    } catch {
+      // not there yet
+    }
+  }
+  expect(content).toBe("asked for before the hang");
+  files.close();
 });

@@ -409,6 +409,7 @@ export class BuiltinFuzzer {
       log(`ERROR: ${(error as Error).message}`);
       status ??= 1;
     }
+    this.#corpusFiles.close();
     const stats = this.#stats();
     const rss = peakRssMb();
     if (this.#flags.print_final_stats !== 0) for (const line of finalStatsLines(stats, rss)) log(line);
