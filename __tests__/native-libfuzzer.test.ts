@@ -4,6 +4,7 @@
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
 import {
@@ -166,6 +167,47 @@ test("on one CPU (taskset, or afl-fuzz's own binding) the harness never spins: e
   expect(run.status).toBe(0);
   expect(run.output).toMatch(/jskcov-harness: 200 runs, .*; waits for a reply: 0 met by the spin, 0 outlasted it, 200 did not spin/);
   await expectAllGone(run.executorPids);
+});
+
+/** Runs reports-cpus.js for 200 runs under `taskset -c 0` with `extraEnv`: the run and what the executor reported. */
+async function runOnCpu0(extraEnv: NodeJS.ProcessEnv) {
+  const cwd = workDir();
+  const report = path.join(cwd, "cpus.json");
+  const invocation = invocationFor("reports-cpus.js", ["-seed=1", "-runs=200"]);
+  const command = libFuzzerCommand(invocation);
+  const env = session().environment(invocation, {}, { ...command.env, JSKCOV_HARNESS_STATS: "1", CPUS_REPORT_FILE: report, ...extraEnv });
+  const run = await runHarness("taskset", ["-c", "0", libFuzzer, ...command.args], { cwd, env });
+  return { run, report: fs.existsSync(report) ? (JSON.parse(fs.readFileSync(report, "utf8")) as { cpus: string; ownCpu: string | null }) : undefined };
+}
+
+test("by default the executor shares the harness's CPUs: under taskset -c 0, CPU 0, and it is not told to spin", async () => {
+  const { run, report } = await runOnCpu0({});
+  expect(run.status).toBe(0);
+  expect(run.output).toContain("jskcov-harness: the executor shares the harness's CPUs (one)");
+  expect(report).toEqual({ cpus: "0", ownCpu: null });
+  await expectAllGone(run.executorPids);
+});
+
+(os.cpus().length >= 2 ? test : test.skip)("JSKCOV_EXECUTOR_CPU=1 binds the executor to CPU 1, and both sides wait for each other by spinning", async () => {
+  const { run, report } = await runOnCpu0({ JSKCOV_EXECUTOR_CPU: "1" });
+  expect(run.status).toBe(0);
+  expect(run.output).toContain("jskcov-harness: the executor runs on CPU 1 (JSKCOV_EXECUTOR_CPU), the harness on another CPU");
+  expect(report).toEqual({ cpus: "1", ownCpu: "1" });
+  // The harness is on one CPU, but the executor is not on it: its first wait spins (later
+  // ones may not, depending on the machine's load).
+  const waits = /waits for a reply: (\d+) met by the spin, (\d+) outlasted it, (\d+) did not spin/.exec(run.output);
+  expect(waits).not.toBeNull();
+  expect(Number(waits![1]) + Number(waits![2])).toBeGreaterThan(0);
+  await expectAllGone(run.executorPids);
+});
+
+test("JSKCOV_EXECUTOR_CPU that is not 'shared' or a CPU number is an error naming it", async () => {
+  for (const value of ["two", "1x", "100000"]) {
+    const { run, report } = await runOnCpu0({ JSKCOV_EXECUTOR_CPU: value });
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(new RegExp(`JSKCOV_EXECUTOR_CPU must be 'shared' or a CPU number from 0 to \\d+, got '${value}'`));
+    expect(report).toBeUndefined();
+  }
 });
 
 test("an executor that cannot start is a clear error, not a finding", async () => {

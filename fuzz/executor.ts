@@ -99,10 +99,12 @@ function readSettings(argv: string[]): ExecutorSettings {
 /**
  * JSKCOV_SPIN_US, but 0 on one CPU (afl-fuzz binds itself and its children to one core by
  * default): there the driver cannot run while we spin, so block at once, as the harness does.
+ * Unless the driver says that this one CPU is the executor's own (JSKCOV_EXECUTOR_OWN_CPU=1:
+ * the harness placed it there and runs elsewhere).
  */
 function spinMicroseconds(): number {
   const given = positiveIntegerFromEnv("JSKCOV_SPIN_US", DEFAULT_SPIN_US);
-  return availableParallelism() === 1 ? 0 : given;
+  return availableParallelism() === 1 && process.env.JSKCOV_EXECUTOR_OWN_CPU !== "1" ? 0 : given;
 }
 
 /** JSKCOV_EXECUTOR_CMP_AREA and JSKCOV_EXECUTOR_CMP_STRINGS ask for the comparison areas. */

@@ -24,6 +24,9 @@
  *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
  *   JSKCOV_AFL_MIN_TIMEOUT_MS  AFL++ mode: the shortest timeout afl-fuzz gives a run (default 5,
  *                         afl-fuzz's minimum -t); runs under a fifth of it get the next pid early
+ *   JSKCOV_EXECUTOR_CPU   where the executor runs: shared (default: the harness's CPUs, under
+ *                         afl-fuzz its one core) or a CPU number (docs/executor-protocol.md,
+ *                         "Where the executor runs")
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -188,36 +191,46 @@ struct spin {
   unsigned missed;                    /* consecutive waits that outlasted the spin */
   uint64_t blocked_since;             /* when a wait that did not spin began; 0 = none */
   uint64_t paid, outlasted, skipped;  /* all waits, for JSKCOV_HARNESS_STATS */
+  int peer_on_other_cpu;              /* the process waited for has a CPU that is not ours */
 };
 
 /* Whether this process may run on one CPU only (afl-fuzz binds itself, and so its
  * forkserver and the executor, to one core unless AFL_NO_AFFINITY is set; or taskset). */
 static int on_one_cpu(void) {
-  cpu_set_t cpus;
-  return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+  static int one = -1;
+  if (one < 0) {
+    cpu_set_t cpus;
+    one = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+  }
+  return one;
 }
 
-static uint64_t spin_budget_ns(void) {
-  static int64_t budget = -1;
-  if (budget < 0) {
+/* JSKCOV_SPIN_US in ns, for a wait on a process that runs on other CPUs than this one. */
+static uint64_t spin_setting_ns(void) {
+  static int64_t setting = -1;
+  if (setting < 0) {
     const char *text = getenv("JSKCOV_SPIN_US");
-    budget = (int64_t)SPIN_DEFAULT_US * 1000;
+    setting = (int64_t)SPIN_DEFAULT_US * 1000;
     if (text != NULL && *text != '\0') {
       char *end;
       unsigned long us = strtoul(text, &end, 10);
       if (*end != '\0' || us > 1000000) fatal("JSKCOV_SPIN_US must be 0..1000000 (microseconds), got '%s'", text);
-      budget = (int64_t)us * 1000;
+      setting = (int64_t)us * 1000;
     }
-    /* On one CPU the process waited for cannot run while we spin: block at once (the
-     * executor, which inherits the affinity, does the same). */
-    if (on_one_cpu()) budget = 0;
   }
-  return (uint64_t)budget;
+  return (uint64_t)setting;
+}
+
+/* How long a wait spins. On one CPU the process waited for cannot run while we spin, so the
+ * wait blocks at once, unless that process was given a CPU of its own (the executor, see
+ * "Where the executor runs"); the executor decides the same way. */
+static uint64_t spin_budget_ns(const struct spin *spin) {
+  return spin->peer_on_other_cpu || !on_one_cpu() ? spin_setting_ns() : 0;
 }
 
 /* Returns once `fd` is readable or the spin is over; the caller's read then blocks if need be. */
 static void spin_until_readable(int fd, struct spin *spin) {
-  uint64_t budget = spin_budget_ns();
+  uint64_t budget = spin_budget_ns(spin);
   if (budget == 0) { /* spinning is off */
     spin->skipped++;
     return;
@@ -246,7 +259,7 @@ static void spin_until_readable(int fd, struct spin *spin) {
  * within the spin's time would have been met by it, so the next wait spins again. */
 static void spin_wait_over(struct spin *spin) {
   if (spin->blocked_since == 0) return;
-  if (now_ns() - spin->blocked_since <= spin_budget_ns()) spin->missed = 0;
+  if (now_ns() - spin->blocked_since <= spin_budget_ns(spin)) spin->missed = 0;
   spin->blocked_since = 0;
 }
 
@@ -270,6 +283,57 @@ static struct {
 struct reply {
   uint32_t outcome, flags, leftover, detail_length;
 };
+
+/* ---- Where the executor runs ------------------------------------------------------- */
+
+/*
+ * By default the executor runs where the harness may run. Under afl-fuzz that is one core
+ * (afl-fuzz binds itself, and so its forkserver and the executor, to a free core unless
+ * AFL_NO_AFFINITY is set): no one spins there, and each message is a switch on that core,
+ * which measured cheaper than waking a process on another core, and much cheaper under
+ * load than spinning across cores (docs/executor-protocol.md, "Where the executor runs").
+ * JSKCOV_EXECUTOR_CPU=N binds the executor to CPU N instead; if that is not a CPU of the
+ * harness's, both sides then spin for each other although each is bound to one CPU.
+ */
+static struct {
+  int cpu;               /* the executor's CPU; -1 = it inherits the harness's CPUs */
+  int harness_cpu;       /* the harness's one CPU; -1 = it may run on several */
+} placement = {-1, -1};
+
+/* The one CPU this process may run on, or -1 if it may run on several. */
+static int own_single_cpu(void) {
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) != 1) return -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (CPU_ISSET(cpu, &cpus)) return cpu;
+  }
+  return -1;
+}
+
+/* Reads JSKCOV_EXECUTOR_CPU once, before the first executor starts (restarts keep it). */
+static void placement_decide(void) {
+  const char *text = getenv("JSKCOV_EXECUTOR_CPU");
+  placement.harness_cpu = own_single_cpu();
+  if (text != NULL && *text != '\0' && strcmp(text, "shared") != 0) {
+    char *end;
+    long configured = sysconf(_SC_NPROCESSORS_CONF);
+    unsigned long cpu = strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || (long)cpu >= configured || cpu >= CPU_SETSIZE) {
+      fatal("JSKCOV_EXECUTOR_CPU must be 'shared' or a CPU number from 0 to %ld, got '%s'", configured - 1, text);
+    }
+    placement.cpu = (int)cpu;
+  }
+  /* The executor on a CPU that is not ours: waiting for it may spin, and it may spin for us. */
+  executor.reply_spin.peer_on_other_cpu = placement.cpu >= 0 && placement.cpu != placement.harness_cpu;
+  if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) {
+    if (placement.cpu >= 0) {
+      fprintf(stderr, "jskcov-harness: the executor runs on CPU %d (JSKCOV_EXECUTOR_CPU), the harness on %s\n", placement.cpu,
+              placement.harness_cpu < 0 ? "several CPUs" : placement.harness_cpu == placement.cpu ? "the same CPU" : "another CPU");
+    } else {
+      fprintf(stderr, "jskcov-harness: the executor shares the harness's CPUs (%s)\n", placement.harness_cpu < 0 ? "several" : "one");
+    }
+  }
+}
 
 static int write_fully(int fd, const void *data, size_t length) {
   const uint8_t *bytes = data;
@@ -304,6 +368,7 @@ static void executor_prepare(void) {
     fatal("JSKCOV_EXECUTOR_ARGV is not set: run this harness through 'jskcov fuzz --engine ...', "
           "or see docs/executor-protocol.md");
   }
+  placement_decide();
   char *copy = strdup(text);
   size_t count = 1;
   for (const char *p = copy; *p; p++) count += *p == '\n';
@@ -315,11 +380,11 @@ static void executor_prepare(void) {
   extern char **environ;
   size_t env_count = 0;
   while (environ[env_count] != NULL) env_count++;
-  executor.envp = calloc(env_count + 5, sizeof(char *));
+  executor.envp = calloc(env_count + 6, sizeof(char *));
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++) {
     if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_CMP_", 20) != 0 &&
-        strncmp(environ[i], "JSKCOV_EXECUTOR_CONTROL=", 24) != 0) {
+        strncmp(environ[i], "JSKCOV_EXECUTOR_CONTROL=", 24) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_OWN_CPU=", 24) != 0) {
       executor.envp[e++] = environ[i];
     }
   }
@@ -328,6 +393,8 @@ static void executor_prepare(void) {
   executor.envp[e++] = area_variable;
   snprintf(control_variable, sizeof control_variable, "JSKCOV_EXECUTOR_CONTROL=/proc/self/fd/%d", CHILD_CONTROL_FD);
   executor.envp[e++] = control_variable;
+  /* Bound to one CPU, the executor would not spin: tell it that we run elsewhere. */
+  if (executor.reply_spin.peer_on_other_cpu) executor.envp[e++] = "JSKCOV_EXECUTOR_OWN_CPU=1";
   if (executor.compare_wanted) {
     snprintf(compare_variable, sizeof compare_variable, "JSKCOV_EXECUTOR_CMP_AREA=/proc/self/fd/%d", CHILD_COMPARE_FD);
     snprintf(strings_variable, sizeof strings_variable, "JSKCOV_EXECUTOR_CMP_STRINGS=/proc/self/fd/%d", CHILD_COMPARE_STRINGS_FD);
@@ -348,6 +415,12 @@ static void executor_exec_child(pid_t parent, int request_read, int reply_write,
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL); /* the mask survives exec */
   signal(SIGPIPE, SIG_DFL);
+  if (placement.cpu >= 0) {
+    cpu_set_t own;
+    CPU_ZERO(&own);
+    CPU_SET(placement.cpu, &own);
+    if (sched_setaffinity(0, sizeof own, &own) != 0) _exit(124);
+  }
   /* Park our ends above the target fds first: a pipe created on fd 3 or 4 must not be
    * overwritten by another dup2, and dup2(3, 3) would keep FD_CLOEXEC set. The parked
    * copies are close-on-exec; dup2 onto a different fd clears the flag on the copy. */
@@ -373,7 +446,10 @@ static void executor_describe_exit(int status, char *out, size_t size) {
   } else if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
     snprintf(out, size, "exited with status %d%s", code,
-             code == 125 ? " (could not exec the executor command)" : code == 126 ? " (could not set up its fds)" : "");
+             code == 125   ? " (could not exec the executor command)"
+             : code == 126 ? " (could not set up its fds)"
+             : code == 124 ? " (could not be bound to its CPU: JSKCOV_EXECUTOR_CPU)"
+                           : "");
   } else {
     snprintf(out, size, "stopped (wait status 0x%x)", status);
   }

@@ -21,7 +21,17 @@
 // library (libFuzzer's random bytes often fail qs's printable-ASCII check at once): the
 // figure is the engines' speed on the same target, not the cost of one fixed input.
 //
+// AFL++ runs as `jskcov fuzz --engine afl` runs it by default ("afl": afl-fuzz binds itself
+// to a free core, and the harness and the executor inherit it), and as "afl-no-affinity"
+// (AFL_NO_AFFINITY=1: nothing bound, what this bench measured before). With --engines, also:
+// "afl-executor-cpu" (afl-fuzz -b 0, JSKCOV_EXECUTOR_CPU=1: the executor alone on the other
+// core, both sides spinning; docs/executor-protocol.md, "Where the executor runs"),
+// "libfuzzer-one-core" (under taskset -c 0: libFuzzer, the harness and the executor on one
+// core, where no one spins), and
+// "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13).
+//
 //   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser,jpeg-js] [--rounds 3] [--cmp]
+//     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16]
 
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -44,7 +54,17 @@ const TARGETS = {
   "fast-xml-parser": { short: 20000, long: 120000 },
   "jpeg-js": { short: 1000, long: 4000 },
 };
-const ENGINES = ["builtin", "libfuzzer", "afl"];
+/** Each engine's jskcov --engine, the environment and the engine arguments it adds. */
+const ENGINE_SETUPS = {
+  builtin: { engine: "builtin", label: "built-in", env: {}, args: [] },
+  libfuzzer: { engine: "libfuzzer", label: "libFuzzer", env: {}, args: [] },
+  afl: { engine: "afl", label: "AFL++ (default: one core)", env: {}, args: [] },
+  "afl-no-affinity": { engine: "afl", label: "AFL++ AFL_NO_AFFINITY=1", env: { AFL_NO_AFFINITY: "1" }, args: [] },
+  "afl-executor-cpu": { engine: "afl", label: "AFL++ -b 0, JSKCOV_EXECUTOR_CPU=1", env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
+  "libfuzzer-one-core": { engine: "libfuzzer", label: "libFuzzer on one core", env: {}, args: [], prefix: ["taskset", "-c", "0"] },
+  "libfuzzer-2^16": { engine: "libfuzzer", label: "libFuzzer 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
+  "afl-2^16": { engine: "afl", label: "AFL++ 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
+};
 /** The same for every engine: an input running longer is a timeout (jpeg-js has slow inputs). */
 const TIMEOUT_SECONDS = 10;
 const MAX_LEN = 4096;
@@ -56,8 +76,11 @@ const { values } = parseArgs({
     targets: { type: "string", default: "qs,fast-xml-parser" },
     rounds: { type: "string", default: "3" },
     cmp: { type: "boolean", default: false },
+    engines: { type: "string" },
   },
 });
+const ENGINES = listOption(values, "engines", Object.keys(ENGINE_SETUPS), ["builtin", "libfuzzer", "afl", "afl-no-affinity"]);
+if (ENGINES[0] !== "builtin") throw new Error("--engines: the list starts with builtin (the figures are ratios to it)");
 const targets = listOption(values, "targets", Object.keys(TARGETS));
 const rounds = positiveOption(values, "rounds");
 
@@ -81,20 +104,22 @@ function noStopTarget(name) {
 }
 
 /** One run of `engine` for `runs` executions from the seeds: its wall time and the executions it made. */
-function run(engine, name, target, runs, label) {
-  const dir = join(WORKDIR, `${name}-${engine}-${label}`);
+function run(setupName, name, target, runs, label) {
+  const { engine, env: engineEnv, args: extraArgs, prefix = [] } = ENGINE_SETUPS[setupName];
+  const dir = join(WORKDIR, `${name}-${setupName}-${label}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(FUZZ_BENCH, "seeds", name), join(dir, "corpus"), { recursive: true });
   const afl = engine === "afl";
-  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, ...(afl ? ["-o", join(dir, "afl-out")] : [`-max_len=${MAX_LEN}`, "-print_final_stats=1"])];
+  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, ...(afl ? ["-o", join(dir, "afl-out")] : [`-max_len=${MAX_LEN}`, "-print_final_stats=1"]), ...extraArgs];
   const args = [
     JSKCOV, "fuzz", "--engine", engine, "--root", FUZZ_BENCH, "--filter", `node_modules/${name}/**`, ...(values.cmp ? [] : ["--no-cmp"]),
     target, join(dir, "corpus"), "--", ...engineFlags,
   ];
-  const env = { ...process.env, NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_NO_AFFINITY: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1" };
+  const env = { ...process.env, NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", ...engineEnv };
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
+  const [command, ...commandArgs] = [...prefix, process.execPath, ...args];
+  const result = spawnSync(command, commandArgs, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) throw new Error(`${engine} on ${name} (-runs=${runs}) exited with ${result.status}:\n${output.slice(-3000)}`);
@@ -144,15 +169,15 @@ try {
     `exec/s in steady state, ${rounds} rounds (medians), comparisons ${values.cmp ? "on (every engine)" : "off (--no-cmp, every engine)"}, ` +
       `node ${process.version}, load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}`,
     "",
-    "| library | built-in exec/s | libFuzzer exec/s | AFL++ exec/s | built-in / libFuzzer | built-in / AFL++ | start-up + warm-up, s (built-in, libFuzzer, AFL++) | each round: built-in, libFuzzer, AFL++ |",
-    "|---|---:|---:|---:|---:|---:|---|---|",
+    `| library | ${ENGINES.map((engine) => `${ENGINE_SETUPS[engine].label} exec/s`).join(" | ")} | ${ENGINES.slice(1).map((engine) => `built-in / ${ENGINE_SETUPS[engine].label}`).join(" | ")} | start-up + warm-up, s (same order) | each round (same order) |`,
+    `|---|${ENGINES.map(() => "---:|").join("")}${ENGINES.slice(1).map(() => "---:|").join("")}---|---|`,
   ];
   for (const name of targets) {
     const of = (engine) => median(measured[name][engine].speed);
     const ratio = (engine) => `${(of("builtin") / of(engine)).toFixed(2)}x`;
     const startups = ENGINES.map((engine) => median(measured[name][engine].startup).toFixed(1)).join(", ");
     const each = measured[name].builtin.speed.map((_, i) => ENGINES.map((engine) => Math.round(measured[name][engine].speed[i])).join("/")).join("; ");
-    lines.push(`| ${name} | ${Math.round(of("builtin"))} | ${Math.round(of("libfuzzer"))} | ${Math.round(of("afl"))} | ${ratio("libfuzzer")} | ${ratio("afl")} | ${startups} | ${each} |`);
+    lines.push(`| ${name} | ${ENGINES.map((engine) => Math.round(of(engine))).join(" | ")} | ${ENGINES.slice(1).map(ratio).join(" | ")} | ${startups} | ${each} |`);
   }
   lines.push("", "Target: built-in / engine at most 1.5x.", "");
   process.stdout.write(lines.join("\n"));

@@ -10,7 +10,12 @@
 //   libFuzzer    the real libFuzzer driving the executor through native/harness.c
 //                (wall time of -runs=N minus that of -runs=0, per run): adds its mutation and
 //                its scan of the counters to the round trip;
-//   AFL++        afl-fuzz -E N on the same target (wall time of -E 2000+N minus -E 2000, per run).
+//   AFL++        afl-fuzz -E N on the same target (wall time of -E 2000+N minus -E 2000, per run),
+//                in three placements (docs/executor-protocol.md, "Where the executor runs"):
+//                afl-fuzz's own binding, what `jskcov fuzz --engine afl` gets by default (all
+//                three processes on one core, no spin); AFL_NO_AFFINITY=1 (nothing bound, both
+//                sides spin); afl-fuzz -b 0 with JSKCOV_EXECUTOR_CPU=1 (the executor alone on
+//                CPU 1, spinning, and the harness spinning for it).
 // What the harness adds is the round trip minus in-process. The machine's load makes wall
 // times swing; CPU times (in-process, executor, harness) are the steadier figures: the CPU
 // the two-process path adds per run is executor + harness - in-process (an upper bound,
@@ -62,15 +67,21 @@ try {
   const afl = buildHarness("afl");
   mkdirSync(join(work, "seeds"));
   writeFileSync(join(work, "seeds", "seed"), "seed");
-  const aflEnv = { ...env, AFL_NO_UI: "1", AFL_NO_AFFINITY: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", AFL_FORKSRV_INIT_TMOUT: "60000" };
-  const aflSeconds = (executions, round) => {
+  const aflEnv = { ...env, AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", AFL_FORKSRV_INIT_TMOUT: "60000" };
+  const AFL_PLACEMENTS = {
+    afl: { env: {}, args: [] },
+    aflNoAffinity: { env: { AFL_NO_AFFINITY: "1" }, args: [] },
+    aflExecutorCpu: { env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
+  };
+  const aflSeconds = (placement, executions, round) => {
     const out = join(work, `afl-${round}-${executions}`);
-    const run = timed("afl-fuzz", ["-i", join(work, "seeds"), "-o", out, "-E", String(executions), "-s", "1", "-t", "5000", "--", afl], { cwd: work, env: aflEnv });
+    const { env: placementEnv, args } = AFL_PLACEMENTS[placement];
+    const run = timed("afl-fuzz", [...args, "-i", join(work, "seeds"), "-o", out, "-E", String(executions), "-s", "1", "-t", "5000", "--", afl], { cwd: work, env: { ...aflEnv, ...placementEnv } });
     rmSync(out, { recursive: true, force: true });
     return run.seconds;
   };
 
-  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [] };
+  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [], aflNoAffinity: [], aflExecutorCpu: [] };
   const spinsMet = [];
   const roundTripOf = (stderr) => {
     const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us; waits for a reply: (\d+) met by the spin, (\d+) outlasted it, (\d+) did not spin/.exec(stderr);
@@ -95,7 +106,9 @@ try {
     const noSpin = timed(libFuzzer, [`-runs=${runs}`, "-max_len=8", "-seed=1"], { cwd: work, env: { ...env, JSKCOV_HARNESS_STATS: "1", JSKCOV_SPIN_US: "0" } });
     measured.roundTripNoSpin.push(roundTripOf(noSpin.result.stderr).perRun);
 
-    measured.afl.push(((aflSeconds(AFL_WARM_UP + runs, round) - aflSeconds(AFL_WARM_UP, round)) * 1e6) / runs);
+    for (const placement of Object.keys(AFL_PLACEMENTS)) {
+      measured[placement].push(((aflSeconds(placement, AFL_WARM_UP + runs, round) - aflSeconds(placement, AFL_WARM_UP, round)) * 1e6) / runs);
+    }
   }
 
   const row = (name, list) => `| ${name} | ${median(list).toFixed(1)} | ${Math.round(1e6 / median(list))} | ${list.map((us) => us.toFixed(1)).join(", ")} |`;
@@ -114,7 +127,9 @@ try {
       row("round trip harness -> executor -> harness, wall", measured.roundTrip),
       row("the same with JSKCOV_SPIN_US=0 (block at once), wall", measured.roundTripNoSpin),
       row("libFuzzer -> harness -> executor, wall", measured.libFuzzer),
-      row("afl-fuzz -> harness -> executor, wall", measured.afl),
+      row("afl-fuzz -> harness -> executor, afl-fuzz's binding (the default: one core), wall", measured.afl),
+      row("the same, AFL_NO_AFFINITY=1 (nothing bound), wall", measured.aflNoAffinity),
+      row("the same, afl-fuzz -b 0 and JSKCOV_EXECUTOR_CPU=1, wall", measured.aflExecutorCpu),
       row("in-process, CPU", measured.inProcessCpu),
       row("executor under libFuzzer, CPU", measured.executorCpu),
       row("harness with libFuzzer, CPU", measured.harnessCpu),
