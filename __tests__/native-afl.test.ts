@@ -186,6 +186,12 @@ test("JSKCOV_AFL_MIN_TIMEOUT_MS that is not a number of milliseconds is an error
   expect(run.output).toContain("JSKCOV_AFL_MIN_TIMEOUT_MS must be 0..86400000 (milliseconds), got '5ms'");
 });
 
+test("under afl-fuzz, JSKCOV_EXECUTOR_CPU that is not 'shared' or a CPU number is an error naming it, before any executor starts", async () => {
+  const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seedDir(["aaaa"]), "-o", path.join(workDir(), "out"), "-E", "10"], { JSKCOV_EXECUTOR_CPU: "cpu1" });
+  expect(run.output).toMatch(/JSKCOV_EXECUTOR_CPU must be 'shared' or a CPU number from 0 to \d+, got 'cpu1'/);
+  expect(run.executorPids).toEqual([]);
+});
+
 test("-M and -S instances share one output directory", async () => {
   const out = path.join(workDir(), "out");
   const seeds = seedDir(["aaaa"]);
