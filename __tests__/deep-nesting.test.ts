@@ -60,17 +60,18 @@ const withPlugin = (shape: Shape) => (depth: number) =>
 
 describe.each(Object.keys(CHAINS) as Shape[])("a chain of %s", (shape) => {
   test("is instrumented up to about the depth plain Babel handles", () => {
-    // Both limits move by some 15% with what the JIT has optimized, so they are compared
-    // with a margin. Before arms were counted at their first operand, instrumenting a
-    // `?:` chain in the alternate failed at about half the depth (a ratio near 0.5).
-    // A measurement taken while the JIT's state is unfavourable comes out low, so ours is
-    // measured up to three times and the best one counts; the old code's ratio stayed
-    // near 0.5 on every try.
-    const babel = depthLimit(plainBabel(shape));
-    const wanted = Math.floor(babel * 0.7);
-    let ours = depthLimit(withPlugin(shape));
-    for (let retry = 0; retry < 2 && ours < wanted; retry++) ours = Math.max(ours, depthLimit(withPlugin(shape)));
-    expect(ours).toBeGreaterThanOrEqual(wanted);
+    // Both limits move with what the JIT has optimized: the first measurement in a process
+    // can be off by half (plain Babel 2560 then 1408 levels, ours 1408 both times), and the
+    // two converge on later tries. So each try measures plain Babel and ours back to back,
+    // and the best ratio of up to three tries counts. Before arms were counted at their
+    // first operand, instrumenting a `?:` chain in the alternate failed at about half the
+    // depth (a ratio near 0.5 on every try).
+    let best = 0;
+    for (let tries = 0; tries < 3 && best < 0.7; tries++) {
+      const babel = depthLimit(plainBabel(shape));
+      best = Math.max(best, depthLimit(withPlugin(shape)) / babel);
+    }
+    expect(best).toBeGreaterThanOrEqual(0.7);
   });
 
   test("computes the same when instrumented, and counts every link", () => {
