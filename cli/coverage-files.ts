@@ -162,12 +162,12 @@ export function whyPcsDiffer(a: BlockMapFile, b: BlockMapFile): string | undefin
   if (a.fingerprint === b.fingerprint) return undefined;
   const sources = (file: BlockMapFile) => JSON.stringify(file.sourceHashes ?? null);
   if (a.sourceHashes !== undefined && b.sourceHashes !== undefined && sources(a) !== sources(b)) return "is different code in each";
-  const blocksA = a.blockCount === b.blockCount ? symbolizedBlocks(registryRecordOf(a)) : [];
-  const blocksB = a.blockCount === b.blockCount ? symbolizedBlocks(registryRecordOf(b)) : [];
-  const same = a.regionPc === b.regionPc && a.regionSize === b.regionSize && a.blockCount === b.blockCount &&
-    blocksA.every((block, index) => JSON.stringify(blockFields(block)) === JSON.stringify(blockFields(blocksB[index])));
-  if (same) return undefined;
-  return a.regionPc !== b.regionPc && a.blockCount === b.blockCount ? "has its blocks at other PCs in each (another --pc-seed or --pc-layout)" : "is different code in each";
+  if (a.blockCount !== b.blockCount) return "is different code in each";
+  if (a.regionPc !== b.regionPc) return "has its blocks at other PCs in each (another --pc-seed or --pc-layout)";
+  const blocksB = symbolizedBlocks(registryRecordOf(b));
+  const sameBlocks = a.regionSize === b.regionSize &&
+    symbolizedBlocks(registryRecordOf(a)).every((block, index) => JSON.stringify(blockFields(block)) === JSON.stringify(blockFields(blocksB[index])));
+  return sameBlocks ? undefined : "is different code in each";
 }
 
 function blockFields(block: ReturnType<typeof symbolizedBlocks>[number]): unknown[] {
