@@ -14,6 +14,7 @@ import { Kcov, KCOV_TRACE_PC, blocks } from "../runtime";
 import { readRunConfig } from "../cli/run-config";
 import { DEFAULT_COMPARE_AREA_WORDS, DEFAULT_COMPARE_STRING_RECORDS, ExecutorCompareAreas, type CompareAreaRequest } from "./executor-compare";
 import { installJazzerCoreFallback } from "./jazzer-compat";
+import { targetStack } from "./findings";
 import { FuzzTargetError, loadFuzzTarget, runFuzzTarget, type ExecutionOutcome, type FuzzTarget } from "./target";
 
 export const EXECUTOR_PROTOCOL_VERSION = 3;
@@ -324,7 +325,7 @@ async function main(): Promise<void> {
     installJazzerCoreFallback();
     target = await loadFuzzTarget(settings.targetPath);
   } catch (error) {
-    const why = error instanceof FuzzTargetError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const why = error instanceof FuzzTargetError ? error.message : error instanceof Error ? targetStack(error.stack ?? error.message) : String(error);
     process.stderr.write(`jskcov executor: cannot start: ${why}\n`);
     process.exit(LOAD_FAILURE_STATUS);
   }

@@ -48,6 +48,11 @@ export function artifactPath(kind: FindingKind, data: Uint8Array, flags: Pick<Fu
   return `${flags.artifact_prefix}${artifactKindPrefix(kind)}${sha1Hex(data)}`;
 }
 
+/** A finding's input that cannot be written (the directory went away, the disk is full). */
+export class ArtifactWriteError extends Error {
+  override name = "ArtifactWriteError";
+}
+
 /**
  * Writes the input of a finding and prints libFuzzer's two lines about it on `log`
  * ("artifact_prefix='...'; Test unit written to ..." and its Base64). Creates the
@@ -60,8 +65,12 @@ export function writeArtifact(
   log: (line: string) => void,
 ): string {
   const file = artifactPath(kind, data, flags);
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, data);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, data);
+  } catch (error) {
+    throw new ArtifactWriteError(`cannot write the artifact ${file}: ${(error as Error).message}`);
+  }
   log(`artifact_prefix='${flags.artifact_prefix}'; Test unit written to ${file}`);
   if (data.length <= MAX_BASE64_BYTES) log(`Base64: ${Buffer.from(data.buffer, data.byteOffset, data.length).toString("base64")}`);
   return file;

@@ -22,8 +22,8 @@
 
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { inspect } from "node:util";
-import { dedupKeyOf } from "./findings";
+import { inspect, types } from "node:util";
+import { dedupKeyOf, targetStack } from "./findings";
 
 export type FuzzFunction = (data: Buffer, done?: (error?: unknown) => void) => unknown;
 
@@ -47,12 +47,14 @@ export class FuzzTargetError extends Error {
 }
 
 /**
- * What an engine prints when loadFuzzTarget failed: the target's own error with its stack
- * (it is the user's code), a FuzzTargetError by its message alone (the stack would be jskcov's).
+ * What an engine prints when loadFuzzTarget failed: the target's own error with the
+ * target's frames (a throwing getter of `fuzz` is called from jskcov's, which would only
+ * hide the user's), a FuzzTargetError by its message alone (its stack would be jskcov's).
  */
 export function describeLoadFailure(modulePath: string, error: unknown): string {
   if (error instanceof FuzzTargetError) return error.message;
-  return `cannot load the fuzz target ${modulePath}:\n${(error as Error)?.stack ?? String(error)}`;
+  const stack = (error as Error)?.stack;
+  return `cannot load the fuzz target ${modulePath}:\n${typeof stack === "string" ? targetStack(stack) : String(error)}`;
 }
 
 /**
@@ -82,6 +84,14 @@ export async function loadFuzzTarget(modulePath: string): Promise<FuzzTarget> {
     throw new FuzzTargetError(
       `the fuzz target ${modulePath} exports no fuzz function: write 'module.exports.fuzz = (data) => {...}' ` +
         `or 'export function fuzz(data) {...}' (Jazzer.js's convention)`,
+    );
+  }
+  // Calling a generator function only creates the generator: the target's body would
+  // never run, and every input would pass without a word.
+  if (types.isGeneratorFunction(fuzz)) {
+    throw new FuzzTargetError(
+      `the fuzz target ${modulePath} exports fuzz as a generator function (function* or async function*): calling it only creates a generator, ` +
+        `so its body would never run; export a plain or async function`,
     );
   }
   return { path: absolute, fuzz, usesCallback: fuzz.length >= 2 };

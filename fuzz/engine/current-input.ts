@@ -65,6 +65,26 @@ export class CurrentInputWriter {
   }
 }
 
+/**
+ * The executor's last word when the engine itself failed after inputs ran: its exit
+ * status as the end status, so the watchdog takes the exit for the engine's and not for
+ * the target's (a "fuzz target exited" finding with the last input). Before the first
+ * input there is no header to mark, and nothing to mistake.
+ */
+export function publishEndStatus(file: string, status: number): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r+");
+  } catch {
+    return;
+  }
+  try {
+    fs.writeSync(fd, new Float64Array([status]), 0, 8, HEADER.endStatus * 8);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export interface CurrentInputSnapshot {
   fields: Float64Array;
   input: Buffer;

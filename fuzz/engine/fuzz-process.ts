@@ -8,10 +8,12 @@ import { BuiltinFuzzer, type ExecutorConfig } from "./fuzz-loop";
 import { CorpusReadError } from "./input-files";
 import { DictionaryTokens, type TokenSource } from "./token-source";
 import { CompareFeedback } from "./compare-feedback";
+import { publishEndStatus } from "./current-input";
 import { startStackReporter } from "./hang-stack";
 import { readRunConfig } from "../../cli/run-config";
 import { installJazzerCoreFallback } from "../jazzer-compat";
 import { describeLoadFailure, loadFuzzTarget } from "../target";
+import { ArtifactWriteError } from "../findings";
 
 /** The token sources of a session: the extension point for mutation tokens (token-source.ts). */
 function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
@@ -22,8 +24,9 @@ function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
   return sources;
 }
 
+const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ExecutorConfig;
+
 async function main(): Promise<void> {
-  const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ExecutorConfig;
   // Ctrl-C reaches the whole process group: the supervisor decides what happens.
   process.on("SIGINT", () => {});
   // Before the target loads: a target that hangs while loading has a stack to report too.
@@ -40,10 +43,13 @@ async function main(): Promise<void> {
   process.exit(status);
 }
 
-// The engine's own failures (a corpus file it cannot read) end the executor with their
-// message: the engine's unhandledRejection handler, there for the target's escaped
-// rejections, would otherwise swallow them and the session end with status 1 and no word.
+// The engine's own failures (a corpus file it cannot read, an artifact it cannot write)
+// end the executor with their message: the engine's unhandledRejection handler, there for
+// the target's escaped rejections, would otherwise swallow them and the session end with
+// status 1 and no word. The end status tells the supervisor the exit is not the target's.
 main().catch((error: unknown) => {
-  process.stderr.write(`jskcov fuzz: ${error instanceof CorpusReadError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
+  const why = error instanceof CorpusReadError || error instanceof ArtifactWriteError ? error.message : `the engine failed (not a finding of the target): ${(error as Error)?.stack ?? String(error)}`;
+  process.stderr.write(`jskcov fuzz: ${why}\n`);
+  publishEndStatus(config.currentInputFile, 1);
   process.exit(1);
 });
