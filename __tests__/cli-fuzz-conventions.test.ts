@@ -50,6 +50,7 @@ test("-runs=0 and --regression still run each input once; a crashing input is no
   expectStatus(jskcov(dir, ["fuzz", "target.js", "inputs", "--", "-runs=0"]), 77);
   expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("a\nb\n");
   fs.rmSync(path.join(dir, "calls"));
+  fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
   const repeated = jskcov(dir, ["fuzz", "--regression", "target.js", "inputs", "--", "-runs=4", "-artifact_prefix=out/"]);
   expectStatus(repeated, 77);
   expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("a\na\na\na\nb\n");
@@ -80,6 +81,7 @@ describe("a promise from the target that never settles is a hang (timeout), not 
 
   test("built-in engine: timeout-<sha1>, status 70, the main thread named idle", () => {
     const dir = makeProject({ "target.js": NEVER_SETTLES });
+    fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
     const result = jskcov(dir, ["fuzz", "target.js", "--", "-runs=5", "-timeout=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     expect(result.stderr).toContain("ERROR: libFuzzer: timeout after 1 seconds");

@@ -79,9 +79,10 @@ describe("findings", () => {
     expect(exitStatusFor("timeout", { error_exitcode: 3, timeout_exitcode: 4 })).toBe(4);
   });
 
-  test("writeArtifact writes the bytes, creates the directory and logs libFuzzer's lines", () => {
+  test("writeArtifact writes the bytes and logs libFuzzer's lines", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-findings-"));
     try {
+      fs.mkdirSync(path.join(dir, "a"));
       const lines: string[] = [];
       const file = writeArtifact("timeout", data, { artifact_prefix: `${dir}/a/`, exact_artifact_path: "" }, (line) => lines.push(line));
       expect(fs.readFileSync(file)).toEqual(data);

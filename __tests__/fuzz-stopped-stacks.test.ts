@@ -41,6 +41,7 @@ describe("the stack of a stopped executor", () => {
       "target.js": "function spinForever() {\n  while (true) {}\n}\nmodule.exports.fuzz = (data) => { if (data[0] === 0x48) spinForever(); };\n",
       "inputs/hang": "H",
     });
+    fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
     const result = jskcov(dir, ["fuzz", "target.js", "inputs/hang", "--", "-timeout=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     expect(timeouts(path.join(dir, "out"))).toHaveLength(1);
@@ -51,6 +52,7 @@ describe("the stack of a stopped executor", () => {
 
   test("timeouts are deduplicated by their top frames: one artifact per hung function", () => {
     const dir = makeProject({ "target.js": HANGS, "corpus/a1": "A", "corpus/a2": "A2", "corpus/a3": "A33", "corpus/b1": "B", "corpus/b2": "B2" });
+    fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
     const result = jskcov(dir, ["fuzz", "target.js", "corpus", "--", "-seed=1", "-runs=5", "-timeout=1", "-ignore_timeouts=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     const saved = timeouts(path.join(dir, "out")).map((name) => fs.readFileSync(path.join(dir, "out", name), "latin1")[0]);

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { DictionaryError, readDictionary } from "../fuzz/engine/dictionary";
 import { runBuiltinEngine } from "../fuzz/engine/supervisor";
 import { NATIVE_ENGINES, isNativeEngine, runNativeEngine } from "../fuzz/engines/native-engines";
+import { ArtifactDirectoryError, prepareArtifactDirectories } from "../fuzz/findings";
 import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, type FuzzerFlags } from "../fuzz/flags";
 import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
 import { parseRunArguments } from "./run-command";
@@ -66,6 +67,17 @@ const FUZZ_OPTIONS = {
 export const FUZZ_ENGINES = ["builtin", ...NATIVE_ENGINES] as const;
 
 export async function fuzzCommand(args: string[]): Promise<number> {
+  try {
+    return await fuzz(args);
+  } catch (error) {
+    // libFuzzer's status for a directory findings cannot go to: 1, with its message.
+    if (!(error instanceof ArtifactDirectoryError)) throw error;
+    process.stderr.write(`jskcov fuzz: ${error.message}\n`);
+    return 1;
+  }
+}
+
+async function fuzz(args: string[]): Promise<number> {
   const separator = args.indexOf("--");
   const ownArgs = separator < 0 ? args : args.slice(0, separator);
   const engineArgs = separator < 0 ? [] : args.slice(separator + 1);
@@ -173,27 +185,16 @@ function checkInputs(inputs: string[], regression: boolean): void {
 }
 
 /**
- * Findings are written when they happen, perhaps hours in: a prefix under a file, or an
- * exact path that is a directory, is refused now (it failed at the first finding, which
- * was then lost and reported as the executor exiting).
+ * Findings are written when they happen, perhaps hours in: an exact path that is a
+ * directory is refused now (it failed at the first finding, which was then lost), and the
+ * directories findings go to must exist, as in libFuzzer (prepareArtifactDirectories).
  */
 function checkArtifactPaths(flags: FuzzerFlags): void {
-  const wanted: [string, string, string][] = [
-    ["artifact_prefix", flags.artifact_prefix, flags.artifact_prefix.endsWith("/") ? flags.artifact_prefix : path.dirname(flags.artifact_prefix)],
-    ["exact_artifact_path", flags.exact_artifact_path, path.dirname(flags.exact_artifact_path)],
-  ];
-  for (const [name, value, dir] of wanted) {
-    if (value === "") continue;
-    let existing = path.resolve(dir);
-    while (!fs.existsSync(existing)) existing = path.dirname(existing);
-    if (!fs.statSync(existing).isDirectory()) {
-      throw new UsageError("fuzz", `engine flag '-${name}=${value}': '${existing}' is a file, so findings cannot be written there`);
-    }
-  }
   const exact = flags.exact_artifact_path;
   if (exact !== "" && fs.existsSync(exact) && fs.statSync(exact).isDirectory()) {
     throw new UsageError("fuzz", `engine flag '-exact_artifact_path=${exact}' names a directory: give the file to write the finding to`);
   }
+  prepareArtifactDirectories(flags);
 }
 
 function checkDictionary(flags: FuzzerFlags): void {

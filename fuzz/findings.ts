@@ -55,8 +55,8 @@ export class ArtifactWriteError extends Error {
 
 /**
  * Writes the input of a finding and prints libFuzzer's two lines about it on `log`
- * ("artifact_prefix='...'; Test unit written to ..." and its Base64). Creates the
- * prefix's directory if missing. Returns the path.
+ * ("artifact_prefix='...'; Test unit written to ..." and its Base64). Returns the path.
+ * The directory was checked before fuzzing (prepareArtifactDirectories).
  */
 export function writeArtifact(
   kind: FindingKind,
@@ -66,7 +66,6 @@ export function writeArtifact(
 ): string {
   const file = artifactPath(kind, data, flags);
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, data);
   } catch (error) {
     throw new ArtifactWriteError(`cannot write the artifact ${file}: ${(error as Error).message}`);
@@ -74,6 +73,49 @@ export function writeArtifact(
   log(`artifact_prefix='${flags.artifact_prefix}'; Test unit written to ${file}`);
   if (data.length <= MAX_BASE64_BYTES) log(`Base64: ${Buffer.from(data.buffer, data.byteOffset, data.length).toString("base64")}`);
   return file;
+}
+
+/** A directory findings go to that is missing (and -create_missing_dirs=1 was not given). */
+export class ArtifactDirectoryError extends Error {
+  override name = "ArtifactDirectoryError";
+}
+
+/**
+ * libFuzzer's rule for where findings go (FuzzerDriver.cpp, ValidateDirectoryExists): the
+ * directory of -artifact_prefix (the prefix itself when it ends in '/') and that of
+ * -exact_artifact_path must exist before fuzzing starts, and -create_missing_dirs=1
+ * creates them. Every engine follows it (libFuzzer itself, the built-in engine and the afl
+ * engine here), so a typo in a prefix is an error at once, not a new directory.
+ */
+export function prepareArtifactDirectories(flags: Pick<FuzzerFlags, "artifact_prefix" | "exact_artifact_path" | "create_missing_dirs">): void {
+  const wanted: [string, string, string][] = [
+    ["artifact_prefix", flags.artifact_prefix, flags.artifact_prefix.endsWith("/") ? flags.artifact_prefix : path.dirname(flags.artifact_prefix)],
+    ["exact_artifact_path", flags.exact_artifact_path, path.dirname(flags.exact_artifact_path)],
+  ];
+  for (const [name, value, dir] of wanted) {
+    if (value === "" || isDirectory(dir)) continue;
+    let existing = path.resolve(dir);
+    while (!fs.existsSync(existing)) existing = path.dirname(existing);
+    if (!isDirectory(existing)) {
+      throw new ArtifactDirectoryError(`engine flag '-${name}=${value}': '${existing}' is a file, so findings cannot be written there`);
+    }
+    if (flags.create_missing_dirs === 0) {
+      throw new ArtifactDirectoryError(`engine flag '-${name}=${value}': the required directory "${dir}" does not exist (as in libFuzzer; -create_missing_dirs=1 creates it)`);
+    }
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new ArtifactDirectoryError(`engine flag '-${name}=${value}': failed to create directory "${dir}": ${(error as Error).message}`);
+    }
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

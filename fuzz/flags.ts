@@ -31,6 +31,7 @@ export const FUZZER_FLAGS = {
   dict: { type: "string", default: "", builtin: true, help: "A dictionary file of tokens for mutations (AFL/libFuzzer format: one \"token\" or name=\"token\" per line, \\xNN escapes, # comments)." },
   artifact_prefix: { type: "string", default: "", builtin: true, help: "Write findings as $(artifact_prefix)crash-<sha1>, timeout-<sha1>, oom-<sha1>. A directory prefix needs its trailing '/'." },
   exact_artifact_path: { type: "string", default: "", builtin: true, help: "Write the finding to exactly this path (overrides -artifact_prefix; no sha1 in the name)." },
+  create_missing_dirs: { type: "int", default: 0, builtin: true, help: "If 1, create the directories -artifact_prefix and -exact_artifact_path name; if 0 (libFuzzer's default), a missing one is an error before fuzzing." },
   print_final_stats: { type: "int", default: 0, builtin: true, help: "If 1, print libFuzzer's stat:: lines at exit." },
   error_exitcode: { type: "int", default: 77, builtin: true, range: EXIT_STATUS, help: "Exit status for a crash (uncaught exception or rejection, process death, target exited); 0 to 255." },
   timeout_exitcode: { type: "int", default: 70, builtin: true, range: EXIT_STATUS, help: "Exit status for a timeout; 0 to 255." },

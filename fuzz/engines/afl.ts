@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FlagError } from "../flags";
-import { writeArtifact } from "../findings";
+import { prepareArtifactDirectories, writeArtifact } from "../findings";
 import { buildHarness, findAflFuzz } from "./native-build";
 import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
 
@@ -28,7 +28,7 @@ const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
   max_len: (length) => (Number(length) > 0 ? ["-G", length] : []),
 };
 /** Flags this engine handles itself instead of passing them to afl-fuzz. */
-const ENGINE_FLAGS = new Set(["use_feedback", "artifact_prefix", "print_command"]);
+const ENGINE_FLAGS = new Set(["use_feedback", "artifact_prefix", "create_missing_dirs", "print_command"]);
 
 export interface AflCommand {
   args: string[];
@@ -36,6 +36,8 @@ export interface AflCommand {
   env: NodeJS.ProcessEnv;
   outputDir: string;
   artifactPrefix: string;
+  /** -create_missing_dirs=1: create the -artifact_prefix directory (libFuzzer's flag). */
+  createMissingDirs: boolean;
   /** -print_command=1: print the environment and afl-fuzz's command line instead of running it. */
   printOnly: boolean;
 }
@@ -46,6 +48,7 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   const env: NodeJS.ProcessEnv = {};
   let timeoutGiven = false;
   let artifactPrefix = "";
+  let createMissingDirs = false;
   let printOnly = false;
   for (const arg of invocation.engineArgs) {
     const flag = /^--?([a-z_]+)=(.*)$/s.exec(arg);
@@ -58,6 +61,8 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
       env.JSKCOV_FEEDBACK = value === "0" ? "0" : "1";
     } else if (name === "artifact_prefix") {
       artifactPrefix = value;
+    } else if (name === "create_missing_dirs") {
+      createMissingDirs = value !== "0";
     } else if (name === "print_command") {
       printOnly = value !== "0";
     } else if (FLAG_TRANSLATIONS[name] !== undefined) {
@@ -77,7 +82,7 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   if (!timeoutGiven && !passed.includes("-t")) args.push("-t", String(DEFAULT_TIMEOUT_MS));
   // Comparison tracing: the harness is its own cmplog binary (native/compare-bridge.c).
   if (invocation.runConfig.traceCmp === true && !passed.includes("-c")) args.push("-c", "0");
-  return { args: [...args, ...passed], env, outputDir, artifactPrefix, printOnly };
+  return { args: [...args, ...passed], env, outputDir, artifactPrefix, createMissingDirs, printOnly };
 }
 
 /**
@@ -187,8 +192,10 @@ function targetLoadFailure(target: string, env: NodeJS.ProcessEnv): string | und
  * -print_command=1, e.g. to start -M/-S instances by hand). Resolves with afl-fuzz's exit status.
  */
 export async function runAfl(invocation: NativeEngineInvocation): Promise<number> {
+  const { printOnly, artifactPrefix, createMissingDirs } = aflCommand(invocation, "");
+  // Before afl-fuzz starts: its findings are copied there when it ends (libFuzzer's rule).
+  if (!printOnly) prepareArtifactDirectories({ artifact_prefix: artifactPrefix, exact_artifact_path: "", create_missing_dirs: createMissingDirs ? 1 : 0 });
   const harness = buildHarness("afl");
-  const printOnly = aflCommand(invocation, "").printOnly;
   // A printed command outlives this process, so it gets no session directory.
   const session = printOnly ? undefined : new NativeSession();
   try {
