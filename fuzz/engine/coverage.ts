@@ -7,6 +7,12 @@
 // bucket (libFuzzer's: 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), from the counts the device
 // reports as it consumes the counters (collectIndices' `counts`). Features are then
 // renumbered densely, so block features and bucket features share one small id space.
+//
+// Most executions only ask whether they reached a feature the corpus does not hold yet
+// (reachedNewFeature): answered from the device's output with one pass over the set
+// counters (count mode) or the owning blocks (hit mode), against a per-counter or per-block
+// mask of the features kept so far. The feature ids are built only when asked for (a new
+// or a smaller input), not after every execution.
 
 import { KCOV_TRACE_PC, Kcov, REGISTRY_KEY, type CounterCounts, type KcovRegistry } from "../../runtime";
 
@@ -22,6 +28,14 @@ function bucketOf(count: number): number {
   return 7;
 }
 
+/**
+ * Count mode, a counter's features as bits of its `#keptByCounter` mask: bit 0 its owning
+ * block (every count >= 1), bit bucketOf(count) its bucket (1..7, count >= 2). By count up
+ * to 127; 128 and more are bucket 7.
+ */
+const FEATURE_BITS = Uint8Array.from({ length: 128 }, (_, count) => (count === 0 ? 0 : count === 1 ? 1 : 1 | (1 << bucketOf(count))));
+const FEATURE_BITS_128_AND_MORE = 1 | (1 << 7);
+
 export class KcovFeedback {
   readonly #kcov = new Kcov();
   #blocks = new Uint32Array(1024);
@@ -35,11 +49,17 @@ export class KcovFeedback {
   /** Count mode: the counts of the last collect(). */
   #counts: CounterCounts = { counter: new Uint32Array(0), value: new Float64Array(0), length: 0 };
   #nextFeature = 0;
-  /** Count mode: bucket features of the last collect, at features[0..#bucketCount). */
-  #bucketCount = 0;
   #featureCount = 0;
   #hits = 0;
   #blockCount = 0;
+  /** Count mode: features, featureCount and hits of the last collect are still to be built from the counts. */
+  #featuresDue = false;
+  /**
+   * The features the corpus holds (keep() marked them): count mode, per counter (see
+   * FEATURE_BITS); otherwise, per block, 1 when held.
+   */
+  #keptByCounter = new Uint8Array(0);
+  #keptBlock = new Uint8Array(0);
 
   /**
    * Opens and enables the device: what ran before this call (loading the target) is
@@ -62,12 +82,15 @@ export class KcovFeedback {
     return this.#blockCount;
   }
 
-  /** The features of the last `collect()`: `features[0..featureCount)`. */
+  /** The features of the last `collect()`: `features[0..featureCount)` (count mode: built on first use). */
   get features(): Uint32Array {
-    return this.#countBuckets ? this.#features : this.#blocks;
+    if (!this.#countBuckets) return this.#blocks;
+    if (this.#featuresDue) this.#buildFeatures();
+    return this.#features;
   }
 
   get featureCount(): number {
+    if (this.#featuresDue) this.#buildFeatures();
     return this.#featureCount;
   }
 
@@ -76,7 +99,47 @@ export class KcovFeedback {
    * mode, the blocks that ran in hit mode. A deterministic stand-in for its time.
    */
   get hits(): number {
+    if (this.#featuresDue) this.#buildFeatures();
     return this.#hits;
+  }
+
+  /**
+   * Whether the last collect reached a feature that keep() never marked, i.e. one that no
+   * corpus entry holds (entries only ever pass their features on, never drop them). Exactly
+   * what countNewFeatures(features, featureCount) > 0 says, after collectOwnBlocks() as after
+   * collect(): a block that shares a counter runs only with an owning block of that counter.
+   */
+  reachedNewFeature(): boolean {
+    if (this.#countBuckets) {
+      const { counter, value, length } = this.#counts;
+      const kept = this.#keptByCounter;
+      for (let i = 0; i < length; i++) {
+        const count = value[i];
+        const bits = count < 128 ? FEATURE_BITS[count] : FEATURE_BITS_128_AND_MORE;
+        if ((kept[counter[i]] & bits) !== bits) return true;
+      }
+      return false;
+    }
+    const blocks = this.#blocks;
+    const kept = this.#keptBlock;
+    for (let i = 0, count = this.#blockCount; i < count; i++) if (kept[blocks[i]] === 0) return true;
+    return false;
+  }
+
+  /** The corpus now holds every feature of the last collect (the input was added to it). */
+  keep(): void {
+    if (this.#countBuckets) {
+      const { counter, value, length } = this.#counts;
+      const kept = this.#keptByCounter;
+      for (let i = 0; i < length; i++) {
+        const count = value[i];
+        kept[counter[i]] |= count < 128 ? FEATURE_BITS[count] : FEATURE_BITS_128_AND_MORE;
+      }
+      return;
+    }
+    const blocks = this.#blocks;
+    const kept = this.#keptBlock;
+    for (let i = 0, count = this.#blockCount; i < count; i++) kept[blocks[i]] = 1;
   }
 
   /** Blocks of every instrumented file loaded so far (PCs registered). */
@@ -107,7 +170,7 @@ export class KcovFeedback {
     if (this.#kcov.indicesComplete) return;
     const count = this.#kcov.completeIndices(this.#blocks);
     this.#blockCount = count;
-    if (this.#countBuckets) this.#writeBlockFeatures(count);
+    if (this.#countBuckets) this.#featuresDue = true;
     else this.#featureCount = this.#hits = count;
   }
 
@@ -123,15 +186,15 @@ export class KcovFeedback {
       this.#blockCount = this.#featureCount = this.#hits = count;
       return;
     }
-    const count = ownBlocksOnly ? kcov.collectOwnIndices(this.#blocks, this.#counts) : kcov.collectIndices(this.#blocks, this.#counts);
-    this.#blockCount = count;
-    this.#bucketCount = this.#bucketFeatures();
-    this.#writeBlockFeatures(count);
+    this.#blockCount = ownBlocksOnly ? kcov.collectOwnIndices(this.#blocks, this.#counts) : kcov.collectIndices(this.#blocks, this.#counts);
+    this.#featuresDue = true;
   }
 
-  /** Count mode: the features of blocks[0..count), after the bucket features. */
-  #writeBlockFeatures(count: number): void {
-    const buckets = this.#bucketCount;
+  /** Count mode: the bucket features, then the features of blocks[0..blockCount). */
+  #buildFeatures(): void {
+    this.#featuresDue = false;
+    const buckets = this.#bucketFeatures();
+    const count = this.#blockCount;
     const features = this.#features;
     const blocks = this.#blocks;
     const blockFeature = this.#blockFeature;
@@ -172,15 +235,25 @@ export class KcovFeedback {
     this.#knownFiles = files.length;
     this.#registeredBlocks = files.reduce((sum, file) => sum + file.blockCount, 0);
     if (this.#blocks.length < this.#registeredBlocks) this.#blocks = new Uint32Array(this.#registeredBlocks);
+    this.#keptBlock = grownBytes(this.#keptBlock, this.#registeredBlocks);
     if (this.#countBuckets) {
       const counters = this.#kcov.countersRegistered;
       if (this.#counts.counter.length < counters) this.#counts = { counter: new Uint32Array(counters), value: new Float64Array(counters), length: 0 };
+      this.#keptByCounter = grownBytes(this.#keptByCounter, counters);
       this.#blockFeature = grown(this.#blockFeature, this.#registeredBlocks);
       this.#bucketFeature = grown(this.#bucketFeature, counters * 8);
       // At most one bucket feature per counter, plus one per block.
       if (this.#features.length < counters + this.#registeredBlocks) this.#features = new Uint32Array(counters + this.#registeredBlocks);
     }
   }
+}
+
+/** `array` extended to `length` with zeros. */
+function grownBytes(array: Uint8Array<ArrayBuffer>, length: number): Uint8Array<ArrayBuffer> {
+  if (array.length >= length) return array;
+  const result = new Uint8Array(length);
+  result.set(array);
+  return result;
 }
 
 /** `array` extended to `length` with NO_ID. */

@@ -183,8 +183,9 @@ export class BuiltinFuzzer {
         if (this.#reportCrash(outcome, data, true)) return this.#finish(this.#firstStatus);
         continue;
       }
-      if (flags.use_feedback === 0 || this.#corpus.countNewFeatures(this.#feedback.features, this.#feedback.featureCount) > 0) {
+      if (flags.use_feedback === 0 || this.#feedback.reachedNewFeature()) {
         this.#corpus.add(copyBytes(data, data.length), elapsed, this.#feedback.hits, this.#feedback.features, this.#feedback.featureCount, seed.file, false);
+        this.#feedback.keep();
       }
     }
     const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
@@ -230,11 +231,12 @@ export class BuiltinFuzzer {
       }
       if (this.#corpusFiles.failed) break;
       // Guided, only an input with a new feature can reach a new PC (every block is a feature).
-      if (corpus.countNewFeatures(feedback.features, feedback.featureCount) > 0) {
+      if (feedback.reachedNewFeature()) {
         feedback.complete();
         this.#noteCovered();
         const data = copyBytes(input, size);
         const index = corpus.add(data, elapsed, feedback.hits, feedback.features, feedback.featureCount, undefined, true);
+        feedback.keep();
         corpus.entries[index].file = this.#saveToCorpus(data);
         this.#newUnits++;
         this.#status("NEW   ", ` L: ${size}/${maxLen} MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
