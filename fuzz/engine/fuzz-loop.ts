@@ -17,7 +17,7 @@ import { CurrentInputWriter, HEADER } from "./current-input";
 import { FindingsRecord, isReportedRepeat } from "./findings-record";
 import { MUTATORS, toAscii, type Mutation } from "./mutators";
 import { Random } from "./random";
-import { describeInput, finalStatsLines, log, peakRssMb, statusLine, summaryLine, type FuzzStats, type StatusEvent } from "./status-lines";
+import { describeInput, finalStatsLines, log, logStatus, peakRssMb, statusLine, statusRssMb, summaryLine, type FuzzStats, type StatusEvent } from "./status-lines";
 import type { TokenSource } from "./token-source";
 
 /** What the supervisor hands the executor (as JSON). */
@@ -516,7 +516,11 @@ export class BuiltinFuzzer {
 
   #status(event: StatusEvent, suffix = ""): void {
     this.#publishStats();
-    if (this.#flags.verbosity >= 1) log(statusLine(event, this.#stats(), peakRssMb()) + suffix);
+    if (this.#flags.verbosity < 1) return;
+    const line = statusLine(event, this.#stats(), statusRssMb()) + suffix;
+    // The start and the end at once (a bench times from INITED); progress lines batched.
+    if (event === "INITED" || event === "DONE  ") log(line);
+    else logStatus(line);
   }
 }
 
