@@ -61,9 +61,9 @@ const HANG_SECONDS = 3;
 
 /** The fuzzers, in table order; `run` gives one seed's measurements. */
 const FUZZERS = {
-  guided: { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: true, cmp: true }) },
-  "no-cmp": { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: true, cmp: false }) },
-  blind: { engine: "builtin", run: (target, seed, seconds) => runBuiltin(target, seed, seconds, { feedback: false, cmp: false }) },
+  guided: { engine: "builtin", run: (target, seed, seconds, run) => runBuiltin(target, seed, seconds, { feedback: true, cmp: true, ...run }) },
+  "no-cmp": { engine: "builtin", run: (target, seed, seconds, run) => runBuiltin(target, seed, seconds, { feedback: true, cmp: false, ...run }) },
+  blind: { engine: "builtin", run: (target, seed, seconds, run) => runBuiltin(target, seed, seconds, { feedback: false, cmp: false, ...run }) },
   libfuzzer: { engine: "libfuzzer", run: (target, seed, seconds) => runLibFuzzer(target, seed, seconds, { feedback: true }) },
   "libfuzzer-blind": { engine: "libfuzzer", run: (target, seed, seconds) => runLibFuzzer(target, seed, seconds, { feedback: false }) },
   afl: { engine: "afl", run: (target, seed, seconds) => runAfl(target, seed, seconds, { feedback: true }) },
@@ -74,8 +74,12 @@ const FUZZERS = {
 /** --empty-corpus: every fuzzer starts from an empty corpus instead of seeds/<library>. */
 let emptyCorpus = false;
 
-const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--targets a,b] [--fuzzers a,b] [--empty-corpus] [--no-write] [--smoke]
-  --smoke   a quick look: --time 3 --seeds 1 --targets qs --no-write (every fuzzer unless --fuzzers)
+const USAGE = `usage: node bench/fuzz/run.mjs [--time S] [--seeds N] [--runs N] [--cover-seeds N] [--targets a,b] [--fuzzers a,b] [--empty-corpus] [--no-write] [--smoke]
+  --runs N         the built-in engine's runs to the first finding get a budget of N executions
+                   (-runs=N, and 10x --time at most) instead of --time: executions to it then do
+                   not depend on the machine's load; a run without a finding in N counts as > N
+  --cover-seeds N  the runs for PCs after --time (and executions in it) only for the first N seeds
+  --smoke          a quick look: --time 3 --seeds 1 --targets qs --no-write (every fuzzer unless --fuzzers)
 targets: ${TARGETS.map((t) => t.name).join(", ")}
 fuzzers: ${Object.keys(FUZZERS).join(", ")}`;
 
@@ -84,6 +88,8 @@ function parseOptions() {
     options: {
       time: { type: "string" },
       seeds: { type: "string" },
+      runs: { type: "string" },
+      "cover-seeds": { type: "string" },
       targets: { type: "string" },
       fuzzers: { type: "string" },
       "empty-corpus": { type: "boolean", default: false },
@@ -105,9 +111,12 @@ function parseOptions() {
   const positive = (name, fallback) => positiveOption(values, name, fallback);
   const pick = (name, known, fallback) => listOption(values, name, known, fallback);
   const fuzzers = pick("fuzzers", Object.keys(FUZZERS));
+  const seeds = positive("seeds", "3");
   return {
     seconds: positive("time", "20"),
-    seeds: positive("seeds", "3"),
+    seeds,
+    runs: values.runs === undefined ? undefined : positive("runs"),
+    coverSeeds: Math.min(seeds, positive("cover-seeds", String(seeds))),
     targets: TARGETS.filter((t) => pick("targets", TARGETS.map((x) => x.name)).includes(t.name)),
     fuzzers: Object.keys(FUZZERS).filter((name) => fuzzers.includes(name)),
     emptyCorpus: values["empty-corpus"],
@@ -227,18 +236,20 @@ const FINDING_STATUSES = [77, 70, 71];
  * The built-in engine: one run that stops at the first finding (time and executions to
  * it), one that goes on after findings for the whole time (PCs, executions, exec/s).
  */
-async function runBuiltin(target, seed, seconds, { feedback, cmp }) {
+async function runBuiltin(target, seed, seconds, { feedback, cmp, runs, cover: measureCover = true }) {
   const label = `builtin-${feedback ? "guided" : "blind"}${cmp ? "" : "-nocmp"}`;
-  const flags = (dirs) => [
-    `-seed=${seed}`, `-max_total_time=${seconds}`, `-use_feedback=${feedback ? 1 : 0}`,
+  const flags = (dirs, limit = [`-max_total_time=${seconds}`]) => [
+    `-seed=${seed}`, ...limit, `-use_feedback=${feedback ? 1 : 0}`,
     `-artifact_prefix=${dirs.artifacts}/`, "-print_final_stats=1", `-timeout=${HANG_SECONDS}`,
   ];
+  // With an execution budget, the time is only a bound against a run that never ends.
+  const findLimit = runs === undefined ? undefined : [`-runs=${runs}`, `-max_total_time=${10 * seconds}`];
   const find = seededCorpus(target, `${label}-find`);
   let startedAt;
   let foundAt;
-  const first = await runProcess(process.execPath, [...jskcovFuzzCommand(target, find, { cmp }), ...flags(find)], {
+  const first = await runProcess(process.execPath, [...jskcovFuzzCommand(target, find, { cmp }), ...flags(find, findLimit)], {
     cwd: BENCH,
-    seconds: seconds + 60,
+    seconds: (runs === undefined ? 1 : 10) * seconds + 60,
     onLine: (line, at) => {
       if (/^#\d+\s+INITED/.test(line)) startedAt ??= at;
       if (FINDING_LINE.test(line)) foundAt ??= at;
@@ -246,6 +257,12 @@ async function runBuiltin(target, seed, seconds, { feedback, cmp }) {
   });
   const found = FINDING_STATUSES.includes(first.status) && readdirSync(find.artifacts).length > 0 && foundAt !== undefined;
   if (!found && first.status !== 0) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${first.status}:\n${first.output.slice(-2000)}`);
+  const finding = {
+    found,
+    secondsToFinding: found ? foundAt - (startedAt ?? 0) : undefined,
+    executionsToFinding: found ? statOf(first.output, "number_of_executed_units") : undefined,
+  };
+  if (!measureCover) return finding;
 
   const cover = seededCorpus(target, `${label}-cover`);
   let coverStartedAt;
@@ -259,9 +276,7 @@ async function runBuiltin(target, seed, seconds, { feedback, cmp }) {
   if (![0, ...FINDING_STATUSES].includes(second.status)) throw new Error(`jskcov fuzz (${label}, ${target.name}, seed ${seed}) exited with ${second.status}:\n${second.output.slice(-2000)}`);
   const executions = statOf(second.output, "number_of_executed_units");
   return {
-    found,
-    secondsToFinding: found ? foundAt - (startedAt ?? 0) : undefined,
-    executionsToFinding: found ? statOf(first.output, "number_of_executed_units") : undefined,
+    ...finding,
     executions,
     executionsPerSecond: executions / (second.seconds - (coverStartedAt ?? 0)),
     ...reportedPcs(second.output),
@@ -486,42 +501,91 @@ function speedRows(rows, options) {
 
 /**
  * Issue 9's claim, per library: a guided built-in engine against the blind one (and
- * coverage only against blind, where only the kcov feedback differs), medians of the run:
- * fewer seconds and fewer executions to the first finding, more PCs of the kept inputs.
- * With the range over the seeds, since a median of a few seeds can be luck.
+ * coverage only against blind, where only the kcov feedback differs): fewer seconds and
+ * fewer executions to the first finding, more PCs of the kept inputs. A median of a few
+ * seeds can be luck, so each comparison also gives the quartiles over the seeds, the
+ * Vargha-Delaney A12 (the probability that a run of the fuzzer needs less than a run of
+ * blind, ties counting half: 0.5 is no difference, 0.71 and above a large effect) and the
+ * two-sided p of the Mann-Whitney U test (Klees et al., "Evaluating Fuzz Testing", 2018).
+ * A run without a finding counts as more than any run with one. "beats" needs p < 0.05.
  */
 function guidanceRows(rows, results, options) {
   const out = [];
-  const range = (target, fuzzer, key) => {
-    const values = results.filter((r) => r.target === target && r.fuzzer === fuzzer).map((r) => (r.found ? r[key] : Infinity));
-    return values.length === 0 ? undefined : [Math.min(...values), Math.max(...values)];
-  };
+  const values = (target, fuzzer, key) => results.filter((r) => r.target === target && r.fuzzer === fuzzer).map((r) => (r.found ? r[key] : Infinity));
+  const pcs = (target, fuzzer) => results.filter((r) => r.target === target && r.fuzzer === fuzzer && r.pcs !== undefined).map((r) => r.pcs);
   for (const target of options.targets) {
     const blind = rows.find((r) => r.target === target.name && r.fuzzer === "blind");
     if (blind === undefined) continue;
     for (const fuzzer of ["guided", "no-cmp"]) {
       const row = rows.find((r) => r.target === target.name && r.fuzzer === fuzzer);
       if (row === undefined) continue;
-      const fewer = (key) => row[key] !== undefined && (blind[key] === undefined || row[key] < blind[key]);
-      out.push({
-        target: target.name, fuzzer, row, blind,
-        time: fewer("secondsToFinding"), executions: fewer("executionsToFinding"), pcs: row.pcs > blind.pcs,
-        executionsRange: range(target.name, fuzzer, "executionsToFinding"), blindExecutionsRange: range(target.name, "blind", "executionsToFinding"),
-      });
+      const compare = (key) => ({ ...lessThan(values(target.name, fuzzer, key), values(target.name, "blind", key)), quartiles: quartiles(values(target.name, fuzzer, key)), blindQuartiles: quartiles(values(target.name, "blind", key)) });
+      // PCs: more is better, so blind's PCs below the fuzzer's.
+      const morePcs = lessThan(pcs(target.name, "blind"), pcs(target.name, fuzzer));
+      out.push({ target: target.name, fuzzer, row, blind, seconds: compare("secondsToFinding"), executions: compare("executionsToFinding"), pcs: { ...morePcs, won: row.pcs > blind.pcs } });
     }
   }
   return out;
 }
 
+/** The 25th, 50th and 75th percentiles (linear interpolation; Infinity stays Infinity). */
+function quartiles(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const at = (q) => {
+    const position = q * (sorted.length - 1);
+    const low = Math.floor(position);
+    const fraction = position - low;
+    if (fraction === 0) return sorted[low];
+    if (sorted[low + 1] === Infinity) return Infinity;
+    return sorted[low] + (sorted[low + 1] - sorted[low]) * fraction;
+  };
+  return [at(0.25), at(0.5), at(0.75)];
+}
+
+/**
+ * Whether the values `xs` tend to be below `ys`: A12 = P(x < y) + P(x = y) / 2, and the
+ * two-sided p of the Mann-Whitney U test (normal approximation with the tie correction and
+ * a continuity correction; fine from about 8 values a side). `won`: A12 > 0.5 and p < 0.05.
+ */
+function lessThan(xs, ys) {
+  if (xs.length === 0 || ys.length === 0) return { a12: undefined, p: undefined, won: false };
+  let u = 0;
+  for (const x of xs) for (const y of ys) u += x < y ? 1 : x === y ? 0.5 : 0;
+  const n1 = xs.length;
+  const n2 = ys.length;
+  const n = n1 + n2;
+  const ties = new Map();
+  for (const v of [...xs, ...ys]) ties.set(v, (ties.get(v) ?? 0) + 1);
+  const tieTerm = [...ties.values()].reduce((sum, t) => sum + t ** 3 - t, 0) / (n * (n - 1));
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm);
+  const mean = (n1 * n2) / 2;
+  const z = variance > 0 ? Math.max(0, Math.abs(u - mean) - 0.5) / Math.sqrt(variance) : 0;
+  const p = Math.min(1, 2 * (1 - normalCdf(z)));
+  const a12 = u / (n1 * n2);
+  return { a12, p, won: a12 > 0.5 && p < 0.05 };
+}
+
+/** The standard normal distribution function (Abramowitz and Stegun 26.2.17, error below 1e-7). */
+function normalCdf(z) {
+  const t = 1 / (1 + 0.2316419 * Math.abs(z));
+  const density = Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
+  const tail = density * t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  return z >= 0 ? 1 - tail : tail;
+}
+
 function markdown(rows, speed, options, versions, run, guidance) {
   const command = `node bench/fuzz/run.mjs --time ${options.seconds} --seeds ${options.seeds}${options.emptyCorpus ? " --empty-corpus" : ""}` +
+    (options.runs === undefined ? "" : ` --runs ${options.runs}`) + (options.coverSeeds < options.seeds ? ` --cover-seeds ${options.coverSeeds}` : "") +
     (options.fuzzers.length < Object.keys(FUZZERS).length ? ` --fuzzers ${options.fuzzers.join(",")}` : "") +
     (options.targets.length < TARGETS.length ? ` --targets ${options.targets.map((t) => t.name).join(",")}` : "");
   const time = (v) => (v === undefined ? `> ${options.seconds} s` : v.toFixed(1));
   const count = (v) => (v === undefined ? "-" : String(Math.round(v)));
   const lines = [
     `Medians over ${options.seeds} seed(s), ${options.seconds} s per run, ${options.emptyCorpus ? "from an empty corpus" : "from the seed corpus"}; ` +
-      `one machine, one run (\`${command}\`).`,
+      `one machine, one run (\`${command}\`).` +
+      (options.runs === undefined ? "" : ` The built-in engine's runs to the first finding had a budget of ${options.runs} executions (a bound of ${10 * options.seconds} s), not ${options.seconds} s.`) +
+      (options.coverSeeds < options.seeds ? ` Its PCs and executions after ${options.seconds} s are from seeds 1-${options.coverSeeds}.` : ""),
     "",
     `Run: ${run.start} to ${run.end}, commit ${run.commit}, Node ${process.version}, ${run.cores} cores; load average (1, 5, 15 min) ` +
       `${run.loadStart} at the start and ${run.loadEnd} at the end.`,
@@ -536,21 +600,24 @@ function markdown(rows, speed, options, versions, run, guidance) {
     );
   }
   if (guidance.length > 0) {
-    const time = (v) => (v === undefined ? `> ${options.seconds}` : v.toFixed(2));
-    const span = (r) => (r === undefined ? "-" : r.map((v) => (v === Infinity ? "none" : String(Math.round(v)))).join("-"));
-    const mark = (won) => (won ? "yes" : "**no**");
+    const limit = options.runs === undefined ? `> ${options.seconds} s` : `> ${options.runs}`;
+    const number = (v, digits) => (v === undefined ? "-" : v === Infinity ? "none" : v.toFixed(digits));
+    const spread = (q, digits) => (q === undefined ? "-" : `${number(q[1], digits)} [${number(q[0], digits)}-${number(q[2], digits)}]`);
+    const test = (c) => `${c.a12 === undefined ? "-" : c.a12.toFixed(2)} / ${c.p === undefined ? "-" : c.p < 0.001 ? "<0.001" : c.p.toFixed(3)} | ${c.won ? "yes" : "**no**"}`;
     lines.push(
       "",
-      "Guidance against blind (issue 9), medians of this run; executions to the first finding with their range over the seeds:",
+      `Guidance against blind (issue 9): median [quartiles] over the seeds (a run without a finding counts as ${limit}: "none"), ` +
+        "A12 (the probability that a run needs less than a blind run; PCs: more) and the two-sided p of the Mann-Whitney U test; " +
+        '"beats" when A12 > 0.5 and p < 0.05:',
       "",
-      "| library | fuzzer | time to first finding (s), vs blind | fewer seconds | executions to it (range), vs blind (range) | fewer executions | PCs of the kept inputs, vs blind | more PCs |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| library | fuzzer | executions to first finding, vs blind | A12 / p | beats | time to first finding (s), vs blind | A12 / p | beats | PCs of the kept inputs, vs blind | A12 / p | beats |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const g of guidance) {
       lines.push(
-        `| ${g.target} | ${g.fuzzer} | ${time(g.row.secondsToFinding)} vs ${time(g.blind.secondsToFinding)} | ${mark(g.time)} | ` +
-          `${count(g.row.executionsToFinding)} (${span(g.executionsRange)}) vs ${count(g.blind.executionsToFinding)} (${span(g.blindExecutionsRange)}) | ${mark(g.executions)} | ` +
-          `${count(g.row.pcs)} vs ${count(g.blind.pcs)} | ${mark(g.pcs)} |`,
+        `| ${g.target} | ${g.fuzzer} | ${spread(g.executions.quartiles, 0)} vs ${spread(g.executions.blindQuartiles, 0)} | ${test(g.executions)} | ` +
+          `${spread(g.seconds.quartiles, 2)} vs ${spread(g.seconds.blindQuartiles, 2)} | ${test(g.seconds)} | ` +
+          `${count(g.row.pcs)} vs ${count(g.blind.pcs)} | ${test(g.pcs)} |`,
       );
     }
   }
@@ -591,15 +658,15 @@ async function main() {
         // Rotate the order per seed, so drift in the machine's load does not favour one fuzzer.
         const order = options.fuzzers.map((_, i) => options.fuzzers[(i + seed) % options.fuzzers.length]);
         for (const fuzzer of order) {
-          const result = await FUZZERS[fuzzer].run(target, seed, options.seconds);
-          results.push({ target: target.name, fuzzer, seed, ...result });
+          const result = await FUZZERS[fuzzer].run(target, seed, options.seconds, { runs: options.runs, cover: seed <= options.coverSeeds });
+          results.push({ target: target.name, fuzzer, seed, load: loadavg()[0], ...result });
           // Kept as it goes, so that a long run that fails later loses nothing measured.
           writeFileSync(join(WORKDIR, "..", `fuzz-${process.pid}-results.json`), JSON.stringify(results, null, 2) + "\n");
           console.log(
             `${target.name} ${fuzzer} seed ${seed}: ` +
-              (result.found ? `finding after ${result.secondsToFinding.toFixed(1)} s, ${result.executionsToFinding} executions` : "no finding") +
-              `; ${result.pcs} PCs of ${result.registered} after ${options.seconds} s (${result.executions} executions, ` +
-              `${Math.round(result.executionsPerSecond ?? 0)}/s)`,
+              (result.found ? `finding after ${result.secondsToFinding.toFixed(2)} s, ${result.executionsToFinding} executions` : "no finding") +
+              (result.pcs === undefined ? "" : `; ${result.pcs} PCs of ${result.registered} after ${options.seconds} s (${result.executions} executions, ${Math.round(result.executionsPerSecond ?? 0)}/s)`) +
+              ` (load ${loadavg()[0].toFixed(1)})`,
           );
         }
       }
@@ -616,7 +683,7 @@ async function main() {
   process.stdout.write("\n" + table);
   if (options.write) {
     const name = options.emptyCorpus ? "results-empty-corpus" : "results";
-    const summary = { options: { seconds: options.seconds, seeds: options.seeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, run, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed, guidance: guidance.map(({ row, blind, ...g }) => g) };
+    const summary = { options: { seconds: options.seconds, seeds: options.seeds, runs: options.runs, coverSeeds: options.coverSeeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, run, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed, guidance: guidance.map(({ row, blind, ...g }) => g) };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
     console.log(`wrote ${relative(REPO, join(BENCH, `${name}.json`))} and ${name}.md`);
