@@ -396,16 +396,24 @@ async function runJsfuzz(target, seconds) {
   let lastCount = 0;
   let executions = 0;
   let fuzzingSeconds = 0;
+  let startupTimeouts = 0;
   // Restarted after each finding (it stops there) until the time is up, on the same corpus.
   for (let left = seconds; left > 0.5; left = seconds - (performance.now() - started) / 1000) {
     const offset = (performance.now() - started) / 1000;
     // jsfuzz resolves the target against its working directory, even an absolute path.
-    const targetPath = relative(dirs.artifacts, join(BENCH, "targets", `${target.name}.fuzz.js`));
+    // It runs jsfuzz-count.cjs, which runs the library's target and counts its calls.
+    const targetPath = relative(dirs.artifacts, join(BENCH, "jsfuzz-count.cjs"));
+    const countFile = join(dirs.dir, "calls");
+    rmSync(countFile, { force: true });
+    const calls = () => (existsSync(countFile) ? Number(readFileSync(countFile, "utf8")) : 0);
     let sawFinding = false;
+    let timedOut = false;
     let readAt;
+    let findingLine;
     const run = await runProcess(process.execPath, [JSFUZZ, targetPath, dirs.corpus, `--timeout=${HANG_SECONDS}`], {
       cwd: dirs.artifacts,
       seconds: left,
+      env: { JSFUZZ_TARGET: join(BENCH, "targets", `${target.name}.fuzz.js`), JSFUZZ_COUNT_FILE: countFile },
       onLine: (line, at) => {
         const status = /^#(\d+) /.exec(line);
         if (status) lastCount = Number(status[1]);
@@ -414,12 +422,22 @@ async function runJsfuzz(target, seconds) {
           startedAt ??= offset + at;
         }
         if (!/^(crash was written to |timeout reached)/.test(line)) return;
+        if (line.startsWith("timeout reached")) timedOut = true;
         sawFinding = true;
-        finding ??= { seconds: offset + at - (startedAt ?? 0), executions: executions + lastCount };
+        findingLine ??= offset + at - (startedAt ?? 0);
       },
     });
+    // The worker's count, written when the finding threw, is exact; the status line is a lower bound.
+    const runExecutions = Math.max(lastCount, calls());
+    // jsfuzz's clock for an input starts before its worker has loaded (and istanbul has
+    // instrumented) the target: under load that takes longer than -timeout, and jsfuzz
+    // reports a timeout before any input ran (no execution counted: its first completed one
+    // prints NEW). That is its start-up, not the library's bug: not a finding.
+    const startupTimeout = timedOut && runExecutions === 0;
+    if (startupTimeout) startupTimeouts++;
+    if (sawFinding && !startupTimeout) finding ??= { seconds: findingLine, executions: executions + runExecutions };
     if (run.signal !== "SIGKILL" && !sawFinding) throw new Error(`jsfuzz (${target.name}) stopped without a finding:\n${run.output.slice(-2000)}`);
-    executions += lastCount;
+    executions += runExecutions;
     fuzzingSeconds += run.seconds - (readAt ?? run.seconds);
     lastCount = 0;
     if (run.signal === "SIGKILL") break;
@@ -428,6 +446,7 @@ async function runJsfuzz(target, seconds) {
     found: finding !== undefined,
     secondsToFinding: finding?.seconds,
     executionsToFinding: finding?.executions,
+    startupTimeouts,
     executions,
     executionsPerSecond: fuzzingSeconds > 0 ? executions / fuzzingSeconds : undefined,
     ...coveredPcs(target, dirs.corpus, dirs.artifacts),
