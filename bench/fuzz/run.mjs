@@ -701,7 +701,8 @@ async function main() {
   const table = markdown(rows, speed, options, versions, run, guidance);
   process.stdout.write("\n" + table);
   if (options.write) {
-    const name = options.emptyCorpus ? "results-empty-corpus" : "results";
+    // An execution budget is another measurement than the time-limited full run: its own files.
+    const name = options.emptyCorpus ? "results-empty-corpus" : options.runs !== undefined ? "results-budget" : "results";
     const summary = { options: { seconds: options.seconds, seeds: options.seeds, runs: options.runs, coverSeeds: options.coverSeeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, run, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed, guidance: guidance.map(({ row, blind, ...g }) => g) };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
