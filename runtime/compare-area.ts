@@ -140,6 +140,63 @@ function byteArray(value: unknown): Uint8Array | undefined {
 
 const isArray = Array.isArray;
 
+/** Added to an operand's written length when it was longer than OPERAND_BYTES (writeOperand). */
+const TRUNCATED = 0x100;
+
+/** A 32-bit word with its bytes reversed, for a big-endian host's stores into the little-endian area. */
+function byteSwapped(x: number): number {
+  return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+}
+
+/**
+ * Text that is not all ASCII, as UTF-8 (what TextEncoder gives: a lone surrogate is
+ * EF BF BD), whole characters only, written here rather than through encodeInto, which
+ * allocates its result and is a global the program may have replaced. Writes the operand's
+ * first bytes at `at`; returns what `writeOperand` returns.
+ */
+function writeText(bytes: Uint8Array, operand: string, at: number): number {
+  const length = operand.length;
+  let written = 0;
+  let i = 0;
+  for (; i < length; i++) {
+    let code = operand.charCodeAt(i);
+    if (code < 0x80) {
+      if (written + 1 > OPERAND_BYTES) break;
+      bytes[at + written++] = code;
+    } else if (code < 0x800) {
+      if (written + 2 > OPERAND_BYTES) break;
+      bytes[at + written++] = 0xc0 | (code >> 6);
+      bytes[at + written++] = 0x80 | (code & 0x3f);
+    } else {
+      const next = code >= 0xd800 && code < 0xdc00 && i + 1 < length ? operand.charCodeAt(i + 1) : 0;
+      if (next >= 0xdc00 && next < 0xe000) {
+        if (written + 4 > OPERAND_BYTES) break;
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        bytes[at + written++] = 0xf0 | (code >> 18);
+        bytes[at + written++] = 0x80 | ((code >> 12) & 0x3f);
+        bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
+        bytes[at + written++] = 0x80 | (code & 0x3f);
+        i++;
+      } else {
+        if (written + 3 > OPERAND_BYTES) break;
+        if (code >= 0xd800 && code < 0xe000) code = 0xfffd; // a lone surrogate
+        bytes[at + written++] = 0xe0 | (code >> 12);
+        bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
+        bytes[at + written++] = 0x80 | (code & 0x3f);
+      }
+    }
+  }
+  return written | (i < length ? TRUNCATED : 0);
+}
+
+/** A byte array's first bytes, as writeText writes text. */
+function writeByteArray(bytes: Uint8Array, operand: Uint8Array, at: number): number {
+  const total = callGetter(typedArrayLength, operand) as number;
+  const length = total < OPERAND_BYTES ? total : OPERAND_BYTES;
+  for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
+  return length | (total > OPERAND_BYTES ? TRUNCATED : 0);
+}
+
 export interface CompareAreaOptions {
   /** The Linux area: words, word 0 included. */
   words: number;
@@ -162,9 +219,8 @@ export class CompareArea implements CompareRecorders {
   readonly #halves: Uint32Array;
   readonly #stringHalves: Uint32Array;
   readonly #stringBytes: Uint8Array;
-  /** LOW_HALF and HIGH_HALF as fields, for the string path (see the constructor). */
-  readonly #low = LOW_HALF;
-  readonly #high = HIGH_HALF;
+  /** Two strings or byte arrays, appended to the string area (a closure, as the integer writer). */
+  readonly #appendStrings: (pcLow: number, pcHigh: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array) => void;
   /** The recorders, closures over this area (hooks call them without `this`). */
   readonly record: CompareRecorder;
   readonly recordInt32: CompareRecorders["recordInt32"];
@@ -238,12 +294,94 @@ export class CompareArea implements CompareRecorders {
       }
       halves[low] = count + n;
     };
-    this.recordStrings = (pcLow, pcHigh, arg1, arg2, isConst, op) => this.#appendStrings(pcLow, pcHigh, isConst, op, arg1, arg2);
+    // The string area's writers, closures over locals as the integer writer is. A record is
+    // its PC, then each operand's first bytes, then its header words (bytes 8..15, two
+    // 32-bit stores: type, op, the lengths; the truncation bits and three zero bytes). The
+    // bytes after an operand's length keep whatever an earlier record left (padding every
+    // operand to 64 bytes was most of a string record's cost).
+    const stringHalves = this.#stringHalves, stringBytes = this.#stringBytes;
+    const stringCapacity = this.stringCapacity;
+    const littleEndian = low === 0;
+    const dropString = (): void => {
+      this.stringDropped++;
+      stringHalves[2 + low] = this.stringDropped;
+    };
+    /** Bytes 8..15 of a record, from its type, op and the two writeOperand results. */
+    const writeHeader = (word: number, isConst: number, op: number, written1: number, written2: number): void => {
+      const lengths = isConst | (op << 8) | ((written1 & 0xff) << 16) | ((written2 & 0xff) << 24);
+      stringHalves[word + 2] = littleEndian ? lengths : byteSwapped(lengths);
+      const truncated = (written1 >> 8) | ((written2 >> 8) << 1);
+      stringHalves[word + 3] = littleEndian ? truncated : truncated << 24;
+    };
+    // ASCII text, the common case, is copied here, in a loop small enough to be inlined.
+    /** Writes an operand's first bytes at `at`; returns their number, plus TRUNCATED if that is not all of it. */
+    const writeOperand = (operand: string | Uint8Array, at: number): number => {
+      if (typeof operand !== "string") return writeByteArray(stringBytes, operand, at);
+      const length = operand.length;
+      const limit = length < OPERAND_BYTES ? length : OPERAND_BYTES;
+      for (let i = 0; i < limit; i++) {
+        const code = operand.charCodeAt(i);
+        if (code >= 0x80) return writeText(stringBytes, operand, at);
+        stringBytes[at + i] = code;
+      }
+      return length > limit ? limit | TRUNCATED : limit;
+    };
+    const appendStrings = (pcLow: number, pcHigh: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void => {
+      const count = stringHalves[low];
+      if (count >= stringCapacity || stringHalves[high] !== 0) {
+        dropString();
+        return;
+      }
+      const at = HEADER_BYTES + count * RECORD_BYTES;
+      const word = at >> 2;
+      stringHalves[word + low] = pcLow;
+      stringHalves[word + high] = pcHigh;
+      writeHeader(word, isConst, op, writeOperand(arg1, at + 16), writeOperand(arg2, at + 16 + OPERAND_BYTES));
+      stringHalves[low] = count + 1;
+    };
+    this.#appendStrings = appendStrings;
+    this.recordStrings = (pcLow, pcHigh, arg1, arg2, isConst, op) => appendStrings(pcLow, pcHigh, isConst, op, arg1, arg2);
+    /**
+     * A switch on a string: a record per string case other than the value (a case of another
+     * type gives none against a string), as appendStrings writes each, in case order. The
+     * value is encoded once, into the first record, and copied into the others a 32-bit word
+     * at a time (operands start at multiples of 16; the bytes after a length are unspecified).
+     */
+    const appendStringSwitch = (pcLow: number, pcHigh: number, cases: readonly unknown[], value: string): void => {
+      let count = stringHalves[low];
+      const full = stringHalves[high] !== 0;
+      let first = -1;
+      let valueWritten = 0;
+      for (let i = 0; i < cases.length; i++) {
+        const test = cases[i];
+        if (typeof test !== "string" || test === value) continue;
+        if (full || count >= stringCapacity) {
+          dropString();
+          continue;
+        }
+        const at = HEADER_BYTES + count * RECORD_BYTES;
+        const word = at >> 2;
+        stringHalves[word + low] = pcLow;
+        stringHalves[word + high] = pcHigh;
+        const testWritten = writeOperand(test, at + 16);
+        if (first < 0) {
+          first = at;
+          valueWritten = writeOperand(value, at + 16 + OPERAND_BYTES);
+        } else {
+          const length = valueWritten & 0xff;
+          const from = (first + 16 + OPERAND_BYTES) >> 2, to = (at + 16 + OPERAND_BYTES) >> 2;
+          for (let w = 0; w < length; w += 4) stringHalves[to + (w >> 2)] = stringHalves[from + (w >> 2)];
+        }
+        writeHeader(word, CMP_CONST, SWITCH_CASE, testWritten, valueWritten);
+        count++;
+      }
+      if (first >= 0) stringHalves[low] = count;
+    };
     this.recordSwitch = (pcLow, pcHigh, cases, value) => {
       // The two common switches, on a 32-bit integer or on a string, take their cases of
       // the same type straight to the writer; everything else goes through the dispatch.
       if (typeof value === "string") {
-        this.#appendStringSwitch(pcLow, pcHigh, cases, value);
+        appendStringSwitch(pcLow, pcHigh, cases, value);
         return;
       }
       const valueIsInt32 = typeof value === "number" && (value | 0) === value;
@@ -368,147 +506,5 @@ export class CompareArea implements CompareRecorders {
     this.count = count + 1;
   }
 
-  #appendStrings(pcLow: number, pcHigh: number, isConst: number, op: number, arg1: string | Uint8Array, arg2: string | Uint8Array): void {
-    const halves = this.#stringHalves;
-    const low = this.#low;
-    const count = halves[low];
-    if (count >= this.stringCapacity || halves[this.#high] !== 0) {
-      this.stringDropped++;
-      halves[2 + low] = this.stringDropped;
-      return;
-    }
-    const at = HEADER_BYTES + count * RECORD_BYTES;
-    const bytes = this.#stringBytes;
-    const word = (at >> 2);
-    halves[word + low] = pcLow;
-    halves[word + this.#high] = pcHigh;
-    bytes[at + 8] = isConst;
-    bytes[at + 9] = op;
-    const truncated1 = this.#writeOperand(arg1, at + 16, at + 10);
-    const truncated2 = this.#writeOperand(arg2, at + 16 + OPERAND_BYTES, at + 11);
-    bytes[at + 12] = truncated1 | (truncated2 << 1);
-    bytes[at + 13] = 0;
-    bytes[at + 14] = 0;
-    bytes[at + 15] = 0;
-    halves[low] = count + 1;
-  }
 
-  /**
-   * A switch on a string: a record per string case other than the value (a case of another
-   * type gives none against a string), as #appendStrings writes each, in case order. The
-   * value is encoded once, into the first record, and copied into the others a 32-bit word
-   * at a time (operands start at multiples of 16; the bytes after a length are unspecified).
-   */
-  #appendStringSwitch(pcLow: number, pcHigh: number, cases: readonly unknown[], value: string): void {
-    const halves = this.#stringHalves;
-    const low = this.#low, high = this.#high;
-    const bytes = this.#stringBytes;
-    let count = halves[low];
-    const full = halves[high] !== 0;
-    let first = -1;
-    for (let i = 0; i < cases.length; i++) {
-      const test = cases[i];
-      if (typeof test !== "string" || test === value) continue;
-      if (full || count >= this.stringCapacity) {
-        this.stringDropped++;
-        halves[2 + low] = this.stringDropped;
-        continue;
-      }
-      const at = HEADER_BYTES + count * RECORD_BYTES;
-      const word = at >> 2;
-      halves[word + low] = pcLow;
-      halves[word + high] = pcHigh;
-      bytes[at + 8] = CMP_CONST;
-      bytes[at + 9] = SWITCH_CASE;
-      const truncated1 = this.#writeOperand(test, at + 16, at + 10);
-      let truncated2: number;
-      if (first < 0) {
-        first = at;
-        truncated2 = this.#writeOperand(value, at + 16 + OPERAND_BYTES, at + 11);
-      } else {
-        const length = bytes[first + 11];
-        const from = (first + 16 + OPERAND_BYTES) >> 2, to = (at + 16 + OPERAND_BYTES) >> 2;
-        for (let w = 0; w < length; w += 4) halves[to + (w >> 2)] = halves[from + (w >> 2)];
-        bytes[at + 11] = length;
-        truncated2 = bytes[first + 12] >> 1;
-      }
-      bytes[at + 12] = truncated1 | (truncated2 << 1);
-      bytes[at + 13] = 0;
-      bytes[at + 14] = 0;
-      bytes[at + 15] = 0;
-      count++;
-    }
-    if (first >= 0) halves[low] = count;
-  }
-
-  /**
-   * Writes an operand's first bytes at `at` and its length at `lengthAt`; 1 if truncated.
-   * The bytes after the length keep whatever an earlier record left (padding every
-   * operand to 64 bytes was most of a string record's cost). ASCII text, the common
-   * case, is written here, in a loop small enough to be inlined into the recorder.
-   */
-  #writeOperand(operand: string | Uint8Array, at: number, lengthAt: number): number {
-    if (typeof operand !== "string") return this.#writeBytes(operand, at, lengthAt);
-    const bytes = this.#stringBytes;
-    const length = operand.length;
-    const limit = length < OPERAND_BYTES ? length : OPERAND_BYTES;
-    for (let i = 0; i < limit; i++) {
-      const code = operand.charCodeAt(i);
-      if (code >= 0x80) return this.#writeText(operand, at, lengthAt);
-      bytes[at + i] = code;
-    }
-    bytes[lengthAt] = limit;
-    return length > limit ? 1 : 0;
-  }
-
-  /**
-   * Text that is not all ASCII, as UTF-8 (what TextEncoder gives: a lone surrogate is
-   * EF BF BD), whole characters only, written here rather than through encodeInto, which
-   * allocates its result and is a global the program may have replaced.
-   */
-  #writeText(operand: string, at: number, lengthAt: number): number {
-    const bytes = this.#stringBytes;
-    const length = operand.length;
-    let written = 0;
-    let i = 0;
-    for (; i < length; i++) {
-      let code = operand.charCodeAt(i);
-      if (code < 0x80) {
-        if (written + 1 > OPERAND_BYTES) break;
-        bytes[at + written++] = code;
-      } else if (code < 0x800) {
-        if (written + 2 > OPERAND_BYTES) break;
-        bytes[at + written++] = 0xc0 | (code >> 6);
-        bytes[at + written++] = 0x80 | (code & 0x3f);
-      } else {
-        const next = code >= 0xd800 && code < 0xdc00 && i + 1 < length ? operand.charCodeAt(i + 1) : 0;
-        if (next >= 0xdc00 && next < 0xe000) {
-          if (written + 4 > OPERAND_BYTES) break;
-          code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
-          bytes[at + written++] = 0xf0 | (code >> 18);
-          bytes[at + written++] = 0x80 | ((code >> 12) & 0x3f);
-          bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
-          bytes[at + written++] = 0x80 | (code & 0x3f);
-          i++;
-        } else {
-          if (written + 3 > OPERAND_BYTES) break;
-          if (code >= 0xd800 && code < 0xe000) code = 0xfffd; // a lone surrogate
-          bytes[at + written++] = 0xe0 | (code >> 12);
-          bytes[at + written++] = 0x80 | ((code >> 6) & 0x3f);
-          bytes[at + written++] = 0x80 | (code & 0x3f);
-        }
-      }
-    }
-    bytes[lengthAt] = written;
-    return i < length ? 1 : 0;
-  }
-
-  #writeBytes(operand: Uint8Array, at: number, lengthAt: number): number {
-    const bytes = this.#stringBytes;
-    const total = callGetter(typedArrayLength, operand) as number;
-    const length = total < OPERAND_BYTES ? total : OPERAND_BYTES;
-    for (let i = 0; i < length; i++) bytes[at + i] = operand[i];
-    bytes[lengthAt] = length;
-    return total > OPERAND_BYTES ? 1 : 0;
-  }
 }
