@@ -126,7 +126,7 @@ exports.kind = function (x) {
     const { code, metadata } = instrument(SOURCE, FILE, { traceCmp: true, pcLayout });
     loadCommonJs(code);
     expect(metadata.compares!.map((site) => `${site.kind}@${site.range.start.line}:${site.range.start.column}`))
-      .toEqual(["compare:===@2:38", "compare:switch@4:2", "compare:<@5:30"]);
+      .toEqual(["compare:===@2:38", "compare:switch@4:2", "compare:startsWith@5:9", "compare:<@5:30"]);
     expectSitesNamed(metadata);
     if (pcLayout === "kernel32") {
       const low = Number(metadata.compares![0].pc & 0xffffffffn);

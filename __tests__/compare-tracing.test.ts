@@ -107,6 +107,31 @@ const cases: Record<string, string> = {
         Object.defineProperty(String.prototype, "startsWith", desc);
       }
     };`,
+  "methods on a string literal receiver keep their argument's evaluation, conversions and errors": `
+    exports.run = (log) => {
+      const v = (x) => { log(["arg", typeof x]); return x; };
+      const o = { toString() { log("toString"); return "a"; } };
+      const results = ["PKzip".startsWith(v("PK")), \`abc\`.includes(v("z")), "abc".indexOf(v("c"), (log("second"), 1)), "ab".endsWith(v("b")),
+                       "b".localeCompare(v("a")), "abc".includes(v(5)), "abc".startsWith(v(o)), "a1".indexOf(v(1n)), "x".startsWith(v(undefined))];
+      for (const f of [() => "abc".startsWith(v(/re/)), () => "abc".includes(v(Symbol.iterator)), () => "abc".equals(v("x")), () => (5).toFixed(v(200))]) {
+        try { results.push(f()); } catch (e) { results.push(e.constructor.name + ": " + e.message); }
+      }
+      return results;
+    };`,
+  "a program's own String.prototype methods are called on a literal receiver as in the original": `
+    exports.run = (log) => {
+      const includes = Object.getOwnPropertyDescriptor(String.prototype, "includes");
+      const startsWith = Object.getOwnPropertyDescriptor(String.prototype, "startsWith");
+      let seen = 0;
+      String.prototype.includes = function (x, y) { "use strict"; log(["includes", typeof this, this, x, y]); return "patched"; };
+      Object.defineProperty(String.prototype, "startsWith", { configurable: true, get() { seen++; log(["get", typeof this]); return (x) => x + "!"; } });
+      try {
+        return ["abc".includes("b" + "c", 7), "abc".startsWith(("z")), seen];
+      } finally {
+        Object.defineProperty(String.prototype, "includes", includes);
+        Object.defineProperty(String.prototype, "startsWith", startsWith);
+      }
+    };`,
   "comparisons in arrows, defaults, class fields, generators and async functions": `
     exports.run = (log) => {
       class C { x = 1 < 2; static y = "a" === "a"; m(a = 3 > 2) { return a; } }
@@ -127,6 +152,32 @@ test("the recorder sees each comparison's operands (and nothing when operands ar
   const words = new BigUint64Array(area.buffer);
   expect(words[0]).toBe(1n);
   expect([...words.subarray(1, 4)]).toEqual([0n, 3n, 4n]);
+});
+
+test("a method on a string literal receiver records the argument as operand 1 and the literal as operand 2, with type bit 1", async () => {
+  const source = `exports.run = (log, x = "PZ") => ["PK\\u0003\\u0004".startsWith(x), \`abc\`.includes(x), "PZ".endsWith(x), "abc".includes("b"), "n".indexOf(x.length)];`;
+  const { code, metadata } = instrument(source, FILE, { traceCmp: true });
+  // Two constants give the same record every time: no site. A number argument is a site that records nothing against a string.
+  expect(metadata.compares!.map((site) => site.kind)).toEqual(["compare:startsWith", "compare:includes", "compare:endsWith", "compare:indexOf"]);
+  expect(code).toMatch(/\.m\(\d+, \d+, 2, "PK\\u0003\\u0004", x, 2\)/);
+  const area = await expectSameBehaviour(source);
+  const view = new DataView(area.stringBuffer);
+  const bytes = new Uint8Array(area.stringBuffer);
+  // "PZ".endsWith("PZ") compares equal strings: no record.
+  expect(view.getBigUint64(0, true)).toBe(2n);
+  const record = (i: number) => {
+    const at = 32 + 144 * i;
+    return {
+      pc: view.getBigUint64(at, true), header: [...bytes.subarray(at + 8, at + 16)],
+      operand1: Buffer.from(bytes.subarray(at + 16, at + 16 + bytes[at + 10])).toString("latin1"),
+      operand2: Buffer.from(bytes.subarray(at + 80, at + 80 + bytes[at + 11])).toString("latin1"),
+    };
+  };
+  const pcs = metadata.compares!.map((site) => BigInt(site.pc));
+  expect([record(0), record(1)]).toEqual([
+    { pc: pcs[0], header: [2, 2, 2, 4, 0, 0, 0, 0], operand1: "PZ", operand2: "PK\u0003\u0004" },
+    { pc: pcs[1], header: [2, 4, 2, 3, 0, 0, 0, 0], operand1: "PZ", operand2: "abc" },
+  ]);
 });
 
 test("with traceCmp off, the output is byte-identical to a build without the option", () => {

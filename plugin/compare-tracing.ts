@@ -15,6 +15,7 @@
 //   switch (d)   ->  switch (H.s(pc, hi, d, C[i]))   C[i]: the constant case tests, built once per file
 //   switch (d)   ->  switch (H.si(pc, hi, d, C[i]))  when every one of them is a 32-bit integer
 //   s.m(x, ...)  ->  s.m(H.m(pc, hi, op, s, x, isConst), ...)   s a local binding: reading it again is pure
+//   "PK".m(x)    ->  "PK".m(H.m(pc, hi, op, "PK", x, 2))         a string literal receiver: re-evaluating it is free
 //
 // A local binding is a name of the program's own that is never a property of an object
 // (rereadableNames: not a global, not an import, not a classic script's top-level var or
@@ -88,6 +89,19 @@ function isConstant(node: T.Node): boolean {
   return t.isTemplateLiteral(node) && node.expressions.length === 0;
 }
 
+/** A string constant (isConstant) that can be a method's receiver: a string literal, or a template without substitutions. */
+function isStringConstant(node: T.Node): boolean {
+  return t.isStringLiteral(node) || (t.isTemplateLiteral(node) && node.expressions.length === 0);
+}
+
+/**
+ * A method site's `isConst`, the type byte of its string record: bit 0 when the argument
+ * (operand 1) is a constant, bit 1 when the receiver (operand 2) is a string constant.
+ */
+function methodConstBits(receiver: T.Node, argument: T.Node): number {
+  return (isConstant(argument) ? 1 : 0) | (isStringConstant(receiver) ? 2 : 0);
+}
+
 /** What kind of constant a node is (isConstant), which picks its site's hook. */
 function constantKind(node: T.Node): "int32" | "string" | "other" {
   if (t.isStringLiteral(node) || t.isTemplateLiteral(node)) return "string";
@@ -142,9 +156,11 @@ export function compareSiteAt(cursor: NodeCursor, isLocalName: (name: string) =>
     if (!t.isMemberExpression(callee) || callee.computed || callee.optional || !t.isIdentifier(callee.property)) return undefined;
     if (!Object.hasOwn(METHOD_OPS, callee.property.name)) return undefined;
     const receiver = callee.object;
-    if (!(t.isThisExpression(receiver) || isLocal(receiver))) return undefined;
+    if (!(t.isThisExpression(receiver) || isLocal(receiver) || isStringConstant(receiver))) return undefined;
     const first = node.arguments[0];
     if (first === undefined || t.isSpreadElement(first) || t.isArgumentPlaceholder(first) || isUntraceable(first)) return undefined;
+    // Two constants: every run gives the same record, which teaches a fuzzer nothing.
+    if (methodConstBits(receiver, first) === 3) return undefined;
     return { kind: "method", node, label: `compare:${callee.property.name}`, range };
   }
   return undefined;
@@ -208,7 +224,7 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
       const first = node.arguments[0] as T.Expression;
       const op = METHOD_OPS[(callee.property as T.Identifier).name];
       node.arguments[0] = hookCall(emitter, "m", [
-        pcLow, pcHigh, t.numericLiteral(op), t.cloneNode(callee.object as T.Expression), first, t.numericLiteral(isConstant(first) ? 1 : 0),
+        pcLow, pcHigh, t.numericLiteral(op), t.cloneNode(callee.object as T.Expression), first, t.numericLiteral(methodConstBits(callee.object, first)),
       ]);
       break;
     }
