@@ -311,8 +311,37 @@ test("afl-cmin keeps one input per distinct coverage", async () => {
 test("the shared flags become afl-fuzz options; afl-fuzz's own options pass through", () => {
   const invocation = invocationFor("planted-bug.js", ["-timeout=3", "-max_total_time=60", "-seed=5", "-use_feedback=0", "-S", "s1", "-o", "shared"]);
   const command = aflCommand(invocation, "seeds");
-  expect(command.args).toEqual(["-i", "seeds", "-t", "3000", "-V", "60", "-s", "5", "-S", "s1", "-o", "shared"]);
+  expect(command.args).toEqual(["-i", "seeds", "-G", "4096", "-t", "3000", "-V", "60", "-s", "5", "-S", "s1", "-o", "shared"]);
   expect(command.env).toEqual({ JSKCOV_FEEDBACK: "0" });
   expect(command.outputDir).toBe("shared");
   expect(() => aflCommand(invocationFor("planted-bug.js", ["-jobs=4"]), "seeds")).toThrow(/-jobs' has no afl-fuzz equivalent/);
+});
+
+test("-max_len has libFuzzer's meaning and default: -G is the given length, else the largest seed of afl-fuzz's -i, at least 4096", () => {
+  const seeds = seedDir(["a", "b".repeat(5000)]);
+  fs.mkdirSync(path.join(seeds, "deeper"));
+  fs.writeFileSync(path.join(seeds, "deeper", "largest"), Buffer.alloc(6000)); // afl-fuzz's -i reads subdirectories too
+  const gOf = (engineArgs: string[], seedDirectory: string) => {
+    const args = aflCommand(invocationFor("planted-bug.js", engineArgs), seedDirectory).args;
+    return args.flatMap((arg, i) => (arg === "-G" ? [args[i + 1]] : []));
+  };
+  expect(gOf([], seeds)).toEqual(["6000"]);
+  expect(gOf(["-max_len=0"], seeds)).toEqual(["6000"]); // 0: libFuzzer's default rule
+  expect(gOf([], seedDir(["small"]))).toEqual(["4096"]);
+  expect(gOf([], path.join(seeds, "missing"))).toEqual(["4096"]); // a printed command's SEED_DIR
+  expect(gOf(["-max_len=100"], seeds)).toEqual(["100"]);
+  expect(gOf(["-G", "77"], seeds)).toEqual(["77"]); // afl-fuzz's own option wins
+  expect(gOf(["-i", seedDir(["c".repeat(4500)])], seeds)).toEqual(["4500"]); // the -i afl-fuzz reads
+});
+
+test("jskcov fuzz --engine afl: afl-fuzz generates inputs up to the largest seed, as libFuzzer, not afl-fuzz's 1 MiB", async () => {
+  const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
+  const cwd = workDir();
+  const seeds = seedDir(["aaaa", "z".repeat(5000)]);
+  const target = path.join(TARGETS, "planted-bug.js");
+  const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seeds, "--", "-o", path.join(cwd, "out"), "-runs=200", "-seed=1"];
+  const run = await runHarness(process.execPath, args, { cwd, env: { ...process.env, ...AFL_ENV } });
+  expect(run.status).toBe(0);
+  expect(run.output).toContain("Generating fuzz data with a length of min=1 max=5000"); // afl-fuzz's own report of -G
+  await expectAllGone(run.executorPids);
 });

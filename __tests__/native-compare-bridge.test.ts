@@ -107,9 +107,9 @@ describe.each(TARGETS)("AFL++ on %s (-s 1 -E 3000)", (target, secret) => {
 });
 
 test("jskcov fuzz passes -c 0 to afl-fuzz with comparison tracing, and no -c with --no-cmp or a -c of the user's", () => {
-  expect(aflCommand(invocation("keyword.js", true), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-c", "0"]);
-  expect(aflCommand(invocation("keyword.js", false), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000"]);
-  expect(aflCommand(invocation("keyword.js", true, ["-c", "./cmplog-build"]), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-c", "./cmplog-build"]);
+  expect(aflCommand(invocation("keyword.js", true), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-G", "4096", "-c", "0"]);
+  expect(aflCommand(invocation("keyword.js", false), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-G", "4096"]);
+  expect(aflCommand(invocation("keyword.js", true, ["-c", "./cmplog-build"]), "seeds").args).toEqual(["-i", "seeds", "-o", "afl-out", "-t", "5000", "-G", "4096", "-c", "./cmplog-build"]);
 });
 
 describe("jskcov fuzz --engine libfuzzer", () => {

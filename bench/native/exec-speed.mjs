@@ -65,7 +65,7 @@ const ENGINE_SETUPS = {
   "libfuzzer-2^16": { engine: "libfuzzer", label: "libFuzzer 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
   "afl-2^16": { engine: "afl", label: "AFL++ 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
 };
-/** The same for every engine: an input running longer is a timeout (jpeg-js has slow inputs). */
+/** The same for every engine: an input running longer is a timeout (jpeg-js has slow inputs); no input longer than MAX_LEN. */
 const TIMEOUT_SECONDS = 10;
 const MAX_LEN = 4096;
 
@@ -111,7 +111,8 @@ function run(setupName, name, target, runs, label) {
   mkdirSync(dir, { recursive: true });
   cpSync(join(FUZZ_BENCH, "seeds", name), join(dir, "corpus"), { recursive: true });
   const afl = engine === "afl";
-  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, ...(afl ? ["-o", join(dir, "afl-out")] : [`-max_len=${MAX_LEN}`, "-print_final_stats=1"]), ...extraArgs];
+  // -max_len for every engine (afl-fuzz: -G): each engine tries inputs of the same bound.
+  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, `-max_len=${MAX_LEN}`, ...(afl ? ["-o", join(dir, "afl-out")] : ["-print_final_stats=1"]), ...extraArgs];
   const args = [
     JSKCOV, "fuzz", "--engine", engine, "--root", FUZZ_BENCH, "--filter", `node_modules/${name}/**`, ...(values.cmp ? [] : ["--no-cmp"]),
     target, join(dir, "corpus"), "--", ...engineFlags,

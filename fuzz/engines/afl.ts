@@ -17,6 +17,9 @@ import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocat
 export const DEFAULT_AFL_OUTPUT = "afl-out";
 /** Without -timeout: generous, since a JavaScript run can include a GC pause or a restart. */
 const DEFAULT_TIMEOUT_MS = 5000;
+/** libFuzzer's bounds on the -max_len it guesses (kMinDefaultLen, kMaxSaneLen), as the built-in engine's. */
+const MIN_DEFAULT_MAX_LEN = 4096;
+const MAX_SANE_LEN = 1 << 20;
 
 /** libFuzzer-style flag -> afl-fuzz option (value converted). */
 const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
@@ -80,6 +83,10 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
   const outputDir = outputIndex >= 0 && passed[outputIndex + 1] !== undefined ? passed[outputIndex + 1] : DEFAULT_AFL_OUTPUT;
   const args = [...(passed.includes("-i") ? [] : ["-i", seedDir]), ...(outputIndex >= 0 ? [] : ["-o", outputDir])];
   if (!timeoutGiven && !passed.includes("-t")) args.push("-t", String(DEFAULT_TIMEOUT_MS));
+  // -max_len has libFuzzer's meaning for every engine, its default too (without -max_len, or
+  // with -max_len=0): afl-fuzz's own, -G 1048576, lets havoc grow inputs far past the others'.
+  const inputIndex = passed.indexOf("-i");
+  if (!passed.includes("-G")) args.push("-G", String(defaultMaxLen(inputIndex >= 0 ? (passed[inputIndex + 1] ?? "") : seedDir)));
   // Comparison tracing: the harness is its own cmplog binary (native/compare-bridge.c).
   if (invocation.runConfig.traceCmp === true && !passed.includes("-c")) args.push("-c", "0");
   return { args: [...args, ...passed], env, outputDir, artifactPrefix, createMissingDirs, printOnly };
@@ -93,6 +100,16 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
  * entry ever joined the queue.
  */
 export const CMPLOG_MIN_INPUT_BYTES = 4;
+
+/**
+ * libFuzzer's -max_len when none is given: the largest seed, at least 4096, at most 1 MiB
+ * (of the directory afl-fuzz reads; none yet, as in a printed command, or `-i -`: 4096).
+ */
+export function defaultMaxLen(seedDir: string): number {
+  const isDirectory = fs.statSync(seedDir, { throwIfNoEntry: false })?.isDirectory() === true;
+  const largest = isDirectory ? seedFiles(seedDir).reduce((max, file) => Math.max(max, fs.statSync(file).size), 0) : 0;
+  return Math.min(Math.max(MIN_DEFAULT_MAX_LEN, largest), MAX_SANE_LEN);
+}
 
 /** Regular files under `dir`, recursively (afl-fuzz's -i reads subdirectories too). */
 function seedFiles(dir: string): string[] {
