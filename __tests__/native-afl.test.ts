@@ -88,7 +88,9 @@ function fakeAflFuzz(target: string, inputPath: string, extraEnv: NodeJS.Process
   const control = pipes[198] as Writable;
   let buffered = Buffer.alloc(0);
   const waiting: (() => void)[] = [];
+  const chunkLengths: number[] = []; // what each read of the status pipe got: one write is one chunk
   status.on("data", (chunk: Buffer) => {
+    chunkLengths.push(chunk.length);
     buffered = Buffer.concat([buffered, chunk]);
     waiting.splice(0).forEach((wake) => wake());
   });
@@ -105,6 +107,7 @@ function fakeAflFuzz(target: string, inputPath: string, extraEnv: NodeJS.Process
     control.write(word);
   };
   return {
+    chunkLengths,
     hello: readWord,
     /** One run: afl-fuzz says whether it killed the last run's pid, gets the pid, then the wait status. */
     async run(wasKilled: boolean): Promise<{ pid: number; status: number }> {
@@ -175,6 +178,9 @@ test("after a run too short for afl-fuzz's timer to expire, the next run's pid i
   fs.writeFileSync(input, "CRASH");
   expect(await fuzzer.wordBeforeRequest()).toBe(first.pid);
   expect(await fuzzer.runWithPidRead(false)).toBe(6); // SIGABRT, as afl-fuzz is told for a JavaScript crash
+  expect(await fuzzer.wordBeforeRequest()).toBe(first.pid);
+  // The hello, the first pid (asked for), then each status with the next pid: one write each.
+  expect(fuzzer.chunkLengths).toEqual([4, 4, 8, 8, 8, 8, 8, 8, 8]);
   const { output, executorPids } = await fuzzer.close();
   expect(output).toContain("protocol test crash");
   expect(executorPids).toEqual([first.pid]);

@@ -1094,12 +1094,13 @@ static uint64_t early_pid_bound_ns(void) {
   return (uint64_t)ms * 1000000u / 5;
 }
 
-/* Tells afl-fuzz the pid of the next run (afl-fuzz kills this pid on a timeout). */
-static int report_pid(pid_t *reported, uint64_t *reported_ns) {
+/* Tells afl-fuzz the pid of the next run (afl-fuzz kills this pid on a timeout), after a
+ * run's wait status when `status` is given: one write, so one system call and one wake-up. */
+static int report_pid(pid_t *reported, uint64_t *reported_ns, const int *status) {
   *reported = executor.pid;
   *reported_ns = now_ns(); /* before the write: afl-fuzz's timer starts after it */
-  uint32_t pid = (uint32_t)executor.pid;
-  return write_fully(FORKSRV_FD + 1, &pid, 4);
+  uint32_t words[2] = {status != NULL ? (uint32_t)*status : 0, (uint32_t)executor.pid};
+  return status != NULL ? write_fully(FORKSRV_FD + 1, words, 8) : write_fully(FORKSRV_FD + 1, &words[1], 4);
 }
 
 int main(int argc, char **argv) {
@@ -1162,7 +1163,7 @@ int main(int argc, char **argv) {
        * a false crash. So an executor afl-fuzz has killed never runs another input. */
       if (was_killed != 0 && executor.pid != 0 && executor.pid == reported) executor_kill();
       if (executor.pid == 0) executor_start();
-      if (report_pid(&reported, &reported_ns) != 0) break;
+      if (report_pid(&reported, &reported_ns, NULL) != 0) break;
     }
     /* A pid sent early is that of an executor afl-fuzz's timer cannot have killed (below);
      * afl-fuzz has read it by now, so this run is that executor's whatever was_killed says. */
@@ -1170,14 +1171,15 @@ int main(int argc, char **argv) {
     enum run_result result;
     int wait_status;
     int status = run_input_for_afl(input_path, bitmap, &result, &wait_status);
-    if (write_fully(FORKSRV_FD + 1, &status, 4) != 0) break;
-    if (executor.pid == 0) {
-      executor_start(); /* the next executor starts now, while afl-fuzz looks at this run's results */
-    } else if (now_ns() - reported_ns < early_pid_before_ns) {
+    if (executor.pid != 0 && now_ns() - reported_ns < early_pid_before_ns) {
       /* The run was too short for afl-fuzz's timer to have expired: its kill cannot come.
-       * The next run's pid goes now, so afl-fuzz's read of it does not sleep (a wake-up). */
-      if (report_pid(&reported, &reported_ns) != 0) break;
+       * The next run's pid goes with this run's status, so afl-fuzz's read of it does not
+       * sleep (a wake-up). */
+      if (report_pid(&reported, &reported_ns, &status) != 0) break;
       pid_sent_early = 1;
+    } else {
+      if (write_fully(FORKSRV_FD + 1, &status, 4) != 0) break;
+      if (executor.pid == 0) executor_start(); /* the next executor starts now, while afl-fuzz looks at this run's results */
     }
   }
   executor_kill();
