@@ -18,6 +18,7 @@ const HELLO_MAGIC = 0x4b534a4a;
 const EXECUTOR_PROTOCOL_VERSION = 3;
 const FEATURE_CONTROL_PAGE = 2;
 const REQUEST_RUN = 1;
+const REQUEST_COLLECT_AGAIN = 2;
 const REQUEST_EXIT = 3;
 const OUTCOME_OK = 0;
 const OUTCOME_CRASH = 1;
@@ -92,9 +93,20 @@ class Driver {
     }
   }
 
-  async run(input: string, announce = true): Promise<Reply> {
-    fs.writeFileSync(this.area, Buffer.alloc(8), { flag: "r+" }); // the reset: word 0 = 0 (r+ does not truncate)
+  /** A run; `reset` = false leaves word 0 of the area file as the last run left it. */
+  async run(input: string, announce = true, reset = true): Promise<Reply> {
+    if (reset) fs.writeFileSync(this.area, Buffer.alloc(8), { flag: "r+" }); // the reset: word 0 = 0 (r+ does not truncate)
     this.send(REQUEST_RUN, Buffer.from(input, "latin1"), announce);
+    return this.reply();
+  }
+
+  /** A collect-again request, after a reply with leftover > 0. */
+  async collectAgain(): Promise<Reply> {
+    this.send(REQUEST_COLLECT_AGAIN);
+    return this.reply();
+  }
+
+  private async reply(): Promise<Reply> {
     const header = await this.read(16);
     const reply = { outcome: header.readUInt32LE(0), flags: header.readUInt32LE(4), leftover: header.readUInt32LE(8), detail: "" };
     reply.detail = (await this.read(header.readUInt32LE(12))).toString("utf8");
@@ -106,6 +118,12 @@ class Driver {
     return Number(new BigUint64Array(new Uint8Array(fs.readFileSync(this.area)).buffer)[0]);
   }
 
+  /** The PCs of the last flush: words 1..word 0 of the area file. */
+  pcs(): bigint[] {
+    const words = new BigUint64Array(new Uint8Array(fs.readFileSync(this.area)).buffer);
+    return Array.from(words.subarray(1, 1 + Number(words[0])));
+  }
+
   close(): void {
     if (this.controlFd !== undefined) fs.closeSync(this.controlFd);
   }
@@ -115,14 +133,14 @@ const drivers: Driver[] = [];
 afterEach(() => drivers.splice(0).forEach((driver) => driver.close()));
 
 /** Starts the executor on native-targets/protocol.js, with a control page unless `withControl` is false. */
-function startExecutor(withControl = true): Driver {
+function startExecutor(withControl = true, areaWords = 4096): Driver {
   const dir = workDir();
   const invocation = invocationFor("protocol.js");
   const env = NativeSession.environmentFor(invocation);
   const [command, ...args] = (env.JSKCOV_EXECUTOR_ARGV ?? "").split("\n");
   const control = withControl ? path.join(dir, "control") : undefined;
   if (control !== undefined) fs.writeFileSync(control, Buffer.alloc(4096)); // the driver creates and sizes it
-  const executorEnv: NodeJS.ProcessEnv = { ...env, JSKCOV_EXECUTOR_AREA: path.join(dir, "area"), JSKCOV_EXECUTOR_AREA_WORDS: "4096" };
+  const executorEnv: NodeJS.ProcessEnv = { ...env, JSKCOV_EXECUTOR_AREA: path.join(dir, "area"), JSKCOV_EXECUTOR_AREA_WORDS: String(areaWords) };
   delete executorEnv.JSKCOV_EXECUTOR_CONTROL;
   if (control !== undefined) executorEnv.JSKCOV_EXECUTOR_CONTROL = control;
   const child = killAfterTest(spawn(command, args, { env: executorEnv, stdio: ["ignore", "inherit", "inherit", "pipe", "pipe"] })) as unknown as ExecutorProcess;
@@ -205,4 +223,39 @@ test("without a control page the executor never spins: it sleeps in its read bet
   expect(await driver.run("fine")).toEqual({ outcome: OUTCOME_OK, flags: 0, leftover: 0, detail: "" });
   expect(await statesWhileIdle(driver.child.pid as number)).toEqual(Array(10).fill("S"));
   expect(await driver.run("CRASH")).toMatchObject({ outcome: OUTCOME_CRASH });
+});
+
+test("each run's PCs start at word 1 of the area file, also when the driver left the last run's count in word 0", async () => {
+  const driver = startExecutor();
+  await driver.hello();
+  await driver.run("fine");
+  const pcs = driver.pcs();
+  expect(pcs.length).toBeGreaterThan(0);
+  await driver.run("CRASH");
+  const crashPcs = driver.pcs();
+  expect(crashPcs).not.toEqual(pcs);
+  for (const [input, expected] of [["fine", pcs], ["CRASH", crashPcs], ["fine", pcs]] as const) {
+    await driver.run(input, true, false);
+    expect(driver.pcs()).toEqual(expected);
+  }
+});
+
+test("blocks that do not fit the area come in collect-again flushes, each flush from word 1, none lost or repeated", async () => {
+  const whole = startExecutor(false);
+  await whole.hello();
+  await whole.run("fine");
+  const pcs = whole.pcs();
+  const small = startExecutor(false, 3); // two PCs per flush
+  await small.hello();
+  let reply = await small.run("fine");
+  const flushed = small.pcs();
+  expect(flushed).toHaveLength(2);
+  for (let flushes = 1; reply.leftover > 0 && flushes <= pcs.length; flushes++) {
+    reply = await small.collectAgain(); // the driver has read this flush; it need not reset word 0
+    expect(small.pcs().length).toBeGreaterThan(0);
+    flushed.push(...small.pcs());
+  }
+  expect(reply.leftover).toBe(0);
+  expect([...flushed].sort()).toEqual([...pcs].sort());
+  expect(new Set(flushed).size).toBe(flushed.length);
 });

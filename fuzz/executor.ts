@@ -1,6 +1,6 @@
 // The persistent Node executor that a native fuzzer drives (docs/executor-protocol.md):
 // loads the instrumented fuzz target once, then, per request on fd 3, runs one input,
-// flushes coverage into the file-backed kcov area and replies on fd 4. It holds no
+// flushes coverage into the kcov area, copies it to the driver's area file and replies on fd 4. It holds no
 // coverage state of its own (PCs are stable across processes), so it may ask to be
 // restarted at any time without the engine losing anything.
 //
@@ -228,6 +228,43 @@ class RequestReader {
   }
 }
 
+/**
+ * The driver's copy of the kcov area (JSKCOV_EXECUTOR_AREA), created and sized before the
+ * hello. The device's own area is a SharedArrayBuffer (JavaScript cannot map a file);
+ * each run starts it over at word 1, and after the flush word 0 and the flush's PCs go to
+ * the file in one pwrite: the driver reads them only after the reply. (A device with
+ * `{ file }` would also pread word 0 for a reset made in the file and write word 0 apart,
+ * after the PCs, for readers that look while it runs: three system calls where one does.)
+ */
+class AreaFile {
+  private readonly fd: number;
+  private readonly bytes: Uint8Array;
+
+  constructor(
+    path: string,
+    private readonly area: BigUint64Array,
+  ) {
+    this.fd = fs.openSync(path, "w+", 0o600);
+    fs.fchmodSync(this.fd, 0o600); // openSync's mode applies only when it creates the file
+    fs.ftruncateSync(this.fd, area.byteLength);
+    this.bytes = new Uint8Array(area.buffer, area.byteOffset, area.byteLength);
+  }
+
+  /** Empties the device's area: the next flush appends from word 1, whatever the driver did to the file. */
+  startOver(): void {
+    this.area[0] = 0n;
+  }
+
+  /** Copies word 0 and the `pcs` PCs the flush appended (from word 1) into the file. */
+  copyFlush(pcs: number): void {
+    fs.writeSync(this.fd, this.bytes, 0, (pcs + 1) * 8, 0);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
 function writeFully(fd: number, buffer: Buffer): void {
   let done = 0;
   while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done);
@@ -278,6 +315,7 @@ function isPromise(value: ExecutionOutcome | Promise<ExecutionOutcome>): value i
 async function serve(
   target: FuzzTarget,
   kcov: Kcov,
+  areaFile: AreaFile,
   compare: ExecutorCompareAreas | undefined,
   control: ControlPage | undefined,
   settings: ExecutorSettings,
@@ -290,7 +328,8 @@ async function serve(
     const { kind: request, input } = next;
     if (request === REQUEST_EXIT) return;
     if (request === REQUEST_COLLECT_AGAIN) {
-      kcov.collect();
+      areaFile.startOver();
+      areaFile.copyFlush(kcov.collect());
       sendReply(OUTCOME_OK, 0, kcov.leftover, "");
       continue;
     }
@@ -298,7 +337,8 @@ async function serve(
     compare?.reset();
     const pending = runFuzzTarget(target, input);
     const outcome = isPromise(pending) ? await pending : pending;
-    kcov.collect();
+    areaFile.startOver();
+    areaFile.copyFlush(kcov.collect());
     compare?.collect();
     runs++;
     const crashed = outcome.kind === "crash";
@@ -315,11 +355,12 @@ async function main(): Promise<void> {
   let target: FuzzTarget;
   let compare: ExecutorCompareAreas | undefined;
   let control: ControlPage | undefined;
-  const kcov = new Kcov({ file: process.env.JSKCOV_EXECUTOR_AREA || undefined });
+  let areaFile: AreaFile;
+  const kcov = new Kcov();
   try {
     settings = readSettings(process.argv.slice(2));
-    kcov.initTrace(settings.areaWords); // creates and sizes the area file before the hello
-    kcov.mmap();
+    kcov.initTrace(settings.areaWords);
+    areaFile = new AreaFile(settings.areaPath, kcov.mmap()); // created and sized before the hello
     compare = settings.compare === undefined ? undefined : new ExecutorCompareAreas(settings.compare);
     control = settings.controlPath === undefined ? undefined : new ControlPage(settings.controlPath, settings.spinMicroseconds / 1000);
     installJazzerCoreFallback();
@@ -335,9 +376,10 @@ async function main(): Promise<void> {
   // A promise of the target's that never settles is a hang for the harness's deadline,
   // not an executor that exits because its event loop emptied (libFuzzer: deadly signal).
   const keepAlive = setInterval(() => {}, 0x7fffffff);
-  await serve(target, kcov, compare, control, settings);
+  await serve(target, kcov, areaFile, compare, control, settings);
   clearInterval(keepAlive);
   kcov.close();
+  areaFile.close();
   compare?.close();
   control?.close();
   process.exit(0);

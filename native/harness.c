@@ -568,7 +568,8 @@ static int feedback_disabled(void) {
   return disabled;
 }
 
-/* Adds the area's PCs to the feedback array, word 0 first (the executor stores it last). */
+/* Adds the area's PCs to the feedback array. Read after the reply only: the executor writes
+ * word 0 and the PCs in one pwrite, from word 1 for each run and each collect again. */
 static void feedback_add_area(uint8_t *feedback, int saturating_increment) {
   if (feedback_disabled()) {
     feedback[pc_map.slots - 1] = 1;
@@ -824,7 +825,6 @@ static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback
   feedback_add_area(feedback, saturating_increment);
   uint32_t flags = reply->flags, outcome = reply->outcome;
   while (reply->leftover > 0) { /* blocks that did not fit: read them in further flushes */
-    __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
     if (write_request(REQUEST_COLLECT_AGAIN, NULL, 0) != 0 || read_reply(reply) != 0) return -1;
     feedback_add_area(feedback, saturating_increment);
   }
@@ -834,7 +834,7 @@ static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback
 }
 
 /*
- * Runs one input: resets the area, sends the input, waits for the reply within the
+ * Runs one input: sends the input, waits for the reply within the
  * deadline, adds the PCs to `feedback`. On RUN_CRASH, *detail holds the JavaScript stack
  * (malloc'd); on RUN_DIED, *wait_status the executor's wait status. The executor is gone
  * afterwards if it died, was killed or asked for a restart (the caller starts the next one).
@@ -842,7 +842,6 @@ static int executor_exchange(const uint8_t *data, size_t size, uint8_t *feedback
 static enum run_result executor_run(const uint8_t *data, size_t size, uint8_t *feedback, int saturating_increment,
                                     char **detail, int *wait_status) {
   *detail = NULL;
-  __atomic_store_n(&executor.area[0], 0, __ATOMIC_RELEASE);
   struct reply reply;
   if (stats.enabled && stats.runs == 0) stats_first_run();
   uint64_t started = stats.enabled ? now_ns() : 0;
