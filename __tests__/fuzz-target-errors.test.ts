@@ -82,3 +82,11 @@ describe("the engine failing after inputs ran", () => {
     expect(fs.readFileSync(path.join(dir, "out"), "utf8")).toBe("in the way");
   });
 });
+
+test("--engine libfuzzer: a crash's JavaScript stack shows the target's frames, none of jskcov's executor", () => {
+  const dir = makeProject({ "target.js": "function explode() {\n  throw new TypeError('native boom');\n}\nmodule.exports.fuzz = (data) => { if (data[0] === 0x43) explode(); };\n", "inputs/crash": "C" });
+  const result = jskcov(dir, ["fuzz", "--engine", "libfuzzer", "--no-cache", "target.js", "inputs/crash"]);
+  expectStatus(result, 77);
+  expect(result.stderr).toMatch(/TypeError: native boom\n\s+at explode \(.*target\.js:2:/);
+  expectNoOwnFrames(result);
+});

@@ -345,7 +345,7 @@ async function serve(
     const restart =
       (settings.maxRuns > 0 && runs >= settings.maxRuns) ||
       ((crashed || runs % RSS_CHECK_INTERVAL === 0) && process.memoryUsage.rss() > settings.maxRssBytes);
-    sendReply(crashed ? OUTCOME_CRASH : OUTCOME_OK, restart ? REPLY_FLAG_RESTART : 0, kcov.leftover, crashed ? outcome.stack : "");
+    sendReply(crashed ? OUTCOME_CRASH : OUTCOME_OK, restart ? REPLY_FLAG_RESTART : 0, kcov.leftover, crashed ? targetStack(outcome.stack) : "");
     if (restart) return;
   }
 }
