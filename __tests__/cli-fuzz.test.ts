@@ -115,7 +115,7 @@ describe("findings: artifact and exit status", () => {
       "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x43) explode(data); };\nfunction explode() { throw new TypeError('boom'); }\n",
       "inputs/crash": "C",
     });
-    const result = fuzz(dir, ["target.js", "inputs/crash", "--", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("C");
     expect(result.stderr).toMatch(/TypeError: boom\n\s+at explode \(.*target\.js:2:/);
@@ -124,7 +124,7 @@ describe("findings: artifact and exit status", () => {
 
   test("a hang: timeout-<sha1>, status 70 (-timeout_exitcode)", () => {
     const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x48) for (;;) {} };\n", "inputs/ok": "a", "inputs/hang": "H" });
-    const result = fuzz(dir, ["target.js", "inputs/ok", "inputs/hang", "--", "-timeout=1", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-timeout=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     expect(onlyArtifact(path.join(dir, "out"), "timeout-").toString()).toBe("H");
     expect(result.stderr).toContain("ERROR: libFuzzer: timeout after 1 seconds");
@@ -157,7 +157,7 @@ module.exports.fuzz = (data) => {
       "target.js": "const keep = [];\nmodule.exports.fuzz = (data) => { if (data[0] === 0x4f) for (;;) keep.push(new Array(1e5).fill(1)); };\n",
       "inputs/oom": "O",
     });
-    const result = fuzz(dir, ["target.js", "inputs/oom", "--", "-rss_limit_mb=160", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-rss_limit_mb=160", "-artifact_prefix=out/"]);
     expectStatus(result, 71);
     expect(onlyArtifact(path.join(dir, "out"), "oom-").toString()).toBe("O");
     expect(result.stderr).toContain("ERROR: libFuzzer: out-of-memory");
@@ -165,7 +165,7 @@ module.exports.fuzz = (data) => {
 
   test("process.abort(): a deadly signal, crash-<sha1>, status 77", () => {
     const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x41) process.abort(); };\n", "inputs/abort": "A" });
-    const result = fuzz(dir, ["target.js", "inputs/abort", "--", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("A");
     expect(result.stderr).toContain("ERROR: libFuzzer: deadly signal");
@@ -173,7 +173,7 @@ module.exports.fuzz = (data) => {
 
   test("process.exit() in the target: 'fuzz target exited', crash-<sha1>, status 77", () => {
     const dir = makeProject({ "target.js": "module.exports.fuzz = (data) => { if (data[0] === 0x45) process.exit(0); };\n", "inputs/exit": "E" });
-    const result = fuzz(dir, ["target.js", "inputs/exit", "--", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("E");
     expect(result.stderr).toContain("ERROR: libFuzzer: fuzz target exited");
@@ -250,6 +250,20 @@ describe("regression mode", () => {
     expectStatus(fuzz(dir, ["target.js", "ok"]), 0);
     expectStatus(fuzz(dir, ["target.js", "ok", "crash-1"]), 77);
   });
+
+  test.each([
+    ["a crash", "module.exports.fuzz = (data) => { if (data.toString() === 'bad!') throw new Error('replayed bug'); };\n", [], 77, "Error: replayed bug"],
+    ["a hang", "module.exports.fuzz = (data) => { if (data.toString() === 'bad!') for (;;) {} };\n", ["-timeout=1"], 70, "ERROR: libFuzzer: timeout"],
+  ])("input files replayed: %s is reported with its status, and no artifact is written (libFuzzer: SaveArtifacts = false)", (_kind, source, flags, status, report) => {
+    const dir = makeProject({ "target.js": source, "inputs/crash-1": "bad!", "inputs/crash-2": "bad!", "ok": "fine" });
+    const result = fuzz(dir, ["target.js", "ok", "inputs/crash-1", "inputs/crash-2", "--", "-artifact_prefix=out/", ...flags]);
+    expectStatus(result, status);
+    expect(result.stderr).toContain(report);
+    expect(result.stderr).not.toContain("Test unit written to");
+    expect(fs.readdirSync(path.join(dir, "out"))).toEqual([]);
+    expect(fs.readdirSync(dir).filter((name) => /^(crash|timeout)-/.test(name))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, "inputs")).sort()).toEqual(["crash-1", "crash-2"]);
+  });
 });
 
 describe("targets: module kinds and async", () => {
@@ -262,7 +276,7 @@ describe("targets: module kinds and async", () => {
     ["callback done(error)", "callback.js", "module.exports.fuzz = (data, done) => setImmediate(() => done(data[0] === 0x58 ? new Error('callback bug') : undefined));\n", "callback bug"],
   ])("%s", (_kind, file, source, message) => {
     const dir = makeProject({ [file]: source, "inputs/ok": "a", "inputs/bug": "X" });
-    const result = fuzz(dir, [file, "inputs/ok", "inputs/bug", "--", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", file, "inputs", "--", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(result.stderr).toContain(`Error: ${message}`);
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("X");
@@ -280,7 +294,7 @@ describe("targets: module kinds and async", () => {
       "inputs/ok": "ossa",
       "inputs/bug": "oss!",
     });
-    const result = fuzz(dir, ["target.js", "inputs/ok", "inputs/bug", "--", "-artifact_prefix=out/"]);
+    const result = fuzz(dir, ["--regression", "target.js", "inputs", "--", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(result.stderr).toContain("Error: provider bug");
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString()).toBe("oss!");

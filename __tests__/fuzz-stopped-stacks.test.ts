@@ -42,7 +42,7 @@ describe("the stack of a stopped executor", () => {
       "inputs/hang": "H",
     });
     fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
-    const result = jskcov(dir, ["fuzz", "target.js", "inputs/hang", "--", "-timeout=1", "-artifact_prefix=out/"]);
+    const result = jskcov(dir, ["fuzz", "--regression", "target.js", "inputs", "--", "-timeout=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     expect(timeouts(path.join(dir, "out"))).toHaveLength(1);
     // Source-mapped to the target's own lines, the hung function first.

@@ -51,6 +51,8 @@ export interface ExecutorConfig {
   skipSeeds: string[];
   /** Continuing a session: the longest run of one input so far, in milliseconds. */
   slowestUnitMs?: number;
+  /** Whether findings are written as artifacts: not when replaying input files (savesArtifacts in supervisor.ts). */
+  saveArtifacts: boolean;
 }
 
 /** libFuzzer's bounds on the guessed -max_len (kMinDefaultLen, kMaxSaneLen). */
@@ -142,7 +144,7 @@ export class BuiltinFuzzer {
         total += elapsed;
         // The first crash of an input is its finding; the input is not run again.
         if (outcome.kind === "crash") {
-          this.#reportCrash(outcome, data, false);
+          this.#reportCrash(outcome, data, false, files[index]);
           crashed = true;
         }
       }
@@ -377,10 +379,11 @@ export class BuiltinFuzzer {
   }
 
   /**
-   * Reports a crash, writes its artifact (unless the same top frames were saved already),
+   * Reports a crash, writes its artifact (unless the same top frames were saved already, or
+   * input files are replayed),
    * and says whether to stop: in fuzzing mode without -ignore_crashes=1.
    */
-  #reportCrash(outcome: Extract<ExecutionOutcome, { kind: "crash" }>, data: Uint8Array, fuzzing: boolean): boolean {
+  #reportCrash(outcome: Extract<ExecutionOutcome, { kind: "crash" }>, data: Uint8Array, fuzzing: boolean, replayedFile?: string): boolean {
     const flags = this.#flags;
     const earlier = this.#findings.artifactOf("crash", outcome.dedupKey);
     this.#firstStatus ??= exitStatusFor("crash", flags);
@@ -396,7 +399,8 @@ export class BuiltinFuzzer {
     log(targetStack(outcome.stack));
     if (this.#mutationNames.length > 0 && fuzzing) log(`MS: ${this.#mutationNames.length} ${this.#mutationNames.join("-")}-`);
     for (const line of describeInput(data)) log(line);
-    const artifact = this.#findings.saveArtifact("crash", data, flags, log);
+    // Not saved: the replayed file is the reproducer, and stands for the finding.
+    const artifact = this.#config.saveArtifacts ? this.#findings.saveArtifact("crash", data, flags, log) : (replayedFile ?? "");
     const topFrame = outcome.dedupKey.split("\n", 1)[0];
     log(`SUMMARY: jskcov: uncaught exception ${topFrame}`);
     this.#findings.add({ kind: "crash", dedupKey: outcome.dedupKey, artifact });

@@ -78,6 +78,16 @@ export function memoryDir(): string | undefined {
   }
 }
 
+/**
+ * Whether findings are saved as artifacts: as in libFuzzer, not when every input given is
+ * a file (FuzzerDriver.cpp: RunIndividualFiles sets SaveArtifacts = false), where the
+ * replayed file is the reproducer already; a corpus directory replayed (-runs=0,
+ * --regression) saves them.
+ */
+function savesArtifacts(inputs: string[]): boolean {
+  return !(inputs.length > 0 && inputs.every((input) => !fs.statSync(input).isDirectory()));
+}
+
 /** The inputs of regression mode: files as given, directories' files in name order. */
 function regressionFiles(inputs: string[]): string[] {
   const files: string[] = [];
@@ -121,6 +131,7 @@ async function superviseSession(session: FuzzSession, sessionDir: string, curren
     sessionStart: Date.now(),
     countBuckets: session.runConfig.counterMode === "count" && flags.use_counters !== 0,
     skipSeeds: [],
+    saveArtifacts: savesArtifacts(session.inputs),
   };
   let firstStatus: number | undefined;
   let lastSnapshot: CurrentInputSnapshot | undefined;
@@ -145,7 +156,8 @@ async function superviseSession(session: FuzzSession, sessionDir: string, curren
     const dedupKey = end.stack === undefined ? kind : stoppedDedupKeyOf(end.stack);
     const earlier = findings.artifactOf(kind, dedupKey);
     if (earlier === undefined) {
-      findings.add({ kind, dedupKey, artifact: findings.saveArtifact(kind, snapshot.input, flags, log) });
+      const replayed = regressionInputs?.[snapshot.fields[HEADER.inputIndex]] ?? "";
+      findings.add({ kind, dedupKey, artifact: config.saveArtifacts ? findings.saveArtifact(kind, snapshot.input, flags, log) : replayed });
     } else {
       log(`INFO: jskcov: another ${SUMMARY_NAMES[kind]}${end.stack === undefined ? "" : " with the same top stack frames"}, as ${earlier}; not saved again`);
     }
