@@ -579,6 +579,47 @@ const CASES: Case[] = [
       const big = 12345678901234567890n; let x = big; log(x === big, x > 12345678901234567889n, x < 1.2345678901234567e19, x == 12345678901234567890, x == "12345678901234567890", BigInt.asIntN(64, x) < 0n);`,
   },
   {
+    name: "Symbols in comparisons, and includes/indexOf on arrays, typed arrays, array-likes and user objects",
+    source: `
+      const s = Symbol("a"), t = Symbol.for("b");
+      log(s === s, s === t, s == s, s != t, t === Symbol.for("b"));
+      for (const f of [() => s < 1, () => s == 1, () => "a".startsWith(s), () => "a".includes(s), () => [s].includes(s), () => [s].indexOf(s)]) {
+        try { log(f()); } catch (e) { log(e); }
+      }
+      switch (s) { case t: log("t"); break; case s: log("s"); }
+      const arr = [1, NaN, "x", -0, undefined];
+      log(arr.includes(NaN), arr.indexOf(NaN), arr.includes(0), arr.indexOf(0), arr.includes("x", 3), arr.indexOf("x", -3), arr.includes(), arr.indexOf(), [, 1].includes(undefined), [, 1].indexOf(undefined));
+      const user = { includes(x) { return "u:" + x + ":" + arguments.length; }, indexOf(...a) { return a.length; } };
+      log(user.includes("q"), user.includes(), user.indexOf(1, 2, 3), new Uint8Array([1, 2]).includes(2), new Uint8Array([1, 2]).indexOf("2"));
+      log(Array.prototype.includes.call({ length: 2, 0: "a", 1: "b" }, "b"), [].indexOf.call("abc", "b"));`,
+  },
+  {
+    name: "comparisons of names behind getters: on arguments, and globals read from functions",
+    source: `
+      function f(a) { let n = 0; Object.defineProperty(arguments, "0", { get() { n++; return "abc"; } });
+        return [arguments[0] === "abc", arguments[0].startsWith("a"), arguments.length > 0, n]; }
+      function h() { return (() => arguments[0] === 7)(); }
+      log(f(1), h(7), h(8));
+      const reads = [];
+      Object.defineProperty(globalThis, "gx", { get() { reads.push("gx"); return "abc"; }, configurable: true });
+      Object.defineProperty(globalThis, "gn", { get() { reads.push("gn"); return 5; }, configurable: true });
+      function g() { return [gx.startsWith("a"), gx === "abc", gn < 6, gx.includes("b"), gx.localeCompare("abd"), typeof gx === "string"]; }
+      log(g(), reads.length);
+      const k = () => { switch (gn) { case 5: return "five"; } }; log(k(), reads.length);`,
+  },
+  {
+    name: "a replaced String.prototype method is called by traced sites with the receiver as in the original",
+    source: `
+      const original = String.prototype.startsWith, includes = String.prototype.includes;
+      String.prototype.startsWith = function (x, p) { log("patched", typeof this, x, p, arguments.length); return original.call(this, x, p); };
+      String.prototype.includes = function (x) { "use strict"; log("strict patched", typeof this); return includes.call(this, x); };
+      log("abc".startsWith("a"), "abc".startsWith("b", 1), "abc".startsWith(), "abc".includes("b"));
+      String.prototype.endsWith = undefined; delete String.prototype.indexOf;
+      for (const f of [() => "abc".endsWith("c"), () => "abc".indexOf("c")]) { try { log(f()); } catch (e) { log(e); } }
+      Object.defineProperty(String.prototype, "localeCompare", { get() { log("getter"); return () => 42; }, configurable: true });
+      log("a".localeCompare("b"));`,
+  },
+  {
     name: "TypeScript: enums, parameter properties, namespaces, non-null and casts",
     filename: "snippet.ts",
     shapes: ["module"],
