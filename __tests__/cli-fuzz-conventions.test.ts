@@ -99,3 +99,26 @@ describe("a promise from the target that never settles is a hang (timeout), not 
     expect(fs.readdirSync(dir).filter((name) => name.startsWith("timeout-"))).toHaveLength(1);
   });
 });
+
+describe("the empty input, which libFuzzer runs first when fuzzing (ReadAndExecuteSeedCorpora)", () => {
+  const RECORDS_CALLS =
+    "const fs = require('fs');\nmodule.exports.fuzz = (data) => {\n  fs.appendFileSync(__dirname + '/calls', data.length + '\\n');\n" +
+    "  if (data.length === 0) throw new Error('no data');\n};\n";
+
+  test("runs once before the seeds: a target failing on no data is found at once, as crash-<sha1 of nothing>", () => {
+    const dir = makeProject({ "target.js": RECORDS_CALLS, "corpus/seed": "seed" });
+    fs.mkdirSync(path.join(dir, "out"));
+    const result = jskcov(dir, ["fuzz", "target.js", "corpus", "--", "-seed=1", "-runs=1000", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("Error: no data");
+    expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("0\n");
+    const artifact = path.join(dir, "out", "crash-da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    expect(fs.readFileSync(artifact)).toHaveLength(0);
+  });
+
+  test("is not an input of regression mode (libFuzzer's RunOneTest runs only the files given)", () => {
+    const dir = makeProject({ "target.js": RECORDS_CALLS, "inputs/a": "abc" });
+    expectStatus(jskcov(dir, ["fuzz", "target.js", "inputs/a"]), 0);
+    expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("3\n");
+  });
+});

@@ -53,7 +53,8 @@ describe("the stack of a stopped executor", () => {
   test("timeouts are deduplicated by their top frames: one artifact per hung function", () => {
     const dir = makeProject({ "target.js": HANGS, "corpus/a1": "A", "corpus/a2": "A2", "corpus/a3": "A33", "corpus/b1": "B", "corpus/b2": "B2" });
     fs.mkdirSync(path.join(dir, "out")); // findings go to an existing directory, as in libFuzzer
-    const result = jskcov(dir, ["fuzz", "target.js", "corpus", "--", "-seed=1", "-runs=5", "-timeout=1", "-ignore_timeouts=1", "-artifact_prefix=out/"]);
+    // -runs=6: the empty input libFuzzer runs first, then the 5 seeds.
+    const result = jskcov(dir, ["fuzz", "target.js", "corpus", "--", "-seed=1", "-runs=6", "-timeout=1", "-ignore_timeouts=1", "-artifact_prefix=out/"]);
     expectStatus(result, 70);
     const saved = timeouts(path.join(dir, "out")).map((name) => fs.readFileSync(path.join(dir, "out", name), "latin1")[0]);
     expect(saved.sort()).toEqual(["A", "B"]);

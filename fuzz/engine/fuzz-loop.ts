@@ -169,6 +169,12 @@ export class BuiltinFuzzer {
     log(`INFO: jskcov: ${this.#feedback.registeredBlocks} PCs registered by the instrumented files loaded so far`);
     if (flags.max_len <= 0) log(`INFO: -max_len is not provided; jskcov will not generate inputs larger than ${maxLen} bytes`);
     if (flags.use_feedback === 0) log("INFO: -use_feedback=0: coverage is ignored, the seed corpus is mutated blind");
+    // libFuzzer's first execution (ReadAndExecuteSeedCorpora): the empty input, once per
+    // session and never a corpus entry, so a target that fails on no data is found at once.
+    if (this.#config.startExecutions === 0) {
+      const { outcome } = await this.#runAndCollect(0);
+      if (outcome.kind === "crash" && this.#reportCrash(outcome, new Uint8Array(0), true)) return this.#finish(this.#firstStatus);
+    }
     if (seeds.length === 0) {
       log("INFO: A corpus is not provided, starting from an empty corpus");
       seeds.push({ data: Uint8Array.of(0x0a), file: undefined });
