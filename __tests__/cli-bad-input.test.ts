@@ -147,3 +147,14 @@ describe("jskcov fuzz", () => {
     expectNoStack(result);
   });
 });
+
+test.each([
+  ["-timeout=0", "engine flag '-timeout=0': afl-fuzz cannot run without a timeout"],
+  ["-jobs=4", "engine flag '-jobs' has no afl-fuzz equivalent"],
+])("--engine afl %s: a usage error naming the flag, status 2, before afl-fuzz starts (on -t 0 afl-fuzz aborted: 'Dangerously low value of -t')", (flag, message) => {
+  const project = makeProject({ "target.js": "module.exports.fuzz = () => {};\n", "corpus/seed": "x" });
+  const result = jskcov(project, ["fuzz", "--engine", "afl", "--no-cache", "target.js", "corpus", "--", "-runs=10", "-o", path.join(project, "afl-out"), flag], AFL_TEST_ENV as Record<string, string>);
+  expectStatus(result, 2);
+  expect(result.stderr).toContain(`jskcov fuzz: ${message}`);
+  expect(fs.existsSync(path.join(project, "afl-out"))).toBe(false);
+});

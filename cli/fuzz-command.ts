@@ -70,6 +70,8 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   try {
     return await fuzz(args);
   } catch (error) {
+    // A bad engine flag is a usage error for every engine (the native ones check theirs late).
+    if (error instanceof FlagError) throw new UsageError("fuzz", error.message);
     // libFuzzer's status for a directory findings cannot go to: 1, with its message.
     if (!(error instanceof ArtifactDirectoryError)) throw error;
     process.stderr.write(`jskcov fuzz: ${error.message}\n`);

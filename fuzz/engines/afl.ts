@@ -23,7 +23,11 @@ const MAX_SANE_LEN = 1 << 20;
 
 /** libFuzzer-style flag -> afl-fuzz option (value converted). */
 const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
-  timeout: (seconds) => ["-t", String(Number(seconds) * 1000)],
+  timeout: (seconds) => {
+    // libFuzzer's -timeout=0 is "no timeout"; afl-fuzz has none (its -t must be at least 5 ms).
+    if (Number(seconds) <= 0) throw new FlagError(`engine flag '-timeout=${seconds}': afl-fuzz cannot run without a timeout (its -t must be at least 5 ms); give -timeout=N seconds`);
+    return ["-t", String(Number(seconds) * 1000)];
+  },
   max_total_time: (seconds) => ["-V", seconds],
   runs: (runs) => (Number(runs) < 0 ? [] : ["-E", runs]),
   seed: (seed) => ["-s", seed],
