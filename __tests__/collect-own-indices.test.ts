@@ -7,7 +7,7 @@ import { Kcov, KCOV_TRACE_PC, REGISTRY_KEY, type KcovRegistry } from "../runtime
 import { decodeTable } from "../runtime/block-table";
 import { REPO_ROOT, instrument, loadCommonJs, outcomeOf } from "./helpers/instrument";
 import { inputs, programSource, statements } from "./helpers/generated-programs";
-import { registerFile, registerLinearFile, resetRealm } from "./runtime-helpers";
+import { registerFile, registerLinearFile, registerSharedCounterFile, resetRealm } from "./runtime-helpers";
 
 let kcov: Kcov;
 
@@ -23,20 +23,9 @@ afterEach(() => kcov?.close());
 describe("registered tables", () => {
   beforeEach(resetRealm);
 
-  // Blocks 2 and 4 are joins that share the counters of blocks 0 and 1.
-  const sharedFile = (counterMode: "hit" | "count" = "hit") => registerFile({
-    path: "src/shared.js",
-    regionStart: 0x2000,
-    counterMode,
-    blocks: [
-      { slotOffset: 0, counter: 0 }, { slotOffset: 1, counter: 1 }, { slotOffset: 2, counter: 0 },
-      { slotOffset: 3, counter: 2 }, { slotOffset: 4, counter: 1 }, { slotOffset: 5, counter: 3 },
-    ],
-  });
-
   test("own blocks first, then every block in block order; the counters are cleared by the first call", () => {
     registerLinearFile("first.js", 0, 3);
-    const file = sharedFile();
+    const file = registerSharedCounterFile();
     openDevice();
     file.counters[0] = 1;
     file.counters[1] = 1;
@@ -69,7 +58,7 @@ describe("registered tables", () => {
   });
 
   test("count mode: the counts come with the first call, once", () => {
-    const file = sharedFile("count");
+    const file = registerSharedCounterFile("count");
     openDevice();
     const counts = { counter: new Uint32Array(4), value: new Float64Array(4), length: 0 };
     const out = new Uint32Array(6);
@@ -85,7 +74,7 @@ describe("registered tables", () => {
   });
 
   test("completeIndices after a full flush, or after another flush, is EINVAL", () => {
-    const file = sharedFile();
+    const file = registerSharedCounterFile();
     openDevice();
     const out = new Uint32Array(6);
     file.counters[0] = 1;
@@ -98,7 +87,7 @@ describe("registered tables", () => {
   });
 
   test("where blocks could be left pending, collectOwnIndices is a full flush", () => {
-    const file = sharedFile();
+    const file = registerSharedCounterFile();
     openDevice();
     file.counters[0] = 1;
     file.counters[1] = 1;

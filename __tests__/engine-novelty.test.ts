@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { KcovFeedback } from "../fuzz/engine/coverage";
 import { Corpus } from "../fuzz/engine/corpus";
 import type { KcovFileRecord } from "../runtime";
-import { registerFile, registerLinearFile, resetRealm } from "./runtime-helpers";
+import { registerLinearFile, registerSharedCounterFile, resetRealm } from "./runtime-helpers";
 
 let feedback: KcovFeedback | undefined;
 
@@ -16,18 +16,6 @@ afterEach(() => {
   feedback = undefined;
 });
 
-/** Blocks 2 and 4 are joins that share the counters of blocks 0 and 1 (reported with them). */
-function sharedFile(counterMode: "hit" | "count"): KcovFileRecord {
-  return registerFile({
-    path: "src/shared.js",
-    regionStart: 0x2000,
-    counterMode,
-    blocks: [
-      { slotOffset: 0, counter: 0 }, { slotOffset: 1, counter: 1 }, { slotOffset: 2, counter: 0 },
-      { slotOffset: 3, counter: 2 }, { slotOffset: 4, counter: 1 }, { slotOffset: 5, counter: 3 },
-    ],
-  });
-}
 
 /**
  * Runs each execution (the counters' values) through the feedback as the engine's loop
@@ -56,7 +44,7 @@ describe("reachedNewFeature", () => {
 
   test("count mode: a new block, then each new hit-count bucket of a counter is new; a count in a kept bucket is not", () => {
     registerLinearFile("first.js", 0, 3);
-    const file = sharedFile("count");
+    const file = registerSharedCounterFile("count");
     // Counter 1 counts 1, 2, 3, 5 (bucket 4-7), 7 (same bucket), 200 (128+), 130 (same).
     const executions = [[1], [1, 1], [1, 2], [1, 3], [1, 5], [1, 7], [1, 200], [1, 130], [0, 0, 1], [2, 2, 1]];
     expect(novelties(file, true, executions)).toEqual([true, true, true, true, true, false, true, false, true, true]);
@@ -66,10 +54,10 @@ describe("reachedNewFeature", () => {
     registerLinearFile("first.js", 0, 3);
     const executions = [[1], [1, 1], [1, 2], [1, 3], [0, 0, 1], [3, 3, 3, 0], [0, 0, 0, 1]];
     const expected = [true, true, false, false, true, false, true];
-    expect(novelties(sharedFile("count"), false, executions)).toEqual(expected);
+    expect(novelties(registerSharedCounterFile("count"), false, executions)).toEqual(expected);
     resetRealm();
     registerLinearFile("first.js", 0, 3);
-    expect(novelties(sharedFile("hit"), false, executions)).toEqual(expected);
+    expect(novelties(registerSharedCounterFile("hit"), false, executions)).toEqual(expected);
   });
 
   test.each([
@@ -81,7 +69,7 @@ describe("reachedNewFeature", () => {
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 40 }), (executions) => {
         resetRealm();
-        const file = sharedFile(counterMode);
+        const file = registerSharedCounterFile(counterMode);
         try {
           novelties(file, countBuckets, executions);
         } finally {

@@ -113,6 +113,19 @@ export function registerLinearFile(filePath: string, regionStart: number, count:
   });
 }
 
+/** src/shared.js: six blocks, of which 2 and 4 are joins sharing the counters of blocks 0 and 1 (reported with them). */
+export function registerSharedCounterFile(counterMode: "hit" | "count" = "hit"): KcovFileRecord {
+  return registerFile({
+    path: "src/shared.js",
+    regionStart: 0x2000,
+    counterMode,
+    blocks: [
+      { slotOffset: 0, counter: 0 }, { slotOffset: 1, counter: 1 }, { slotOffset: 2, counter: 0 },
+      { slotOffset: 3, counter: 2 }, { slotOffset: 4, counter: 1 }, { slotOffset: 5, counter: 3 },
+    ],
+  });
+}
+
 /** Forgets this realm's registry and enabled device, as a fresh realm would start. */
 export function resetRealm(): void {
   const realm = globalThis as Record<symbol, unknown>;
