@@ -5,7 +5,6 @@
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { aflCommand, saveAflFindings } from "../fuzz/engines/afl";
@@ -197,16 +196,6 @@ test("under afl-fuzz, JSKCOV_EXECUTOR_CPU that is not 'shared' or a CPU number i
   const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seedDir(["aaaa"]), "-o", path.join(workDir(), "out"), "-E", "10"], { JSKCOV_EXECUTOR_CPU: "cpu1" });
   expect(run.output).toMatch(/JSKCOV_EXECUTOR_CPU must be 'shared' or a CPU number from 0 to \d+, got 'cpu1'/);
   expect(run.executorPids).toEqual([]);
-});
-
-(os.cpus().length >= 2 ? test : test.skip)("AFL_NO_AFFINITY=1 on two CPUs: afl-fuzz, the harness and the executor are three, so no one spins", async () => {
-  const cwd = workDir();
-  const report = path.join(cwd, "cpus.json");
-  const args = ["-c", "0,1", "afl-fuzz", "-i", seedDir(["aaaa"]), "-o", path.join(cwd, "out"), "-E", "200", "-s", "1"];
-  const run = await runWithHarness("taskset", "reports-cpus.js", args, { AFL_NO_AFFINITY: "1", JSKCOV_HARNESS_VERBOSE: "1", CPUS_REPORT_FILE: report });
-  expect(run.output).toContain("jskcov-harness: the executor shares the harness's CPUs (several); waits block at once (fewer CPUs than waiting processes)");
-  expect(JSON.parse(fs.readFileSync(report, "utf8"))).toEqual({ cpus: "0-1", ownCpu: null, spinUs: "0" });
-  await expectAllGone(run.executorPids);
 });
 
 test("-M and -S instances share one output directory", async () => {

@@ -18,8 +18,7 @@
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
  *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
  *   JSKCOV_SPIN_US        how long a wait polls before it blocks (default 50; 0 = block at once;
- *                         always 0 on fewer CPUs than waiting processes), read by the executor
- *                         too (docs/executor-protocol.md,
+ *                         always 0 on one CPU), read by the executor too (docs/executor-protocol.md,
  *                         "The control page")
  *   JSKCOV_TRACE_CMP=1    libFuzzer mode: pass comparisons on (native/compare-bridge.c); in
  *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
@@ -195,24 +194,15 @@ struct spin {
   int peer_on_other_cpu;              /* the process waited for has a CPU that is not ours */
 };
 
-/*
- * The processes that wait for each other in turn: the engine's process and the executor,
- * plus afl-fuzz itself in AFL++ mode (set by main). A spin only pays if each of them can
- * have a CPU: with fewer, a spinning process holds a CPU the one it waits for needs
- * (AFL_NO_AFFINITY=1 on two CPUs, both sides spinning: 2.1x and 1.6x fewer exec/s than
- * without, and far more CPU; docs/executor-protocol.md, "Where the executor runs").
- */
-static int chain_processes = 2;
-
-/* Whether this process's CPUs are fewer than the chain's processes (afl-fuzz binds itself,
- * and so its forkserver and the executor, to one core unless AFL_NO_AFFINITY is set; taskset). */
-static int too_few_cpus(void) {
-  static int few = -1;
-  if (few < 0) {
+/* Whether this process may run on one CPU only (afl-fuzz binds itself, and so its
+ * forkserver and the executor, to one core unless AFL_NO_AFFINITY is set; or taskset). */
+static int on_one_cpu(void) {
+  static int one = -1;
+  if (one < 0) {
     cpu_set_t cpus;
-    few = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < chain_processes;
+    one = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
   }
-  return few;
+  return one;
 }
 
 /* JSKCOV_SPIN_US in ns, for a wait on a process that runs on other CPUs than this one. */
@@ -231,11 +221,11 @@ static uint64_t spin_setting_ns(void) {
   return (uint64_t)setting;
 }
 
-/* How long a wait spins. On too few CPUs the process waited for may not run while we spin,
- * so the wait blocks at once, unless that process was given a CPU of its own (the executor,
- * see "Where the executor runs"); the executor is told the same (executor_prepare). */
+/* How long a wait spins. On one CPU the process waited for cannot run while we spin, so the
+ * wait blocks at once, unless that process was given a CPU of its own (the executor, see
+ * "Where the executor runs"); the executor decides the same way. */
 static uint64_t spin_budget_ns(const struct spin *spin) {
-  return spin->peer_on_other_cpu || !too_few_cpus() ? spin_setting_ns() : 0;
+  return spin->peer_on_other_cpu || !on_one_cpu() ? spin_setting_ns() : 0;
 }
 
 /* Returns once `fd` is readable or the spin is over; the caller's read then blocks if need be. */
@@ -340,8 +330,7 @@ static void placement_decide(void) {
       fprintf(stderr, "jskcov-harness: the executor runs on CPU %d (JSKCOV_EXECUTOR_CPU), the harness on %s\n", placement.cpu,
               placement.harness_cpu < 0 ? "several CPUs" : placement.harness_cpu == placement.cpu ? "the same CPU" : "another CPU");
     } else {
-      fprintf(stderr, "jskcov-harness: the executor shares the harness's CPUs (%s); waits %s\n", placement.harness_cpu < 0 ? "several" : "one",
-              too_few_cpus() ? "block at once (fewer CPUs than waiting processes)" : "spin first");
+      fprintf(stderr, "jskcov-harness: the executor shares the harness's CPUs (%s)\n", placement.harness_cpu < 0 ? "several" : "one");
     }
   }
 }
@@ -395,8 +384,7 @@ static void executor_prepare(void) {
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++) {
     if (strncmp(environ[i], "JSKCOV_EXECUTOR_AREA=", 21) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_CMP_", 20) != 0 &&
-        strncmp(environ[i], "JSKCOV_EXECUTOR_CONTROL=", 24) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_OWN_CPU=", 24) != 0 &&
-        !(strncmp(environ[i], "JSKCOV_SPIN_US=", 15) == 0 && too_few_cpus())) {
+        strncmp(environ[i], "JSKCOV_EXECUTOR_CONTROL=", 24) != 0 && strncmp(environ[i], "JSKCOV_EXECUTOR_OWN_CPU=", 24) != 0) {
       executor.envp[e++] = environ[i];
     }
   }
@@ -405,13 +393,8 @@ static void executor_prepare(void) {
   executor.envp[e++] = area_variable;
   snprintf(control_variable, sizeof control_variable, "JSKCOV_EXECUTOR_CONTROL=/proc/self/fd/%d", CHILD_CONTROL_FD);
   executor.envp[e++] = control_variable;
-  /* Bound to one CPU, the executor would not spin: tell it that we run elsewhere. Sharing
-   * too few CPUs with us (and afl-fuzz), it must not: it would hold a CPU one of us needs. */
-  if (executor.reply_spin.peer_on_other_cpu) {
-    executor.envp[e++] = "JSKCOV_EXECUTOR_OWN_CPU=1";
-  } else if (too_few_cpus()) {
-    executor.envp[e++] = "JSKCOV_SPIN_US=0";
-  }
+  /* Bound to one CPU, the executor would not spin: tell it that we run elsewhere. */
+  if (executor.reply_spin.peer_on_other_cpu) executor.envp[e++] = "JSKCOV_EXECUTOR_OWN_CPU=1";
   if (executor.compare_wanted) {
     snprintf(compare_variable, sizeof compare_variable, "JSKCOV_EXECUTOR_CMP_AREA=/proc/self/fd/%d", CHILD_COMPARE_FD);
     snprintf(strings_variable, sizeof strings_variable, "JSKCOV_EXECUTOR_CMP_STRINGS=/proc/self/fd/%d", CHILD_COMPARE_STRINGS_FD);
@@ -1120,7 +1103,6 @@ static int report_pid(pid_t *reported, uint64_t *reported_ns, const int *status)
 }
 
 int main(int argc, char **argv) {
-  chain_processes = 3; /* afl-fuzz (or afl-tmin, afl-showmap), the harness, the executor */
   const char *input_path = argc > 1 ? argv[1] : NULL;
   const uint64_t early_pid_before_ns = early_pid_bound_ns(); /* a bad setting stops us before any executor starts */
   signal(SIGPIPE, SIG_IGN);
