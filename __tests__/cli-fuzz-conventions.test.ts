@@ -122,3 +122,30 @@ describe("the empty input, which libFuzzer runs first when fuzzing (ReadAndExecu
     expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("3\n");
   });
 });
+
+describe("the first corpus directory must exist, as libFuzzer's output corpus (ValidateDirectoryExists)", () => {
+  const TARGET = "module.exports.fuzz = (data) => { if (data.length > 2 && data[0] === 0x41) return 1; };\n";
+
+  test.each([["builtin"], ["libfuzzer"], ["afl"]])("--engine %s: a missing one stops the run with status 1, naming it; nothing is created", (engine) => {
+    const dir = makeProject({ "target.js": TARGET });
+    const result = jskcov(dir, ["fuzz", "--engine", engine, "--no-cache", "target.js", "corpsu", "--", "-runs=10", "-o", "afl-out"].filter((arg) => engine === "afl" || (arg !== "-o" && arg !== "afl-out")));
+    expectStatus(result, 1);
+    expect(result.stderr).toContain(`jskcov fuzz: the required directory "corpsu" does not exist (the first CORPUS_DIR, where new inputs are written; as in libFuzzer, -create_missing_dirs=1 creates it)`);
+    expect(fs.existsSync(path.join(dir, "corpsu"))).toBe(false);
+  });
+
+  test("-create_missing_dirs=1 creates it and new inputs go there; -create_missing_dirs=0 after it refuses again", () => {
+    const dir = makeProject({ "target.js": TARGET });
+    const result = jskcov(dir, ["fuzz", "target.js", "new/corpus", "--", "-seed=1", "-runs=300", "-create_missing_dirs=1"]);
+    expectStatus(result, 0);
+    expect(fs.readdirSync(path.join(dir, "new/corpus")).length).toBeGreaterThan(0);
+    expectStatus(jskcov(dir, ["fuzz", "target.js", "other", "--", "-runs=1", "-create_missing_dirs=1", "-create_missing_dirs=0"]), 1);
+  });
+});
+
+test.each([["builtin"], ["libfuzzer"], ["afl"]])("--engine %s: '--runs=5' is an error naming '-runs=5' (libFuzzer ignores flags that start with '--')", (engine) => {
+  const dir = makeProject({ "target.js": "module.exports.fuzz = () => {};\n", "corpus/seed": "x" });
+  const result = jskcov(dir, ["fuzz", "--engine", engine, "--no-cache", "target.js", "corpus", "--", "--runs=5"]);
+  expectStatus(result, 2);
+  expect(result.stderr).toContain("engine flag '--runs=5' has two dashes: libFuzzer's flags take one, and libFuzzer ignores flags that start with '--'; did you mean '-runs=5'?");
+});

@@ -90,7 +90,7 @@ describe("coverage guidance", () => {
 
   test("new inputs go to the first corpus directory, named by their SHA-1", () => {
     const dir = makeProject({ "target.js": PLANTED_BUG, "seeds/a": "A" });
-    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=2000"]);
+    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=2000", "-create_missing_dirs=1"]);
     expect([0, 77]).toContain(result.status);
     const saved = fs.readdirSync(path.join(dir, "corpus"));
     expect(saved.length).toBeGreaterThan(0);
@@ -101,7 +101,7 @@ describe("coverage guidance", () => {
   test("every NEW input is in the corpus directory when the session ends: one file per NEW line", () => {
     const dir = makeProject({ "target.js": PLANTED_BUG, "seeds/a": "A" });
     // No REDUCE, so no file is replaced: one file per NEW line.
-    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=3000", "-reduce_inputs=0"]);
+    const result = fuzz(dir, ["target.js", "corpus", "seeds", "--", "-seed=1", "-runs=3000", "-reduce_inputs=0", "-create_missing_dirs=1"]);
     expect([0, 77]).toContain(result.status);
     const newLines = result.stderr.match(/^#\d+\s+NEW /gm) ?? [];
     expect(newLines.length).toBeGreaterThan(1);
@@ -313,7 +313,7 @@ describe("the bundled example, examples/fuzz-ini", () => {
     const out = makeProject({});
     const example = path.join(__dirname, "..", "examples", "fuzz-ini");
     const args = ["--root", example, path.join(example, "fuzz/parse.fuzz.js"), path.join(out, "corpus"), path.join(example, "seeds")];
-    const result = jskcov(out, ["fuzz", ...args, "--", "-seed=1", "-runs=200000", `-dict=${path.join(example, "fuzz/ini.dict")}`, `-artifact_prefix=${out}/`]);
+    const result = jskcov(out, ["fuzz", ...args, "--", "-seed=1", "-runs=200000", `-dict=${path.join(example, "fuzz/ini.dict")}`, `-artifact_prefix=${out}/`, "-create_missing_dirs=1"]);
     expectStatus(result, 77);
     const [crash] = artifacts(out, "crash-");
     expect(result.stderr).toMatch(/at .*examples\/fuzz-ini\/src\/ini\.js:\d+:\d+/);

@@ -240,6 +240,18 @@ describe("jskcov arguments", () => {
     project = makeProject({ "main.js": "console.log(process.argv.slice(2).join(' '));\n" });
   });
 
+  test("--pc-seed-for ./main.js is the file main.js: the same PCs, not a seed ignored", () => {
+    const dump = (args: string[], out: string): Buffer => {
+      expectStatus(jskcov(project, ["run", "--no-cache", "--out", out, ...args, "--", "main.js"]), 0);
+      return fs.readFileSync(path.join(project, out));
+    };
+    const plain = dump([], "plain.out");
+    const seeded = dump(["--pc-seed-for", "main.js=7"], "seeded.out");
+    expect(seeded).not.toEqual(plain);
+    expect(dump(["--pc-seed-for", "./main.js=7"], "dotted.out")).toEqual(seeded);
+    expect(dump(["--pc-seed-for", `${path.join(project, "main.js")}=7`], "absolute.out")).toEqual(seeded);
+  });
+
   test("--help for every command", () => {
     for (const command of ["run", "symbolize", "report"]) {
       const result = jskcov(project, [command, "--help"]);
@@ -268,6 +280,10 @@ describe("jskcov arguments", () => {
     [["run", "--pc-seed", "12x", "--", "main.js"], "option '--pc-seed' must be an integer"],
     [["run", "--pc-seed-for", "main.js", "--", "main.js"], "option '--pc-seed-for' must be FILE=SEED, got 'main.js'"],
     [["run", "--pc-seed-for", "main.js=-1", "--", "main.js"], "option '--pc-seed-for' must be an integer"],
+    // A seed for a file the plugin never sees would leave the clash it was meant to fix.
+    [["run", "--pc-seed-for", "missing.js=1", "--", "main.js"], "option '--pc-seed-for': 'missing.js' is not a file under the root"],
+    [["run", "--pc-seed-for", "../main.js=1", "--", "main.js"], "option '--pc-seed-for': '../main.js' is not a file under the root"],
+    [["run", "--filter", "lib/**", "--pc-seed-for", "main.js=1", "--", "main.js"], "option '--pc-seed-for': 'main.js' is not instrumented (the filter 'lib/**' leaves it out)"],
     [["run", "--counter-mode", "often", "--", "main.js"], "option '--counter-mode' must be 'hit' or 'count'"],
     [["run", "--root", "nowhere", "--", "main.js"], "option '--root' must name a directory"],
     [["run", "--", "missing.js"], "the script 'missing.js' does not exist"],

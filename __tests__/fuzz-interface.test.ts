@@ -14,8 +14,8 @@ describe("engine flags", () => {
     expect(flags).toMatchObject({ runs: -1, timeout: 1200, max_len: 0, seed: 0, error_exitcode: 77, timeout_exitcode: 70, rss_limit_mb: 2048, mutate_depth: 5, dict: "" });
   });
 
-  test("-name=value sets a flag; both dash styles", () => {
-    const flags = parseFuzzerFlags(["-runs=100", "--seed=7", "-dict=a.dict", "-runs=5"], BUILTIN_ENGINE_FLAGS, "builtin");
+  test("-name=value sets a flag; the last one given wins", () => {
+    const flags = parseFuzzerFlags(["-runs=100", "-seed=7", "-dict=a.dict", "-runs=5"], BUILTIN_ENGINE_FLAGS, "builtin");
     expect(flags.runs).toBe(5);
     expect(flags.seed).toBe(7);
     expect(flags.dict).toBe("a.dict");
@@ -29,6 +29,9 @@ describe("engine flags", () => {
     [["-seed=-1"], "-seed takes a whole number"],
     [["-dict="], "needs a value"],
     [["-fork=2"], "the builtin engine does not implement it"],
+    // libFuzzer ignores "--" flags, so --runs=5 would fuzz without a limit there.
+    [["--runs=5"], "engine flag '--runs=5' has two dashes: libFuzzer's flags take one, and libFuzzer ignores flags that start with '--'; did you mean '-runs=5'?"],
+    [["-runs=1", "--no_such=1"], "engine flag '--no_such=1' has two dashes"],
   ])("%j is an error naming the flag", (args, message) => {
     expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin")).toThrow(FlagError);
     expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin")).toThrow(message);

@@ -315,7 +315,7 @@ test("jskcov fuzz --engine libfuzzer runs libFuzzer on the target and exits with
   const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
   const run = await runHarness(
     process.execPath,
-    [jskcov, "fuzz", "--engine", "libfuzzer", "--root", path.join(__dirname, "native-targets"), "--no-cache", path.join(__dirname, "native-targets", "planted-bug.js"), "corpus", "--", "-seed=1", "-runs=300000"],
+    [jskcov, "fuzz", "--engine", "libfuzzer", "--root", path.join(__dirname, "native-targets"), "--no-cache", path.join(__dirname, "native-targets", "planted-bug.js"), "corpus", "--", "-seed=1", "-runs=300000", "-create_missing_dirs=1"],
     { cwd, env: process.env },
   );
   expect(run.output).toContain("planted bug: the input starts with FUZZ");

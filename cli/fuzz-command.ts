@@ -8,7 +8,7 @@ import { DictionaryError, readDictionary } from "../fuzz/engine/dictionary";
 import { runBuiltinEngine } from "../fuzz/engine/supervisor";
 import { NATIVE_ENGINES, isNativeEngine, runNativeEngine } from "../fuzz/engines/native-engines";
 import { ArtifactDirectoryError, prepareArtifactDirectories } from "../fuzz/findings";
-import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, type FuzzerFlags } from "../fuzz/flags";
+import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, rejectDoubleDashFlags, type FuzzerFlags } from "../fuzz/flags";
 import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
 import { parseRunArguments } from "./run-command";
 
@@ -17,7 +17,8 @@ export const FUZZ_HELP = `Usage: jskcov fuzz [options] TARGET [CORPUS_DIR | INPU
 Fuzzes TARGET, a module exporting fuzz(data: Buffer) (Jazzer.js's convention; CommonJS,
 ES module or TypeScript; sync or async), guided by the kcov coverage of the files the
 filter selects, instrumented as 'jskcov run' instruments them. New inputs that reach new
-code go to the first CORPUS_DIR (created if missing); the others are read only. Findings
+code go to the first CORPUS_DIR (which must exist, as in libFuzzer, unless
+-create_missing_dirs=1); the others are read only. Findings
 are written as crash-<sha1>, timeout-<sha1>, oom-<sha1>, and the exit status is
 libFuzzer's (77 crash, 70 timeout, 71 out-of-memory; 0 when nothing was found).
 
@@ -72,8 +73,8 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   } catch (error) {
     // A bad engine flag is a usage error for every engine (the native ones check theirs late).
     if (error instanceof FlagError) throw new UsageError("fuzz", error.message);
-    // libFuzzer's status for a directory findings cannot go to: 1, with its message.
-    if (!(error instanceof ArtifactDirectoryError)) throw error;
+    // libFuzzer's status for a directory findings or new inputs cannot go to: 1, with its message.
+    if (!(error instanceof ArtifactDirectoryError || error instanceof CorpusDirectoryError)) throw error;
     process.stderr.write(`jskcov fuzz: ${error.message}\n`);
     return 1;
   }
@@ -99,9 +100,10 @@ async function fuzz(args: string[]): Promise<number> {
   const traceCmp = values["no-cmp"] !== true;
   if (isNativeEngine(engine)) {
     // libFuzzer and afl-fuzz read the engine flags themselves (fuzz/engines/).
+    rejectDoubleDashFlags(engineArgs);
     const [nativeTarget, ...nativeInputs] = positionals;
     if (nativeTarget === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
-    if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) fs.mkdirSync(nativeInputs[0], { recursive: true });
+    if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) prepareOutputCorpus(nativeInputs[0], lastCreateMissingDirs(engineArgs));
     const invocation = { target: path.resolve(nativeTarget), inputs: nativeInputs.map((input) => path.resolve(input)), engineArgs };
     return runNativeEngine(engine, { ...invocation, runConfig: { ...instrumentationConfig(values, nativeTarget), traceCmp } });
   }
@@ -117,7 +119,7 @@ async function fuzz(args: string[]): Promise<number> {
   // read the kcov area only, which has no counts.
   const runConfig = { ...instrumentationConfig(values, target, "count"), traceCmp };
   const regression = values.regression === true || (flags.runs === 0 && inputs.length > 0) || inputs.some(isExistingFile);
-  checkInputs(inputs, regression);
+  checkInputs(inputs, regression, flags.create_missing_dirs !== 0);
   checkDictionary(flags);
   checkArtifactPaths(flags);
   switch (engine) {
@@ -170,12 +172,12 @@ function isExistingFile(input: string): boolean {
   return fs.existsSync(input) && !fs.statSync(input).isDirectory();
 }
 
-function checkInputs(inputs: string[], regression: boolean): void {
+function checkInputs(inputs: string[], regression: boolean, createMissingDirs: boolean): void {
   if (regression && inputs.length === 0) throw new UsageError("fuzz", "regression mode needs inputs: files or corpus directories to replay");
   inputs.forEach((input, index) => {
     if (fs.existsSync(input)) return;
     if (!regression && index === 0) {
-      fs.mkdirSync(input, { recursive: true });
+      prepareOutputCorpus(input, createMissingDirs);
       return;
     }
     throw new UsageError("fuzz", `the input '${input}' does not exist`);
@@ -184,6 +186,33 @@ function checkInputs(inputs: string[], regression: boolean): void {
     const file = inputs.find((input) => !fs.statSync(input).isDirectory());
     if (file !== undefined) throw new UsageError("fuzz", `'${file}' is not a directory: corpora are directories`);
   }
+}
+
+/** The first corpus directory is missing (and -create_missing_dirs=1 was not given). */
+class CorpusDirectoryError extends Error {
+  override name = "CorpusDirectoryError";
+}
+
+/**
+ * The first corpus directory, where new inputs go, must exist, as in libFuzzer
+ * (ValidateDirectoryExists on its output corpus; afl-fuzz refuses a missing -i too): a typo
+ * would otherwise fuzz into a new, empty directory and never read the real corpus.
+ */
+function prepareOutputCorpus(dir: string, createMissingDirs: boolean): void {
+  if (!createMissingDirs) {
+    throw new CorpusDirectoryError(`the required directory "${dir}" does not exist (the first CORPUS_DIR, where new inputs are written; as in libFuzzer, -create_missing_dirs=1 creates it)`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new CorpusDirectoryError(`failed to create directory "${dir}": ${(error as Error).message}`);
+  }
+}
+
+/** -create_missing_dirs for the native engines, which parse their flags themselves: the last one given wins. */
+function lastCreateMissingDirs(engineArgs: string[]): boolean {
+  const given = engineArgs.map((arg) => /^-create_missing_dirs=(-?\d+)$/.exec(arg)).filter((match) => match !== null);
+  return given.length > 0 && Number(given[given.length - 1][1]) !== 0;
 }
 
 /**

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import picomatch from "picomatch";
-import { DEFAULT_FILTER } from "../plugin/options";
+import { DEFAULT_FILTER, resolveOptions } from "../plugin/options";
 import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin/pc-layout";
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
 import { RUN_CONFIG_ENV, readRunConfig, type SerializedRunConfig } from "./run-config";
@@ -127,7 +127,8 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
   for (const entry of values["pc-seed-for"] ?? []) {
     const equals = entry.lastIndexOf("=");
     if (equals <= 0) throw new UsageError("run", `option '--pc-seed-for' must be FILE=SEED, got '${entry}'`);
-    pcSeedByFile[entry.slice(0, equals)] = parseInteger("run", "pc-seed-for", entry.slice(equals + 1), 0, 0xffffffff);
+    const seed = parseInteger("run", "pc-seed-for", entry.slice(equals + 1), 0, 0xffffffff);
+    pcSeedByFile[pcSeedFile(entry.slice(0, equals), root, filter)] = seed;
   }
   const counterMode = values["counter-mode"] ?? "hit";
   if (counterMode !== "hit" && counterMode !== "count") {
@@ -161,6 +162,27 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
     strict: values.strict === true,
     spawn: values.spawn === true,
   };
+}
+
+/**
+ * A --pc-seed-for FILE as the plugin looks it up (the path relative to the root, as the
+ * block map and the clash warning name it; `./a.js` and an absolute path inside the root are
+ * the same file). A FILE that is no file there, or one the filter leaves out, would be
+ * ignored silently and the clash it was meant to fix would stay: an error naming it.
+ */
+function pcSeedFile(file: string, root: string, filter: string[]): string {
+  const absolute = path.resolve(root, file);
+  const relative = path.relative(root, absolute).split(path.sep).join("/");
+  if (relative === "" || relative.startsWith("../") || path.isAbsolute(relative)) {
+    throw new UsageError("run", `option '--pc-seed-for': '${file}' is not a file under the root ${root} (FILE is relative to --root)`);
+  }
+  if (!fs.existsSync(absolute) || fs.statSync(absolute).isDirectory()) {
+    throw new UsageError("run", `option '--pc-seed-for': '${file}' is not a file under the root ${root} (FILE is relative to --root, as the block map names it)`);
+  }
+  if (!resolveOptions({ instrumentationFilter: filter }).matchesFilter(relative)) {
+    throw new UsageError("run", `option '--pc-seed-for': '${file}' is not instrumented (the filter ${filter.map((glob) => `'${glob}'`).join(" ")} leaves it out), so its seed would change nothing`);
+  }
+  return relative;
 }
 
 /** Where babel-jest, nyc and ava keep theirs; a temp dir for a root without node_modules. */

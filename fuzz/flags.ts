@@ -87,16 +87,28 @@ function isFlagName(name: string): name is FlagName {
 }
 
 /**
- * Parses `-name=value` arguments (libFuzzer accepts nothing else; `--name=value` is
- * accepted too). Throws FlagError naming the argument for: a malformed argument, an
- * unknown flag (libFuzzer warns and goes on; jskcov stops, so a typo cannot silently
+ * libFuzzer ignores every argument that starts with `--` ("INFO: libFuzzer ignores flags
+ * that start with '--'"), so `--runs=5` would run without a limit there: an error for
+ * every engine, naming the one-dash flag that was meant.
+ */
+export function rejectDoubleDashFlags(args: readonly string[]): void {
+  const doubled = args.find((arg) => /^--[A-Za-z_][A-Za-z0-9_]*=/.test(arg));
+  if (doubled === undefined) return;
+  throw new FlagError(`engine flag '${doubled}' has two dashes: libFuzzer's flags take one, and libFuzzer ignores flags that start with '--'; did you mean '${doubled.slice(1)}'?`);
+}
+
+/**
+ * Parses `-name=value` arguments (libFuzzer accepts nothing else). Throws FlagError
+ * naming the argument for: a malformed argument, `--name=value` (rejectDoubleDashFlags),
+ * an unknown flag (libFuzzer warns and goes on; jskcov stops, so a typo cannot silently
  * change a CI run), a value of the wrong type, or a flag the engine does not implement.
  * `engineName` is for the messages.
  */
 export function parseFuzzerFlags(args: readonly string[], supports: EngineFlagSupport, engineName: string): FuzzerFlags {
+  rejectDoubleDashFlags(args);
   const flags = defaultFlags() as Record<string, number | string>;
   for (const arg of args) {
-    const match = /^--?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(arg);
+    const match = /^-([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(arg);
     if (match === null) {
       throw new FlagError(`engine flag '${arg}' is not of the form -name=value (libFuzzer's syntax)`);
     }
