@@ -60,3 +60,31 @@ test("a file that neither can parse fails with Node's own SyntaxError and status
   expect(covered.stderr).toContain(`${path.join(dir, "broken.js")}:1:21: Babel cannot parse it`);
   expect(covered.stderr).not.toContain("@babel/parser");
 });
+
+describe("a TypeScript file Babel cannot compile fails with Babel's message and code frame, without Babel's and jskcov's frames", () => {
+  const BROKEN = "export const a: number = ;\n";
+  /** The `    at` lines of a stack printed on stderr. */
+  const frames = (stderr: string) => stderr.split("\n").filter((line) => /^\s+at /.test(line));
+
+  test("required from CommonJS: the stack is the require chain of the program", () => {
+    const dir = makeProject({ "main.cjs": "console.log('before');\nrequire('./broken.ts');\n", "broken.ts": BROKEN });
+    const result = jskcov(dir, ["run", "--quiet", "--no-cache", "--", "main.cjs"]);
+    expectStatus(result, 1);
+    expect(result.stdout).toBe("before\n");
+    expect(result.stderr).toContain(`SyntaxError: ${path.join(dir, "broken.ts")}: Unexpected token (1:25)`);
+    expect(result.stderr).toContain("> 1 | export const a: number = ;");
+    expect(frames(result.stderr)).toContainEqual(expect.stringContaining(`${path.join(dir, "main.cjs")}:2:1`));
+    expect(frames(result.stderr).filter((line) => /@babel\/|gensync|\/cli\/|<anonymous>\)$/.test(line))).toEqual([]);
+  });
+
+  test.each([
+    ["a syntax error", "main.ts", BROKEN, "Unexpected token (1:25)"],
+    ["syntax a transform refuses (import = require in an ES module)", "main.ts", 'import fs = require("fs");\nexport const x = typeof fs;\n', "`import fs = require(...);` is only supported when compiling modules to CommonJS"],
+  ])("the entry, loaded as an ES module, with %s", (_name, entry, source, message) => {
+    const dir = makeProject({ [entry]: source });
+    const result = jskcov(dir, ["run", "--quiet", "--no-cache", "--", entry]);
+    expectStatus(result, 1);
+    expect(result.stderr).toContain(`SyntaxError [Error]: ${path.join(dir, entry)}: ${message}`);
+    expect(frames(result.stderr).filter((line) => /@babel\/|gensync|\/cli\/|<anonymous>\)$/.test(line))).toEqual([]);
+  });
+});

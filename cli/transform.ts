@@ -114,7 +114,7 @@ export class SourceTransformer {
         if (isStackOverflow(error)) {
           throw nestingTooDeepError(filename, source, { typeScript: isTypeScript(filename), sourceType: compiled.options.sourceType as "module" | "unambiguous" });
         }
-        if (!isParseError(error) || needsCompiling(filename)) throw error;
+        if (!isParseError(error) || needsCompiling(filename)) throw dropBabelFrames(error);
         // Node may run what Babel cannot parse (V8 intrinsics under --allow-natives-syntax,
         // syntax newer than this Babel): as without jskcov, uninstrumented, and said so.
         // A file Node cannot parse either then fails with Node's own SyntaxError.
@@ -200,13 +200,13 @@ export class SourceTransformer {
     if (!/\b(import|export)\b/.test(source)) return "commonjs";
     const key = this.cache.key(["module-format", filename, source]);
     const { output } = this.cache.getOrProduce(key, () => {
-      const ast = this.#babel.get().core.parseSync(source, {
+      const ast = withoutBabelFrames(() => this.#babel.get().core.parseSync(source, {
         filename,
         babelrc: false,
         configFile: false,
         sourceType: "unambiguous",
         parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const])], errorRecovery: true },
-      });
+      }));
       return ast?.program.sourceType === "module" ? "module" : "commonjs";
     });
     return output === "module" ? "module" : "commonjs";
@@ -256,6 +256,41 @@ export class SourceTransformer {
     };
     const pluginFiles = [...presets, ...plugins].map(fileOf).filter((file): file is string => file !== null && file !== KCOV_PLUGIN);
     return { options, pluginFiles };
+  }
+}
+
+/** jskcov's own frames: its built code, and its TypeScript sources, where source maps point. */
+const OWN_FRAME_DIRS = [OWN_CODE_DIR + path.sep, path.join(OWN_CODE_DIR, "..", "cli") + path.sep];
+
+/** A stack frame of Babel's code (`at parser.next (<anonymous>)` included). */
+const BABEL_OR_OWN_FRAME = /^\s+at .*(\/node_modules\/(@babel|gensync)\/|\(<anonymous>\)$)/;
+
+/**
+ * Babel's error for a file it cannot compile (TypeScript or JSX with a syntax error, syntax a
+ * transform refuses) names the file, the line and column and shows the code frame; but its
+ * stack is 40-60 frames of Babel's and jskcov's own code, which read as a crash of jskcov,
+ * and the frames of the program (the require that loaded the file) are past the limit. So
+ * the program gets an error of the same class, message and properties, with the stack of
+ * where it was loaded, as Node's own SyntaxError for a file it cannot parse has.
+ */
+function dropBabelFrames(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (!(error instanceof Error) || typeof code !== "string" || !code.startsWith("BABEL_")) return error;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = limit + 30; // room for the frames dropped below
+  const loaded = Object.assign(new (error.constructor as ErrorConstructor)(error.message), error);
+  Error.stackTraceLimit = limit;
+  const [head, ...frames] = (loaded.stack ?? "").split("\n    at ");
+  const kept = frames.map((frame) => `    at ${frame}`).filter((line) => !BABEL_OR_OWN_FRAME.test(line) && !OWN_FRAME_DIRS.some((dir) => line.includes(dir)));
+  loaded.stack = [head, ...kept.slice(0, limit)].join("\n");
+  return loaded;
+}
+
+function withoutBabelFrames<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw dropBabelFrames(error);
   }
 }
 
