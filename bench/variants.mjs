@@ -163,7 +163,7 @@ function isJazzerSite(node) {
  * plugin's own choice of sites (compareSiteAt, called through its module's exports) is
  * wrapped for the duration. Bench-only; not an option of the plugin.
  */
-function onJazzerSitesOnly(dist, transform) {
+export function onJazzerSitesOnly(dist, transform) {
   const tracing = require(join(dist, "plugin", "compare-tracing.js"));
   const compareSiteAt = tracing.compareSiteAt;
   tracing.compareSiteAt = (cursor, isLocalName) => {
