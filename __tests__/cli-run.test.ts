@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  JSKCOV, NODE, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, readDump, removeProjects, requireBuild, symbolizedPairs, type Block,
+  JSKCOV, NODE, blockAt, blocksAtTransformTime, expectStatus, hex, jskcov, makeProject, node, readDump, removeProjects, requireBuild, symbolizedPairs, writeFiles, type Block,
 } from "./cli-helpers";
 
 const CJS_FILES = {
@@ -117,6 +117,23 @@ describe("jskcov run, CommonJS", () => {
     const uncached = jskcov(project, ["run", "--no-cache", "--out", "uncached.out", "--", "src/main.js", "7"]);
     expectStatus(uncached, 0);
     expect(fs.readFileSync(path.join(project, "uncached.out"))).toEqual(fs.readFileSync(path.join(project, "cold.out")));
+  });
+
+  test("Babel leaves the program's Error.stackTraceLimit and Error.prepareStackTrace as node sets them", () => {
+    // @babel/core raises the limit to 50 and installs its own stack rewriter at its first
+    // transform, for the whole process; without the cache every file goes through Babel.
+    const settings = 'console.log(Error.stackTraceLimit, Error.prepareStackTrace === undefined ? "none" : Error.prepareStackTrace.name);';
+    writeFiles(project, {
+      "src/errors.js": `${settings}\nrequire("./lib");\n${settings}\n`,
+      "src/errors-own-limit.js": `Error.stackTraceLimit = 3;\nrequire("./lib");\n${settings}\n`,
+    });
+    for (const program of ["src/errors.js", "src/errors-own-limit.js"]) {
+      const plain = node(project, [program]);
+      expectStatus(plain, 0);
+      const result = jskcov(project, ["run", "--no-cache", "--filter", "src/**", "--out", "errors.out", "--", program]);
+      expectStatus(result, 0);
+      expect(result.stdout).toBe(plain.stdout);
+    }
   });
 
   test("the default filter takes every file of the root outside node_modules", () => {

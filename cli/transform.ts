@@ -151,7 +151,7 @@ export class SourceTransformer {
     const outer = this.#inBabel;
     this.#inBabel = true;
     try {
-      return work();
+      return keepingErrorSettings(work);
     } finally {
       this.#inBabel = outer;
     }
@@ -176,7 +176,7 @@ export class SourceTransformer {
         plugins: [this.#kcovPlugin()],
         sourceMaps: "inline",
       };
-      return this.#babel.get().core.transformSync(code, options)?.code ?? code;
+      return keepingErrorSettings(() => this.#babel.get().core.transformSync(code, options)?.code ?? code);
     });
     this.progress.fileDone(hit);
     return output;
@@ -336,4 +336,22 @@ function packageType(dir: string): string | undefined {
   }
   packageTypeByDir.set(dir, type);
   return type;
+}
+
+/**
+ * Runs `work` (Babel) and puts back the program's Error.stackTraceLimit and
+ * Error.prepareStackTrace. The first transformSync or loadOptions of @babel/core raises the
+ * limit to at least 50 and installs its own stack rewriter, for the whole process: the
+ * program would see other stack traces than without jskcov, and every Error it makes would
+ * capture up to 50 frames where Node captures 10 (a parser that throws and catches errors,
+ * like js-yaml, spends most of its time there).
+ */
+function keepingErrorSettings<T>(work: () => T): T {
+  const { stackTraceLimit, prepareStackTrace } = Error;
+  try {
+    return work();
+  } finally {
+    if (Error.stackTraceLimit !== stackTraceLimit) Error.stackTraceLimit = stackTraceLimit;
+    if (Error.prepareStackTrace !== prepareStackTrace) Error.prepareStackTrace = prepareStackTrace;
+  }
 }
