@@ -83,6 +83,10 @@ const inputDir = memoryDir() ?? workDir;
 /** Instruments `code` in `counterMode` into a file of the work dir and requires it. */
 function requireInstrumented(name, code, counterMode) {
   const file = path.join(workDir, name);
+  // As jskcov's own transform does (cli/transform.ts): @babel/core raises Error.stackTraceLimit
+  // to 50 for the whole process, which would make every Error of js-yaml, in the engine and
+  // in the bare loops alike, capture 50 frames where a user's process captures 10.
+  const { stackTraceLimit, prepareStackTrace } = Error;
   const result = babel.transformSync(code, {
     filename: file,
     configFile: false,
@@ -90,6 +94,8 @@ function requireInstrumented(name, code, counterMode) {
     compact: false,
     plugins: [[kcovPlugin.default ?? kcovPlugin, { instrumentationFilter: ["**"], root: workDir, counterMode }]],
   });
+  Error.stackTraceLimit = stackTraceLimit;
+  Error.prepareStackTrace = prepareStackTrace;
   fs.writeFileSync(file, result.code);
   return require(file);
 }
