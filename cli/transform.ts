@@ -200,13 +200,13 @@ export class SourceTransformer {
     if (!/\b(import|export)\b/.test(source)) return "commonjs";
     const key = this.cache.key(["module-format", filename, source]);
     const { output } = this.cache.getOrProduce(key, () => {
-      const ast = withoutBabelFrames(() => this.#babel.get().core.parseSync(source, {
+      const ast = withoutBabelFrames(() => keepingErrorSettings(() => this.#babel.get().core.parseSync(source, {
         filename,
         babelrc: false,
         configFile: false,
         sourceType: "unambiguous",
         parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const])], errorRecovery: true },
-      }));
+      })));
       return ast?.program.sourceType === "module" ? "module" : "commonjs";
     });
     return output === "module" ? "module" : "commonjs";
@@ -340,7 +340,7 @@ function packageType(dir: string): string | undefined {
 
 /**
  * Runs `work` (Babel) and puts back the program's Error.stackTraceLimit and
- * Error.prepareStackTrace. The first transformSync or loadOptions of @babel/core raises the
+ * Error.prepareStackTrace. The first transformSync or parseSync of @babel/core raises the
  * limit to at least 50 and installs its own stack rewriter, for the whole process: the
  * program would see other stack traces than without jskcov, and every Error it makes would
  * capture up to 50 frames where Node captures 10 (a parser that throws and catches errors,
