@@ -30,8 +30,19 @@
 // core, where no one spins), and
 // "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13).
 //
+// afl-fuzz's own floor (bench/native/afl-floor.mjs): "afl-native-floor" runs afl-fuzz, with
+// the afl rows' flags (-i the library's seeds, -t, -G, -s, -E) and default placement, on a
+// native target that does almost nothing per input (afl-floor-persistent.c: afl-cc's
+// persistent mode with the input in shared memory, the same four switches per execution as
+// through the harness, the same 8,192-byte map); "afl-direct-floor" on a forkserver that
+// runs each input itself (afl-floor-direct.c: two switches). With a floor row, the table
+// gives the best ratio any harness with that floor's switches could reach on the library:
+// (1/built-in + 1/floor) / (1/built-in), the built-in engine's time per execution (its own
+// mutation included) plus afl-fuzz's floor, over the built-in's.
+//
 //   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser,jpeg-js] [--rounds 3] [--cmp]
-//     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16]
+//     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16,
+//      afl-native-floor,afl-direct-floor]
 
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -41,6 +52,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
 import { listOption, positiveOption } from "../options.mjs";
+import { buildFloorTarget } from "./afl-floor.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..", "..");
@@ -64,6 +76,8 @@ const ENGINE_SETUPS = {
   "libfuzzer-one-core": { engine: "libfuzzer", label: "libFuzzer on one core", env: {}, args: [], prefix: ["taskset", "-c", "0"] },
   "libfuzzer-2^16": { engine: "libfuzzer", label: "libFuzzer 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
   "afl-2^16": { engine: "afl", label: "AFL++ 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
+  "afl-native-floor": { engine: "afl", label: "afl-fuzz floor (afl-cc persistent)", env: {}, args: [], floor: "persistent" },
+  "afl-direct-floor": { engine: "afl", label: "afl-fuzz floor (direct forkserver)", env: {}, args: [], floor: "direct" },
 };
 /** The same for every engine: an input running longer is a timeout (jpeg-js has slow inputs); no input longer than MAX_LEN. */
 const TIMEOUT_SECONDS = 10;
@@ -105,7 +119,7 @@ function noStopTarget(name) {
 
 /** One run of `engine` for `runs` executions from the seeds: its wall time and the executions it made. */
 function run(setupName, name, target, runs, label) {
-  const { engine, env: engineEnv, args: extraArgs, prefix = [] } = ENGINE_SETUPS[setupName];
+  const { engine, env: engineEnv, args: extraArgs, prefix = [], floor } = ENGINE_SETUPS[setupName];
   const dir = join(WORKDIR, `${name}-${setupName}-${label}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -118,8 +132,10 @@ function run(setupName, name, target, runs, label) {
     target, join(dir, "corpus"), "--", ...engineFlags,
   ];
   const env = { ...process.env, NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", ...engineEnv };
+  // A floor row: afl-fuzz's command line exactly as jskcov fuzz --engine afl makes it, on the floor target.
+  const floorArgs = floor === undefined ? undefined : ["afl-fuzz", ...aflCommand(floorInvocation(engineFlags), join(dir, "corpus")).args, "--", floorTargets[floor]];
   const started = process.hrtime.bigint();
-  const [command, ...commandArgs] = [...prefix, process.execPath, ...args];
+  const [command, ...commandArgs] = floorArgs ?? [...prefix, process.execPath, ...args];
   const result = spawnSync(command, commandArgs, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const output = `${result.stdout}${result.stderr}`;
@@ -143,8 +159,12 @@ installLibraries();
 // Built (and cached) before any run is timed: the first use of a changed harness compiles it.
 process.env.JSKCOV_NATIVE_CACHE_DIR ??= join(REPO, "node_modules", ".cache", "babel-plugin-kcov"); // the same cache for the runs, whatever their cwd
 const { buildHarness } = createRequire(import.meta.url)(join(REPO, "dist/fuzz/engines/native-build.js"));
+const { aflCommand } = createRequire(import.meta.url)(join(REPO, "dist/fuzz/engines/afl.js"));
 buildHarness("libfuzzer");
 buildHarness("afl");
+const floorTargets = Object.fromEntries(ENGINES.flatMap((engine) => (ENGINE_SETUPS[engine].floor === undefined ? [] : [[ENGINE_SETUPS[engine].floor, buildFloorTarget(ENGINE_SETUPS[engine].floor)]])));
+/** What aflCommand needs of an invocation for the floor rows: the engine flags, comparisons off. */
+const floorInvocation = (engineArgs) => ({ engineArgs, runConfig: { traceCmp: false } });
 mkdirSync(WORKDIR, { recursive: true });
 const loads = [loadavg()[0]];
 try {
@@ -179,6 +199,19 @@ try {
     const startups = ENGINES.map((engine) => median(measured[name][engine].startup).toFixed(1)).join(", ");
     const each = measured[name].builtin.speed.map((_, i) => ENGINES.map((engine) => Math.round(measured[name][engine].speed[i])).join("/")).join("; ");
     lines.push(`| ${name} | ${ENGINES.map((engine) => Math.round(of(engine))).join(" | ")} | ${ENGINES.slice(1).map(ratio).join(" | ")} | ${startups} | ${each} |`);
+  }
+  const floors = ENGINES.filter((engine) => ENGINE_SETUPS[engine].floor !== undefined);
+  if (floors.length > 0) {
+    lines.push("", "| library | floor | built-in µs/exec | floor µs/exec | best possible built-in / AFL++ (built-in + floor, over built-in) | each round |", "|---|---|---:|---:|---:|---|");
+    for (const name of targets) {
+      const us = (speed) => 1e6 / speed;
+      for (const engine of floors) {
+        const best = (builtin, floorSpeed) => (us(builtin) + us(floorSpeed)) / us(builtin);
+        const each = measured[name].builtin.speed.map((speed, i) => `${best(speed, measured[name][engine].speed[i]).toFixed(2)}x`).join(", ");
+        const builtin = median(measured[name].builtin.speed), floorSpeed = median(measured[name][engine].speed);
+        lines.push(`| ${name} | ${ENGINE_SETUPS[engine].label} | ${us(builtin).toFixed(1)} | ${us(floorSpeed).toFixed(1)} | ${best(builtin, floorSpeed).toFixed(2)}x | ${each} |`);
+      }
+    }
   }
   lines.push("", "Target: built-in / engine at most 1.5x.", "");
   process.stdout.write(lines.join("\n"));

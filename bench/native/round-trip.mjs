@@ -15,7 +15,12 @@
 //                afl-fuzz's own binding, what `jskcov fuzz --engine afl` gets by default (all
 //                three processes on one core, no spin); AFL_NO_AFFINITY=1 (nothing bound, both
 //                sides spin); afl-fuzz -b 0 with JSKCOV_EXECUTOR_CPU=1 (the executor alone on
-//                CPU 1, spinning, and the harness spinning for it).
+//                CPU 1, spinning, and the harness spinning for it);
+//   afl-fuzz's floor  the same afl-fuzz command, default placement, on targets with no
+//                JavaScript (bench/native/afl-floor.mjs): AFL++'s own persistent mode
+//                (afl-floor-persistent.c, afl-cc, four switches per execution as through the
+//                harness) and a forkserver that runs each input itself (afl-floor-direct.c,
+//                two switches): what afl-fuzz costs per execution here before any harness.
 // What the harness adds is the round trip minus in-process. The machine's load makes wall
 // times swing; CPU times (in-process, executor, harness) are the steadier figures: the CPU
 // the two-process path adds per run is executor + harness - in-process (an upper bound,
@@ -30,6 +35,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
+import { buildFloorTarget } from "./afl-floor.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..", "..");
@@ -72,16 +78,18 @@ try {
     afl: { env: {}, args: [] },
     aflNoAffinity: { env: { AFL_NO_AFFINITY: "1" }, args: [] },
     aflExecutorCpu: { env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
+    aflPersistentFloor: { env: {}, args: [], target: buildFloorTarget("persistent") },
+    aflDirectFloor: { env: {}, args: [], target: buildFloorTarget("direct") },
   };
   const aflSeconds = (placement, executions, round) => {
     const out = join(work, `afl-${round}-${executions}`);
-    const { env: placementEnv, args } = AFL_PLACEMENTS[placement];
-    const run = timed("afl-fuzz", [...args, "-i", join(work, "seeds"), "-o", out, "-E", String(executions), "-s", "1", "-t", "5000", "--", afl], { cwd: work, env: { ...aflEnv, ...placementEnv } });
+    const { env: placementEnv, args, target: aflTarget = afl } = AFL_PLACEMENTS[placement];
+    const run = timed("afl-fuzz", [...args, "-i", join(work, "seeds"), "-o", out, "-E", String(executions), "-s", "1", "-t", "5000", "--", aflTarget], { cwd: work, env: { ...aflEnv, ...placementEnv } });
     rmSync(out, { recursive: true, force: true });
     return run.seconds;
   };
 
-  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [], aflNoAffinity: [], aflExecutorCpu: [] };
+  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [], aflNoAffinity: [], aflExecutorCpu: [], aflPersistentFloor: [], aflDirectFloor: [] };
   const spinsMet = [];
   const roundTripOf = (stderr) => {
     const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us; waits for a reply: (\d+) met by the spin, (\d+) outlasted it, (\d+) did not spin/.exec(stderr);
@@ -130,6 +138,8 @@ try {
       row("afl-fuzz -> harness -> executor, afl-fuzz's binding (the default: one core), wall", measured.afl),
       row("the same, AFL_NO_AFFINITY=1 (nothing bound), wall", measured.aflNoAffinity),
       row("the same, afl-fuzz -b 0 and JSKCOV_EXECUTOR_CPU=1, wall", measured.aflExecutorCpu),
+      row("afl-fuzz's floor: afl-cc persistent mode, no JavaScript (four switches), wall", measured.aflPersistentFloor),
+      row("afl-fuzz's floor: a forkserver running each input itself (two switches), wall", measured.aflDirectFloor),
       row("in-process, CPU", measured.inProcessCpu),
       row("executor under libFuzzer, CPU", measured.executorCpu),
       row("harness with libFuzzer, CPU", measured.harnessCpu),
