@@ -27,6 +27,10 @@ export const REPLY_FD = 4;
 export const REQUEST_RUN = 1;
 export const REQUEST_COLLECT_AGAIN = 2;
 export const REQUEST_EXIT = 3;
+/** Hands afl-fuzz's forkserver exchange to the executor (the direct AFL++ mode); native/afl-direct.h. */
+export const REQUEST_SERVE_AFL = 4;
+/** The wait status afl-fuzz is told for a JavaScript crash: a SIGABRT death. */
+const AFL_CRASH_WAIT_STATUS = 6;
 /** Reply outcomes (executor -> driver). */
 export const OUTCOME_OK = 0;
 export const OUTCOME_CRASH = 1;
@@ -311,6 +315,55 @@ function isPromise(value: ExecutionOutcome | Promise<ExecutionOutcome>): value i
   return typeof (value as Promise<ExecutionOutcome>).then === "function";
 }
 
+/** native/afl-direct.c's functions (docs/executor-protocol.md, "The direct AFL++ mode"). */
+interface AflDirectAddon {
+  setup(config: Buffer, area: BigUint64Array, controlPath: string): void;
+  next(): Buffer | undefined;
+  add(count: number): void;
+  report(waitStatus: number, restart: boolean): void;
+}
+
+function loadAflDirectAddon(): AflDirectAddon {
+  const addonPath = process.env.JSKCOV_AFL_DIRECT_ADDON;
+  if (addonPath === undefined || addonPath === "") throw new Error("the harness asked for the direct AFL++ mode, but JSKCOV_AFL_DIRECT_ADDON (the addon's path) is not set");
+  const module = { exports: {} };
+  process.dlopen(module, addonPath);
+  return module.exports as AflDirectAddon;
+}
+
+/**
+ * The direct AFL++ mode: afl-fuzz's requests, pids and wait statuses, its input and its bitmap
+ * go through the addon, without the harness, until afl-fuzz is gone or a restart is due. The
+ * harness supervises: it writes what afl-fuzz waits for when this process dies.
+ */
+async function serveAfl(target: FuzzTarget, kcov: Kcov, config: Buffer, settings: ExecutorSettings): Promise<void> {
+  if (settings.controlPath === undefined) throw new Error("the direct AFL++ mode needs the control page (JSKCOV_EXECUTOR_CONTROL)");
+  const addon = loadAflDirectAddon();
+  const area = kcov.mmap();
+  addon.setup(config, area, settings.controlPath);
+  let runs = 0;
+  for (;;) {
+    const input = addon.next();
+    if (input === undefined) return; // afl-fuzz is done
+    const pending = runFuzzTarget(target, input);
+    const outcome = isPromise(pending) ? await pending : pending;
+    area[0] = 0n;
+    addon.add(kcov.collect());
+    while (kcov.leftover > 0) {
+      area[0] = 0n;
+      addon.add(kcov.collect());
+    }
+    runs++;
+    const crashed = outcome.kind === "crash";
+    const restart =
+      (settings.maxRuns > 0 && runs >= settings.maxRuns) ||
+      ((crashed || runs % RSS_CHECK_INTERVAL === 0) && process.memoryUsage.rss() > settings.maxRssBytes);
+    if (crashed) process.stderr.write(`jskcov: the fuzz target threw (JavaScript):\n${targetStack(outcome.stack)}\n`);
+    addon.report(crashed ? AFL_CRASH_WAIT_STATUS : 0, restart);
+    if (restart) return;
+  }
+}
+
 /** Serves requests until the driver asks to exit, goes away, or a restart is due. */
 async function serve(
   target: FuzzTarget,
@@ -327,6 +380,7 @@ async function serve(
     if (next === undefined) return; // the driver closed the pipe: it is gone
     const { kind: request, input } = next;
     if (request === REQUEST_EXIT) return;
+    if (request === REQUEST_SERVE_AFL) return serveAfl(target, kcov, input, settings);
     if (request === REQUEST_COLLECT_AGAIN) {
       areaFile.startOver();
       areaFile.copyFlush(kcov.collect());

@@ -51,6 +51,10 @@
 #include <unistd.h>
 
 #include "compare-bridge.h"
+#include "pc-map.h"
+#ifdef JSKCOV_AFL
+#include "afl-direct.h"
+#endif
 #ifdef JSKCOV_LIBFUZZER
 #include "libfuzzer-faults.h"
 #endif
@@ -88,16 +92,6 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fo
 
 /* ---- The PC -> feedback slot map -------------------------------------------------- */
 
-/* splitmix64's finalizer: every input bit moves every output bit, so PCs 8 apart spread. */
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
 /*
  * The size of the feedback array for a target whose start-up registered `startup_blocks`
  * blocks, unless JSKCOV_FEEDBACK_SLOTS says: room for each of them and three times as many
@@ -120,49 +114,14 @@ static size_t feedback_slots_for(size_t startup_blocks) {
   return slots;
 }
 
-/*
- * Startup blocks (the hello's PCs) get slots 0..B-1 in ascending PC order, through an
- * open-addressing table; every other PC is hashed into the slots that remain. Built once
- * per harness process, so a slot means the same block for the whole run.
- */
+/* Built once per harness process from the first hello (native/pc-map.h), so a slot means the
+ * same block for the whole run. The first hello's PCs are kept for the direct AFL++ mode,
+ * whose executors build the same map. */
+static struct pc_map pc_map;
 static struct {
-  uint64_t *keys; /* 0 = empty (no synthetic PC is 0) */
-  uint32_t *values;
-  size_t mask;
-  size_t dense;   /* slots given to startup blocks */
-  size_t slots;   /* all slots of the feedback array */
-  int built;
-} pc_map;
-
-static void pc_map_build(const uint64_t *pcs, size_t count, size_t slots) {
-  pc_map.slots = slots;
-  pc_map.built = 1;
-  if (count == 0 || count > slots / 2) return; /* too many: hash every PC */
-  size_t table = 16;
-  while (table < 2 * count) table <<= 1;
-  pc_map.keys = calloc(table, sizeof(uint64_t));
-  pc_map.values = calloc(table, sizeof(uint32_t));
-  if (pc_map.keys == NULL || pc_map.values == NULL) fatal("out of memory for the PC table");
-  pc_map.mask = table - 1;
-  for (size_t i = 0; i < count; i++) {
-    size_t at = mix64(pcs[i]) & pc_map.mask;
-    while (pc_map.keys[at] != 0 && pc_map.keys[at] != pcs[i]) at = (at + 1) & pc_map.mask;
-    if (pc_map.keys[at] == 0) {
-      pc_map.keys[at] = pcs[i];
-      pc_map.values[at] = (uint32_t)pc_map.dense++;
-    }
-  }
-}
-
-static inline size_t pc_map_slot(uint64_t pc) {
-  uint64_t hash = mix64(pc);
-  if (pc_map.keys != NULL) {
-    for (size_t at = hash & pc_map.mask; pc_map.keys[at] != 0; at = (at + 1) & pc_map.mask) {
-      if (pc_map.keys[at] == pc) return pc_map.values[at];
-    }
-  }
-  return pc_map.dense + (size_t)(hash % (pc_map.slots - pc_map.dense));
-}
+  uint64_t *pcs;
+  uint32_t count;
+} startup_pcs;
 
 /* ---- Waiting for the other process: a bounded spin, then a blocking read -------------- */
 
@@ -541,8 +500,13 @@ static void executor_start(void) {
     executor_kill();
     fatal("the executor does not read the control page it was given (hello features 0x%x)", hello[6]);
   }
-  if (!pc_map.built) pc_map_build(pcs, block_count, feedback_size(block_count));
-  free(pcs);
+  if (!pc_map.built) {
+    if (pc_map_build(&pc_map, pcs, block_count, feedback_size(block_count)) != 0) fatal("out of memory for the PC table");
+    startup_pcs.pcs = pcs;
+    startup_pcs.count = block_count;
+  } else {
+    free(pcs);
+  }
   if (executor.compare_wanted) {
     if (!(hello[6] & FEATURE_COMPARE_AREAS)) {
       executor_kill();
@@ -578,7 +542,7 @@ static void feedback_add_area(uint8_t *feedback, int saturating_increment) {
   uint64_t count = __atomic_load_n(&executor.area[0], __ATOMIC_ACQUIRE);
   if (count >= executor.area_words) count = executor.area_words - 1;
   for (uint64_t i = 1; i <= count; i++) {
-    size_t slot = pc_map_slot(executor.area[i]);
+    size_t slot = pc_map_slot(&pc_map, executor.area[i]);
     if (saturating_increment) {
       if (feedback[slot] != 255) feedback[slot]++;
     } else {
@@ -587,13 +551,8 @@ static void feedback_add_area(uint8_t *feedback, int saturating_increment) {
   }
 }
 
-/* A pseudo-PC no block has (synthetic PCs are 8-aligned): the feedback of a run whose
- * executor died or was killed, whose own coverage is lost with it. afl-fuzz keeps a hang
- * or crash only when its trace is new, so without it no hang would ever be saved. */
-#define EXECUTOR_DIED_PC 0xffffffffffffff01ull
-
 static void feedback_add_death(uint8_t *feedback) {
-  feedback[pc_map_slot(EXECUTOR_DIED_PC)] = 1;
+  feedback[pc_map_slot(&pc_map, EXECUTOR_DIED_PC)] = 1;
 }
 
 /* ---- The deadline ------------------------------------------------------------------ */
@@ -1102,6 +1061,80 @@ static int report_pid(pid_t *reported, uint64_t *reported_ns, const int *status)
   return status != NULL ? write_fully(FORKSRV_FD + 1, words, 8) : write_fully(FORKSRV_FD + 1, &words[1], 4);
 }
 
+/* ---- The direct AFL++ mode (docs/executor-protocol.md, "The direct AFL++ mode") ---- */
+
+/*
+ * Whether the executor takes afl-fuzz's forkserver exchange over (two process switches per
+ * run instead of four): only when asked for (JSKCOV_AFL_DIRECT=1) and the executor can load
+ * the addon (JSKCOV_AFL_DIRECT_ADDON, set by `jskcov fuzz --engine afl`), under afl-fuzz with
+ * the bitmap and the input in shared memory, and for none of the cases the addon does not
+ * cover: the cmplog instance (comparisons go through the harness) and -use_feedback=0.
+ */
+static int afl_direct_wanted(int under_afl, const uint8_t *bitmap_shared) {
+  const char *wanted = getenv("JSKCOV_AFL_DIRECT"), *addon = getenv("JSKCOV_AFL_DIRECT_ADDON");
+  if (wanted == NULL || strcmp(wanted, "1") != 0) return 0;
+  return under_afl && bitmap_shared != NULL && shared_input != NULL && addon != NULL && *addon != '\0' && !executor.compare_wanted && !feedback_disabled();
+}
+
+/* Hands the forkserver to the executor just started: the map and the early-pid bound it needs. */
+static int afl_direct_hand_over(uint64_t early_pid_before_ns) {
+  size_t bytes = sizeof(struct afl_direct_config) + (size_t)startup_pcs.count * 8;
+  uint8_t *payload = malloc(bytes);
+  if (payload == NULL) fatal("out of memory for the direct mode's request");
+  struct afl_direct_config config = {(uint32_t)pc_map.slots, startup_pcs.count, early_pid_before_ns};
+  memcpy(payload, &config, sizeof config);
+  memcpy(payload + sizeof config, startup_pcs.pcs, (size_t)startup_pcs.count * 8);
+  int result = write_request(REQUEST_SERVE_AFL, payload, bytes);
+  free(payload);
+  return result;
+}
+
+/*
+ * The harness as the executor's supervisor: it sleeps on the executor's reply pipe, where
+ * only the statuses of long runs come (written on to afl-fuzz), until the executor dies or
+ * exits. Then the control page says what afl-fuzz still waits for, and the harness writes
+ * it: the death's wait status for the run in progress (afl-fuzz's timeout kill, a crash of
+ * Node), with the death's feedback. Then it starts the next executor. Returns once
+ * afl-fuzz is gone.
+ */
+static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
+  for (;;) {
+    if (executor.pid == 0) executor_start();
+    uint32_t handed_off_run = 0;
+    if (afl_direct_hand_over(early_pid_before_ns) == 0) {
+      struct afl_direct_handoff handoff;
+      while (read_fully(executor.reply_fd, &handoff, sizeof handoff) == 0) {
+        if (handoff.magic != AFL_DIRECT_HANDOFF_MAGIC) {
+          executor_kill();
+          fatal("the executor sent 0x%08x in the direct AFL++ mode, not a run's status", handoff.magic);
+        }
+        handed_off_run = handoff.run;
+        if (write_fully(FORKSRV_FD + 1, &handoff.wait_status, 4) != 0) return; /* afl-fuzz is gone */
+      }
+    }
+    volatile uint32_t *control = executor.control;
+    uint32_t serving = control[AFL_DIRECT_SERVING], state = control[AFL_DIRECT_STATE], run = control[AFL_DIRECT_RUN];
+    uint32_t afl_gone = control[AFL_DIRECT_AFL_GONE];
+    uint32_t pid = (uint32_t)executor.pid;
+    int status = executor_reap();
+    if (afl_gone) return;
+    if (!serving) {
+      char how[128];
+      executor_describe_exit(status, how, sizeof how);
+      fatal("the executor %s before it took afl-fuzz's forkserver over (the direct AFL++ mode; its stderr is above). "
+            "JSKCOV_AFL_DIRECT=0 turns the mode off", how);
+    }
+    if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: executor %u ended in direct state %u (wait status 0x%x)\n", pid, state, status);
+    if (state == AFL_DIRECT_WAITING) continue; /* between runs: the next executor reads the next request */
+    if (state == AFL_DIRECT_RUNNING && run == handed_off_run) continue; /* its status was written already */
+    uint32_t request;
+    if (state == AFL_DIRECT_WAITING_EARLY_PID_SENT && read_fully(FORKSRV_FD, &request, 4) != 0) return;
+    bitmap[pc_map_slot(&pc_map, EXECUTOR_DIED_PC)] = 1;
+    uint32_t words[2] = {pid, (uint32_t)status};
+    if (state == AFL_DIRECT_REQUEST_READ ? write_fully(FORKSRV_FD + 1, words, 8) != 0 : write_fully(FORKSRV_FD + 1, &words[1], 4) != 0) return;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
   const uint64_t early_pid_before_ns = early_pid_bound_ns(); /* a bad setting stops us before any executor starts */
@@ -1145,6 +1178,11 @@ int main(int argc, char **argv) {
       }
       abort();
     }
+    return 0;
+  }
+  if (afl_direct_wanted(under_afl, shm_id != NULL ? bitmap : NULL)) {
+    afl_direct_serve(bitmap, early_pid_before_ns);
+    executor_kill();
     return 0;
   }
   pid_t reported = 0;      /* the pid afl-fuzz was given for the last run */

@@ -28,7 +28,9 @@
 // core, both sides spinning; docs/executor-protocol.md, "Where the executor runs"),
 // "libfuzzer-one-core" (under taskset -c 0: libFuzzer, the harness and the executor on one
 // core, where no one spins), and
-// "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13).
+// "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13), and
+// "afl-direct" (JSKCOV_AFL_DIRECT=1: the executor speaks afl-fuzz's forkserver protocol itself,
+// docs/executor-protocol.md, "The direct AFL++ mode").
 //
 // afl-fuzz's own floor (bench/native/afl-floor.mjs): "afl-native-floor" runs afl-fuzz, with
 // the afl rows' flags (-i the library's seeds, -t, -G, -s, -E) and default placement, on a
@@ -42,7 +44,7 @@
 //
 //   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser,jpeg-js] [--rounds 3] [--cmp]
 //     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16,
-//      afl-native-floor,afl-direct-floor]
+//      afl-direct,afl-native-floor,afl-direct-floor]
 
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -76,6 +78,7 @@ const ENGINE_SETUPS = {
   "libfuzzer-one-core": { engine: "libfuzzer", label: "libFuzzer on one core", env: {}, args: [], prefix: ["taskset", "-c", "0"] },
   "libfuzzer-2^16": { engine: "libfuzzer", label: "libFuzzer 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
   "afl-2^16": { engine: "afl", label: "AFL++ 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
+  "afl-direct": { engine: "afl", label: "AFL++ direct (JSKCOV_AFL_DIRECT=1)", env: { JSKCOV_AFL_DIRECT: "1" }, args: [] },
   "afl-native-floor": { engine: "afl", label: "afl-fuzz floor (afl-cc persistent)", env: {}, args: [], floor: "persistent" },
   "afl-direct-floor": { engine: "afl", label: "afl-fuzz floor (direct forkserver)", env: {}, args: [], floor: "direct" },
 };

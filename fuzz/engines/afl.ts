@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { FlagError } from "../flags";
 import { prepareArtifactDirectories, writeArtifact } from "../findings";
-import { buildHarness, findAflFuzz } from "./native-build";
+import { buildAflDirectAddon, buildHarness, findAflFuzz } from "./native-build";
 import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
 
 /** afl-fuzz's output directory when the engine arguments name none. */
@@ -173,7 +173,7 @@ function aflEnvironment(base: NodeJS.ProcessEnv, args: string[]): NodeJS.Process
 /** The command for the user to run, as shell text (`jskcov fuzz --engine afl` prints it). */
 export function aflShellCommand(harness: string, command: AflCommand, env: NodeJS.ProcessEnv): string {
   const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
-  const variables = ["JSKCOV_EXECUTOR_ARGV", "JSKCOV_RUN_CONFIG", "JSKCOV_FEEDBACK", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "AFL_SKIP_CPUFREQ", "AFL_FORKSRV_INIT_TMOUT", "AFL_DUMB_FORKSRV"];
+  const variables = ["JSKCOV_EXECUTOR_ARGV", "JSKCOV_RUN_CONFIG", "JSKCOV_FEEDBACK", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "AFL_SKIP_CPUFREQ", "AFL_FORKSRV_INIT_TMOUT", "AFL_DUMB_FORKSRV", "JSKCOV_AFL_DIRECT_ADDON", "JSKCOV_AFL_DIRECT"];
   const exports = variables.filter((name) => env[name] !== undefined).map((name) => `export ${name}=${quote(env[name] as string)}`);
   return [...exports, ["afl-fuzz", ...command.args, "--", harness].map(quote).join(" ")].join("\n") + "\n";
 }
@@ -223,7 +223,8 @@ export async function runAfl(invocation: NativeEngineInvocation): Promise<number
     const seeds = printOnly ? (invocation.inputs[0] ?? "SEED_DIR") : seedDirectory(invocation, session as NativeSession, (line) => process.stderr.write(`${line}\n`));
     const command = aflCommand(invocation, seeds);
     const base = session?.environment(invocation, {}, command.env) ?? NativeSession.environmentFor(invocation, {}, command.env);
-    const env = aflEnvironment(base, command.args);
+    // The direct AFL++ mode's addon (docs/executor-protocol.md): the harness decides whether to use it.
+    const env = { JSKCOV_AFL_DIRECT_ADDON: buildAflDirectAddon(), ...aflEnvironment(base, command.args) };
     if (printOnly) {
       process.stdout.write(aflShellCommand(harness, command, env));
       return 0;

@@ -29,7 +29,9 @@ export const PACKAGE_ROOT = findPackageRoot();
 export const HARNESS_SOURCE = path.join(PACKAGE_ROOT, "native", "harness.c");
 /** Every file the harness is built from: the translation units, then the headers they include. */
 const HARNESS_UNITS = [HARNESS_SOURCE, ...["compare-bridge.c", "libfuzzer-faults.c"].map((unit) => path.join(PACKAGE_ROOT, "native", unit))];
-const HARNESS_HEADERS = ["compare-bridge.h", "libfuzzer-faults.h"].map((header) => path.join(PACKAGE_ROOT, "native", header));
+const HARNESS_HEADERS = ["compare-bridge.h", "libfuzzer-faults.h", "pc-map.h", "afl-direct.h"].map((header) => path.join(PACKAGE_ROOT, "native", header));
+/** The executor's addon for the direct AFL++ mode (docs/executor-protocol.md), and what it includes. */
+const ADDON_SOURCES = ["afl-direct.c", "afl-direct.h", "pc-map.h"].map((file) => path.join(PACKAGE_ROOT, "native", file));
 
 /** What to install on Debian/Ubuntu for each engine (clang 14 is Debian 12's). */
 const DEBIAN_PACKAGES: Record<HarnessKind, string> = {
@@ -116,6 +118,33 @@ export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): st
   }
   fs.renameSync(scratch, binary);
   return binary;
+}
+
+/**
+ * The path of the executor's Node-API addon for the direct AFL++ mode (native/afl-direct.c),
+ * compiled now if the cache has none for this source and compiler. It declares the few
+ * Node-API functions it calls itself, so no Node headers are needed; Node resolves them
+ * when it loads the addon.
+ */
+export function buildAflDirectAddon(cacheDir = nativeCacheDir()): string {
+  const compiler = findCompiler("afl");
+  const flags = ["-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-shared", "-fPIC"];
+  const hash = createHash("sha256");
+  for (const file of ADDON_SOURCES) hash.update(fs.readFileSync(file)).update("\0");
+  const key = hash.update(JSON.stringify([compiler.path, compiler.version, flags])).digest("hex").slice(0, 16);
+  const addon = path.join(cacheDir, `jskcov-afl-direct-${key}.node`);
+  if (fs.existsSync(addon)) return addon;
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const scratch = `${addon}.${process.pid}.tmp`;
+  try {
+    execFileSync(compiler.path, [...flags, ADDON_SOURCES[0], "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
+    fs.rmSync(scratch, { force: true });
+    throw new NativeToolchainError(`cannot build the executor's direct AFL++ addon with ${compiler.path} (${compiler.version}):\n${stderr}\nOn Debian/Ubuntu: apt-get install ${DEBIAN_PACKAGES.afl}`);
+  }
+  fs.renameSync(scratch, addon);
+  return addon;
 }
 
 /** afl-fuzz (and its tools) on PATH, or an error naming the package. */

@@ -1,0 +1,48 @@
+/*
+ * afl-direct.h: what native/harness.c and the executor's addon (native/afl-direct.c) share in
+ * the direct AFL++ mode (docs/executor-protocol.md, "The direct AFL++ mode").
+ */
+#ifndef JSKCOV_AFL_DIRECT_H
+#define JSKCOV_AFL_DIRECT_H
+
+#include <stdint.h>
+
+/* afl-fuzz's forkserver pipes: its requests, and the pids and wait statuses it reads. */
+#define AFL_DIRECT_CONTROL_FD 198
+#define AFL_DIRECT_STATUS_FD 199
+/* The executor's reply pipe (its fd 4): the status of a run too long to write itself. */
+#define AFL_DIRECT_HANDOFF_FD 4
+
+/* The request that hands the forkserver to the executor (docs/executor-protocol.md). */
+#define REQUEST_SERVE_AFL 4
+
+/* The request's payload: this header, then the startup blocks' PCs (u64, ascending). */
+struct afl_direct_config {
+  uint32_t slots;            /* afl-fuzz's bitmap bytes the harness announced */
+  uint32_t startup_blocks;   /* PCs that follow: they get slots 0..startup_blocks-1 */
+  uint64_t early_pid_bound_ns;
+};
+
+/* The control page's words (u32) in the direct mode; word 0 stays the request count. */
+#define AFL_DIRECT_STATE 1   /* one of the states below, written by the executor */
+#define AFL_DIRECT_RUN 2     /* afl-fuzz's requests the executor has read */
+#define AFL_DIRECT_AFL_GONE 3 /* 1: afl-fuzz closed its request pipe */
+#define AFL_DIRECT_SERVING 4  /* 1: the executor has taken the exchange over (its setup worked) */
+#define AFL_DIRECT_CONTROL_BYTES 4096
+
+/* Where the executor is in afl-fuzz's exchange, so that the harness, on its death, writes
+ * what afl-fuzz still waits for. */
+enum afl_direct_state {
+  AFL_DIRECT_WAITING = 0,                /* for a request; afl-fuzz has no pid for it yet */
+  AFL_DIRECT_REQUEST_READ = 1,           /* a request read, its pid not yet written */
+  AFL_DIRECT_RUNNING = 2,                /* the pid written, the run's status not yet */
+  AFL_DIRECT_WAITING_EARLY_PID_SENT = 3, /* for a request whose pid afl-fuzz already has */
+};
+
+/* The reply-pipe message of a run whose status the harness writes. */
+#define AFL_DIRECT_HANDOFF_MAGIC 0x41464c53u /* "SLFA" */
+struct afl_direct_handoff {
+  uint32_t magic, run, wait_status, reserved;
+};
+
+#endif
