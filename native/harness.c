@@ -1100,6 +1100,7 @@ static int afl_direct_hand_over(uint64_t early_pid_before_ns) {
 static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
   for (;;) {
     if (executor.pid == 0) executor_start();
+    if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: executor %d serves afl-fuzz directly\n", (int)executor.pid);
     uint32_t handed_off_run = 0;
     if (afl_direct_hand_over(early_pid_before_ns) == 0) {
       struct afl_direct_handoff handoff;

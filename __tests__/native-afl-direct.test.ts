@@ -1,0 +1,114 @@
+// The direct AFL++ mode (JSKCOV_AFL_DIRECT=1, docs/executor-protocol.md): the executor reads
+// afl-fuzz's requests, writes its pid and each run's wait status, reads the input from
+// afl-fuzz's shared memory and writes afl-fuzz's bitmap itself (native/afl-direct.c), while
+// native/harness.c supervises. Each fault with the real afl-fuzz (AFL++ 4.04c): a JavaScript
+// crash, afl-fuzz's timeout kill, the executor's death, restarts, a long run's status written
+// by the harness, and a SIGKILLed harness.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildAflDirectAddon } from "../fuzz/engines/native-build";
+import { AFL_TEST_ENV, REPO, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, shmEntries, workDir } from "./native-helpers";
+
+jest.setTimeout(240_000);
+
+let afl: string;
+let addon: string;
+
+beforeAll(() => {
+  requireFuzzBuild();
+  afl = harness("afl");
+  addon = buildAflDirectAddon(path.join(REPO, "node_modules", ".cache", "babel-plugin-kcov-tests"));
+});
+afterEach(cleanUp);
+
+function seedDir(texts: string[]): string {
+  const dir = workDir();
+  texts.forEach((text, i) => fs.writeFileSync(path.join(dir, `seed-${i}`), text));
+  return dir;
+}
+
+/** afl-fuzz on the harness for `target`, in the direct mode unless JSKCOV_AFL_DIRECT says otherwise. */
+async function aflFuzz(target: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, onOutput?: (output: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  const cwd = workDir();
+  const out = path.join(cwd, "out");
+  const env = session().environment(invocationFor(target), {}, { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", JSKCOV_AFL_DIRECT: "1", JSKCOV_AFL_DIRECT_ADDON: addon, ...extraEnv });
+  const run = await runHarness("afl-fuzz", ["-o", out, ...args, "--", afl], { cwd, env, onOutput });
+  const instance = path.join(out, "default");
+  const stats = fs.existsSync(path.join(instance, "fuzzer_stats")) ? fs.readFileSync(path.join(instance, "fuzzer_stats"), "utf8") : "";
+  const stat = (name: string) => Number(new RegExp(`^${name}\\s*:\\s*(\\d+)`, "m").exec(stats)?.[1]);
+  const files = (folder: string) => (fs.existsSync(path.join(instance, folder)) ? filesIn(path.join(instance, folder), "id:").map((name) => fs.readFileSync(path.join(instance, folder, name))) : []);
+  const direct = [...run.output.matchAll(/jskcov-harness: executor (\d+) serves afl-fuzz directly/g)].map((match) => Number(match[1]));
+  return { ...run, cwd, stat, files, direct };
+}
+
+test("the planted bug is found and saved as afl-fuzz's crash; the same run without the mode finds the same queue", async () => {
+  const args = ["-i", seedDir(["aaaa"]), "-D", "-E", "20000", "-s", "1"];
+  const direct = await aflFuzz("planted-bug.js", args, { AFL_BENCH_UNTIL_CRASH: "1" });
+  expect(direct.direct).toHaveLength(1);
+  const crashes = direct.files("crashes");
+  expect(crashes.length).toBeGreaterThan(0);
+  expect(new Set(crashes.map((crash) => crash.subarray(0, 4).toString("latin1")))).toEqual(new Set(["FUZZ"]));
+  expect(direct.output).toContain("Error: planted bug: the input starts with FUZZ"); // the JavaScript stack reaches afl-fuzz's log
+  // The bitmap the executor writes is the harness's: the same seed and budget, the same steps to the bug.
+  const queueOf = (run: typeof direct) => run.files("queue").map((entry) => entry.toString("latin1"));
+  const piped = await aflFuzz("planted-bug.js", args, { AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_DIRECT: "0" });
+  expect(piped.direct).toEqual([]);
+  expect(queueOf(direct).some((text) => text.startsWith("FU"))).toBe(true);
+  expect(queueOf(direct)).toEqual(queueOf(piped));
+  await expectAllGone([...direct.executorPids, ...piped.executorPids]);
+});
+
+test("afl-fuzz's timeout kills the executor, the harness reports it, the hang is saved, and the next executor serves on", async () => {
+  const run = await aflFuzz("hangs.js", ["-i", seedDir(["HANF"]), "-t", "1000", "-V", "40", "-s", "1"]);
+  expect(run.files("hangs").map((hang) => hang.toString("latin1"))).toContain("HANG");
+  expect(run.stat("execs_done")).toBeGreaterThan(50); // it went on after the hang
+  expect(run.direct.length).toBeGreaterThan(1); // a new executor after each kill, serving directly again
+  expect(run.output).toMatch(/executor \d+ ended in direct state 2 \(wait status 0x9\)/); // killed mid-run: SIGKILL
+  await expectAllGone(run.executorPids);
+});
+
+test("an executor that dies (abort) or exits mid-run is the input's crash", async () => {
+  const run = await aflFuzz("dies.js", ["-i", seedDir(["ABRT", "EXIT"]), "-E", "300", "-s", "1"], { AFL_IGNORE_SEED_PROBLEMS: "1" });
+  // afl-fuzz's dry run of the seeds meets both deaths; each was told to it as that run's status.
+  expect(run.output).toMatch(/executor \d+ ended in direct state 2 \(wait status 0x6\)/);
+  expect(run.output).toMatch(/executor \d+ ended in direct state 2 \(wait status 0x300\)/);
+  expect(run.direct.length).toBeGreaterThanOrEqual(3);
+  await expectAllGone(run.executorPids);
+});
+
+test("restarts after JSKCOV_EXECUTOR_MAX_RUNS come between runs; each next executor serves afl-fuzz on", async () => {
+  const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-D", "-E", "3000", "-s", "1"], { JSKCOV_EXECUTOR_MAX_RUNS: "500" });
+  expect(run.status).toBe(0);
+  expect(run.stat("execs_done")).toBeGreaterThanOrEqual(3000);
+  expect(run.direct.length).toBeGreaterThanOrEqual(6);
+  expect(run.output).toMatch(/ended in direct state 0 \(wait status 0x0\)/);
+  expect(run.output).not.toMatch(/ended in direct state [123]/);
+  await expectAllGone(run.executorPids);
+});
+
+test("with every run's status written by the harness (JSKCOV_AFL_MIN_TIMEOUT_MS=0), the exchange stays in step and the bug is found", async () => {
+  const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-D", "-E", "30000", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_MIN_TIMEOUT_MS: "0" });
+  expect(run.status).toBe(0);
+  expect(run.direct).toHaveLength(1);
+  expect(new Set(run.files("crashes").map((crash) => crash.subarray(0, 4).toString("latin1")))).toEqual(new Set(["FUZZ"]));
+  await expectAllGone(run.executorPids);
+});
+
+test("a SIGKILLed harness leaves no Node process and no /dev/shm file behind", async () => {
+  const shmBefore = shmEntries();
+  let killed = false;
+  const run = await aflFuzz("hangs.js", ["-i", seedDir(["HANG"]), "-t", "600000", "-V", "60", "-s", "1"], {}, (output) => {
+    const serving = /jskcov-harness: executor (\d+) serves afl-fuzz directly/.exec(output);
+    if (killed || serving === null) return;
+    killed = true;
+    // The harness is the executor's parent; afl-fuzz's dry run of "HANG" keeps the executor in its endless loop.
+    const harnessPid = Number(fs.readFileSync(`/proc/${serving[1]}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+    setTimeout(() => process.kill(harnessPid, "SIGKILL"), 300);
+  });
+  expect(killed).toBe(true);
+  expect(run.executorPids).toHaveLength(1);
+  await expectAllGone(run.executorPids);
+  const added = shmEntries().filter((name) => !shmBefore.includes(name) && !name.startsWith("jskcov-fuzz-"));
+  expect(added).toEqual([]);
+});
