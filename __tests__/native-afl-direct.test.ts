@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildAflDirectAddon } from "../fuzz/engines/native-build";
-import { AFL_TEST_ENV, REPO, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, shmEntries, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, REPO, TARGETS, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, shmEntries, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
@@ -111,4 +111,21 @@ test("a SIGKILLed harness leaves no Node process and no /dev/shm file behind", a
   await expectAllGone(run.executorPids);
   const added = shmEntries().filter((name) => !shmBefore.includes(name) && !name.startsWith("jskcov-fuzz-"));
   expect(added).toEqual([]);
+});
+
+test("jskcov fuzz --engine afl with JSKCOV_AFL_DIRECT=1 builds the addon, serves directly and saves the bug as crash-<sha1>; without it, the harness serves", async () => {
+  const jskcov = path.join(REPO, "dist", "cli", "jskcov.js");
+  const target = path.join(TARGETS, "planted-bug.js");
+  for (const direct of ["1", undefined]) {
+    const cwd = workDir();
+    const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seedDir(["aaaa"]), "--", "-D", "-o", path.join(cwd, "out"), "-runs=30000", "-seed=1", `-artifact_prefix=${cwd}/`];
+    const env = { ...process.env, ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_DIRECT: direct };
+    const run = await runHarness(process.execPath, args, { cwd, env });
+    expect(run.status).toBe(0);
+    expect(/serves afl-fuzz directly/.test(run.output)).toBe(direct === "1");
+    const artifacts = filesIn(cwd, "crash-");
+    expect(artifacts.length).toBeGreaterThan(0);
+    for (const name of artifacts) expect(fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1")).toBe("FUZZ");
+    await expectAllGone(run.executorPids);
+  }
 });
