@@ -16,6 +16,8 @@
 //                three processes on one core, no spin); AFL_NO_AFFINITY=1 (nothing bound, both
 //                sides spin); afl-fuzz -b 0 with JSKCOV_EXECUTOR_CPU=1 (the executor alone on
 //                CPU 1, spinning, and the harness spinning for it);
+//                And the direct AFL++ mode (JSKCOV_AFL_DIRECT=1, default placement: the executor
+//                speaks afl-fuzz's exchange itself, docs/executor-protocol.md).
 //   afl-fuzz's floor  the same afl-fuzz command, default placement, on targets with no
 //                JavaScript (bench/native/afl-floor.mjs): AFL++'s own persistent mode
 //                (afl-floor-persistent.c, afl-cc, four switches per execution as through the
@@ -40,7 +42,7 @@ import { buildFloorTarget } from "./afl-floor.mjs";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..", "..");
 const require = createRequire(import.meta.url);
-const { buildHarness } = require(join(REPO, "dist/fuzz/engines/native-build.js"));
+const { buildAflDirectAddon, buildHarness } = require(join(REPO, "dist/fuzz/engines/native-build.js"));
 const { NativeSession } = require(join(REPO, "dist/fuzz/engines/native-session.js"));
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "50000" }, rounds: { type: "string", default: "3" } } });
@@ -78,6 +80,7 @@ try {
     afl: { env: {}, args: [] },
     aflNoAffinity: { env: { AFL_NO_AFFINITY: "1" }, args: [] },
     aflExecutorCpu: { env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
+    aflDirect: { env: { JSKCOV_AFL_DIRECT: "1", JSKCOV_AFL_DIRECT_ADDON: buildAflDirectAddon() }, args: [] },
     aflPersistentFloor: { env: {}, args: [], target: buildFloorTarget("persistent") },
     aflDirectFloor: { env: {}, args: [], target: buildFloorTarget("direct") },
   };
@@ -89,7 +92,7 @@ try {
     return run.seconds;
   };
 
-  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [], aflNoAffinity: [], aflExecutorCpu: [], aflPersistentFloor: [], aflDirectFloor: [] };
+  const measured = { inProcess: [], inProcessCpu: [], roundTrip: [], roundTripNoSpin: [], executorCpu: [], harnessCpu: [], libFuzzer: [], afl: [], aflNoAffinity: [], aflExecutorCpu: [], aflDirect: [], aflPersistentFloor: [], aflDirectFloor: [] };
   const spinsMet = [];
   const roundTripOf = (stderr) => {
     const stats = /([\d.]+) us per round trip .*CPU per run: harness ([\d.]+) us, executor ([\d.]+) us; waits for a reply: (\d+) met by the spin, (\d+) outlasted it, (\d+) did not spin/.exec(stderr);
@@ -138,6 +141,7 @@ try {
       row("afl-fuzz -> harness -> executor, afl-fuzz's binding (the default: one core), wall", measured.afl),
       row("the same, AFL_NO_AFFINITY=1 (nothing bound), wall", measured.aflNoAffinity),
       row("the same, afl-fuzz -b 0 and JSKCOV_EXECUTOR_CPU=1, wall", measured.aflExecutorCpu),
+      row("the same, the direct AFL++ mode (JSKCOV_AFL_DIRECT=1: two switches), wall", measured.aflDirect),
       row("afl-fuzz's floor: afl-cc persistent mode, no JavaScript (four switches), wall", measured.aflPersistentFloor),
       row("afl-fuzz's floor: a forkserver running each input itself (two switches), wall", measured.aflDirectFloor),
       row("in-process, CPU", measured.inProcessCpu),
