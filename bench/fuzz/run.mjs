@@ -528,20 +528,22 @@ function speedRows(rows, options) {
  * two-sided p of the Mann-Whitney U test (Klees et al., "Evaluating Fuzz Testing", 2018).
  * A run without a finding counts as more than any run with one. "beats" needs p < 0.05.
  */
+/** Each guided fuzzer and the same engine blind, compared by guidanceRows (issue 9: the built-in engine; issue 10: the native ones). */
+const BLIND_OF = [["guided", "blind"], ["no-cmp", "blind"], ["libfuzzer", "libfuzzer-blind"], ["afl", "afl-blind"]];
+
 function guidanceRows(rows, results, options) {
   const out = [];
   const values = (target, fuzzer, key) => results.filter((r) => r.target === target && r.fuzzer === fuzzer).map((r) => (r.found ? r[key] : Infinity));
   const pcs = (target, fuzzer) => results.filter((r) => r.target === target && r.fuzzer === fuzzer && r.pcs !== undefined).map((r) => r.pcs);
   for (const target of options.targets) {
-    const blind = rows.find((r) => r.target === target.name && r.fuzzer === "blind");
-    if (blind === undefined) continue;
-    for (const fuzzer of ["guided", "no-cmp"]) {
+    for (const [fuzzer, blindFuzzer] of BLIND_OF) {
       const row = rows.find((r) => r.target === target.name && r.fuzzer === fuzzer);
-      if (row === undefined) continue;
-      const compare = (key) => ({ ...lessThan(values(target.name, fuzzer, key), values(target.name, "blind", key)), quartiles: quartiles(values(target.name, fuzzer, key)), blindQuartiles: quartiles(values(target.name, "blind", key)) });
+      const blind = rows.find((r) => r.target === target.name && r.fuzzer === blindFuzzer);
+      if (row === undefined || blind === undefined) continue;
+      const compare = (key) => ({ ...lessThan(values(target.name, fuzzer, key), values(target.name, blindFuzzer, key)), quartiles: quartiles(values(target.name, fuzzer, key)), blindQuartiles: quartiles(values(target.name, blindFuzzer, key)) });
       // PCs: more is better, so blind's PCs below the fuzzer's.
-      const morePcs = lessThan(pcs(target.name, "blind"), pcs(target.name, fuzzer));
-      out.push({ target: target.name, fuzzer, row, blind, seconds: compare("secondsToFinding"), executions: compare("executionsToFinding"), pcs: { ...morePcs, won: row.pcs > blind.pcs } });
+      const morePcs = lessThan(pcs(target.name, blindFuzzer), pcs(target.name, fuzzer));
+      out.push({ target: target.name, fuzzer, blindFuzzer, row, blind, seconds: compare("secondsToFinding"), executions: compare("executionsToFinding"), pcs: { ...morePcs, won: row.pcs > blind.pcs } });
     }
   }
   return out;
@@ -625,16 +627,16 @@ function markdown(rows, speed, options, versions, run, guidance) {
     const test = (c) => `${c.a12 === undefined ? "-" : c.a12.toFixed(2)} / ${c.p === undefined ? "-" : c.p < 0.001 ? "<0.001" : c.p.toFixed(3)} | ${c.won ? "yes" : "**no**"}`;
     lines.push(
       "",
-      `Guidance against blind (issue 9): median [quartiles] over the seeds (a run without a finding counts as ${limit}: "none"), ` +
+      `Guidance against blind (issue 9; libFuzzer and AFL++ against their own blind runs, issue 10): median [quartiles] over the seeds (a run without a finding counts as ${limit}: "none"), ` +
         "A12 (the probability that a run needs less than a blind run; PCs: more) and the two-sided p of the Mann-Whitney U test; " +
         '"beats" when A12 > 0.5 and p < 0.05:',
       "",
-      "| library | fuzzer | executions to first finding, vs blind | A12 / p | beats | time to first finding (s), vs blind | A12 / p | beats | PCs of the kept inputs, vs blind | A12 / p | beats |",
+      "| library | fuzzer, vs | executions to first finding, vs blind | A12 / p | beats | time to first finding (s), vs blind | A12 / p | beats | PCs of the kept inputs, vs blind | A12 / p | beats |",
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const g of guidance) {
       lines.push(
-        `| ${g.target} | ${g.fuzzer} | ${spread(g.executions.quartiles, 0)} vs ${spread(g.executions.blindQuartiles, 0)} | ${test(g.executions)} | ` +
+        `| ${g.target} | ${g.fuzzer} vs ${g.blindFuzzer} | ${spread(g.executions.quartiles, 0)} vs ${spread(g.executions.blindQuartiles, 0)} | ${test(g.executions)} | ` +
           `${spread(g.seconds.quartiles, 2)} vs ${spread(g.seconds.blindQuartiles, 2)} | ${test(g.seconds)} | ` +
           `${count(g.row.pcs)} vs ${count(g.blind.pcs)} | ${test(g.pcs)} |`,
       );
@@ -702,7 +704,8 @@ async function main() {
   process.stdout.write("\n" + table);
   if (options.write) {
     // An execution budget is another measurement than the time-limited full run: its own files.
-    const name = options.emptyCorpus ? "results-empty-corpus" : options.runs !== undefined ? "results-budget" : "results";
+    const nativeOnly = options.fuzzers.every((fuzzer) => ["libfuzzer", "afl"].includes(FUZZERS[fuzzer].engine));
+    const name = options.emptyCorpus ? "results-empty-corpus" : nativeOnly ? "results-native" : options.runs !== undefined ? "results-budget" : "results";
     const summary = { options: { seconds: options.seconds, seeds: options.seeds, runs: options.runs, coverSeeds: options.coverSeeds, emptyCorpus: options.emptyCorpus, fuzzers: options.fuzzers }, run, comparisonBridge: COMPARISON_BRIDGE, versions, targets: options.targets, results, rows, speed, guidance: guidance.map(({ row, blind, ...g }) => g) };
     writeFileSync(join(BENCH, `${name}.json`), JSON.stringify(summary, null, 2) + "\n");
     writeFileSync(join(BENCH, `${name}.md`), table);
