@@ -107,6 +107,14 @@ describe("jskcov fuzz", () => {
     expect(result.stderr).toContain(`the fuzz target ${path.join(dir, "pending.mjs")} never finished loading: the process ran out of work first`);
   });
 
+  test("a target that calls process.exit() while it loads: said so, with its status (it was taken for a top-level await that never settles)", () => {
+    const dir = makeProject({ "exits.js": "process.exit(3);\nmodule.exports.fuzz = () => {};\n" });
+    const result = jskcov(dir, ["fuzz", "exits.js", "--", "-runs=1"]);
+    expectStatus(result, 3);
+    expect(result.stderr).toContain(`jskcov fuzz: the fuzz target ${path.join(dir, "exits.js")} called process.exit(3) while loading, before any input ran`);
+    expect(result.stderr).not.toContain("never finished loading");
+  });
+
   test("--engine afl: a target that cannot load is named with the reason after afl-fuzz's abort", () => {
     const dir = makeProject({ "nofuzz.js": "module.exports.other = () => {};\n", "corpus/seed": "x" });
     const result = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "nofuzz.js", "corpus", "--", "-runs=10", "-o", path.join(dir, "afl-out")], AFL_TEST_ENV as Record<string, string>);

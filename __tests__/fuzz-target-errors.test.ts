@@ -90,3 +90,31 @@ test("--engine libfuzzer: a crash's JavaScript stack shows the target's frames, 
   expect(result.stderr).toMatch(/TypeError: native boom\n\s+at explode \(.*target\.js:2:/);
   expectNoOwnFrames(result);
 });
+
+describe("thrown values whose stack, message or type cannot be read are crashes of the target, not failures of the engine", () => {
+  test.each([
+    ["a stack getter that throws", "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw new Error('stack getter'); } }); throw e;"],
+    ["a message getter that throws (V8 formats the stack with it)", "class Odd extends Error { get message() { throw new Error('message getter'); } } throw new Odd();"],
+    ["a Proxy whose traps throw (instanceof runs getPrototypeOf)", "throw new Proxy({}, { get() { throw new Error('get trap'); }, getPrototypeOf() { throw new Error('proto trap'); } });"],
+    ["a returned value whose then getter throws", "return { get then() { throw new Error('then getter'); } };"],
+  ])("%s: crash-<sha1>, status 77", (_name, body) => {
+    const dir = makeProject({ "target.js": `module.exports.fuzz = (data) => { if (data.length > 0) { ${body} } };\n` });
+    fs.mkdirSync(path.join(dir, "out"));
+    const result = jskcov(dir, ["fuzz", "target.js", "--", "-seed=1", "-runs=50", "-artifact_prefix=out/"]);
+    expectStatus(result, 77);
+    expect(result.stderr).toContain("ERROR: jskcov: uncaught exception in fuzz target");
+    expect(result.stderr).not.toContain("the engine failed");
+    expect(fs.readdirSync(path.join(dir, "out")).filter((name) => name.startsWith("crash-"))).toHaveLength(1);
+  });
+});
+
+test("a target that silences process.stderr.write and console does not silence the fuzzer's report of its crash", () => {
+  const quiet = "process.stderr.write = () => true;\nconsole.error = console.log = () => {};\n";
+  const dir = makeProject({ "target.js": `${quiet}module.exports.fuzz = (data) => { if (data.length > 0) throw new Error('found it'); };\n` });
+  fs.mkdirSync(path.join(dir, "out"));
+  const result = jskcov(dir, ["fuzz", "target.js", "--", "-seed=1", "-runs=50", "-artifact_prefix=out/"]);
+  expectStatus(result, 77);
+  expect(result.stderr).toContain("ERROR: jskcov: uncaught exception in fuzz target: Error: found it");
+  expect(result.stderr).toMatch(/^jskcov fuzz: \d+ executions /m);
+  expect(result.stderr).toContain("Test unit written to out/crash-");
+});

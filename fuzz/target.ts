@@ -66,18 +66,27 @@ const nativeImport = new Function("specifier", "return import(specifier)") as (s
 export async function loadFuzzTarget(modulePath: string): Promise<FuzzTarget> {
   const absolute = path.resolve(modulePath);
   // An ES module whose top-level await never settles leaves nothing for the event loop:
-  // the process would exit 0 in the middle of loading, without a word.
+  // the process would exit 0 in the middle of loading, without a word ("beforeExit": the
+  // loop ran dry). A target that calls process.exit() while it loads ends it too ("exit"
+  // without "beforeExit"), with its own status; each is said as what it is.
+  let ranOutOfWork = false;
   const neverLoaded = (): void => {
+    ranOutOfWork = true;
     process.stderr.write(`jskcov fuzz: the fuzz target ${modulePath} never finished loading: ` +
       "the process ran out of work first (a top-level await that never settles?)\n");
     if (!process.exitCode) process.exitCode = 1;
   };
-  process.once("exit", neverLoaded);
+  const exitedWhileLoading = (code: number): void => {
+    if (!ranOutOfWork) process.stderr.write(`jskcov fuzz: the fuzz target ${modulePath} called process.exit(${code}) while loading, before any input ran\n`);
+  };
+  process.once("beforeExit", neverLoaded);
+  process.once("exit", exitedWhileLoading);
   let namespace: Record<string, unknown>;
   try {
     namespace = await nativeImport(pathToFileURL(absolute).href);
   } finally {
-    process.off("exit", neverLoaded);
+    process.off("beforeExit", neverLoaded);
+    process.off("exit", exitedWhileLoading);
   }
   const fuzz = findFuzzFunction(namespace);
   if (fuzz === undefined) {
@@ -111,12 +120,16 @@ function findFuzzFunction(namespace: Record<string, unknown>): FuzzFunction | un
 export function runFuzzTarget(target: FuzzTarget, data: Buffer): ExecutionOutcome | Promise<ExecutionOutcome> {
   if (target.usesCallback) return runWithCallback(target, data);
   let result: unknown;
+  let thenable: boolean;
   try {
     result = target.fuzz(data);
+    // Reading `then` runs the target's code (a getter, a Proxy's trap): a throw is its crash,
+    // as `await result` would reject with it.
+    thenable = isThenable(result);
   } catch (error) {
     return crashOutcome(error);
   }
-  if (isThenable(result)) return Promise.resolve(result).then(() => OK_OUTCOME, crashOutcome);
+  if (thenable) return Promise.resolve(result).then(() => OK_OUTCOME, crashOutcome);
   return OK_OUTCOME;
 }
 
@@ -145,7 +158,31 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** The crash outcome of a thrown or rejected value. */
 export function crashOutcome(error: unknown): ExecutionOutcome {
-  const isError = error instanceof Error || (error !== null && typeof error === "object" && typeof (error as Error).stack === "string");
-  const stack = isError ? ((error as Error).stack ?? String(error)) : `Uncaught ${typeof error}: ${inspect(error, { depth: 2 })}`;
-  return { kind: "crash", error, stack, dedupKey: dedupKeyOf(stack, isError ? (error as Error).name : typeof error) };
+  const { stack, name } = describeThrown(error);
+  return { kind: "crash", error, stack, dedupKey: dedupKeyOf(stack, name) };
+}
+
+/**
+ * The stack and name of a thrown value. Reading them runs the target's code when they are
+ * getters (a `stack` or `message` getter, a Proxy's traps, which `instanceof` runs too), and
+ * that code may throw: the value is then described without it, since the input still crashed
+ * the target (before, the engine stopped as if it had failed itself).
+ */
+function describeThrown(error: unknown): { stack: string; name: string } {
+  try {
+    const isError = error instanceof Error || (error !== null && typeof error === "object" && typeof (error as Error).stack === "string");
+    if (isError) {
+      const { stack, name } = error as Error;
+      return { stack: typeof stack === "string" ? stack : String(error), name: String(name) };
+    }
+  } catch {
+    // Described below, without reading its properties.
+  }
+  let shown: string;
+  try {
+    shown = inspect(error, { depth: 2 });
+  } catch {
+    shown = "(a value that cannot be shown: reading it throws)";
+  }
+  return { stack: `Uncaught ${typeof error}: ${shown}`, name: typeof error };
 }

@@ -19,9 +19,17 @@ export interface FuzzStats {
 
 export type StatusEvent = "INITED" | "NEW   " | "REDUCE" | "pulse " | "DONE  ";
 
+/**
+ * stderr's own write, taken before the target loads: a target that silences its logging by
+ * replacing `process.stderr.write` (or `console.error`) must not silence the fuzzer, whose
+ * findings are reported there (libFuzzer keeps its own output when -close_fd_mask closes
+ * the target's).
+ */
+const writeStderr = process.stderr.write.bind(process.stderr);
+
 /** Writes a line to stderr, after the status lines waiting there (logStatus), so the order stays. */
 export function log(line: string): void {
-  process.stderr.write(`${takePendingStatus()}${line}\n`);
+  writeStderr(`${takePendingStatus()}${line}\n`);
 }
 
 /**
@@ -52,7 +60,7 @@ export function logStatus(line: string, now: number = performance.now()): void {
 /** Writes the status lines waiting, if any. */
 export function flushStatusLines(): void {
   const lines = takePendingStatus();
-  if (lines !== "") process.stderr.write(lines);
+  if (lines !== "") writeStderr(lines);
 }
 
 function takePendingStatus(): string {
