@@ -127,3 +127,24 @@ describe("jskcov run with the project's Babel config", () => {
     }
   });
 });
+
+test("TypeScript with decorators the project's config compiles, as the entry: run as compiled (deciding its module format parsed it without them and failed)", () => {
+  const project = makeProject({
+    "babel.config.json": JSON.stringify({ plugins: [["@babel/plugin-proposal-decorators", { version: "legacy" }]] }),
+    // No import: whether it is an ES module is decided by parsing it (the `export` is a namespace's).
+    "main.ts": [
+      "const calls: string[] = [];",
+      "function sealed(ctor: Function) { calls.push(`sealed ${ctor.name}`); }",
+      "@sealed",
+      "class Service { count(n: number): string { return n > 1 ? 'many' : 'one'; } }",
+      "namespace Names { export const first = 'a'; }",
+      "console.log(new Service().count(2), calls.join(), Names.first);",
+      "",
+    ].join("\n"),
+  });
+  const result = jskcov(project, ["run", "--no-cache", "--", "main.ts"]);
+  expectStatus(result, 0);
+  expect(result.stdout).toBe("many sealed Service a\n");
+  const ran = new Set(readDump(path.join(project, "kcov.out")));
+  expect(ran.has(blockAt(blocksAtTransformTime(project, "main.ts", true), "conditional-consequent", 4).pc)).toBe(true);
+});

@@ -205,7 +205,9 @@ export class SourceTransformer {
         babelrc: false,
         configFile: false,
         sourceType: "unambiguous",
-        parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const])], errorRecovery: true },
+        // Decorators parse too: a project's config may compile them (the file's own syntax
+        // plugins are not known here), and a parse error would stop the file before it.
+        parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const]), "decorators" as const], errorRecovery: true },
       })));
       return ast?.program.sourceType === "module" ? "module" : "commonjs";
     });
