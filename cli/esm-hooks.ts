@@ -10,6 +10,7 @@ import { BabelNotLoaded, LazyBabel } from "./babel";
 import type { RunConfig } from "./run-config";
 import { COMPILED_EXTENSIONS, needsCompiling } from "./file-kinds";
 import { SourceTransformer } from "./transform";
+import { commonJsFacade } from "./commonjs-facade";
 
 interface ResolveContext {
   conditions: string[];
@@ -34,6 +35,8 @@ interface LoadResult {
 
 let transformer: SourceTransformer | undefined;
 let babel: LazyBabel | undefined;
+/** What Node loads as the program's entry (resolved without a parent): Node's CommonJS loading keeps require.main for it. */
+const entryUrls = new Set<string>();
 
 export function initialize(config: RunConfig): void {
   // This thread cannot require() Babel 8 (an ES module) on Node 22: it is imported on
@@ -81,7 +84,9 @@ export async function resolve(
   nextResolve: (specifier: string, context: ResolveContext) => Promise<ResolveResult>,
 ): Promise<ResolveResult> {
   try {
-    return await nextResolve(specifier, context);
+    const resolved = await nextResolve(specifier, context);
+    if (context.parentURL === undefined) entryUrls.add(resolved.url);
+    return resolved;
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
     for (const candidate of typeScriptCandidates(specifier, context.parentURL)) {
@@ -106,8 +111,11 @@ export async function load(
     const source = fs.readFileSync(filename, "utf8");
     if (await withBabel(() => transformer!.moduleFormatOf(filename, source)) === "commonjs") {
       // No source: Node hands the file to the CommonJS loader, where the require hook
-      // strips and instruments it (and `require` inside it keeps working).
-      return { format: "commonjs", shortCircuit: true };
+      // strips and instruments it (and `require` inside it keeps working). Imported by an
+      // ES module, it gets the exports of its compiled code (commonjs-facade.ts).
+      if (entryUrls.has(url)) return { format: "commonjs", shortCircuit: true };
+      const codeOf = (file: string) => transformer!.transform(file, fs.readFileSync(file, "utf8"), "commonjs");
+      return { format: "module", source: await withBabel(() => commonJsFacade(filename, codeOf)), shortCircuit: true };
     }
     return { format: "module", source: await withBabel(() => transformer!.transform(filename, source, "module")), shortCircuit: true };
   }

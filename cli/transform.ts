@@ -196,8 +196,10 @@ export class SourceTransformer {
     const extension = path.extname(filename);
     if (extension === ".mts") return "module";
     if (extension === ".cts") return "commonjs";
-    if (packageType(path.dirname(filename)) === "module") return "module";
-    if (!/\b(import|export)\b/.test(source)) return "commonjs";
+    const type = packageType(path.dirname(filename));
+    if (type === "module") return "module";
+    // Node 22 detects the format only in a package without "type": "commonjs" decides.
+    if (type === "commonjs" || !/\b(import|export)\b/.test(source)) return "commonjs";
     const key = this.cache.key(["module-format", filename, source]);
     const { output } = this.cache.getOrProduce(key, () => {
       const ast = withoutBabelFrames(() => keepingErrorSettings(() => this.#babel.get().core.parseSync(source, {
@@ -321,20 +323,20 @@ export function mayBeEsModuleEntry(entry: string): boolean {
 
 const packageTypeByDir = new Map<string, string | undefined>();
 
-/** The nearest package.json's "type" field, as Node resolves it for .js files. */
+/** The nearest package.json's "type" field, as Node resolves it for .js files; undefined when it has none. */
 function packageType(dir: string): string | undefined {
   if (packageTypeByDir.has(dir)) return packageTypeByDir.get(dir);
   let type: string | undefined;
   const manifest = path.join(dir, "package.json");
   if (fs.existsSync(manifest)) {
     try {
-      type = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { type?: string }).type ?? "commonjs";
+      type = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { type?: string }).type;
     } catch {
-      type = "commonjs";
+      type = undefined;
     }
   } else {
     const parent = path.dirname(dir);
-    type = parent === dir ? "commonjs" : packageType(parent);
+    type = parent === dir ? undefined : packageType(parent);
   }
   packageTypeByDir.set(dir, type);
   return type;
