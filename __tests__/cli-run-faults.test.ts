@@ -2,7 +2,7 @@
 // program starts), paths under /proc, jskcov itself killed, signals sent to jskcov alone,
 // and a run in which no file was instrumented.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { JSKCOV, expectStatus, jskcov, makeProject, readDump, removeProjects, requireBuild } from "./cli-helpers";
@@ -51,6 +51,14 @@ describe("jskcov run faults", () => {
     const directory = jskcov(project, ["run", "--out", "src", "--", "src/main.js"]);
     expectStatus(directory, 2);
     expect(directory.stderr).toContain("it is a directory");
+  });
+
+  test("an --out that is a FIFO or a device (/dev/null) is an error: the block map would be written beside it", () => {
+    spawnSync("mkfifo", [path.join(project, "pipe.out")]);
+    const result = jskcov(project, ["run", "--out", "pipe.out", "--", "src/main.js"]);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain(`option '--out': cannot write the dump '${path.join(project, "pipe.out")}': it is not a regular file`);
+    expect(fs.existsSync(path.join(project, "src/started"))).toBe(false);
   });
 
   test.each([

@@ -241,7 +241,11 @@ function prepareOutputs(out: string, keepPerProcess: string | null): string {
     fs.mkdirSync(outDir, { recursive: true });
     fs.accessSync(outDir, fs.constants.W_OK);
     if (fs.existsSync(out)) {
-      if (fs.statSync(out).isDirectory()) throw new Error("it is a directory");
+      const stats = fs.statSync(out);
+      if (stats.isDirectory()) throw new Error("it is a directory");
+      // /dev/null or a FIFO: the block map would go beside it (/dev/null.blocks.json), and a
+      // FIFO nobody reads blocks the dump forever.
+      if (!stats.isFile()) throw new Error("it is not a regular file (the block map is written beside the dump, as FILE.blocks.json)");
       fs.accessSync(out, fs.constants.W_OK);
     }
   } catch (error) {
