@@ -323,6 +323,16 @@ test("the shared flags become afl-fuzz options; afl-fuzz's own options pass thro
   expect(() => aflCommand(invocationFor("planted-bug.js", ["-jobs=4"]), "seeds")).toThrow(/-jobs' has no afl-fuzz equivalent/);
 });
 
+test("the shared flags keep libFuzzer's meaning for afl-fuzz: -seed=0 picks a seed, -max_total_time<=0 is no limit, unsigned flags refuse negatives", () => {
+  const argsOf = (engineArgs: string[]) => aflCommand(invocationFor("planted-bug.js", engineArgs), "seeds").args;
+  expect(argsOf(["-seed=0"])).not.toContain("-s"); // afl-fuzz's -s 0 would fix the seed
+  expect(argsOf(["-max_total_time=0"])).not.toContain("-V");
+  expect(argsOf(["-max_total_time=-3"])).not.toContain("-V");
+  expect(() => argsOf(["-seed=-1"])).toThrow("engine flag '-seed' needs a whole number, got '-1'");
+  expect(() => argsOf(["-max_len=-1"])).toThrow("engine flag '-max_len' needs a whole number, got '-1'");
+  expect(() => argsOf(["-runs=abc"])).toThrow("engine flag '-runs' needs an integer, got 'abc'");
+});
+
 test("-max_len has libFuzzer's meaning and default: -G is the given length, else the largest seed of afl-fuzz's -i, at least 4096", () => {
   const seeds = seedDir(["a", "b".repeat(5000)]);
   fs.mkdirSync(path.join(seeds, "deeper"));

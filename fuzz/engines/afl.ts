@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FlagError } from "../flags";
+import { FUZZER_FLAGS, FlagError, type FlagDefinition } from "../flags";
 import { prepareArtifactDirectories, writeArtifact } from "../findings";
 import { buildAflDirectAddon, buildHarness, findAflFuzz } from "./native-build";
 import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
@@ -28,9 +28,11 @@ const FLAG_TRANSLATIONS: Record<string, (value: string) => string[]> = {
     if (Number(seconds) <= 0) throw new FlagError(`engine flag '-timeout=${seconds}': afl-fuzz cannot run without a timeout (its -t must be at least 5 ms); give -timeout=N seconds`);
     return ["-t", String(Number(seconds) * 1000)];
   },
-  max_total_time: (seconds) => ["-V", seconds],
+  // libFuzzer's -max_total_time counts only when positive; afl-fuzz's -V 0 or -V -3 is not "no limit".
+  max_total_time: (seconds) => (Number(seconds) > 0 ? ["-V", seconds] : []),
   runs: (runs) => (Number(runs) < 0 ? [] : ["-E", runs]),
-  seed: (seed) => ["-s", seed],
+  // libFuzzer's -seed=0 picks a seed; afl-fuzz's -s 0 would fix it to 0.
+  seed: (seed) => (Number(seed) === 0 ? [] : ["-s", seed]),
   dict: (file) => ["-x", file],
   max_len: (length) => (Number(length) > 0 ? ["-G", length] : []),
 };
@@ -73,7 +75,11 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
     } else if (name === "print_command") {
       printOnly = value !== "0";
     } else if (FLAG_TRANSLATIONS[name] !== undefined) {
-      if (!/^-?\d+$/.test(value) && name !== "dict") throw new FlagError(`engine flag '-${name}' needs an integer, got '${value}'`);
+      // The flag table's type: -seed and -max_len are unsigned, as in libFuzzer and the built-in engine.
+      const type = (FUZZER_FLAGS as Record<string, FlagDefinition>)[name].type;
+      if (type !== "string" && !(type === "uint" ? /^\d+$/ : /^-?\d+$/).test(value)) {
+        throw new FlagError(`engine flag '-${name}' needs ${type === "uint" ? "a whole number" : "an integer"}, got '${value}'`);
+      }
       timeoutGiven ||= name === "timeout";
       passed.push(...FLAG_TRANSLATIONS[name](value));
     } else if (!ENGINE_FLAGS.has(name)) {
