@@ -269,6 +269,20 @@ describe("jskcov arguments", () => {
     expect(dump(["--pc-seed-for", `${path.join(project, "main.js")}=7`], "absolute.out")).toEqual(seeded);
   });
 
+  test("a --root reached through a symbolic link covers the files under it (Node loads them by their real paths)", () => {
+    const link = `${project}-link`;
+    fs.symlinkSync(project, link);
+    try {
+      const result = jskcov(project, ["run", "--no-cache", "--root", link, "--out", "linked.out", "--", path.join(link, "main.js")]);
+      expectStatus(result, 0);
+      expect(result.stderr).not.toContain("no instrumented file was loaded");
+      const map = JSON.parse(fs.readFileSync(path.join(project, "linked.out.blocks.json"), "utf8"));
+      expect(map.files.map((file: { path: string }) => file.path)).toEqual(["main.js"]);
+    } finally {
+      fs.rmSync(link);
+    }
+  });
+
   test("--help for every command", () => {
     for (const command of ["run", "symbolize", "report"]) {
       const result = jskcov(project, [command, "--help"]);

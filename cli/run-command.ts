@@ -105,10 +105,13 @@ export function parseRunArguments(args: string[]): ParsedRun | "help" {
   if (values.help) return "help";
   if (scriptArgs.length === 0) throw new UsageError("run", "missing the <script> to run");
 
-  const root = path.resolve(values.root ?? ".");
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+  const givenRoot = path.resolve(values.root ?? ".");
+  if (!fs.existsSync(givenRoot) || !fs.statSync(givenRoot).isDirectory()) {
     throw new UsageError("run", `option '--root' must name a directory, got '${values.root}'`);
   }
+  // Node loads modules by their real paths: a root reached through a symbolic link would
+  // hold none of them, and nothing would be instrumented.
+  const root = fs.realpathSync(givenRoot);
   const filter = values.filter ?? DEFAULT_FILTER;
   for (const glob of filter) {
     try {
