@@ -149,3 +149,31 @@ test.each([["builtin"], ["libfuzzer"], ["afl"]])("--engine %s: '--runs=5' is an 
   expectStatus(result, 2);
   expect(result.stderr).toContain("engine flag '--runs=5' has two dashes: libFuzzer's flags take one, and libFuzzer ignores flags that start with '--'; did you mean '-runs=5'?");
 });
+
+describe("--regression with a native engine (it was ignored: libFuzzer fuzzed on and never ended)", () => {
+  const TARGET = "module.exports.fuzz = (data) => { if (data[0] === 0x62) throw new Error('b'); };\n";
+
+  test("--engine libfuzzer: replays the corpus once each (libFuzzer's -runs=0) and exits, 0 when nothing fails", () => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/a": "a", "corpus/c": "c" });
+    const result = jskcov(dir, ["fuzz", "--engine", "libfuzzer", "--regression", "--no-cache", "target.js", "corpus"]);
+    expectStatus(result, 0);
+    const done = /^Done (\d+) runs/m.exec(result.stderr);
+    expect(done).not.toBeNull();
+    expect(Number(done![1])).toBeLessThan(10); // the seeds (and libFuzzer's empty input), no fuzzing
+  });
+
+  test("--engine libfuzzer: a crashing input in the corpus fails the run", () => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/a": "a", "corpus/b": "b" });
+    const result = jskcov(dir, ["fuzz", "--engine", "libfuzzer", "--regression", "--no-cache", "target.js", "corpus", "--", `-artifact_prefix=${dir}/`]);
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    expect(result.stderr).toContain("Test unit written to");
+  });
+
+  test("--engine afl: an error (afl-fuzz has no mode that replays inputs), status 2", () => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/a": "a" });
+    const result = jskcov(dir, ["fuzz", "--engine", "afl", "--regression", "--no-cache", "target.js", "corpus"]);
+    expectStatus(result, 2);
+    expect(result.stderr).toContain("--regression: afl-fuzz has no mode that replays inputs");
+  });
+});

@@ -104,7 +104,7 @@ async function fuzz(args: string[]): Promise<number> {
     const [nativeTarget, ...nativeInputs] = positionals;
     if (nativeTarget === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
     if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) prepareOutputCorpus(nativeInputs[0], lastCreateMissingDirs(engineArgs));
-    const invocation = { target: path.resolve(nativeTarget), inputs: nativeInputs.map((input) => path.resolve(input)), engineArgs };
+    const invocation = { target: path.resolve(nativeTarget), inputs: nativeInputs.map((input) => path.resolve(input)), engineArgs: nativeEngineArgs(engine, engineArgs, values.regression === true, nativeInputs) };
     return runNativeEngine(engine, { ...invocation, runConfig: { ...instrumentationConfig(values, nativeTarget), traceCmp } });
   }
   const flags = parseEngineFlags(engineArgs);
@@ -128,6 +128,20 @@ async function fuzz(args: string[]): Promise<number> {
     default:
       throw new UsageError("fuzz", `unknown engine '${engine}'`);
   }
+}
+
+/**
+ * --regression for a native engine (it was ignored, and a CI job fuzzed on forever):
+ * libFuzzer replays with -runs=0 (every seed once, then it exits, non-zero on a finding;
+ * files given run one by one); afl-fuzz has no mode that replays, so it is an error.
+ */
+function nativeEngineArgs(engine: string, engineArgs: string[], regression: boolean, inputs: string[]): string[] {
+  if (!regression) return engineArgs;
+  if (engine !== "libfuzzer") {
+    throw new UsageError("fuzz", `--regression: afl-fuzz has no mode that replays inputs; replay them with the built-in engine (the default) or --engine libfuzzer`);
+  }
+  if (inputs.length === 0) throw new UsageError("fuzz", "regression mode needs inputs: files or corpus directories to replay");
+  return engineArgs.some((arg) => arg.startsWith("-runs=")) ? engineArgs : ["-runs=0", ...engineArgs];
 }
 
 function parseEngineFlags(engineArgs: string[]): FuzzerFlags {
