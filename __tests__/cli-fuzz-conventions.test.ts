@@ -177,3 +177,14 @@ describe("--regression with a native engine (it was ignored: libFuzzer fuzzed on
     expect(result.stderr).toContain("--regression: afl-fuzz has no mode that replays inputs");
   });
 });
+
+test.each([
+  ["-runs=abc", "engine flag '-runs=abc': -runs takes an integer"],
+  ["-max_len=-1", "engine flag '-max_len=-1': -max_len takes a whole number"],
+  ["-timeout=", "engine flag '-timeout=': -timeout takes an integer"],
+])("--engine libfuzzer: %s is an error with status 2, as for the built-in engine (libFuzzer reads it as a number without a word)", (flag, message) => {
+  const dir = makeProject({ "target.js": "module.exports.fuzz = () => {};\n", "corpus/seed": "x" });
+  const result = jskcov(dir, ["fuzz", "--engine", "libfuzzer", "--no-cache", "target.js", "corpus", "--", flag]);
+  expectStatus(result, 2);
+  expect(result.stderr).toContain(message);
+});

@@ -8,7 +8,7 @@ import { DictionaryError, readDictionary } from "../fuzz/engine/dictionary";
 import { runBuiltinEngine } from "../fuzz/engine/supervisor";
 import { NATIVE_ENGINES, isNativeEngine, runNativeEngine } from "../fuzz/engines/native-engines";
 import { ArtifactDirectoryError, prepareArtifactDirectories } from "../fuzz/findings";
-import { BUILTIN_ENGINE_FLAGS, FlagError, formatFlagHelp, parseFuzzerFlags, rejectDoubleDashFlags, type FuzzerFlags } from "../fuzz/flags";
+import { BUILTIN_ENGINE_FLAGS, FlagError, checkFlagValues, formatFlagHelp, parseFuzzerFlags, rejectDoubleDashFlags, type FuzzerFlags } from "../fuzz/flags";
 import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
 import { parseRunArguments } from "./run-command";
 
@@ -101,6 +101,7 @@ async function fuzz(args: string[]): Promise<number> {
   if (isNativeEngine(engine)) {
     // libFuzzer and afl-fuzz read the engine flags themselves (fuzz/engines/).
     rejectDoubleDashFlags(engineArgs);
+    checkFlagValues(engineArgs);
     const [nativeTarget, ...nativeInputs] = positionals;
     if (nativeTarget === undefined) throw new UsageError("fuzz", "missing the TARGET to fuzz");
     if (nativeInputs[0] !== undefined && !fs.existsSync(nativeInputs[0])) prepareOutputCorpus(nativeInputs[0], lastCreateMissingDirs(engineArgs));

@@ -126,6 +126,18 @@ export function parseFuzzerFlags(args: readonly string[], supports: EngineFlagSu
   return flags as FuzzerFlags;
 }
 
+/**
+ * For the engines that read their flags themselves: a flag of the table whose value is not
+ * of its type is an error, as it is for the built-in engine (libFuzzer reads `-runs=abc` as
+ * 0 and `-max_len=-1` as a huge length, without a word). Other flags pass as they are.
+ */
+export function checkFlagValues(args: readonly string[]): void {
+  for (const arg of args) {
+    const match = /^-([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(arg);
+    if (match !== null && isFlagName(match[1])) parseValue(match[1], FUZZER_FLAGS[match[1]], match[2]);
+  }
+}
+
 function parseValue(name: string, definition: FlagDefinition, value: string): number | string {
   if (definition.type === "string") {
     if (value === "") throw new FlagError(`engine flag '-${name}=' needs a value`);
