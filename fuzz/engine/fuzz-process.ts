@@ -14,6 +14,7 @@ import { readRunConfig } from "../../cli/run-config";
 import { installJazzerCoreFallback } from "../jazzer-compat";
 import { describeLoadFailure, loadFuzzTarget } from "../target";
 import { ArtifactWriteError } from "../findings";
+import { keepStderrFromTarget } from "./status-lines";
 
 /** The token sources of a session: the extension point for mutation tokens (token-source.ts). */
 function tokenSourcesFor(config: ExecutorConfig): TokenSource[] {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => {});
   // Before the target loads: a target that hangs while loading has a stack to report too.
   startStackReporter();
+  keepStderrFromTarget();
   installJazzerCoreFallback();
   let target;
   try {

@@ -19,13 +19,18 @@ export interface FuzzStats {
 
 export type StatusEvent = "INITED" | "NEW   " | "REDUCE" | "pulse " | "DONE  ";
 
+let writeStderr = (text: string): unknown => process.stderr.write(text);
+
 /**
- * stderr's own write, taken before the target loads: a target that silences its logging by
- * replacing `process.stderr.write` (or `console.error`) must not silence the fuzzer, whose
- * findings are reported there (libFuzzer keeps its own output when -close_fd_mask closes
- * the target's).
+ * Keeps stderr's own write for the engine's lines; the executor calls it before the target
+ * loads. A target that silences its logging by replacing `process.stderr.write` (or
+ * `console.error`) must not silence the fuzzer, whose findings are reported there
+ * (libFuzzer keeps its own output when -close_fd_mask closes the target's).
  */
-const writeStderr = process.stderr.write.bind(process.stderr);
+export function keepStderrFromTarget(): void {
+  const write = process.stderr.write.bind(process.stderr);
+  writeStderr = (text) => write(text);
+}
 
 /** Writes a line to stderr, after the status lines waiting there (logStatus), so the order stays. */
 export function log(line: string): void {
