@@ -180,7 +180,12 @@ test("after a run too short for afl-fuzz's timer to expire, the next run's pid i
   expect(await fuzzer.runWithPidRead(false)).toBe(6); // SIGABRT, as afl-fuzz is told for a JavaScript crash
   expect(await fuzzer.wordBeforeRequest()).toBe(first.pid);
   // The hello, the first pid (asked for), then each status with the next pid: one write each.
-  expect(fuzzer.chunkLengths).toEqual([4, 4, 8, 8, 8, 8, 8, 8, 8]);
+  // A loaded machine may hand two writes to one read, but a read never ends inside a write.
+  const ends = (lengths: number[]) => lengths.map((_, i) => lengths.slice(0, i + 1).reduce((a, b) => a + b));
+  const writeEnds = ends([4, 4, 8, 8, 8, 8, 8, 8, 8]);
+  const readEnds = ends(fuzzer.chunkLengths);
+  expect(readEnds.filter((end) => !writeEnds.includes(end))).toEqual([]);
+  expect(readEnds.at(-1)).toBe(writeEnds.at(-1));
   const { output, executorPids } = await fuzzer.close();
   expect(output).toContain("protocol test crash");
   expect(executorPids).toEqual([first.pid]);
