@@ -1,10 +1,8 @@
 // Scheduling of the built-in engine's corpus (fuzz/engine/corpus.ts): an entry whose
 // mutants are much slower than the corpus median's is picked much less often, as soon as
 // the evidence is beyond the noise margin (one stall is not); such entries together get a
-// bounded share of the time; a fast target is never affected. An entry is weighed by the
-// rare features it holds, not by those of the code every input runs.
+// bounded share of the time; a fast target is never affected.
 import { Corpus } from "../fuzz/engine/corpus";
-import fc from "fast-check";
 import { Random } from "../fuzz/engine/random";
 
 /** Four entries of the same size and cost, each holding one feature of its own. */
@@ -112,61 +110,4 @@ test("stalls under load (runs of every entry 10 ms longer now and then) are not 
   expect(shareOfLast(withStalls(2))).toBeCloseTo(0.25, 1);
   // 4 slow runs in 40, 20x the others' share: slow mutants.
   expect(shareOfLast(withStalls(4))).toBeLessThan(0.15);
-});
-
-/**
- * A 2-byte entry through the code every input runs (features 0-99, which it holds, being
- * the smallest), and `others` 4-byte entries that run that code too and each hold one
- * feature no other entry reaches. Returns entry 0's share of 10,000 picks.
- */
-function shareOfCommonHolder(others: number): number {
-  const common = Array.from({ length: 100 }, (_, i) => i);
-  const corpus = new Corpus();
-  corpus.add(Uint8Array.of(0, 0), 0.05, 100, Uint32Array.from(common), common.length, undefined, false);
-  for (let i = 1; i <= others; i++) corpus.add(Uint8Array.of(i, i, i, i), 0.05, 100, Uint32Array.from([...common, 100 + i]), common.length + 1, undefined, false);
-  const random = new Random(1);
-  for (let i = 0; i < 1000; i++) corpus.pick(random);
-  let picks = 0;
-  for (let i = 0; i < 10000; i++) if (corpus.pick(random) === 0) picks++;
-  return picks / 10000;
-}
-
-test("the features every entry reaches do not count: the smallest input through that code is not picked for them", () => {
-  // 12 active entries; features 0-99 are reached by all 12, feature 100 + i by one (rare:
-  // at most a tenth). Entry 0: weight 1 against 2 for each of the 11 others. Counting all
-  // held features, it would be 101 against 2 (82% of the picks).
-  const share = shareOfCommonHolder(11);
-  expect(share).toBeGreaterThan(0.01);
-  expect(share).toBeLessThan(0.08);
-});
-
-test("a corpus of fewer than 8 active entries (a seed corpus, blind mode's) is weighed by all held features", () => {
-  // Entry 0: weight 101 against 2 for each of the other 4 (93% of the picks).
-  expect(shareOfCommonHolder(4)).toBeGreaterThan(0.9);
-});
-
-test("the rare features counted as entries come, shrink (REDUCE) and retire are those of a count from scratch", () => {
-  fc.assert(
-    fc.property(
-      fc.array(fc.record({ size: fc.integer({ min: 1, max: 100 }), features: fc.uniqueArray(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 6 }), reduce: fc.boolean() }), { minLength: 1, maxLength: 60 }),
-      (inputs) => {
-        const corpus = new Corpus();
-        for (const input of inputs) {
-          const features = Uint32Array.from(input.features);
-          const reducible = corpus.entries.findIndex((entry, index) => corpus.canReplace(index, input.size, features, features.length));
-          if (input.reduce && reducible >= 0) corpus.replace(reducible, new Uint8Array(input.size), 0.05, 100, features, features.length);
-          else if (corpus.countNewFeatures(features, features.length) > 0 || corpus.entries.length === 0) corpus.add(new Uint8Array(input.size), 0.05, 100, features, features.length, undefined, true);
-        }
-        const random = new Random(1);
-        for (let i = 0; i < 300; i++) corpus.pick(random); // a rebuild of the weights, and of the counts
-        const active = corpus.entries.filter((entry) => entry.heldFeatures > 0);
-        corpus.entries.forEach((entry, index) => {
-          if (active.length < 8) return expect(entry.rareHeld).toBe(-1);
-          const reach = (feature: number) => active.filter((other) => other.features.includes(feature)).length;
-          const rare = entry.heldFeatures === 0 ? 0 : [...entry.features].filter((feature) => corpus.holderOf(feature) === index && reach(feature) <= 0.1 * active.length).length;
-          expect(entry.rareHeld).toBe(rare);
-        });
-      },
-    ),
-  );
 });

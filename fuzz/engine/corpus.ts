@@ -40,8 +40,6 @@ export class Corpus {
   readonly entries: CorpusEntry[] = [];
   /** Index of the holding entry, per feature (NO_HOLDER: never reached). */
   #holder = new Int32Array(1024).fill(NO_HOLDER);
-  /** How many active entries reached each feature (kept as entries come, change and retire: see rareHeld). */
-  #reach = new Uint32Array(1024);
   /** Features seen so far. */
   featureCount = 0;
   activeCount = 0;
@@ -119,7 +117,6 @@ export class Corpus {
       this.#holder[feature] = index;
       entry.heldFeatures++;
     }
-    if (entry.heldFeatures > 0) this.#countReach(entry.features, 1);
     if (entry.heldFeatures === 0) {
       // Nothing of its own (blind mode keeps every seed): retired from the start.
       this.activeCount--;
@@ -134,10 +131,7 @@ export class Corpus {
     const entry = this.entries[index];
     this.sizeInBytes += data.length - entry.data.length;
     entry.data = data;
-    this.#countReach(entry.features, -1);
     entry.features = features.slice(0, count);
-    for (const feature of entry.features) this.#ensureFeature(feature);
-    this.#countReach(entry.features, 1);
     entry.execTimeMs = execTimeMs;
     entry.cost = cost;
     this.#weightsStale = true;
@@ -162,16 +156,10 @@ export class Corpus {
     if (hasSlowMutants(entry, estimate, median, this.#stallRate) && (!entry.scheduledSlow || estimate > 2 * entry.scheduledMutantMs)) this.#weightsUrgent = true;
   }
 
-  #countReach(features: Uint32Array, step: number): void {
-    const reach = this.#reach;
-    for (let i = 0; i < features.length; i++) reach[features[i]] += step;
-  }
-
   #release(index: number): void {
     const entry = this.entries[index];
     entry.heldFeatures--;
     if (entry.heldFeatures === 0) {
-      this.#countReach(entry.features, -1);
       this.activeCount--;
       this.sizeInBytes -= entry.data.length;
     }
@@ -184,9 +172,6 @@ export class Corpus {
     const grown = new Int32Array(length).fill(NO_HOLDER);
     grown.set(this.#holder);
     this.#holder = grown;
-    const reach = new Uint32Array(length);
-    reach.set(this.#reach);
-    this.#reach = reach;
   }
 
   /**
@@ -278,14 +263,15 @@ export class Corpus {
       for (const entry of entries) entry.rareHeld = -1;
       return;
     }
-    for (const entry of entries) entry.rareHeld = 0;
-    // One pass over the features (every held one has its holder), not over each entry's.
+    const reach = new Uint32Array(this.#holder.length);
+    for (const entry of entries) if (entry.heldFeatures > 0) for (const feature of entry.features) reach[feature]++;
     const limit = RARE_REACH * activeCount;
     const holder = this.#holder;
-    const reach = this.#reach;
-    for (let feature = 0; feature < holder.length; feature++) {
-      const index = holder[feature];
-      if (index !== NO_HOLDER && reach[feature] <= limit) entries[index].rareHeld++;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      let rare = 0;
+      if (entry.heldFeatures > 0) for (const feature of entry.features) if (holder[feature] === i && reach[feature] <= limit) rare++;
+      entry.rareHeld = rare;
     }
   }
 
