@@ -2,8 +2,8 @@
 // A feature is a block index from the kcov device (in count mode, a block and a hit-count
 // bucket). Each feature is held by the smallest input that reached it, so the corpus is
 // minimized as it grows: an input holding no feature any more is retired. Scheduling
-// weighs an input by the rare features it holds (see rareHeldFeatures), its cost and its
-// size (see costFactor), so that a slow or a large input is chosen less often.
+// weighs an input by the features it holds, its cost and its size (see costFactor), so
+// that a slow or a large input is chosen less often.
 
 import type { Random } from "./random";
 
@@ -15,10 +15,6 @@ export interface CorpusEntry {
   cost: number;
   /** How many features this entry is the holder of; 0 = retired. */
   heldFeatures: number;
-  /** Every feature its last run reached (a copy). */
-  features: Uint32Array;
-  /** How many of its held features are rare (rareHeldFeatures), as of the last rebuild; -1: not counted yet. */
-  rareHeld: number;
   /** The file it came from or was written to (a file the session wrote may be replaced). */
   file: string | undefined;
   writtenBySession: boolean;
@@ -99,7 +95,7 @@ export class Corpus {
    */
   add(data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number, file: string | undefined, writtenBySession: boolean): number {
     const index = this.entries.length;
-    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, features: features.slice(0, count), rareHeld: -1, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0, slowMutantRuns: 0, scheduledMutantMs: 0, scheduledSlow: false };
+    const entry: CorpusEntry = { data, execTimeMs, cost, heldFeatures: 0, file, writtenBySession, picked: 0, mutantRuns: 0, mutantMs: 0, slowMutantRuns: 0, scheduledMutantMs: 0, scheduledSlow: false };
     this.entries.push(entry);
     this.sizeInBytes += data.length;
     this.activeCount++;
@@ -126,12 +122,11 @@ export class Corpus {
     return index;
   }
 
-  /** Replaces entry `index`'s input by a smaller one that reached `features[0..count)`, its held features among them (REDUCE). */
-  replace(index: number, data: Uint8Array, execTimeMs: number, cost: number, features: Uint32Array, count: number): CorpusEntry {
+  /** Replaces entry `index`'s input by a smaller one with the same held features (REDUCE). */
+  replace(index: number, data: Uint8Array, execTimeMs: number, cost: number): CorpusEntry {
     const entry = this.entries[index];
     this.sizeInBytes += data.length - entry.data.length;
     entry.data = data;
-    entry.features = features.slice(0, count);
     entry.execTimeMs = execTimeMs;
     entry.cost = cost;
     this.#weightsStale = true;
@@ -175,7 +170,7 @@ export class Corpus {
   }
 
   /**
-   * Picks an entry to mutate, by weight: (1 + rare features held) x cost factor x size factor,
+   * Picks an entry to mutate, by weight: (1 + features held) x cost factor x size factor,
    * relative to the corpus median time or cost and mean size (AFL's performance score, coarsely). Retired
    * entries have weight 0 (until a stale table is rebuilt they may keep their old one).
    * Returns -1 if the corpus has no active entry.
@@ -203,9 +198,7 @@ export class Corpus {
     const estimate = (entry.scheduledMutantMs = mutantEstimateMs(entry, this.#medianMutantMs));
     entry.scheduledSlow = hasSlowMutants(entry, estimate, this.#medianMutantMs, this.#stallRate);
     const mutantFactor = entry.scheduledSlow ? slowMutantsFactor(estimate, this.#medianMutantMs) : 1;
-    // Until a rebuild counts its rare features, a new entry counts all it holds: it is mutated at once.
-    const held = entry.rareHeld >= 0 ? entry.rareHeld : entry.heldFeatures;
-    return (1 + held) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) * mutantFactor;
+    return (1 + entry.heldFeatures) * costFactor(entry, this.#medianTime, this.#medianCost) * sizeFactor(entry.data.length / this.#meanSize) * mutantFactor;
   }
 
   #appendWeight(index: number): void {
@@ -233,7 +226,6 @@ export class Corpus {
     const count = this.entries.length;
     if (this.#cumulative.length < count) this.#cumulative = new Float64Array(count * 2);
     const weights = this.#cumulative;
-    this.#countRareHeld(active.length);
     for (let i = 0; i < count; i++) weights[i] = this.#weightOf(this.entries[i]);
     this.#boundSlowShare(weights, count);
     let sum = 0;
@@ -245,34 +237,6 @@ export class Corpus {
     this.#weightsStale = false;
     this.#weightsUrgent = false;
     this.#picksSinceRebuild = 0;
-  }
-
-  /**
-   * Sets each active entry's rareHeld: how many of the features it holds at most
-   * RARE_REACH of the active entries reach. The smallest input through the code that every
-   * input runs holds all of that code's features (qs: a 2-byte `]=` held 191 of 735 and
-   * got 28% of the picks), and mutating it mostly runs that code again; a feature few
-   * entries reach is where the corpus has not been yet (libFuzzer's entropic schedule
-   * rests on the same idea, with every execution's features counted). Off below
-   * RARE_MIN_ENTRIES active entries (rareHeld -1: all held features count), so a seed
-   * corpus of a few inputs, blind mode's, is weighed as before.
-   */
-  #countRareHeld(activeCount: number): void {
-    const entries = this.entries;
-    if (activeCount < RARE_MIN_ENTRIES) {
-      for (const entry of entries) entry.rareHeld = -1;
-      return;
-    }
-    const reach = new Uint32Array(this.#holder.length);
-    for (const entry of entries) if (entry.heldFeatures > 0) for (const feature of entry.features) reach[feature]++;
-    const limit = RARE_REACH * activeCount;
-    const holder = this.#holder;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      let rare = 0;
-      if (entry.heldFeatures > 0) for (const feature of entry.features) if (holder[feature] === i && reach[feature] <= limit) rare++;
-      entry.rareHeld = rare;
-    }
   }
 
   /**
@@ -297,14 +261,6 @@ export class Corpus {
 
 /** At least this many picks between two rebuilds of stale weights. */
 const REBUILD_PICKS = 256;
-
-/**
- * A held feature counts in an entry's weight when at most this share of the active entries
- * reach it (bench/fuzz/README.md, "Scheduling": a tenth, against a quarter and a half), and
- * only once the corpus has RARE_MIN_ENTRIES active entries.
- */
-const RARE_REACH = 0.1;
-const RARE_MIN_ENTRIES = 8;
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;

@@ -372,7 +372,7 @@ export class BuiltinFuzzer {
       const entry = corpus.entries[parent];
       const previousFile = entry.file;
       const data = copyBytes(input, size);
-      corpus.replace(parent, data, elapsed, feedback.hits, feedback.features, feedback.featureCount);
+      corpus.replace(parent, data, elapsed, feedback.hits);
       entry.file = this.#saveToCorpus(data);
       if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) this.#corpusFiles.remove(previousFile);
       entry.writtenBySession = true;
