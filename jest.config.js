@@ -6,5 +6,6 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["ts-jest", {}],
   },
+  setupFiles: ["<rootDir>/__tests__/helpers/colourless-env.ts"],
   testTimeout: 60000,
 };

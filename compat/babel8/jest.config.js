@@ -28,5 +28,6 @@ module.exports = {
     [`^(@babel/(?:${BABEL_PACKAGES.join("|")}))(/.*)?$`]: path.join(__dirname, "node_modules/$1$2"),
   },
   cacheDirectory: path.join(__dirname, "node_modules/.cache/jest"),
+  setupFiles: ["<rootDir>/__tests__/helpers/colourless-env.ts"],
   testTimeout: 60000,
 };
