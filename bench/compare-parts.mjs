@@ -5,7 +5,8 @@
 //   node bench/compare-parts.mjs --workloads esprima --modes hit,off,hooks,no-int,no-str,full --rounds 5
 //   node bench/compare-parts.mjs --workloads esprima,babel-parser --modes full --dist-b ../main/dist --rounds 5
 //
-// Modes (each on the kcov cmp build, as bench/variants.mjs makes it, reset-when-full wrapper included):
+// Modes (each on the kcov cmp build, its device as bench/compare-device.cjs enables it for bench/variants.mjs,
+// reset-when-full wrapper included):
 //   hit     the kcov hit build (no traceCmp): the base the comparisons add to
 //   off     traceCmp, no device enabled (each site: its hook call and one check)
 //   hooks   a device enabled, every recorder replaced by a no-op: the hooks and their type checks
@@ -15,7 +16,7 @@
 //   full    the device as it is
 // --jazzer-sites: the traceCmp builds trace only the sites Jazzer.js's compareHooks hooks.
 // With --dist-b every mode runs on both builds (A = --dist, default this checkout's dist/),
-// in the order A B A B ...
+// A then B in odd rounds, B then A in even ones.
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,10 +26,11 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { mainThreadCpuMs } from "./cpu-time.mjs";
 import { packageFilePath } from "./corpus.mjs";
-import { onJazzerSitesOnly, REPO_ROOT } from "./variants.mjs";
+import { COMPARE_DEVICE, onJazzerSitesOnly, REPO_ROOT } from "./variants.mjs";
 import { workloads } from "./workloads.mjs";
 
 const require = createRequire(import.meta.url);
+const { enableBenchCompareDevice, COMPARE_RECORDS_KEY } = require(COMPARE_DEVICE);
 const { values } = parseArgs({
   options: {
     workloads: { type: "string", default: "esprima" }, modes: { type: "string", default: "hit,off,hooks,no-int,no-str,full" },
@@ -44,30 +46,11 @@ async function child() {
   const mode = values.mode;
   let counted = () => 0;
   if (mode !== "hit" && mode !== "off") {
-    const runtime = require(join(dist, "runtime", "index.js"));
-    const device = new runtime.Kcov({ stringRecords: 4096 });
-    device.initTrace(1 + 4 * 4096);
-    const words = new Uint32Array(device.mmap().buffer);
-    const strings = new Uint32Array(device.mmapStrings().buffer);
-    let written = 0;
-    const reset = () => {
-      if (words[0] >= 3072) { written += words[0]; words[0] = 0; }
-      if (strings[0] >= 3072) { written += strings[0]; strings[0] = 0; }
-    };
-    counted = () => written + words[0] + strings[0];
-    device.enable(runtime.KCOV_TRACE_CMP);
-    const compare = globalThis[Symbol.for("babel-plugin-kcov.compare")];
+    // The device as the kcov cmp variants enable it, with this mode's part turned off.
     const noop = new Set(mode === "hooks" || mode === "reset" ? ["record", "recordInt32", "recordStrings", "recordSwitch", "recordSwitchInt32"]
       : mode === "no-int" ? ["recordInt32", "recordSwitchInt32"] : mode === "no-str" ? ["recordStrings", "recordSwitch"] : []);
-    for (const name of Object.keys(compare)) {
-      const recorder = compare[name];
-      if (typeof recorder !== "function" || !name.startsWith("record")) continue;
-      const nothing = function () {};
-      compare[name] = noop.has(name) && mode !== "reset"
-        ? nothing
-        : noop.has(name) ? function (pcLow, pcHigh, a, b, c, d) { reset(); return nothing(pcLow, pcHigh, a, b, c, d); }
-        : function (pcLow, pcHigh, a, b, c, d) { reset(); return recorder(pcLow, pcHigh, a, b, c, d); };
-    }
+    enableBenchCompareDevice(require(join(dist, "runtime", "index.js")), { noop, wrapNoops: mode === "reset" });
+    counted = globalThis[COMPARE_RECORDS_KEY];
   }
   const file = values.file;
   const lib = file.endsWith(".mjs") ? await import(pathToFileURL(file).href) : createRequire(file)(file);
@@ -117,8 +100,11 @@ function main() {
     const samples = {};
     for (let round = 0; round < rounds; round++) {
       const line = [];
+      // Every other round runs B first: the first of two runs in a row read faster here by a few
+      // per cent (the same build as A and B, session 8), so a fixed order would favour A.
+      const order = round % 2 === 0 ? builds : [...builds].reverse();
       for (const mode of modes) {
-        for (const [id, dist] of builds) {
+        for (const [id, dist] of order) {
           const file = mode === "hit" ? files[id].hit : files[id].cmp;
           const out = execFileSync(process.execPath, ["--expose-gc", new URL(import.meta.url).pathname, "--child", name, "--file", file, "--mode", mode, "--dist", dist], { encoding: "utf8" });
           const { cpuMs, records } = JSON.parse(out.trim().split("\n").pop());

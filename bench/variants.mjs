@@ -68,16 +68,17 @@ function kcovVariant(counterMode) {
   };
 }
 
-/** Where the kcov cmp preamble and the Jazzer.js stand-in leave their record counts for bench/child.mjs. */
+/** Where the kcov cmp device (bench/compare-device.cjs) and the Jazzer.js stand-in leave their record counts for bench/child.mjs. */
 const COMPARE_RECORDS_KEY = 'Symbol.for("kcov-bench.compare-records")';
+/** The TRACE_CMP device the kcov cmp variants enable, shared with bench/compare-parts.mjs. */
+export const COMPARE_DEVICE = join(REPO_ROOT, "bench", "compare-device.cjs");
 
 /**
  * Comparison tracing as a fuzzer runs it: the file built with `traceCmp`, and a
- * KCOV_TRACE_CMP device enabled before the library loads. A fuzzer resets the area for
- * every input; here the reset happens whenever an area is full (a wrapper around the
- * recorder, which the measured cost includes), so records keep being written rather than
- * dropped. The records written (both areas) are counted at each reset, outside the
- * recorder's own path, for bench/child.mjs.
+ * KCOV_TRACE_CMP device enabled before the library loads (bench/compare-device.cjs: the
+ * areas are reset whenever they are nearly full, by a wrapper around the recorders whose
+ * cost the measurement includes, so records keep being written rather than dropped; the
+ * records written are counted for bench/child.mjs).
  *
  * `dist`: the build whose plugin and runtime are measured; $KCOV_BENCH_BASELINE_DIST
  * names another build (a copy of an older dist/) for the `kcov-cmp-baseline` variant, so
@@ -112,32 +113,12 @@ function kcovCompareVariant({ id = "kcov-cmp", label = "kcov cmp", dist = join(R
         ? onJazzerSitesOnly(dist, () => babel.transformSync(file.code, babelOptions(file, [[plugin, options]])))
         : babel.transformSync(file.code, babelOptions(file, [[plugin, options]]));
       const metadata = result.metadata && result.metadata.kcov;
-      const runtime = file.sourceType === "module"
-        ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(runtimeFile).href)};\n`
-        : `const __kcovRuntime = require(${JSON.stringify(runtimeFile)});\n`;
-      const preamble = `${runtime}(() => {
-  const hooks = globalThis[Symbol.for("babel-plugin-kcov.compare")];
-  if (hooks && hooks.record) return; // one device per realm, for all of the workload's files
-  const device = new __kcovRuntime.Kcov({ stringRecords: 4096 });
-  device.initTrace(1 + 4 * 4096);
-  const words = new Uint32Array(device.mmap().buffer);
-  const strings = new Uint32Array(device.mmapStrings().buffer);
-  let written = 0;
-  // Reset with room to spare, so that a switch's records (one per case) are not dropped either.
-  const reset = () => {
-    if (words[0] >= 3072) { written += words[0]; words[0] = 0; }
-    if (strings[0] >= 3072) { written += strings[0]; strings[0] = 0; }
-  };
-  globalThis[${COMPARE_RECORDS_KEY}] = () => written + words[0] + strings[0];
-  device.enable(__kcovRuntime.KCOV_TRACE_CMP);
-  const compare = globalThis[Symbol.for("babel-plugin-kcov.compare")];
-  // Every recorder the device installed, wrapped: the hooks call whichever fits the site.
-  for (const name of Object.keys(compare)) {
-    const recorder = compare[name];
-    if (typeof recorder !== "function" || !name.startsWith("record")) continue;
-    compare[name] = function (pcLow, pcHigh, a, b, c, d) { reset(); return recorder(pcLow, pcHigh, a, b, c, d); };
-  }
-})();\n`;
+      // The device is set up by bench/compare-device.cjs, shared with bench/compare-parts.mjs.
+      const preamble = file.sourceType === "module"
+        ? `import __kcovRuntime from ${JSON.stringify(pathToFileURL(runtimeFile).href)};\n` +
+          `import __kcovBenchDevice from ${JSON.stringify(pathToFileURL(COMPARE_DEVICE).href)};\n` +
+          "__kcovBenchDevice.enableBenchCompareDevice(__kcovRuntime);\n"
+        : `require(${JSON.stringify(COMPARE_DEVICE)}).enableBenchCompareDevice(require(${JSON.stringify(runtimeFile)}));\n`;
       return { code: preamble + result.code, blocks: metadata ? metadata.blocks.length : undefined };
     },
   };
