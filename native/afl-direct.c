@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "afl-direct.h"
+#include "fd-io.h"
 #include "pc-map.h"
 
 /* ---- The Node-API functions used (js_native_api.h; napi_status 0 = napi_ok) ---------- */
@@ -83,18 +84,6 @@ static napi_value fail(napi_env env, const char *format, ...) {
   va_end(args);
   napi_throw_error(env, NULL, message);
   return NULL;
-}
-
-static int write_all(int fd, const void *data, size_t length) {
-  const uint8_t *bytes = data;
-  while (length > 0) {
-    ssize_t done = write(fd, bytes, length);
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return -1;
-    bytes += done;
-    length -= (size_t)done;
-  }
-  return 0;
 }
 
 /* Attaches a System V segment named by an environment variable afl-fuzz set. */
@@ -165,10 +154,7 @@ static napi_value next(napi_env env, napi_callback_info info) {
   (void)info;
   if (!direct.ready) return fail(env, "next() before setup()");
   uint32_t request;
-  ssize_t got;
-  do got = read(AFL_DIRECT_CONTROL_FD, &request, 4);
-  while (got < 0 && errno == EINTR);
-  if (got != 4) { /* afl-fuzz closed its end: it is done */
+  if (read_fully(AFL_DIRECT_CONTROL_FD, &request, 4) != 0) { /* afl-fuzz closed its end: it is done */
     direct.control[AFL_DIRECT_AFL_GONE] = 1;
     return undefined(env);
   }
@@ -176,7 +162,7 @@ static napi_value next(napi_env env, napi_callback_info info) {
   if (!direct.pid_sent_early) {
     direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_REQUEST_READ;
     direct.pid_sent_ns = now_ns(); /* before the write: afl-fuzz's timer starts after it */
-    if (write_all(AFL_DIRECT_STATUS_FD, &direct.pid, 4) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
+    if (write_fully(AFL_DIRECT_STATUS_FD, &direct.pid, 4) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
   }
   direct.pid_sent_early = 0;
   direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_RUNNING;
@@ -221,12 +207,12 @@ static napi_value report(napi_env env, napi_callback_info info) {
   }
   if (now_ns() - direct.pid_sent_ns < direct.early_pid_bound_ns) {
     uint32_t words[2] = {status, direct.pid};
-    if (write_all(AFL_DIRECT_STATUS_FD, words, restart ? 4 : 8) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
+    if (write_fully(AFL_DIRECT_STATUS_FD, words, restart ? 4 : 8) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
     direct.pid_sent_early = !restart;
     direct.pid_sent_ns = now_ns();
   } else {
     struct afl_direct_handoff handoff = {AFL_DIRECT_HANDOFF_MAGIC, direct.control[AFL_DIRECT_RUN], status, 0};
-    if (write_all(AFL_DIRECT_HANDOFF_FD, &handoff, sizeof handoff) != 0) return fail(env, "cannot write to the harness: %s", strerror(errno));
+    if (write_fully(AFL_DIRECT_HANDOFF_FD, &handoff, sizeof handoff) != 0) return fail(env, "cannot write to the harness: %s", strerror(errno));
   }
   direct.control[AFL_DIRECT_STATE] = direct.pid_sent_early ? AFL_DIRECT_WAITING_EARLY_PID_SENT : AFL_DIRECT_WAITING;
   return undefined(env);

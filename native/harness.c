@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "compare-bridge.h"
+#include "fd-io.h"
 #include "pc-map.h"
 #ifdef JSKCOV_AFL
 #include "afl-direct.h"
@@ -292,31 +293,6 @@ static void placement_decide(void) {
       fprintf(stderr, "jskcov-harness: the executor shares the harness's CPUs (%s)\n", placement.harness_cpu < 0 ? "several" : "one");
     }
   }
-}
-
-static int write_fully(int fd, const void *data, size_t length) {
-  const uint8_t *bytes = data;
-  while (length > 0) {
-    ssize_t done = write(fd, bytes, length);
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return -1; /* EPIPE (SIGPIPE is ignored): the reader is gone */
-    bytes += done;
-    length -= (size_t)done;
-  }
-  return 0;
-}
-
-/* 0 on success, -1 at end of file or on error (the writer is gone). */
-static int read_fully(int fd, void *data, size_t length) {
-  uint8_t *bytes = data;
-  while (length > 0) {
-    ssize_t done = read(fd, bytes, length);
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return -1;
-    bytes += done;
-    length -= (size_t)done;
-  }
-  return 0;
 }
 
 /* The executor's command line and environment, prepared before any fork: after fork()

@@ -1,5 +1,5 @@
 // Builds native/harness.c (with compare-bridge.c and libfuzzer-faults.c) on first use with the system's C toolchain and caches the
-// binary, keyed by the source, the mode and the compiler's identity, so a changed
+// binary, keyed by the sources (with every header they include), the mode and the compiler's identity, so a changed
 // harness or compiler never runs a stale binary. Missing tools give an error that names
 // the Debian packages to install. Also a script: `node dist/fuzz/engines/native-build.js
 // [libfuzzer|afl]` prints the path of the (built) harness.
@@ -26,12 +26,27 @@ function findPackageRoot(): string {
 }
 
 export const PACKAGE_ROOT = findPackageRoot();
-export const HARNESS_SOURCE = path.join(PACKAGE_ROOT, "native", "harness.c");
-/** Every file the harness is built from: the translation units, then the headers they include. */
-const HARNESS_UNITS = [HARNESS_SOURCE, ...["compare-bridge.c", "libfuzzer-faults.c"].map((unit) => path.join(PACKAGE_ROOT, "native", unit))];
-const HARNESS_HEADERS = ["compare-bridge.h", "libfuzzer-faults.h", "pc-map.h", "afl-direct.h"].map((header) => path.join(PACKAGE_ROOT, "native", header));
-/** The executor's addon for the direct AFL++ mode (docs/executor-protocol.md), and what it includes. */
-const ADDON_SOURCES = ["afl-direct.c", "afl-direct.h", "pc-map.h"].map((file) => path.join(PACKAGE_ROOT, "native", file));
+const NATIVE_DIR = path.join(PACKAGE_ROOT, "native");
+/** The harness's translation units; the addon's (the executor's, for the direct AFL++ mode, docs/executor-protocol.md). */
+const HARNESS_UNITS = ["harness.c", "compare-bridge.c", "libfuzzer-faults.c"];
+const ADDON_UNIT = "afl-direct.c";
+
+/**
+ * `units` and every header they include with `#include "name.h"`, transitively: the files a
+ * build reads from `dir`, so that a change to any of them (a shared header such as pc-map.h
+ * or fd-io.h) changes the cache key. System headers (`<...>`) are the compiler's, named by its version.
+ */
+export function sourceClosure(dir: string, units: string[]): string[] {
+  const files: string[] = [];
+  const visit = (name: string) => {
+    const file = path.join(dir, name);
+    if (files.includes(file)) return;
+    files.push(file);
+    for (const [, header] of fs.readFileSync(file, "utf8").matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm)) visit(header);
+  };
+  units.forEach(visit);
+  return files;
+}
 
 /** What to install on Debian/Ubuntu for each engine (clang 14 is Debian 12's). */
 const DEBIAN_PACKAGES: Record<HarnessKind, string> = {
@@ -89,7 +104,7 @@ export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): st
   const compiler = findCompiler(kind);
   const flags = compileFlags(kind);
   const hash = createHash("sha256");
-  for (const file of [...HARNESS_UNITS, ...HARNESS_HEADERS]) hash.update(fs.readFileSync(file)).update("\0");
+  for (const file of sourceClosure(NATIVE_DIR, HARNESS_UNITS)) hash.update(fs.readFileSync(file)).update("\0");
   const key = hash
     .update(JSON.stringify([kind, compiler.path, compiler.version, flags]))
     .digest("hex")
@@ -102,7 +117,7 @@ export function buildHarness(kind: HarnessKind, cacheDir = nativeCacheDir()): st
   const objects = HARNESS_UNITS.map((unit) => `${scratch}.${path.basename(unit, ".c")}.o`);
   try {
     HARNESS_UNITS.forEach((unit, i) => {
-      execFileSync(compiler.path, [...flags.compile, "-c", unit, "-o", objects[i]], { stdio: ["ignore", "ignore", "pipe"] });
+      execFileSync(compiler.path, [...flags.compile, "-c", path.join(NATIVE_DIR, unit), "-o", objects[i]], { stdio: ["ignore", "ignore", "pipe"] });
     });
     execFileSync(compiler.path, [...objects, ...flags.link, "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
@@ -130,14 +145,14 @@ export function buildAflDirectAddon(cacheDir = nativeCacheDir()): string {
   const compiler = findCompiler("afl");
   const flags = ["-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-shared", "-fPIC"];
   const hash = createHash("sha256");
-  for (const file of ADDON_SOURCES) hash.update(fs.readFileSync(file)).update("\0");
+  for (const file of sourceClosure(NATIVE_DIR, [ADDON_UNIT])) hash.update(fs.readFileSync(file)).update("\0");
   const key = hash.update(JSON.stringify([compiler.path, compiler.version, flags])).digest("hex").slice(0, 16);
   const addon = path.join(cacheDir, `jskcov-afl-direct-${key}.node`);
   if (fs.existsSync(addon)) return addon;
   fs.mkdirSync(cacheDir, { recursive: true });
   const scratch = `${addon}.${process.pid}.tmp`;
   try {
-    execFileSync(compiler.path, [...flags, ADDON_SOURCES[0], "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(compiler.path, [...flags, path.join(NATIVE_DIR, ADDON_UNIT), "-o", scratch], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
     fs.rmSync(scratch, { force: true });
