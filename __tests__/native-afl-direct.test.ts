@@ -1,4 +1,4 @@
-// The direct AFL++ mode (JSKCOV_AFL_DIRECT=1, docs/executor-protocol.md): the executor reads
+// The direct AFL++ mode (the default; JSKCOV_AFL_DIRECT=0 turns it off; docs/executor-protocol.md): the executor reads
 // afl-fuzz's requests, writes its pid and each run's wait status, reads the input from
 // afl-fuzz's shared memory and writes afl-fuzz's bitmap itself (native/afl-direct.c), while
 // native/harness.c supervises. Each fault with the real afl-fuzz (AFL++ 4.04c): a JavaScript
@@ -28,11 +28,11 @@ function seedDir(texts: string[]): string {
   return dir;
 }
 
-/** afl-fuzz on the harness for `target`, in the direct mode unless JSKCOV_AFL_DIRECT says otherwise. */
+/** afl-fuzz on the harness for `target`, in the direct mode (the default) unless JSKCOV_AFL_DIRECT=0. */
 async function aflFuzz(target: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, onOutput?: (output: string, kill: (signal: NodeJS.Signals) => void) => void) {
   const cwd = workDir();
   const out = path.join(cwd, "out");
-  const env = session().environment(invocationFor(target), {}, { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", JSKCOV_AFL_DIRECT: "1", JSKCOV_AFL_DIRECT_ADDON: addon, ...extraEnv });
+  const env = session().environment(invocationFor(target), {}, { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", JSKCOV_AFL_DIRECT_ADDON: addon, ...extraEnv });
   const run = await runHarness("afl-fuzz", ["-o", out, ...args, "--", afl], { cwd, env, onOutput });
   const instance = path.join(out, "default");
   const stats = fs.existsSync(path.join(instance, "fuzzer_stats")) ? fs.readFileSync(path.join(instance, "fuzzer_stats"), "utf8") : "";
@@ -100,6 +100,82 @@ test("restarts after JSKCOV_EXECUTOR_MAX_RUNS come between runs; each next execu
   await expectAllGone(run.executorPids);
 });
 
+test("restarts for memory (JSKCOV_EXECUTOR_MAX_RSS_MB, checked every 64 runs) come between runs too; each next executor serves on", async () => {
+  // Every executor is past 1 MB: each one exits after its 64th run.
+  const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-t", "10000", "-E", "1000", "-s", "1"], { JSKCOV_EXECUTOR_MAX_RSS_MB: "1" });
+  expect(run.status).toBe(0);
+  expect(run.stat("execs_done")).toBeGreaterThanOrEqual(1000);
+  expect(run.direct.length).toBeGreaterThanOrEqual(1000 / 64 - 1);
+  expect(run.output).toMatch(/ended in direct state 0 \(wait status 0x0\)/);
+  expect(run.output).not.toMatch(/ended in direct state [123]/);
+  await expectAllGone(run.executorPids);
+});
+
+/*
+ * An executor killed at the worst moment of the exchange (JSKCOV_AFL_DIRECT_KILL_AT, a test
+ * hook of native/afl-direct.c: it SIGKILLs itself right after the step), as afl-fuzz's timer
+ * or a kill from outside could: just after reading a request whose pid afl-fuzz already had
+ * (state 4: the harness must not wait for that request again), just after writing its pid
+ * (state 2: only the status is missing), just after writing a run's status and the next pid
+ * (state 5: the harness sees from the pipes that afl-fuzz has them). Each kill is that run's
+ * crash; afl-fuzz stays in step with the next executor to the end of its budget.
+ */
+test.each([
+  ["request:30", 4, {}],
+  ["pid:30", 2, { JSKCOV_AFL_MIN_TIMEOUT_MS: "0" }], // every status through the harness: each run's pid is written apart
+  ["status:30", 5, {}],
+])("an executor killed right after a step (JSKCOV_AFL_DIRECT_KILL_AT=%s) leaves afl-fuzz in step (direct state %d)", async (killAt, state, env) => {
+  const executions = 200;
+  // The early pid's bound is the -t given (10 s): every run of this target is far shorter, so statuses go with the next pid.
+  const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-t", "10000", "-E", String(executions), "-s", "1"], {
+    JSKCOV_AFL_DIRECT_KILL_AT: killAt,
+    JSKCOV_AFL_MIN_TIMEOUT_MS: "10000",
+    AFL_IGNORE_SEED_PROBLEMS: "1",
+    ...env,
+  });
+  expect(run.output).not.toMatch(/PROGRAM ABORT|misbehaving|Unable to communicate/);
+  expect(run.status).toBe(0);
+  expect(run.stat("execs_done")).toBeGreaterThanOrEqual(executions);
+  expect(run.output).toMatch(new RegExp(`ended in direct state ${state} \\(wait status 0x9\\)`));
+  expect(run.direct.length).toBeGreaterThan(3);
+  await expectAllGone(run.executorPids);
+});
+
+test("JSKCOV_HARNESS_STATS counts the direct mode's runs from the executors' control pages (printed at afl-fuzz's AFL_KILL_SIGNAL=15); the piped protocol's per round trip", async () => {
+  for (const direct of ["1", "0"]) {
+    const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-t", "10000", "-E", "300", "-s", "1"], {
+      JSKCOV_AFL_DIRECT: direct,
+      JSKCOV_HARNESS_STATS: "1",
+      JSKCOV_EXECUTOR_MAX_RUNS: "100",
+      AFL_KILL_SIGNAL: "15",
+    });
+    expect(run.status).toBe(0);
+    const executions = run.stat("execs_done");
+    expect(executions).toBeGreaterThanOrEqual(300);
+    if (direct === "1") {
+      const line = /direct AFL\+\+ mode: (\d+) runs served by (\d+) executors .* (\d+) long runs' statuses and reported (\d+) deaths/.exec(run.output);
+      expect(line).not.toBeNull();
+      const [, runs, executors, , deaths] = line!.map(Number);
+      // Every run afl-fuzz made, across the restarts every 100 runs (its fuzzer_stats may miss the last one).
+      expect(runs).toBeGreaterThanOrEqual(executions);
+      expect(runs).toBeLessThanOrEqual(executions + 1);
+      expect(executors).toBeGreaterThanOrEqual(Math.floor(executions / 100));
+      expect(deaths).toBe(0);
+    } else {
+      const runs = Number(/jskcov-harness: (\d+) runs, [\d.]+ us per round trip/.exec(run.output)?.[1]);
+      expect(runs).toBeGreaterThanOrEqual(executions);
+      expect(runs).toBeLessThanOrEqual(executions + 1);
+    }
+    await expectAllGone(run.executorPids);
+  }
+});
+
+test("JSKCOV_AFL_DIRECT that is not 0 or 1 is an error naming it, before any executor starts", async () => {
+  const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-E", "10"], { JSKCOV_AFL_DIRECT: "yes" });
+  expect(run.output).toContain("JSKCOV_AFL_DIRECT must be 1 (the direct AFL++ mode, the default) or 0 (the piped protocol), got 'yes'");
+  expect(run.executorPids).toEqual([]);
+});
+
 test("with every run's status written by the harness (JSKCOV_AFL_MIN_TIMEOUT_MS=0), the exchange stays in step and the bug is found", async () => {
   const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-D", "-t", "10000", "-E", "30000", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_MIN_TIMEOUT_MS: "0" });
   expect(run.status).toBe(0);
@@ -126,16 +202,16 @@ test("a SIGKILLed harness leaves no Node process and no /dev/shm file behind", a
   expect(added).toEqual([]);
 });
 
-test("jskcov fuzz --engine afl with JSKCOV_AFL_DIRECT=1 builds the addon, serves directly and saves the bug as crash-<sha1>; without it, the harness serves", async () => {
+test("jskcov fuzz --engine afl builds the addon, serves directly by default and saves the bug as crash-<sha1>; with JSKCOV_AFL_DIRECT=0, the harness serves", async () => {
   const jskcov = path.join(REPO, "dist", "cli", "jskcov.js");
   const target = path.join(TARGETS, "planted-bug.js");
-  for (const direct of ["1", undefined]) {
+  for (const direct of [undefined, "0"]) {
     const cwd = workDir();
     const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", target, seedDir(["aaaa"]), "--", "-D", "-o", path.join(cwd, "out"), "-runs=30000", "-seed=1", `-artifact_prefix=${cwd}/`];
     const env = { ...process.env, ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_DIRECT: direct };
     const run = await runHarness(process.execPath, args, { cwd, env });
     expect(run.status).toBe(0);
-    expect(/serves afl-fuzz directly/.test(run.output)).toBe(direct === "1");
+    expect(/serves afl-fuzz directly/.test(run.output)).toBe(direct === undefined);
     const artifacts = filesIn(cwd, "crash-");
     expect(artifacts.length).toBeGreaterThan(0);
     for (const name of artifacts) expect(fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1")).toBe("FUZZ");

@@ -8,26 +8,34 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { aflCommand, saveAflFindings } from "../fuzz/engines/afl";
-import { AFL_TEST_ENV, TARGETS, cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, TARGETS, aflDirectAddon, cleanUp, executorPidsIn, expectAllGone, filesIn, harness, invocationFor, killAfterTest, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
 let afl: string;
+/**
+ * The tests' afl-fuzz environment, with the harness's stderr (the executors it starts) reaching
+ * the test, and the executor's addon, so that the harness takes the direct AFL++ mode, its
+ * default, wherever it applies (JSKCOV_AFL_DIRECT=0 is the piped protocol).
+ */
+let AFL_ENV: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   requireFuzzBuild();
   afl = harness("afl");
+  AFL_ENV = { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", JSKCOV_AFL_DIRECT_ADDON: aflDirectAddon() };
 });
 afterEach(cleanUp);
-
-/** The tests' afl-fuzz environment, with the harness's stderr (the executors it starts) reaching the test. */
-const AFL_ENV: NodeJS.ProcessEnv = { ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1" };
 
 function seedDir(texts: string[]): string {
   const dir = workDir();
   texts.forEach((text, i) => fs.writeFileSync(path.join(dir, `seed-${i}`), text));
   return dir;
 }
+
+/** What the harness said about how it serves afl-fuzz (JSKCOV_HARNESS_VERBOSE). */
+const DIRECT = /jskcov-harness: executor \d+ serves afl-fuzz directly/;
+const PIPED_BECAUSE = /jskcov-harness: the piped protocol serves afl-fuzz: (.*)/;
 
 /** Runs `tool args -- <harness>` for `target` with the executor's environment. */
 async function runWithHarness(tool: string, target: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -38,10 +46,13 @@ async function runWithHarness(tool: string, target: string, args: string[], extr
   return { ...run, cwd };
 }
 
-test("afl-fuzz finds the planted bug within a fixed budget; the crash is saved by afl-fuzz and as crash-<sha1>", async () => {
+// The direct mode's own tests are in native-afl-direct.test.ts; these two keep the piped protocol's (JSKCOV_AFL_DIRECT=0).
+test("the piped protocol (JSKCOV_AFL_DIRECT=0): afl-fuzz finds the planted bug within a fixed budget; the crash is saved by afl-fuzz and as crash-<sha1>", async () => {
   const out = path.join(workDir(), "out");
   const seeds = seedDir(["aaaa"]);
-  const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seeds, "-o", out, "-D", "-V", "180", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1" });
+  const run = await runWithHarness("afl-fuzz", "planted-bug.js", ["-i", seeds, "-o", out, "-D", "-V", "180", "-s", "1"], { AFL_BENCH_UNTIL_CRASH: "1", JSKCOV_AFL_DIRECT: "0" });
+  expect(PIPED_BECAUSE.exec(run.output)?.[1]).toBe("JSKCOV_AFL_DIRECT=0");
+  expect(run.output).not.toMatch(DIRECT);
   const crashes = filesIn(path.join(out, "default", "crashes"), "id:");
   expect(crashes.length).toBeGreaterThan(0);
   // Every crash is the bug: an executor afl-fuzz's timer killed never runs the next input.
@@ -58,10 +69,11 @@ test("afl-fuzz finds the planted bug within a fixed budget; the crash is saved b
   await expectAllGone(run.executorPids);
 });
 
-test("afl-fuzz's timeout kills the executor, the hang is saved, and the harness restarts the executor", async () => {
+test("the piped protocol (JSKCOV_AFL_DIRECT=0): afl-fuzz's timeout kills the executor, the hang is saved, and the harness restarts the executor", async () => {
   const out = path.join(workDir(), "out");
   const seeds = seedDir(["HANF"]); // one bit from the hang
-  const run = await runWithHarness("afl-fuzz", "hangs.js", ["-i", seeds, "-o", out, "-t", "1000", "-V", "40", "-s", "1"]);
+  const run = await runWithHarness("afl-fuzz", "hangs.js", ["-i", seeds, "-o", out, "-t", "1000", "-V", "40", "-s", "1"], { JSKCOV_AFL_DIRECT: "0" });
+  expect(PIPED_BECAUSE.exec(run.output)?.[1]).toBe("JSKCOV_AFL_DIRECT=0");
   const hangs = filesIn(path.join(out, "default", "hangs"), "id:");
   expect(hangs.length).toBeGreaterThan(0);
   expect(fs.readFileSync(path.join(out, "default", "hangs", hangs[0]), "latin1")).toBe("HANG");
@@ -216,6 +228,8 @@ test("-M and -S instances share one output directory", async () => {
   }
   expect(main.output).not.toContain("PROGRAM ABORT");
   expect(secondary.output).not.toContain("PROGRAM ABORT");
+  expect(main.output).toMatch(DIRECT); // the default
+  expect(secondary.output).toMatch(DIRECT);
   await expectAllGone([...main.executorPids, ...secondary.executorPids]);
 });
 
@@ -259,6 +273,8 @@ test("-S and -M instances of afl-fuzz on the harness share corpus entries throug
     AFL_IMPORT_FIRST: "1",
   });
   expectSharedThroughSync(out);
+  expect(second.output).toMatch(DIRECT);
+  expect(main.output).toMatch(DIRECT);
   await expectAllGone([...second.executorPids, ...main.executorPids]);
 });
 
@@ -276,13 +292,15 @@ test("jskcov fuzz --engine afl -S / -M: the same sharing, and each run saves eve
   const main = await fuzz("zzzz", ["-M", "main", "-runs=20000"], { AFL_IMPORT_FIRST: "1" });
   expect(main.status).toBe(0);
   expectSharedThroughSync(out);
+  expect(second.output).toMatch(DIRECT); // jskcov fuzz --engine afl builds the addon and sets it
+  expect(main.output).toMatch(DIRECT);
   const artifacts = filesIn(cwd, "crash-");
   expect(artifacts.length).toBeGreaterThanOrEqual(2); // second's crash and main's (different inputs)
   expect(artifacts.map((name) => fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1"))).toEqual(artifacts.map(() => "FUZZ"));
   await expectAllGone([...second.executorPids, ...main.executorPids]);
 });
 
-test("jskcov fuzz --engine afl -- -n (non-instrumented): the harness's forkserver runs the inputs, and crashes are saved as crash-<sha1> too", async () => {
+test("jskcov fuzz --engine afl -- -n (non-instrumented): the harness's forkserver runs the inputs through the piped protocol, and crashes are saved as crash-<sha1> too", async () => {
   const jskcov = path.join(__dirname, "..", "dist", "cli", "jskcov.js");
   const cwd = workDir();
   const out = path.join(cwd, "out");
@@ -295,21 +313,25 @@ test("jskcov fuzz --engine afl -- -n (non-instrumented): the harness's forkserve
   const crashes = filesIn(path.join(out, "crashes"), "id:");
   expect(crashes.length).toBeGreaterThan(0);
   expect(run.executorPids).toHaveLength(1); // one persistent executor (AFL_DUMB_FORKSRV=1), not one Node per input
+  // afl-fuzz -n shares no bitmap (nor the input) with its target: the direct mode cannot apply.
+  expect(PIPED_BECAUSE.exec(run.output)?.[1]).toBe("no bitmap in shared memory (__AFL_SHM_ID: afl-fuzz's non-instrumented mode, -n)");
   const artifacts = filesIn(cwd, "crash-");
   expect(artifacts.length).toBe(new Set(crashes.map((name) => fs.readFileSync(path.join(out, "crashes", name)).toString("hex"))).size);
   for (const name of artifacts) expect(fs.readFileSync(path.join(cwd, name)).subarray(0, 4).toString("latin1")).toBe("FUZZ");
   await expectAllGone(run.executorPids);
 });
 
-test("afl-tmin shrinks a crashing input to the four bytes that matter", async () => {
+test("afl-tmin shrinks a crashing input to the four bytes that matter (in the direct mode, the default)", async () => {
   const dir = workDir();
   fs.writeFileSync(path.join(dir, "crash"), "FUZZ-tail-bytes");
   const run = await runWithHarness("afl-tmin", "planted-bug.js", ["-t", "20000", "-i", path.join(dir, "crash"), "-o", path.join(dir, "min")]);
   expect(run.output).toContain("crash");
   expect(fs.readFileSync(path.join(dir, "min"), "latin1")).toBe("FUZZ");
+  expect(run.output).toMatch(DIRECT);
+  await expectAllGone(run.executorPids);
 });
 
-test("afl-cmin keeps one input per distinct coverage", async () => {
+test("afl-cmin keeps one input per distinct coverage (afl-showmap in the direct mode, the default)", async () => {
   const dir = workDir();
   const inputs = seedDir(["aaaa", "bbbb", "Faaa", "Fbbb", "FUaa", "FUZa"]);
   const run = await runWithHarness("afl-cmin", "planted-bug.js", ["-t", "20000", "-i", inputs, "-o", path.join(dir, "min")]);
@@ -317,6 +339,8 @@ test("afl-cmin keeps one input per distinct coverage", async () => {
   const kept = filesIn(path.join(dir, "min")).map((name) => fs.readFileSync(path.join(dir, "min", name), "latin1")).sort();
   expect(kept).toHaveLength(4);
   expect(kept).toEqual(expect.arrayContaining(["FUaa", "FUZa"]));
+  expect(run.output).toMatch(DIRECT);
+  await expectAllGone(run.executorPids);
 });
 
 test("the shared flags become afl-fuzz options; afl-fuzz's own options pass through", () => {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { aflCommand, seedDirectory } from "../fuzz/engines/afl";
 import { libFuzzerCommand } from "../fuzz/engines/libfuzzer";
-import { AFL_TEST_ENV, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
+import { AFL_TEST_ENV, aflDirectAddon, cleanUp, expectAllGone, filesIn, harness, invocationFor, requireFuzzBuild, runHarness, session, workDir } from "./native-helpers";
 
 jest.setTimeout(240_000);
 
@@ -66,8 +66,11 @@ describe.each(TARGETS)("libFuzzer on %s (-seed=1 -runs=20000)", (target, secret)
   });
 });
 
-/** The tests' afl-fuzz environment, stopping at the first crash. */
-const AFL_ENV: NodeJS.ProcessEnv = { ...AFL_TEST_ENV, AFL_BENCH_UNTIL_CRASH: "1" };
+/** The tests' afl-fuzz environment, stopping at the first crash, with the harness's stderr and the direct mode's addon (as jskcov fuzz sets it). */
+let AFL_ENV: NodeJS.ProcessEnv;
+beforeAll(() => {
+  AFL_ENV = { ...AFL_TEST_ENV, AFL_BENCH_UNTIL_CRASH: "1", AFL_DEBUG_CHILD: "1", JSKCOV_AFL_DIRECT_ADDON: aflDirectAddon() };
+});
 
 /**
  * afl-fuzz with a fixed seed and a budget of executions (-E counts the main forkserver's,
@@ -94,6 +97,9 @@ describe.each(TARGETS)("AFL++ on %s (-s 1 -E 3000)", (target, secret) => {
     const run = await aflRun(target, true);
     expect(run.args).toEqual(expect.arrayContaining(["-c", "0"]));
     expect(run.output).toContain("Spawning cmplog forkserver");
+    // The main forkserver in the direct mode (the default); the cmplog one keeps the piped protocol.
+    expect(run.output).toMatch(/jskcov-harness: executor \d+ serves afl-fuzz directly/);
+    expect(run.output).toContain("jskcov-harness: the piped protocol serves afl-fuzz: the cmplog instance (-c): its comparisons go through the harness");
     expect(run.crashes.map((crash) => crash.subarray(0, secret.length))).toContainEqual(secret);
   });
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
+import { buildAflDirectAddon, buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
 import { NativeSession, type NativeEngineInvocation } from "../fuzz/engines/native-session";
 import { requireBuild } from "./cli-helpers";
 
@@ -28,8 +28,15 @@ export function requireFuzzBuild(): void {
   requireBuild(["dist/fuzz/executor.js", "dist/cli/preload.js"]);
 }
 
+const TEST_CACHE = path.join(REPO, "node_modules", ".cache", "babel-plugin-kcov-tests");
+
 export function harness(kind: HarnessKind): string {
-  return buildHarness(kind, path.join(REPO, "node_modules", ".cache", "babel-plugin-kcov-tests"));
+  return buildHarness(kind, TEST_CACHE);
+}
+
+/** The executor's addon for the direct AFL++ mode (JSKCOV_AFL_DIRECT_ADDON), which `jskcov fuzz --engine afl` sets. */
+export function aflDirectAddon(): string {
+  return buildAflDirectAddon(TEST_CACHE);
 }
 
 export function invocationFor(target: string, engineArgs: string[] = [], inputs: string[] = []): NativeEngineInvocation {

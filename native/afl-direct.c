@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,32 @@ static void *attach(const char *variable, int flags, size_t *bytes) {
   return at;
 }
 
+/* JSKCOV_AFL_DIRECT_KILL_AT=STAGE:RUN, for the tests only (__tests__/native-afl-direct.test.ts):
+ * the executor SIGKILLs itself right after that step of its RUN-th run (STAGE: request, after
+ * reading it; pid, after writing it; status, after writing the status and the next pid), the
+ * worst moment for a kill from outside or by afl-fuzz's timer. */
+enum kill_stage { KILL_NEVER, KILL_AFTER_REQUEST, KILL_AFTER_PID, KILL_AFTER_STATUS };
+static struct {
+  enum kill_stage stage;
+  uint32_t run;
+} kill_at;
+
+static void kill_at_parse(void) {
+  const char *text = getenv("JSKCOV_AFL_DIRECT_KILL_AT");
+  if (text == NULL || *text == '\0') return;
+  static const char *const stages[] = {"request:", "pid:", "status:"};
+  for (int i = 0; i < 3; i++) {
+    if (strncmp(text, stages[i], strlen(stages[i])) == 0) {
+      kill_at.stage = (enum kill_stage)(i + 1);
+      kill_at.run = (uint32_t)strtoul(text + strlen(stages[i]), NULL, 10);
+    }
+  }
+}
+
+static void kill_if_at(enum kill_stage stage) {
+  if (kill_at.stage == stage && direct.control[AFL_DIRECT_RUN] == kill_at.run) kill(getpid(), SIGKILL);
+}
+
 /* setup(config: Buffer, area: BigUint64Array, controlPath: string): the harness's
  * REQUEST_SERVE_AFL payload (afl-direct.h), the executor's kcov area and the control page. */
 static napi_value setup(napi_env env, napi_callback_info info) {
@@ -144,6 +172,7 @@ static napi_value setup(napi_env env, napi_callback_info info) {
   direct.pid_sent_early = 0;
   direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_WAITING;
   direct.control[AFL_DIRECT_SERVING] = 1;
+  kill_at_parse();
   direct.ready = 1;
   return undefined(env);
 }
@@ -153,19 +182,27 @@ static napi_value setup(napi_env env, napi_callback_info info) {
 static napi_value next(napi_env env, napi_callback_info info) {
   (void)info;
   if (!direct.ready) return fail(env, "next() before setup()");
+  /* Poll, then say so, then read: a kill in the poll leaves the request in the pipe, and a kill
+   * in the read is told apart by what the pipe still holds (the harness looks). */
+  struct pollfd request_ready = {.fd = AFL_DIRECT_CONTROL_FD, .events = POLLIN};
+  while (poll(&request_ready, 1, -1) < 0 && errno == EINTR) {
+  }
+  direct.control[AFL_DIRECT_STATE] = direct.pid_sent_early ? AFL_DIRECT_REQUEST_READ_EARLY_PID_SENT : AFL_DIRECT_REQUEST_READ;
   uint32_t request;
   if (read_fully(AFL_DIRECT_CONTROL_FD, &request, 4) != 0) { /* afl-fuzz closed its end: it is done */
     direct.control[AFL_DIRECT_AFL_GONE] = 1;
     return undefined(env);
   }
   __atomic_store_n(&direct.control[AFL_DIRECT_RUN], direct.control[AFL_DIRECT_RUN] + 1, __ATOMIC_RELEASE);
+  kill_if_at(KILL_AFTER_REQUEST);
+  /* "Running" before the pid: afl-fuzz's timer, which may kill us, starts once it has the pid. */
+  direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_RUNNING;
   if (!direct.pid_sent_early) {
-    direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_REQUEST_READ;
     direct.pid_sent_ns = now_ns(); /* before the write: afl-fuzz's timer starts after it */
     if (write_fully(AFL_DIRECT_STATUS_FD, &direct.pid, 4) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
+    kill_if_at(KILL_AFTER_PID);
   }
   direct.pid_sent_early = 0;
-  direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_RUNNING;
   uint32_t length = *(const volatile uint32_t *)direct.input;
   if (length > direct.input_capacity) length = direct.input_capacity;
   napi_value buffer;
@@ -207,7 +244,10 @@ static napi_value report(napi_env env, napi_callback_info info) {
   }
   if (now_ns() - direct.pid_sent_ns < direct.early_pid_bound_ns) {
     uint32_t words[2] = {status, direct.pid};
+    /* Before the write: once afl-fuzz has the next pid, its timer for the next run may kill us. */
+    if (!restart) direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_STATUS_AND_PID_WRITING;
     if (write_fully(AFL_DIRECT_STATUS_FD, words, restart ? 4 : 8) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
+    kill_if_at(KILL_AFTER_STATUS);
     direct.pid_sent_early = !restart;
     direct.pid_sent_ns = now_ns();
   } else {

@@ -30,13 +30,21 @@ struct afl_direct_config {
 #define AFL_DIRECT_SERVING 4  /* 1: the executor has taken the exchange over (its setup worked) */
 #define AFL_DIRECT_CONTROL_BYTES 4096
 
-/* Where the executor is in afl-fuzz's exchange, so that the harness, on its death, writes
- * what afl-fuzz still waits for. */
+/*
+ * Where the executor is in afl-fuzz's exchange, so that the harness, on its death, writes
+ * what afl-fuzz still waits for (docs/executor-protocol.md, "The direct AFL++ mode"). A
+ * state is stored before the step it names whenever afl-fuzz's own timeout kill can land
+ * during that step, so that the kill never finds a stale state: the executor polls before
+ * it reads a request (a request it was woken for but killed before it ran is still in the
+ * pipe) and says "readable" before the read, and it says "running" before it writes its pid.
+ */
 enum afl_direct_state {
-  AFL_DIRECT_WAITING = 0,                /* for a request; afl-fuzz has no pid for it yet */
-  AFL_DIRECT_REQUEST_READ = 1,           /* a request read, its pid not yet written */
-  AFL_DIRECT_RUNNING = 2,                /* the pid written, the run's status not yet */
-  AFL_DIRECT_WAITING_EARLY_PID_SENT = 3, /* for a request whose pid afl-fuzz already has */
+  AFL_DIRECT_WAITING = 0,                 /* polling for a request; afl-fuzz has no pid for it yet */
+  AFL_DIRECT_REQUEST_READ = 1,            /* that request readable, perhaps read; its pid not yet written */
+  AFL_DIRECT_RUNNING = 2,                 /* its pid being written or written; the run's status not yet */
+  AFL_DIRECT_WAITING_EARLY_PID_SENT = 3,  /* polling for a request whose pid afl-fuzz already has */
+  AFL_DIRECT_REQUEST_READ_EARLY_PID_SENT = 4, /* that request readable, perhaps read */
+  AFL_DIRECT_STATUS_AND_PID_WRITING = 5,  /* the run's status and the next run's pid being written, or written */
 };
 
 /* The reply-pipe message of a run whose status the harness writes. */

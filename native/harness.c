@@ -16,7 +16,9 @@
  *   JSKCOV_RUN_CONFIG     passed through to the executor (the preload's configuration)
  *   JSKCOV_FEEDBACK_SLOTS libFuzzer's counters / AFL++'s bitmap bytes (default: feedback_slots_for)
  *   AFL_MAP_SIZE          AFL++ mode: the largest bitmap afl-fuzz made (the harness uses at most that)
- *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native)
+ *   JSKCOV_HARNESS_STATS  when set, prints the mean round trip per run at exit (bench/native); in the
+ *                         direct AFL++ mode the runs the executors counted instead; under afl-fuzz,
+ *                         which SIGKILLs its forkserver, only with AFL_KILL_SIGNAL=15
  *   JSKCOV_SPIN_US        how long a wait polls before it blocks (default 50; 0 = block at once;
  *                         always 0 on one CPU), read by the executor too (docs/executor-protocol.md,
  *                         "The control page")
@@ -24,6 +26,7 @@
  *                         AFL++ mode afl-fuzz's cmplog forkserver (-c) always does
  *   JSKCOV_AFL_MIN_TIMEOUT_MS  AFL++ mode: the shortest timeout afl-fuzz gives a run (default 5,
  *                         afl-fuzz's minimum -t); runs under a fifth of it get the next pid early
+ *   JSKCOV_AFL_DIRECT=0   AFL++ mode: the piped protocol, not the direct mode (afl_piped_because)
  *   JSKCOV_EXECUTOR_CPU   where the executor runs: shared (default: the harness's CPUs, under
  *                         afl-fuzz its one core) or a CPU number (docs/executor-protocol.md,
  *                         "Where the executor runs")
@@ -41,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -53,9 +57,7 @@
 #include "compare-bridge.h"
 #include "fd-io.h"
 #include "pc-map.h"
-#ifdef JSKCOV_AFL
 #include "afl-direct.h"
-#endif
 #ifdef JSKCOV_LIBFUZZER
 #include "libfuzzer-faults.h"
 #endif
@@ -397,8 +399,9 @@ static int executor_reap(void) {
   close(executor.reply_fd);
   if (executor.area != NULL) munmap((void *)executor.area, executor.area_words * 8);
   executor.area = NULL;
-  if (executor.control != NULL) munmap((void *)executor.control, CONTROL_PAGE_BYTES);
-  executor.control = NULL;
+  volatile uint32_t *control = executor.control;
+  executor.control = NULL; /* first: JSKCOV_HARNESS_STATS's SIGTERM handler reads it */
+  if (control != NULL) munmap((void *)control, CONTROL_PAGE_BYTES);
   compare_areas_unmap(&executor.compare);
   while (waitpid(executor.pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -680,6 +683,15 @@ static struct {
   uint64_t runs, total_ns;
   pid_t executor_pid;
   uint64_t harness_cpu_us, executor_cpu_us; /* at the first run */
+  /* The direct AFL++ mode, where the harness takes no part in a run: what the executors
+   * counted on their control pages, and what the harness did for them. */
+  struct {
+    int on;
+    uint64_t started_ns;      /* the first hand-over */
+    uint64_t runs;            /* requests read by the executors that ended */
+    uint64_t executor_cpu_us; /* their CPU time, read before each was reaped */
+    uint64_t executors, statuses_passed_on, deaths_reported;
+  } direct;
 } stats;
 
 static uint64_t harness_cpu_us(void) {
@@ -704,7 +716,25 @@ static void stats_first_run(void) {
   stats.executor_cpu_us = process_cpu_us(executor.pid);
 }
 
+/* The direct mode's runs so far: the ended executors', and the one still serving. */
+static uint64_t stats_direct_runs(void) {
+  return stats.direct.runs + (executor.control != NULL ? executor.control[AFL_DIRECT_RUN] : 0);
+}
+
 static void stats_print(void) {
+  if (stats.direct.on) {
+    uint64_t runs = stats_direct_runs();
+    if (runs == 0) return;
+    uint64_t executor_cpu = stats.direct.executor_cpu_us + (executor.pid > 0 ? process_cpu_us(executor.pid) : 0);
+    fprintf(stderr,
+            "jskcov-harness: direct AFL++ mode: %llu runs served by %llu executors (no round trip: the harness takes no part in a run), "
+            "%.2f us of wall time per run from the first hand-over (afl-fuzz included), CPU per run: harness %.2f us, executors %.2f us; "
+            "the harness passed on %llu long runs' statuses and reported %llu deaths\n",
+            (unsigned long long)runs, (unsigned long long)stats.direct.executors, (double)(now_ns() - stats.direct.started_ns) / 1000.0 / (double)runs,
+            (double)harness_cpu_us() / (double)runs, (double)executor_cpu / (double)runs, (unsigned long long)stats.direct.statuses_passed_on,
+            (unsigned long long)stats.direct.deaths_reported);
+    return;
+  }
   if (stats.runs == 0) return;
   double runs = (double)stats.runs;
   fprintf(stderr, "jskcov-harness: %llu runs, %.2f us per round trip (request, run, reply, feedback), CPU per run: harness %.2f us",
@@ -714,6 +744,18 @@ static void stats_print(void) {
   }
   fprintf(stderr, "; waits for a reply: %llu met by the spin, %llu outlasted it, %llu did not spin\n", (unsigned long long)executor.reply_spin.paid,
           (unsigned long long)executor.reply_spin.outlasted, (unsigned long long)executor.reply_spin.skipped);
+}
+
+/*
+ * afl-fuzz and its tools end the forkserver with AFL_KILL_SIGNAL (default SIGKILL), so no exit
+ * handler runs there; with AFL_KILL_SIGNAL=15 this handler prints the line first. The harness
+ * is single-threaded under afl-fuzz and waits in a read when afl-fuzz stops it.
+ */
+__attribute__((unused)) static void stats_on_sigterm(int signal_number) {
+  (void)signal_number;
+  stats_print();
+  if (executor.pid > 0) kill(executor.pid, SIGKILL);
+  _exit(0);
 }
 
 static void stats_start(void) {
@@ -1039,17 +1081,37 @@ static int report_pid(pid_t *reported, uint64_t *reported_ns, const int *status)
 
 /* ---- The direct AFL++ mode (docs/executor-protocol.md, "The direct AFL++ mode") ---- */
 
+/* JSKCOV_AFL_DIRECT: unset, empty or 1 = the direct mode wherever it applies (the default);
+ * 0 = always the piped protocol. Read before any executor starts, so a bad value stops us first. */
+static int afl_direct_setting(void) {
+  static int setting = -1;
+  if (setting < 0) {
+    const char *text = getenv("JSKCOV_AFL_DIRECT");
+    if (text != NULL && *text != '\0' && strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+      fatal("JSKCOV_AFL_DIRECT must be 1 (the direct AFL++ mode, the default) or 0 (the piped protocol), got '%s'", text);
+    }
+    setting = text == NULL || strcmp(text, "0") != 0;
+  }
+  return setting;
+}
+
 /*
  * Whether the executor takes afl-fuzz's forkserver exchange over (two process switches per
- * run instead of four): only when asked for (JSKCOV_AFL_DIRECT=1) and the executor can load
- * the addon (JSKCOV_AFL_DIRECT_ADDON, set by `jskcov fuzz --engine afl`), under afl-fuzz with
- * the bitmap and the input in shared memory, and for none of the cases the addon does not
- * cover: the cmplog instance (comparisons go through the harness) and -use_feedback=0.
+ * run instead of four; docs/executor-protocol.md, "The direct AFL++ mode"): NULL if it does,
+ * else why the harness serves afl-fuzz through the piped protocol. The direct mode needs
+ * afl-fuzz's bitmap and input in shared memory (afl-fuzz, afl-showmap, afl-tmin and afl-cmin
+ * give both; non-instrumented -n gives neither) and the executor's addon, and it covers
+ * neither the cmplog instance (its comparisons go through the harness) nor -use_feedback=0.
  */
-static int afl_direct_wanted(int under_afl, const uint8_t *bitmap_shared) {
-  const char *wanted = getenv("JSKCOV_AFL_DIRECT"), *addon = getenv("JSKCOV_AFL_DIRECT_ADDON");
-  if (wanted == NULL || strcmp(wanted, "1") != 0) return 0;
-  return under_afl && bitmap_shared != NULL && shared_input != NULL && addon != NULL && *addon != '\0' && !executor.compare_wanted && !feedback_disabled();
+static const char *afl_piped_because(const uint8_t *bitmap_shared) {
+  const char *addon = getenv("JSKCOV_AFL_DIRECT_ADDON");
+  if (!afl_direct_setting()) return "JSKCOV_AFL_DIRECT=0";
+  if (bitmap_shared == NULL) return "no bitmap in shared memory (__AFL_SHM_ID: afl-fuzz's non-instrumented mode, -n)";
+  if (shared_input == NULL) return "the input is not in shared memory (__AFL_SHM_FUZZ_ID)";
+  if (addon == NULL || *addon == '\0') return "JSKCOV_AFL_DIRECT_ADDON (the executor's addon; jskcov fuzz --engine afl sets it) is not set";
+  if (executor.compare_wanted) return "the cmplog instance (-c): its comparisons go through the harness";
+  if (feedback_disabled()) return "-use_feedback=0 (JSKCOV_FEEDBACK=0)";
+  return NULL;
 }
 
 /* Hands the forkserver to the executor just started: the map and the early-pid bound it needs. */
@@ -1065,6 +1127,23 @@ static int afl_direct_hand_over(uint64_t early_pid_before_ns) {
   return result;
 }
 
+/* Bytes written to a pipe and not yet read (FIONREAD works on either end); 0 on error. */
+static int bytes_in_pipe(int fd) {
+  int bytes = 0;
+  return ioctl(fd, FIONREAD, &bytes) == 0 ? bytes : 0;
+}
+
+/*
+ * Whether an executor that died while writing a run's status and the next pid (state 5) wrote
+ * them. If it did, afl-fuzz either has not read them all (the status pipe holds some) or has
+ * read both and written the next request (the request pipe holds it); if it did not, afl-fuzz
+ * is still waiting for that status with both pipes empty. afl-fuzz only moves forward (status
+ * read, request written, pid read), so looking at the status pipe first is never fooled.
+ */
+static int status_and_pid_written(void) {
+  return bytes_in_pipe(FORKSRV_FD + 1) > 0 || bytes_in_pipe(FORKSRV_FD) > 0;
+}
+
 /*
  * The harness as the executor's supervisor: it sleeps on the executor's reply pipe, where
  * only the statuses of long runs come (written on to afl-fuzz), until the executor dies or
@@ -1074,6 +1153,8 @@ static int afl_direct_hand_over(uint64_t early_pid_before_ns) {
  * afl-fuzz is gone.
  */
 static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
+  stats.direct.on = 1;
+  stats.direct.started_ns = now_ns();
   for (;;) {
     if (executor.pid == 0) executor_start();
     if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: executor %d serves afl-fuzz directly\n", (int)executor.pid);
@@ -1086,6 +1167,7 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
           fatal("the executor sent 0x%08x in the direct AFL++ mode, not a run's status", handoff.magic);
         }
         handed_off_run = handoff.run;
+        stats.direct.statuses_passed_on++;
         if (write_fully(FORKSRV_FD + 1, &handoff.wait_status, 4) != 0) return; /* afl-fuzz is gone */
       }
     }
@@ -1093,6 +1175,11 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
     uint32_t serving = control[AFL_DIRECT_SERVING], state = control[AFL_DIRECT_STATE], run = control[AFL_DIRECT_RUN];
     uint32_t afl_gone = control[AFL_DIRECT_AFL_GONE];
     uint32_t pid = (uint32_t)executor.pid;
+    if (stats.enabled) { /* before the reap: a dead executor's /proc entry lasts until then */
+      stats.direct.executor_cpu_us += process_cpu_us(executor.pid);
+      stats.direct.runs += run;
+      stats.direct.executors++;
+    }
     int status = executor_reap();
     if (afl_gone) return;
     if (!serving) {
@@ -1104,9 +1191,17 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
     if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: executor %u ended in direct state %u (wait status 0x%x)\n", pid, state, status);
     if (state == AFL_DIRECT_WAITING) continue; /* between runs: the next executor reads the next request */
     if (state == AFL_DIRECT_RUNNING && run == handed_off_run) continue; /* its status was written already */
+    if (state == AFL_DIRECT_STATUS_AND_PID_WRITING && status_and_pid_written()) state = AFL_DIRECT_WAITING_EARLY_PID_SENT;
+    /* The request of the run that died, if the executor had not read it: afl-fuzz has written
+     * it or will, since it has the pid; while waiting for the request, read it whole. */
     uint32_t request;
     if (state == AFL_DIRECT_WAITING_EARLY_PID_SENT && read_fully(FORKSRV_FD, &request, 4) != 0) return;
+    if ((state == AFL_DIRECT_REQUEST_READ || state == AFL_DIRECT_REQUEST_READ_EARLY_PID_SENT) && bytes_in_pipe(FORKSRV_FD) >= 4 &&
+        read_fully(FORKSRV_FD, &request, 4) != 0) {
+      return;
+    }
     bitmap[pc_map_slot(&pc_map, EXECUTOR_DIED_PC)] = 1;
+    stats.direct.deaths_reported++;
     uint32_t words[2] = {pid, (uint32_t)status};
     if (state == AFL_DIRECT_REQUEST_READ ? write_fully(FORKSRV_FD + 1, words, 8) != 0 : write_fully(FORKSRV_FD + 1, &words[1], 4) != 0) return;
   }
@@ -1115,8 +1210,10 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
 int main(int argc, char **argv) {
   const char *input_path = argc > 1 ? argv[1] : NULL;
   const uint64_t early_pid_before_ns = early_pid_bound_ns(); /* a bad setting stops us before any executor starts */
+  afl_direct_setting();
   signal(SIGPIPE, SIG_IGN);
   stats_start();
+  if (stats.enabled) signal(SIGTERM, stats_on_sigterm);
   executor.compare_wanted = compare_bridge_attach_cmplog();
   executor_start(); /* before the hello, so the first run does not pay Node's start */
   size_t map_size = pc_map.slots;
@@ -1157,11 +1254,13 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  if (afl_direct_wanted(under_afl, shm_id != NULL ? bitmap : NULL)) {
+  const char *piped_because = afl_piped_because(shm_id != NULL ? bitmap : NULL);
+  if (piped_because == NULL) {
     afl_direct_serve(bitmap, early_pid_before_ns);
     executor_kill();
     return 0;
   }
+  if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: the piped protocol serves afl-fuzz: %s\n", piped_because);
   pid_t reported = 0;      /* the pid afl-fuzz was given for the last run */
   uint64_t reported_ns = 0; /* when: afl-fuzz's timer for that run started after it */
   int pid_sent_early = 0;   /* the next run's pid is already in afl-fuzz's status pipe */

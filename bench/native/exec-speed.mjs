@@ -21,16 +21,18 @@
 // library (libFuzzer's random bytes often fail qs's printable-ASCII check at once): the
 // figure is the engines' speed on the same target, not the cost of one fixed input.
 //
-// AFL++ runs as `jskcov fuzz --engine afl` runs it by default ("afl": afl-fuzz binds itself
-// to a free core, and the harness and the executor inherit it), and as "afl-no-affinity"
+// AFL++ runs as `jskcov fuzz --engine afl` runs it by default ("afl": the direct AFL++ mode;
+// afl-fuzz binds itself to a free core, and the harness and the executor inherit it), as
+// "afl-piped" (JSKCOV_AFL_DIRECT=0: afl-fuzz -> harness -> executor, the default before
+// session 8), and as "afl-no-affinity"
 // (AFL_NO_AFFINITY=1: nothing bound, what this bench measured before). With --engines, also:
 // "afl-executor-cpu" (afl-fuzz -b 0, JSKCOV_EXECUTOR_CPU=1: the executor alone on the other
 // core, both sides spinning; docs/executor-protocol.md, "Where the executor runs"),
 // "libfuzzer-one-core" (under taskset -c 0: libFuzzer, the harness and the executor on one
 // core, where no one spins), and
 // "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13), and
-// "afl-direct" (JSKCOV_AFL_DIRECT=1: the executor speaks afl-fuzz's forkserver protocol itself,
-// docs/executor-protocol.md, "The direct AFL++ mode").
+// "afl-direct" (JSKCOV_AFL_DIRECT=1, the same as "afl" since it is the default: the executor
+// speaks afl-fuzz's forkserver protocol itself, docs/executor-protocol.md, "The direct AFL++ mode").
 //
 // afl-fuzz's own floor (bench/native/afl-floor.mjs): "afl-native-floor" runs afl-fuzz, with
 // the afl rows' flags (-i the library's seeds, -t, -G, -s, -E) and default placement, on a
@@ -44,7 +46,7 @@
 //
 //   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser,jpeg-js] [--rounds 3] [--cmp]
 //     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16,
-//      afl-direct,afl-native-floor,afl-direct-floor]
+//      afl-piped,afl-direct,afl-native-floor,afl-direct-floor]
 
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -72,7 +74,8 @@ const TARGETS = {
 const ENGINE_SETUPS = {
   builtin: { engine: "builtin", label: "built-in", env: {}, args: [] },
   libfuzzer: { engine: "libfuzzer", label: "libFuzzer", env: {}, args: [] },
-  afl: { engine: "afl", label: "AFL++ (default: one core)", env: {}, args: [] },
+  afl: { engine: "afl", label: "AFL++ (default: direct, one core)", env: {}, args: [] },
+  "afl-piped": { engine: "afl", label: "AFL++ piped (JSKCOV_AFL_DIRECT=0)", env: { JSKCOV_AFL_DIRECT: "0" }, args: [] },
   "afl-no-affinity": { engine: "afl", label: "AFL++ AFL_NO_AFFINITY=1", env: { AFL_NO_AFFINITY: "1" }, args: [] },
   "afl-executor-cpu": { engine: "afl", label: "AFL++ -b 0, JSKCOV_EXECUTOR_CPU=1", env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
   "libfuzzer-one-core": { engine: "libfuzzer", label: "libFuzzer on one core", env: {}, args: [], prefix: ["taskset", "-c", "0"] },

@@ -11,13 +11,13 @@
 //                (wall time of -runs=N minus that of -runs=0, per run): adds its mutation and
 //                its scan of the counters to the round trip;
 //   AFL++        afl-fuzz -E N on the same target (wall time of -E 2000+N minus -E 2000, per run),
-//                in three placements (docs/executor-protocol.md, "Where the executor runs"):
+//                through the piped protocol (JSKCOV_AFL_DIRECT=0) in three placements (docs/executor-protocol.md, "Where the executor runs"):
 //                afl-fuzz's own binding, what `jskcov fuzz --engine afl` gets by default (all
 //                three processes on one core, no spin); AFL_NO_AFFINITY=1 (nothing bound, both
 //                sides spin); afl-fuzz -b 0 with JSKCOV_EXECUTOR_CPU=1 (the executor alone on
 //                CPU 1, spinning, and the harness spinning for it);
-//                And the direct AFL++ mode (JSKCOV_AFL_DIRECT=1, default placement: the executor
-//                speaks afl-fuzz's exchange itself, docs/executor-protocol.md).
+//                And the direct AFL++ mode (the default since session 8; default placement: the
+//                executor speaks afl-fuzz's exchange itself, docs/executor-protocol.md).
 //   afl-fuzz's floor  the same afl-fuzz command, default placement, on targets with no
 //                JavaScript (bench/native/afl-floor.mjs): AFL++'s own persistent mode
 //                (afl-floor-persistent.c, afl-cc, four switches per execution as through the
@@ -77,9 +77,9 @@ try {
   writeFileSync(join(work, "seeds", "seed"), "seed");
   const aflEnv = { ...env, AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", AFL_FORKSRV_INIT_TMOUT: "60000" };
   const AFL_PLACEMENTS = {
-    afl: { env: {}, args: [] },
-    aflNoAffinity: { env: { AFL_NO_AFFINITY: "1" }, args: [] },
-    aflExecutorCpu: { env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
+    afl: { env: { JSKCOV_AFL_DIRECT: "0" }, args: [] },
+    aflNoAffinity: { env: { JSKCOV_AFL_DIRECT: "0", AFL_NO_AFFINITY: "1" }, args: [] },
+    aflExecutorCpu: { env: { JSKCOV_AFL_DIRECT: "0", JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
     aflDirect: { env: { JSKCOV_AFL_DIRECT: "1", JSKCOV_AFL_DIRECT_ADDON: buildAflDirectAddon() }, args: [] },
     aflPersistentFloor: { env: {}, args: [], target: buildFloorTarget("persistent") },
     aflDirectFloor: { env: {}, args: [], target: buildFloorTarget("direct") },
@@ -138,10 +138,10 @@ try {
       row("round trip harness -> executor -> harness, wall", measured.roundTrip),
       row("the same with JSKCOV_SPIN_US=0 (block at once), wall", measured.roundTripNoSpin),
       row("libFuzzer -> harness -> executor, wall", measured.libFuzzer),
-      row("afl-fuzz -> harness -> executor, afl-fuzz's binding (the default: one core), wall", measured.afl),
+      row("afl-fuzz -> harness -> executor (JSKCOV_AFL_DIRECT=0), afl-fuzz's binding (one core), wall", measured.afl),
       row("the same, AFL_NO_AFFINITY=1 (nothing bound), wall", measured.aflNoAffinity),
       row("the same, afl-fuzz -b 0 and JSKCOV_EXECUTOR_CPU=1, wall", measured.aflExecutorCpu),
-      row("the same, the direct AFL++ mode (JSKCOV_AFL_DIRECT=1: two switches), wall", measured.aflDirect),
+      row("afl-fuzz -> executor, the direct AFL++ mode (the default: two switches), wall", measured.aflDirect),
       row("afl-fuzz's floor: afl-cc persistent mode, no JavaScript (four switches), wall", measured.aflPersistentFloor),
       row("afl-fuzz's floor: a forkserver running each input itself (two switches), wall", measured.aflDirectFloor),
       row("in-process, CPU", measured.inProcessCpu),
