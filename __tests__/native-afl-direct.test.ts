@@ -170,6 +170,19 @@ test("JSKCOV_HARNESS_STATS counts the direct mode's runs from the executors' con
   }
 });
 
+test("-use_feedback=0 (JSKCOV_FEEDBACK=0) and a harness without the addon keep the piped protocol, and say why", async () => {
+  const blind = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-E", "30"], { JSKCOV_FEEDBACK: "0" });
+  const noAddon = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-E", "30"], { JSKCOV_AFL_DIRECT_ADDON: "" });
+  for (const run of [blind, noAddon]) {
+    expect(run.status).toBe(0);
+    expect(run.direct).toEqual([]);
+    expect(run.stat("execs_done")).toBeGreaterThanOrEqual(30);
+    await expectAllGone(run.executorPids);
+  }
+  expect(blind.output).toContain("jskcov-harness: the piped protocol serves afl-fuzz: -use_feedback=0 (JSKCOV_FEEDBACK=0)");
+  expect(noAddon.output).toContain("jskcov-harness: the piped protocol serves afl-fuzz: JSKCOV_AFL_DIRECT_ADDON (the executor's addon; jskcov fuzz --engine afl sets it) is not set");
+});
+
 test("JSKCOV_AFL_DIRECT that is not 0 or 1 is an error naming it, before any executor starts", async () => {
   const run = await aflFuzz("planted-bug.js", ["-i", seedDir(["aaaa"]), "-E", "10"], { JSKCOV_AFL_DIRECT: "yes" });
   expect(run.output).toContain("JSKCOV_AFL_DIRECT must be 1 (the direct AFL++ mode, the default) or 0 (the piped protocol), got 'yes'");
