@@ -231,3 +231,20 @@ test("jskcov fuzz --engine afl builds the addon, serves directly by default and 
     await expectAllGone(run.executorPids);
   }
 });
+
+test("the command -print_command=1 prints runs afl-fuzz on the harness by hand in the direct mode, and the bug is found", async () => {
+  const jskcov = path.join(REPO, "dist", "cli", "jskcov.js");
+  const cwd = workDir();
+  const out = path.join(cwd, "out");
+  const args = [jskcov, "fuzz", "--engine", "afl", "--root", TARGETS, "--no-cache", "--no-cmp", path.join(TARGETS, "planted-bug.js"), seedDir(["aaaa"]), "--", "-print_command=1", "-D", "-o", out, "-runs=30000", "-seed=1"];
+  const printed = await runHarness(process.execPath, args, { cwd, env: { ...process.env, ...AFL_TEST_ENV } });
+  expect(printed.status).toBe(0);
+  expect(printed.output).toMatch(/^export JSKCOV_AFL_DIRECT_ADDON=.*\.node$/m);
+  expect(printed.executorPids).toEqual([]); // printed, not run
+  const run = await runHarness("sh", ["-c", printed.output], { cwd, env: { ...process.env, ...AFL_TEST_ENV, AFL_DEBUG_CHILD: "1", AFL_BENCH_UNTIL_CRASH: "1" } });
+  expect(run.status).toBe(0);
+  expect(run.output).toMatch(/jskcov-harness: executor \d+ serves afl-fuzz directly/);
+  const crashes = filesIn(path.join(out, "default", "crashes"), "id:").map((name) => fs.readFileSync(path.join(out, "default", "crashes", name)).subarray(0, 4).toString("latin1"));
+  expect(new Set(crashes)).toEqual(new Set(["FUZZ"]));
+  await expectAllGone(run.executorPids);
+});
