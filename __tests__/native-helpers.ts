@@ -99,8 +99,13 @@ export async function expectAllGone(pids: number[], withinMs = 10000): Promise<v
   expect(pids.filter(isAlive)).toEqual([]);
 }
 
+/**
+ * This project's entries in /dev/shm (every name it could create there starts with "jskcov"):
+ * /dev/shm is shared with every other process on the machine, whose files come and go while
+ * a test runs.
+ */
 export function shmEntries(): string[] {
-  return fs.existsSync("/dev/shm") ? fs.readdirSync("/dev/shm").sort() : [];
+  return fs.existsSync("/dev/shm") ? fs.readdirSync("/dev/shm").filter((name) => name.startsWith("jskcov")).sort() : [];
 }
 
 const running = new Set<ChildProcess>();
