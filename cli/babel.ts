@@ -96,17 +96,53 @@ function located(root: string): Located {
  * require() one once the run's import hooks are registered, nor on the hooks thread.
  * A missing or mismatched companion is an error only for a file that needs it.
  */
-function toolchainOf(core: typeof BabelCore, loaded: Map<string, { plugin?: unknown; problem?: string }>): BabelToolchain {
+function toolchainOf(loadedCore: typeof BabelCore, loaded: Map<string, { plugin?: unknown; problem?: string }>): BabelToolchain {
   const companion = (name: string): BabelCore.PluginItem => {
     const entry = loaded.get(name)!;
     if (entry.plugin === undefined) throw new Error(`jskcov: ${entry.problem}`);
     return entry.plugin as BabelCore.PluginItem;
   };
+  const core = keepingErrorSettingsOf(loadedCore);
   return {
     core,
     typeScriptPreset: () => [companion("@babel/preset-typescript"), typeScriptPresetOptions(core.version, { onlyRemoveTypeImports: false })],
     modulesCommonJs: () => companion("@babel/plugin-transform-modules-commonjs"),
   };
+}
+
+/** The entry points of @babel/core that run Babel (each one may change the Error settings). */
+const BABEL_ENTRY_POINTS = [
+  "transform", "transformSync", "transformAsync", "transformFile", "transformFileSync", "transformFileAsync",
+  "transformFromAst", "transformFromAstSync", "transformFromAstAsync", "parse", "parseSync", "parseAsync",
+  "loadPartialConfig", "loadPartialConfigSync", "loadPartialConfigAsync", "loadOptions", "loadOptionsSync", "loadOptionsAsync",
+  "createConfigItem", "createConfigItemSync", "createConfigItemAsync",
+] as const;
+
+/**
+ * @babel/core whose entry points put back the program's Error.stackTraceLimit and
+ * Error.prepareStackTrace. The first call into @babel/core raises the limit to at least 50
+ * and installs its own stack rewriter, for the whole process: the program would see other
+ * stack traces than without jskcov, and every Error it makes would capture up to 50 frames
+ * where Node captures 10 (a parser that throws and catches errors, like js-yaml, spends most
+ * of its time there). Babel does it synchronously on entry, so the async entry points are
+ * covered too. Every use of the run's Babel goes through here, so no call can miss it.
+ */
+function keepingErrorSettingsOf(core: typeof BabelCore): typeof BabelCore {
+  const wrapped: Record<string, unknown> = { ...core };
+  for (const name of BABEL_ENTRY_POINTS) {
+    const entry = (core as unknown as Record<string, unknown>)[name];
+    if (typeof entry !== "function") continue;
+    wrapped[name] = function (this: unknown, ...args: unknown[]) {
+      const { stackTraceLimit, prepareStackTrace } = Error;
+      try {
+        return (entry as (...args: unknown[]) => unknown).apply(this, args);
+      } finally {
+        if (Error.stackTraceLimit !== stackTraceLimit) Error.stackTraceLimit = stackTraceLimit;
+        if (Error.prepareStackTrace !== prepareStackTrace) Error.prepareStackTrace = prepareStackTrace;
+      }
+    };
+  }
+  return wrapped as unknown as typeof BabelCore;
 }
 
 const toolchains = new Map<string, BabelToolchain>();

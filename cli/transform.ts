@@ -151,7 +151,7 @@ export class SourceTransformer {
     const outer = this.#inBabel;
     this.#inBabel = true;
     try {
-      return keepingErrorSettings(work);
+      return work();
     } finally {
       this.#inBabel = outer;
     }
@@ -176,7 +176,7 @@ export class SourceTransformer {
         plugins: [this.#kcovPlugin()],
         sourceMaps: "inline",
       };
-      return keepingErrorSettings(() => this.#babel.get().core.transformSync(code, options)?.code ?? code);
+      return this.#babel.get().core.transformSync(code, options)?.code ?? code;
     });
     this.progress.fileDone(hit);
     return output;
@@ -202,7 +202,7 @@ export class SourceTransformer {
     if (type === "commonjs" || !/\b(import|export)\b/.test(source)) return "commonjs";
     const key = this.cache.key(["module-format", filename, source]);
     const { output } = this.cache.getOrProduce(key, () => {
-      const ast = withoutBabelFrames(() => keepingErrorSettings(() => this.#babel.get().core.parseSync(source, {
+      const ast = withoutBabelFrames(() => this.#babel.get().core.parseSync(source, {
         filename,
         babelrc: false,
         configFile: false,
@@ -210,7 +210,7 @@ export class SourceTransformer {
         // Decorators parse too: a project's config may compile them (the file's own syntax
         // plugins are not known here), and a parse error would stop the file before it.
         parserOpts: { plugins: [...(isTypeScript(filename) ? ["typescript" as const] : []), ...(extension === ".ts" ? [] : ["jsx" as const]), "decorators" as const], errorRecovery: true },
-      })));
+      }));
       return ast?.program.sourceType === "module" ? "module" : "commonjs";
     });
     return output === "module" ? "module" : "commonjs";
@@ -340,22 +340,4 @@ function packageType(dir: string): string | undefined {
   }
   packageTypeByDir.set(dir, type);
   return type;
-}
-
-/**
- * Runs `work` (Babel) and puts back the program's Error.stackTraceLimit and
- * Error.prepareStackTrace. The first transformSync or parseSync of @babel/core raises the
- * limit to at least 50 and installs its own stack rewriter, for the whole process: the
- * program would see other stack traces than without jskcov, and every Error it makes would
- * capture up to 50 frames where Node captures 10 (a parser that throws and catches errors,
- * like js-yaml, spends most of its time there).
- */
-function keepingErrorSettings<T>(work: () => T): T {
-  const { stackTraceLimit, prepareStackTrace } = Error;
-  try {
-    return work();
-  } finally {
-    if (Error.stackTraceLimit !== stackTraceLimit) Error.stackTraceLimit = stackTraceLimit;
-    if (Error.prepareStackTrace !== prepareStackTrace) Error.prepareStackTrace = prepareStackTrace;
-  }
 }
