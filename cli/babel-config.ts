@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 const PROJECT_WIDE = ["babel.config.js", "babel.config.cjs", "babel.config.mjs", "babel.config.json", "babel.config.cts", "babel.config.ts"];
 const FILE_RELATIVE = [".babelrc", ".babelrc.js", ".babelrc.cjs", ".babelrc.mjs", ".babelrc.json", ".babelrc.cts"];
@@ -67,8 +68,8 @@ export class ProjectConfigFinder {
       const manifest = readIfFile(path.join(dir, "package.json"));
       if (manifest !== undefined) {
         try {
-          const field = (JSON.parse(manifest) as { babel?: unknown }).babel;
-          if (field !== undefined) found.push([`${path.join(dir, "package.json")}#babel`, JSON.stringify(field)]);
+          const field = (parseJson(manifest) as { babel?: unknown }).babel;
+          if (field !== undefined) found.push([`${path.join(dir, "package.json")}#babel`, stringifyJson(field)]);
         } catch {
           // Not JSON: Babel will say so if it reads it; it holds no config for us.
         }

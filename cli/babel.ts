@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type * as BabelCore from "@babel/core";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 export interface BabelToolchain {
   core: typeof BabelCore;
@@ -62,7 +63,7 @@ function locate(root: string): Located {
   }
   const versionOf = (name: string): { version: string; dir: string } => {
     const manifest = resolveFrom.resolve(`${name}/package.json`);
-    return { version: String((JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version), dir: path.dirname(manifest) };
+    return { version: String((parseJson(fs.readFileSync(manifest, "utf8")) as { version: string }).version), dir: path.dirname(manifest) };
   };
   const coreVersion = versionOf("@babel/core").version;
   const major = coreVersion.split(".")[0];
@@ -102,7 +103,7 @@ function toolchainOf(loadedCore: typeof BabelCore, loaded: Map<string, { plugin?
     if (entry.plugin === undefined) throw new Error(`jskcov: ${entry.problem}`);
     return entry.plugin as BabelCore.PluginItem;
   };
-  const core = keepingErrorSettingsOf(loadedCore);
+  const core = keepingProgramGlobalsOf(loadedCore);
   return {
     core,
     typeScriptPreset: () => [companion("@babel/preset-typescript"), typeScriptPresetOptions(core.version, { onlyRemoveTypeImports: false })],
@@ -119,24 +120,33 @@ const BABEL_ENTRY_POINTS = [
 ] as const;
 
 /**
- * @babel/core whose entry points put back the program's Error.stackTraceLimit and
- * Error.prepareStackTrace. The first call into @babel/core raises the limit to at least 50
- * and installs its own stack rewriter, for the whole process: the program would see other
- * stack traces than without jskcov, and every Error it makes would capture up to 50 frames
- * where Node captures 10 (a parser that throws and catches errors, like js-yaml, spends most
- * of its time there). Babel does it synchronously on entry, so the async entry points are
- * covered too. Every use of the run's Babel goes through here, so no call can miss it.
+ * @babel/core whose entry points leave the program's globals as they were and run Babel
+ * with the globals it was written for:
+ * - Error.stackTraceLimit and Error.prepareStackTrace are put back after the call. The first
+ *   call into @babel/core raises the limit to at least 50 and installs its own stack
+ *   rewriter, for the whole process: the program would see other stack traces than without
+ *   jskcov, and every Error it makes would capture up to 50 frames where Node captures 10 (a
+ *   parser that throws and catches errors, like js-yaml, spends most of its time there).
+ * - JSON.parse and JSON.stringify are Node's own during the call (Babel's generator
+ *   quotes strings with JSON.stringify): a program that replaced them still loads its files.
+ * Babel does its set-up synchronously on entry, so the async entry points are covered too.
+ * Every use of the run's Babel goes through here, so no call can miss it.
  */
-function keepingErrorSettingsOf(core: typeof BabelCore): typeof BabelCore {
+function keepingProgramGlobalsOf(core: typeof BabelCore): typeof BabelCore {
   const wrapped: Record<string, unknown> = { ...core };
   for (const name of BABEL_ENTRY_POINTS) {
     const entry = (core as unknown as Record<string, unknown>)[name];
     if (typeof entry !== "function") continue;
     wrapped[name] = function (this: unknown, ...args: unknown[]) {
       const { stackTraceLimit, prepareStackTrace } = Error;
+      const { parse, stringify } = JSON;
+      JSON.parse = parseJson;
+      JSON.stringify = stringifyJson;
       try {
         return (entry as (...args: unknown[]) => unknown).apply(this, args);
       } finally {
+        JSON.parse = parse;
+        JSON.stringify = stringify;
         if (Error.stackTraceLimit !== stackTraceLimit) Error.stackTraceLimit = stackTraceLimit;
         if (Error.prepareStackTrace !== prepareStackTrace) Error.prepareStackTrace = prepareStackTrace;
       }

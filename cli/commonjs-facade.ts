@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { parse } from "cjs-module-lexer";
 import { needsCompiling } from "./file-kinds";
+import { stringifyJson } from "../runtime/own-json";
 
 /** The file's code as the require hook runs it (compiled for TypeScript and JSX). */
 export type CommonJsCode = (filename: string) => string;
@@ -22,10 +23,10 @@ export function commonJsFacade(filename: string, codeOf: CommonJsCode): string {
   const names = [...exportNames(filename, codeOf, new Set([filename]))].filter((name) => name !== "default");
   const lines = [
     'import { createRequire } from "node:module";',
-    `const exported = createRequire(import.meta.url)(${JSON.stringify(filename)});`,
+    `const exported = createRequire(import.meta.url)(${stringifyJson(filename)});`,
     "const own = (name) => { try { return Object.prototype.hasOwnProperty.call(exported, name) ? exported[name] : undefined; } catch { return undefined; } };",
-    ...names.map((name, i) => `const export${i} = own(${JSON.stringify(name)});`),
-    ...(names.length > 0 ? [`export { ${names.map((name, i) => `export${i} as ${JSON.stringify(name)}`).join(", ")} };`] : []),
+    ...names.map((name, i) => `const export${i} = own(${stringifyJson(name)});`),
+    ...(names.length > 0 ? [`export { ${names.map((name, i) => `export${i} as ${stringifyJson(name)}`).join(", ")} };`] : []),
     "export default exported;",
   ];
   return lines.join("\n") + "\n";

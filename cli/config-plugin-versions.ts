@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 function readIfFile(file: string): string | undefined {
   try {
@@ -36,7 +37,7 @@ function identityOf(file: string): string {
     const text = readIfFile(manifest);
     if (text === undefined) return `${file}: missing`;
     try {
-      const { name, version } = JSON.parse(text) as { name?: string; version?: string };
+      const { name, version } = parseJson(text) as { name?: string; version?: string };
       return `${name}@${version}`;
     } catch {
       return `${manifest}: ${createHash("sha256").update(text).digest("hex")}`;
@@ -61,7 +62,7 @@ export class ConfigPluginVersions {
     let files = this.#filesByConfig.get(configHash);
     if (files === undefined) {
       try {
-        files = JSON.parse(readIfFile(this.#recordFile(configHash)) ?? "[]") as string[];
+        files = parseJson(readIfFile(this.#recordFile(configHash)) ?? "[]") as string[];
       } catch {
         files = [];
       }
@@ -98,7 +99,7 @@ export class ConfigPluginVersions {
     try {
       fs.mkdirSync(path.dirname(record), { recursive: true });
       const temporary = `${record}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-      fs.writeFileSync(temporary, JSON.stringify(files) + "\n");
+      fs.writeFileSync(temporary, stringifyJson(files) + "\n");
       fs.renameSync(temporary, record);
     } catch {
       // Not recorded: the entry is stored under a key the next run does not compute, a miss then.

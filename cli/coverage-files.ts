@@ -10,6 +10,7 @@ import { REGISTRY_KEY, REGISTRY_VERSION, executedBlocks, type KcovFileRecord, ty
 import { decodeTable, symbolizedBlocks } from "../runtime/block-table";
 import { checkRegistration } from "../runtime/registry";
 import { hashSources, tableSources } from "./source-hashes";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
 export const BLOCK_MAP_VERSION = 2;
@@ -73,7 +74,7 @@ export function blockMapOf(files: readonly KcovFileRecord[], root: string): Bloc
     root,
     ...(leftOut.length > 0 ? { leftOut } : {}),
     files: files.filter((file) => file.leftOut === undefined).map((file) => {
-      const table = JSON.parse(file.table) as unknown;
+      const table = parseJson(file.table) as unknown;
       return {
         path: file.path,
         fingerprint: file.fingerprint,
@@ -127,7 +128,7 @@ export function readArea(file: string): bigint[] {
 export function readBlockMap(file: string, { checkEntries = true } = {}): BlockMap {
   let map: BlockMap;
   try {
-    map = JSON.parse(fs.readFileSync(file, "utf8")) as BlockMap;
+    map = parseJson(fs.readFileSync(file, "utf8")) as BlockMap;
   } catch (error) {
     throw new Error(`cannot read the block map ${file}: ${(error as Error).message}`);
   }
@@ -160,13 +161,13 @@ export function readBlockMap(file: string, { checkEntries = true } = {}): BlockM
  */
 export function whyPcsDiffer(a: BlockMapFile, b: BlockMapFile): string | undefined {
   if (a.fingerprint === b.fingerprint) return undefined;
-  const sources = (file: BlockMapFile) => JSON.stringify(file.sourceHashes ?? null);
+  const sources = (file: BlockMapFile) => stringifyJson(file.sourceHashes ?? null);
   if (a.sourceHashes !== undefined && b.sourceHashes !== undefined && sources(a) !== sources(b)) return "is different code in each";
   if (a.blockCount !== b.blockCount) return "is different code in each";
   if (a.regionPc !== b.regionPc) return "has its blocks at other PCs in each (another --pc-seed or --pc-layout)";
   const blocksB = symbolizedBlocks(registryRecordOf(b));
   const sameBlocks = a.regionSize === b.regionSize &&
-    symbolizedBlocks(registryRecordOf(a)).every((block, index) => JSON.stringify(blockFields(block)) === JSON.stringify(blockFields(blocksB[index])));
+    symbolizedBlocks(registryRecordOf(a)).every((block, index) => stringifyJson(blockFields(block)) === stringifyJson(blockFields(blocksB[index])));
   return sameBlocks ? undefined : "is different code in each";
 }
 
@@ -184,7 +185,7 @@ function registryRecordOf(file: BlockMapFile): KcovFileRecord {
     ...compareRegionFields(file),
     blockCount: file.blockCount,
     counters: new Uint8Array(file.counterCount ?? file.blockCount),
-    table: JSON.stringify(file.table),
+    table: stringifyJson(file.table),
   };
 }
 

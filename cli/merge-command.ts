@@ -9,6 +9,7 @@ import { encodeArea } from "./coverage-files";
 import { mergeDumps, readDumpInput } from "./merge-dumps";
 import { dumpFilesIn } from "./process-dumps";
 import { blockMapPathFor } from "./run-config";
+import { stringifyJson } from "../runtime/own-json";
 
 export const MERGE_HELP = `Usage: jskcov merge [--out FILE] DUMP|DIR...
 
@@ -60,6 +61,6 @@ export function mergeCommand(args: string[]): number {
   const { pcs, map } = mergeDumps(dumpPaths.map(readDumpInput));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, encodeArea(pcs));
-  fs.writeFileSync(blockMapPathFor(out), JSON.stringify(map) + "\n");
+  fs.writeFileSync(blockMapPathFor(out), stringifyJson(map) + "\n");
   return 0;
 }

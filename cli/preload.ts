@@ -37,6 +37,7 @@ import { blockMapPathFor, readRunConfig, type RunConfig, type SerializedRunConfi
 import { createProgressCounters } from "./progress";
 import { requireHookExtensions } from "./file-kinds";
 import { SourceTransformer, mayBeEsModuleEntry } from "./transform";
+import { stringifyJson } from "../runtime/own-json";
 
 /** How often the program checks that `jskcov run` is still there (parent-death check). */
 const SUPERVISOR_CHECK_MS = 500;
@@ -155,7 +156,7 @@ function writeCoverage(config: RunConfig, transformer: SourceTransformer, starte
     } else if (isMainThread) {
       fs.mkdirSync(path.dirname(config.out), { recursive: true });
       fs.writeFileSync(config.out, encodeArea(executedPcs()));
-      fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(blockMapOf(registeredFiles(), config.root)) + "\n");
+      fs.writeFileSync(blockMapPathFor(config.out), stringifyJson(blockMapOf(registeredFiles(), config.root)) + "\n");
     }
   } catch (error) {
     process.stderr.write(`jskcov: cannot write the coverage of process ${process.pid}: ${(error as Error).message}\n`);
@@ -192,7 +193,7 @@ function reportClashes(config: RunConfig): void {
       `jskcov: ${file.path} is left out of coverage (the program runs on; the other files are covered): ${error.message}\n` +
         (seed === undefined ? "" :
           `jskcov: to cover it, run again with --pc-seed-for ${file.path}=${seed} (in a Babel config: pcSeedByFile: ` +
-          `{ ${JSON.stringify(file.path)}: ${seed} }); that seed places it clear of every file loaded so far.\n`),
+          `{ ${stringifyJson(file.path)}: ${seed} }); that seed places it clear of every file loaded so far.\n`),
     );
   });
 }

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { blockMapOf, encodeArea, executedPcs, readArea, readBlockMap, registeredFiles, type BlockMap } from "./coverage-files";
 import { blockMapPathFor } from "./run-config";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 const DUMP_SUFFIX = ".kcov";
 const RECORD_SUFFIX = ".process.json";
@@ -52,9 +53,9 @@ function dumpId(pid: number, threadId: number): string {
 export function writeProcessDump(dir: string, root: string, record: ProcessRecord): void {
   const base = path.join(dir, dumpId(record.pid, record.threadId));
   const dumpPath = base + DUMP_SUFFIX;
-  fs.writeFileSync(blockMapPathFor(dumpPath), JSON.stringify(blockMapOf(registeredFiles(), root)) + "\n");
+  fs.writeFileSync(blockMapPathFor(dumpPath), stringifyJson(blockMapOf(registeredFiles(), root)) + "\n");
   fs.writeFileSync(dumpPath, encodeArea(executedPcs()));
-  fs.writeFileSync(base + RECORD_SUFFIX, JSON.stringify(record) + "\n");
+  fs.writeFileSync(base + RECORD_SUFFIX, stringifyJson(record) + "\n");
 }
 
 /** Every complete per-process dump in `dir`, parent processes before the ones they started. */
@@ -62,7 +63,7 @@ export function readProcessDumps(dir: string): ProcessDump[] {
   const dumps: ProcessDump[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
     if (!name.endsWith(RECORD_SUFFIX)) continue;
-    const record = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as ProcessRecord;
+    const record = parseJson(fs.readFileSync(path.join(dir, name), "utf8")) as ProcessRecord;
     const dumpPath = path.join(dir, name.slice(0, -RECORD_SUFFIX.length) + DUMP_SUFFIX);
     dumps.push({ record, dumpPath, pcs: readArea(dumpPath), map: readBlockMap(blockMapPathFor(dumpPath), { checkEntries: false }) });
   }

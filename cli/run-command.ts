@@ -17,6 +17,7 @@ import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "../plugin
 import { UsageError, parseCommandLine, parseInteger, splitAtScript, type OptionSpec } from "./arguments";
 import { RUN_CONFIG_ENV, readRunConfig, type SerializedRunConfig } from "./run-config";
 import { needsCompiling } from "./file-kinds";
+import { stringifyJson } from "../runtime/own-json";
 
 export const RUN_HELP = `Usage: jskcov run [options] [--] <script> [args...]
        jskcov run [options] -- node [node options] [<script>] [args...]
@@ -382,7 +383,7 @@ function runHere(parsed: ParsedRun & { script: string }, processDir: string, pre
   });
   // What the children inherit; set after startCoverage, which would otherwise find it too.
   process.env.NODE_OPTIONS = nodeOptionsWithPreload(preload);
-  process.env[RUN_CONFIG_ENV] = JSON.stringify(config);
+  process.env[RUN_CONFIG_ENV] = stringifyJson(config);
   process.setSourceMapsEnabled(true);
   loadPreloadInWorkerThreads();
   // Outside jskcov's promise chain, so that an exception the program throws at the top
@@ -401,7 +402,7 @@ function runInChild(parsed: ParsedRun, processDir: string, preload: string): Pro
   const entryOptions = compiledEntry ? ["--import", pathToFileURL(preload).href] : [];
   const child = spawn(process.execPath, [...entryOptions, ...nodeArgs, ...(script === null ? [] : [script]), ...scriptArgs], {
     stdio: "inherit",
-    env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: JSON.stringify(childConfig) },
+    env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: stringifyJson(childConfig) },
   });
   const stopForwarding = forwardSignals(child);
   return new Promise((resolve, reject) => {

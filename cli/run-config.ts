@@ -5,6 +5,7 @@
 // `module.register`'s `data`.
 
 import type { PcLayoutName } from "../plugin/pc-layout";
+import { parseJson } from "../runtime/own-json";
 
 export const RUN_CONFIG_ENV = "JSKCOV_RUN_CONFIG";
 
@@ -57,5 +58,5 @@ export function blockMapPathFor(dumpPath: string): string {
 export function readRunConfig(): SerializedRunConfig | undefined {
   const text = process.env[RUN_CONFIG_ENV];
   if (text === undefined || text === "") return undefined;
-  return JSON.parse(text) as SerializedRunConfig;
+  return parseJson(text) as SerializedRunConfig;
 }

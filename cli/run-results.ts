@@ -7,6 +7,7 @@ import { BLOCK_MAP_FORMAT, BLOCK_MAP_VERSION, encodeArea } from "./coverage-file
 import { mergeDumps } from "./merge-dumps";
 import { readProcessDumps, uncoveredChildren } from "./process-dumps";
 import { RUN_CONFIG_ENV, blockMapPathFor, type SerializedRunConfig } from "./run-config";
+import { stringifyJson } from "../runtime/own-json";
 
 /**
  * Merges the per-process dumps into the run's dump and block map; warns about what is
@@ -18,7 +19,7 @@ export function mergeProcessDumps(config: SerializedRunConfig, processDir: strin
     dumps.length > 0 ? dumps.map((dump) => ({ name: dump.dumpPath, pcs: dump.pcs, map: dump.map })) : [{ name: "none", pcs: [], map: { format: BLOCK_MAP_FORMAT, version: BLOCK_MAP_VERSION, root: config.root, files: [] } }],
   );
   fs.writeFileSync(config.out, encodeArea(pcs));
-  fs.writeFileSync(blockMapPathFor(config.out), JSON.stringify(map) + "\n");
+  fs.writeFileSync(blockMapPathFor(config.out), stringifyJson(map) + "\n");
 
   const warn = (text: string) => process.stderr.write(`jskcov: warning: ${text}\n`);
   if (dumps.length === 0) {

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { stringifyJson } from "../runtime/own-json";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION: string = require("../../package.json").version;
@@ -39,7 +40,7 @@ export class TransformCache {
 
   /** The key for `parts` (options, file name, source...). */
   key(parts: readonly unknown[]): string {
-    return createHash("sha256").update(toolFingerprint(this.babelVersion)).update(JSON.stringify(parts)).digest("hex");
+    return createHash("sha256").update(toolFingerprint(this.babelVersion)).update(stringifyJson(parts)).digest("hex");
   }
 
   #file(key: string): string {

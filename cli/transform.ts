@@ -17,6 +17,7 @@ import { TransformCache } from "./transform-cache";
 import { ConfigPluginVersions } from "./config-plugin-versions";
 import { ProgressReporter } from "./progress";
 import { isStackOverflow, nestingTooDeepError } from "./nesting-depth";
+import { parseJson } from "../runtime/own-json";
 
 /** What the output must be: a CommonJS module (require hook) or an ES module (import hook). */
 export type ModuleFormat = "commonjs" | "module";
@@ -330,7 +331,7 @@ function packageType(dir: string): string | undefined {
   const manifest = path.join(dir, "package.json");
   if (fs.existsSync(manifest)) {
     try {
-      type = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { type?: string }).type;
+      type = (parseJson(fs.readFileSync(manifest, "utf8")) as { type?: string }).type;
     } catch {
       type = undefined;
     }

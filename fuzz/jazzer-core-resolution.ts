@@ -3,6 +3,7 @@
 
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { stringifyJson } from "../runtime/own-json";
 
 export const JAZZER_CORE = "@jazzer.js/core";
 
@@ -32,7 +33,7 @@ export function firstLineOf(error: unknown): string {
 export function loadFailureOf(file: string): string | undefined {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const probe = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(file)})`], {
+  const probe = spawnSync(process.execPath, ["-e", `require(${stringifyJson(file)})`], {
     encoding: "utf8",
     env,
     stdio: ["ignore", "ignore", "pipe"],

@@ -20,6 +20,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseJson } from "../runtime/own-json";
 
 /** The @babel/core versions the plugin runs under; also the package's peer range. */
 export const SUPPORTED_BABEL = "^7.22.0 || ^8.0.0";
@@ -60,12 +61,12 @@ export function inputSourceMap(babelFile: unknown): object | undefined {
   const comments = (file.ast.comments ?? []).map((comment) => comment.value).reverse();
   try {
     const inline = comments.find((value) => INLINE_SOURCEMAP.test(value));
-    if (inline !== undefined) return JSON.parse(Buffer.from(INLINE_SOURCEMAP.exec(inline)![1], "base64").toString("utf8"));
+    if (inline !== undefined) return parseJson(Buffer.from(INLINE_SOURCEMAP.exec(inline)![1], "base64").toString("utf8"));
     const external = comments.find((value) => EXTERNAL_SOURCEMAP.test(value));
     const filename = file.opts.filename;
     if (external === undefined || typeof filename !== "string") return undefined;
     const mapFile = externalMapFile(filename, file.opts.root ?? path.dirname(filename), EXTERNAL_SOURCEMAP.exec(external)![1]);
-    return mapFile === undefined ? undefined : JSON.parse(fs.readFileSync(mapFile, "utf8"));
+    return mapFile === undefined ? undefined : parseJson(fs.readFileSync(mapFile, "utf8"));
   } catch {
     return undefined; // An unreadable map is ignored, as Babel ignores it.
   }

@@ -33,6 +33,7 @@ import type { types as T } from "@babel/core";
 import { statementsTemplate, t } from "./babel-types";
 import type { NodeCursor } from "./node-walk";
 import type { Range } from "./block-rules";
+import { stringifyJson } from "../runtime/own-json";
 
 /** Where the hooks live at run time: runtime/compare-area.ts COMPARE_HOOKS_KEY. */
 export const COMPARE_HOOKS_KEY = "babel-plugin-kcov.compare";
@@ -248,7 +249,7 @@ function hooksSource(global: string): string {
   return `
 function %%initName%%() {
   try {
-    var g = ${global}, key = g.Symbol.for(${JSON.stringify(COMPARE_HOOKS_KEY)});
+    var g = ${global}, key = g.Symbol.for(${stringifyJson(COMPARE_HOOKS_KEY)});
     var h = g[key] || (g[key] = { record: null });
     if (!(h.version >= ${HOOKS_VERSION})) defineHooks(h);
     if (typeof h.q === "function") return h;

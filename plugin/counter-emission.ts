@@ -3,6 +3,7 @@
 import type { types as T } from "@babel/core";
 import { statementsTemplate, t, template } from "./babel-types";
 import { withoutTypeWrappers, type Placement } from "./block-rules";
+import { stringifyJson } from "../runtime/own-json";
 
 export const REGISTRY_KEY = "babel-plugin-kcov.registry";
 /**
@@ -149,7 +150,7 @@ function registrationSource(counterArray: string, global: string, lazy: boolean,
   const body = `
     var registry, files, file;
     try {
-      var g = ${global}, key = g.Symbol.for(${JSON.stringify(REGISTRY_KEY)});
+      var g = ${global}, key = g.Symbol.for(${stringifyJson(REGISTRY_KEY)});
       registry = g[key] || (g[key] = { version: 2, files: [], onRegister: null });
       files = registry.files;
       for (var i = 0; i < files.length; i++) {
@@ -172,7 +173,7 @@ function registrationSource(counterArray: string, global: string, lazy: boolean,
 
 /** A string literal printed as its JSON text: Babel's generator would otherwise escape a long table character by character. */
 function stringNode(value: string): T.StringLiteral {
-  return { type: "StringLiteral", value, extra: { raw: JSON.stringify(value), rawValue: value } };
+  return { type: "StringLiteral", value, extra: { raw: stringifyJson(value), rawValue: value } };
 }
 
 /** Statements that go first in the program (after directives). */

@@ -10,11 +10,12 @@ import { instrumentProgram, isAlreadyInstrumented } from "./instrument";
 import type * as blockTable from "./block-table";
 import * as options from "./options";
 import { createRangeMapper, toPosix } from "./source-ranges";
+import { parseJson, stringifyJson } from "../runtime/own-json";
 
 /** This package's root: the directory of package.json above plugin/ (sources) or dist/plugin/. */
 const PACKAGE_ROOT = [path.resolve(__dirname, ".."), path.resolve(__dirname, "../..")]
   .find((dir) => fs.existsSync(path.join(dir, "package.json")))!;
-const PLUGIN_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+const PLUGIN_VERSION: string = parseJson(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")).version;
 
 /** The directories of our own runtime: instrumenting it would make it count itself. */
 const RUNTIME_DIRS = [path.join(PACKAGE_ROOT, "runtime"), path.join(PACKAGE_ROOT, "dist", "runtime")];
@@ -48,7 +49,7 @@ function kcovPlugin(api: BabelApi, rawOptions: options.KcovPluginOptions): Plugi
         const pcSeed = resolved.pcSeedByFile.get(relativePath) ?? resolved.pcSeed;
         // What this file's output depends on besides its path and code, for its fingerprint.
         // traceCmp joins the key only when on, so that output without it stays as it was.
-        const configurationKey = JSON.stringify(
+        const configurationKey = stringifyJson(
           [PLUGIN_VERSION, resolved.pcLayout, pcSeed, resolved.counterMode, resolved.pruneCounters, ...(resolved.traceCmp ? ["traceCmp"] : [])]);
         const inputMap = inputSourceMap(state.file);
         const metadata = instrumentProgram({

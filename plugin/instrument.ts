@@ -18,6 +18,7 @@ import { unitName } from "./function-names";
 import { walk, type NodeCursor } from "./node-walk";
 import { MAX_REGION_SIZE, REGION_SLACK, formatPc, layoutFile, pcAt, type PcLayoutName, type RegionLayout } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
+import { stringifyJson } from "../runtime/own-json";
 
 export interface InstrumentRequest {
   program: NodePath<T.Program>;
@@ -306,7 +307,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     blockCount: blocks.length,
     counterCount,
     counterMode,
-    table: JSON.stringify(toRuntimeTable(blocks, eitherPairs, compares)),
+    table: stringifyJson(toRuntimeTable(blocks, eitherPairs, compares)),
     global,
   }, emitterOptions);
   if (compares.length > 0) {

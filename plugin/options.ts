@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
 import { DEFAULT_PC_LAYOUT, PC_LAYOUT_NAMES, type PcLayoutName } from "./pc-layout";
+import { stringifyJson } from "../runtime/own-json";
 
 /** Options as a user writes them in a Babel config. */
 export interface KcovPluginOptions {
@@ -49,7 +50,7 @@ function fail(message: string): never {
 export function resolveOptions(raw: unknown): ResolvedOptions {
   const options = (raw ?? {}) as Record<string, unknown>;
   if (typeof options !== "object" || Array.isArray(options)) {
-    fail(`options must be an object, got ${JSON.stringify(raw)}`);
+    fail(`options must be an object, got ${stringifyJson(raw)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key)) {
@@ -61,35 +62,35 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
 
   const root = options.root;
   if (root !== undefined && (typeof root !== "string" || root === "")) {
-    fail(`option "root" must be a non-empty path string, got ${JSON.stringify(root)}`);
+    fail(`option "root" must be a non-empty path string, got ${stringifyJson(root)}`);
   }
 
   const pcLayout = options.pcLayout ?? DEFAULT_PC_LAYOUT;
   if (!PC_LAYOUT_NAMES.includes(pcLayout as PcLayoutName)) {
-    fail(`option "pcLayout" must be ${PC_LAYOUT_NAMES.map((name) => JSON.stringify(name)).join(" or ")}, got ${JSON.stringify(options.pcLayout)}`);
+    fail(`option "pcLayout" must be ${PC_LAYOUT_NAMES.map((name) => stringifyJson(name)).join(" or ")}, got ${stringifyJson(options.pcLayout)}`);
   }
 
   const pcSeed = checkSeed("pcSeed", options.pcSeed ?? 0);
   const seedsByFile = options.pcSeedByFile ?? {};
   if (typeof seedsByFile !== "object" || seedsByFile === null || Array.isArray(seedsByFile)) {
-    fail(`option "pcSeedByFile" must be an object from relative file paths to seeds, got ${JSON.stringify(seedsByFile)}`);
+    fail(`option "pcSeedByFile" must be an object from relative file paths to seeds, got ${stringifyJson(seedsByFile)}`);
   }
   const pcSeedByFile = new Map(Object.entries(seedsByFile as Record<string, unknown>)
-    .map(([file, seed]) => [file, checkSeed(`pcSeedByFile[${JSON.stringify(file)}]`, seed)]));
+    .map(([file, seed]) => [file, checkSeed(`pcSeedByFile[${stringifyJson(file)}]`, seed)]));
 
   const counterMode = options.counterMode ?? "hit";
   if (counterMode !== "hit" && counterMode !== "count") {
-    fail(`option "counterMode" must be "hit" or "count", got ${JSON.stringify(options.counterMode)}`);
+    fail(`option "counterMode" must be "hit" or "count", got ${stringifyJson(options.counterMode)}`);
   }
 
   const pruneCounters = options.pruneCounters ?? true;
   if (typeof pruneCounters !== "boolean") {
-    fail(`option "pruneCounters" must be true or false, got ${JSON.stringify(options.pruneCounters)}`);
+    fail(`option "pruneCounters" must be true or false, got ${stringifyJson(options.pruneCounters)}`);
   }
 
   const traceCmp = options.traceCmp ?? false;
   if (typeof traceCmp !== "boolean") {
-    fail(`option "traceCmp" must be true or false, got ${JSON.stringify(options.traceCmp)}`);
+    fail(`option "traceCmp" must be true or false, got ${stringifyJson(options.traceCmp)}`);
   }
 
   return { filter, matchesFilter: compileFilter(filter), root, pcLayout: pcLayout as PcLayoutName, pcSeed, pcSeedByFile, counterMode, pruneCounters, traceCmp };
@@ -97,7 +98,7 @@ export function resolveOptions(raw: unknown): ResolvedOptions {
 
 function checkSeed(name: string, seed: unknown): number {
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    fail(`option "${name}" must be an integer from 0 to 4294967295, got ${JSON.stringify(seed)}`);
+    fail(`option "${name}" must be an integer from 0 to 4294967295, got ${stringifyJson(seed)}`);
   }
   return seed;
 }
@@ -106,17 +107,17 @@ function resolveFilter(value: unknown): string[] {
   if (value === undefined) return DEFAULT_FILTER;
   const globs = typeof value === "string" ? [value] : value;
   if (!Array.isArray(globs) || globs.length === 0) {
-    fail(`option "instrumentationFilter" must be a glob string or a non-empty array of globs, got ${JSON.stringify(value)}`);
+    fail(`option "instrumentationFilter" must be a glob string or a non-empty array of globs, got ${stringifyJson(value)}`);
   }
   globs.forEach((glob, index) => {
     const where = typeof value === "string" ? "" : `[${index}]`;
     if (typeof glob !== "string" || glob === "" || glob === "!") {
-      fail(`option "instrumentationFilter${where}" must be a non-empty glob string, got ${JSON.stringify(glob)}`);
+      fail(`option "instrumentationFilter${where}" must be a non-empty glob string, got ${stringifyJson(glob)}`);
     }
     try {
       picomatch(glob, { strictBrackets: true });
     } catch (error) {
-      fail(`option "instrumentationFilter${where}" is not a valid glob (${JSON.stringify(glob)}): ${(error as Error).message}`);
+      fail(`option "instrumentationFilter${where}" is not a valid glob (${stringifyJson(glob)}): ${(error as Error).message}`);
     }
   });
   return globs as string[];

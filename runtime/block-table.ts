@@ -4,6 +4,7 @@
 
 import { VlqReader } from "./base64-vlq";
 import { compareRegionOf, regionBounds, type KcovFileRecord } from "./registry";
+import { parseJson } from "./own-json";
 
 /** Numbers per block in the table's flat `blocks` array (plugin/block-table.ts BLOCK_FIELDS). */
 const BLOCK_FIELDS = 9;
@@ -125,7 +126,7 @@ export function decodeTable(record: KcovFileRecord): DecodedTable {
 }
 
 function parseTable(record: KcovFileRecord): DecodedTable {
-  const table = JSON.parse(record.table) as Omit<RuntimeBlockTable, "blocks"> & { blocks: unknown };
+  const table = parseJson(record.table) as Omit<RuntimeBlockTable, "blocks"> & { blocks: unknown };
   const fail = (problem: string): never => {
     throw new Error(
       `babel-plugin-kcov: the block table of "${record.path}" ${problem}. ` +

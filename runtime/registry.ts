@@ -4,6 +4,7 @@
 // registration through `onRegister`.
 
 import { KcovRegistrationError } from "./errors";
+import { stringifyJson } from "./own-json";
 
 /** Where the registry lives; Symbol.for so that every module instance finds the same one. */
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
@@ -191,7 +192,7 @@ function overlapError(earlier: KcovFileRecord, a: PcRegion, record: KcovFileReco
     `babel-plugin-kcov: the PC regions of ${name(earlier, a)} and ${name(record, b)} overlap, ` +
       `so their ${a.what === b.what ? a.what : `${a.what} and ${b.what}`} could share PCs. ` +
       `Move the second: give it a seed of its own, other than the one it was built with, ` +
-      `with the plugin option \`pcSeedByFile: { ${JSON.stringify(record.path)}: <seed> }\` (the ` +
+      `with the plugin option \`pcSeedByFile: { ${stringifyJson(record.path)}: <seed> }\` (the ` +
       `other files' PCs stay as they are; \`jskcov run\` prints a seed it checked against every ` +
       `file it loaded), or change \`pcSeed\` for all files; then rebuild the instrumented files.`,
   );
@@ -248,7 +249,7 @@ function regionProblem(regionPc: unknown, regionSize: unknown, name: "region" | 
       ((regionSize as number) & ((regionSize as number) - 1)) !== 0
     ? `${name}Size ${String(regionSize)} is not a power of two up to 2^29`
     : typeof regionPc !== "string" || !REGION_PC.test(regionPc)
-      ? `${name}Pc ${JSON.stringify(regionPc)} is not "0x" and 16 lowercase hex digits`
+      ? `${name}Pc ${stringifyJson(regionPc)} is not "0x" and 16 lowercase hex digits`
       : parseInt(regionPc.slice(10), 16) % ((regionSize as number) * 8) !== 0
         ? `${name}Pc ${regionPc} is not a multiple of the region's ${(regionSize as number) * 8} bytes`
         : undefined;

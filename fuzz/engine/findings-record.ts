@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { FindingLog, writeArtifact, type FindingKind } from "../findings";
 import type { FuzzerFlags } from "../flags";
+import { parseJson, stringifyJson } from "../../runtime/own-json";
 
 export interface FindingEntry {
   kind: FindingKind;
@@ -23,7 +24,7 @@ export class FindingsRecord {
     if (!fs.existsSync(file)) return;
     for (const line of fs.readFileSync(file, "utf8").split("\n")) {
       if (line === "") continue;
-      const entry = JSON.parse(line) as FindingEntry;
+      const entry = parseJson(line) as FindingEntry;
       this.#entries.push(entry);
       this.#log.record(entry.kind, entry.dedupKey, entry.artifact);
     }
@@ -36,7 +37,7 @@ export class FindingsRecord {
   add(entry: FindingEntry): void {
     this.#entries.push(entry);
     this.#log.record(entry.kind, entry.dedupKey, entry.artifact);
-    fs.appendFileSync(this.file, JSON.stringify(entry) + "\n");
+    fs.appendFileSync(this.file, stringifyJson(entry) + "\n");
   }
 
   /**
