@@ -72,6 +72,11 @@ describe("options of report and symbolize that name the wrong kind of file", () 
     [["report", "--out", "a-dir"], "option '--out' names a directory, 'a-dir': give the lcov file"],
     [["report", "--root", "a-file"], "option '--root' must name a directory, got 'a-file'"],
     [["symbolize", "0x1ffffffffffffffff"], "the dump '0x1ffffffffffffffff' does not exist (as a PC it is more than 64 bits)"],
+    // A directory used to fail with EISDIR naming nothing (symbolize, status 1), or with a missing 'a-dir.blocks.json' (report).
+    [["report", "a-dir"], "the dump 'a-dir' is a directory, not a file (a directory of per-process dumps is read by 'jskcov merge --out FILE a-dir')"],
+    [["symbolize", "a-dir"], "the dump 'a-dir' is a directory, not a file (a directory of per-process dumps is read by 'jskcov merge --out FILE a-dir')"],
+    [["report", "--map", "a-dir", "kcov.out"], "the block map 'a-dir' is a directory, not a file"],
+    [["symbolize", "--map", "a-dir", "kcov.out"], "the block map 'a-dir' is a directory, not a file"],
   ])("%j is an error with status 2", (args, message) => {
     const result = jskcov(project, args);
     expectStatus(result, 2);

@@ -1,6 +1,7 @@
 // Command-line parsing shared by the jskcov commands: node:util parseArgs, with errors
 // that name the argument and point at the command's --help.
 
+import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A mistake in the command line. The CLI prints the message and exits with status 2. */
@@ -59,4 +60,17 @@ export function parseInteger(command: string, option: string, value: string, min
     throw new UsageError(command, `option '--${option}' must be an integer from ${min} to ${max}, got '${value}'`);
   }
   return number;
+}
+
+/**
+ * `file`, a dump or a block map given to `command`, must be a file: the error names it and
+ * says what it is instead (a directory would fail later with EISDIR and no name).
+ * `missing` is said after "does not exist" (how to name another one).
+ */
+export function checkInputFile(command: string, what: "dump" | "block map", file: string, missing = ""): void {
+  if (!fs.existsSync(file)) throw new UsageError(command, `the ${what} '${file}' does not exist${missing}`);
+  if (fs.statSync(file).isDirectory()) {
+    const merge = what === "dump" ? ` (a directory of per-process dumps is read by 'jskcov merge --out FILE ${file}')` : "";
+    throw new UsageError(command, `the ${what} '${file}' is a directory, not a file${merge}`);
+  }
 }

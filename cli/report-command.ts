@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as libReport from "istanbul-lib-report";
 import * as reports from "istanbul-reports";
 import { blocks } from "../runtime";
-import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
+import { UsageError, checkInputFile, parseCommandLine, type OptionSpec } from "./arguments";
 import { installBlockMap, readArea, readBlockMap } from "./coverage-files";
 import { buildCoverageMap, type ExecutedBlock } from "./line-coverage";
 import { changedSources, tableSources } from "./source-hashes";
@@ -54,11 +54,9 @@ export function reportCommand(args: string[]): number {
     throw new UsageError("report", "option '--out' names the lcov file: add '--lcov', or use '--html-dir' for HTML");
   }
   const dump = positionals[0] ?? "kcov.out";
-  if (!fs.existsSync(dump)) throw new UsageError("report", `the dump '${dump}' does not exist`);
+  checkInputFile("report", "dump", dump);
   const mapPath = values.map ?? blockMapPathFor(dump);
-  if (!fs.existsSync(mapPath)) {
-    throw new UsageError("report", `the block map '${mapPath}' does not exist; name it with '--map'`);
-  }
+  checkInputFile("report", "block map", mapPath, "; name it with '--map'");
   const map = readBlockMap(mapPath);
   const root = path.resolve(values.root ?? map.root);
   if (values.root !== undefined && !isDirectory(root)) {

@@ -3,7 +3,7 @@
 
 import * as fs from "node:fs";
 import { blocks, formatSymbolized, symbolize } from "../runtime";
-import { UsageError, parseCommandLine, type OptionSpec } from "./arguments";
+import { UsageError, checkInputFile, parseCommandLine, type OptionSpec } from "./arguments";
 import { installBlockMap, readArea, readBlockMap } from "./coverage-files";
 import { blockMapPathFor } from "./run-config";
 
@@ -53,10 +53,7 @@ export function symbolizeCommand(args: string[]): number {
   const isDump = positionals.length === 1 && (fs.existsSync(positionals[0]) || !PC_PATTERN.test(positionals[0]));
   if (isDump) {
     const dump = positionals[0];
-    if (!fs.existsSync(dump)) {
-      const tooLong = /^(0x)?[0-9a-f]{17,}$/i.test(dump) ? ` (as a PC it is more than 64 bits)` : "";
-      throw new UsageError("symbolize", `the dump '${dump}' does not exist${tooLong}`);
-    }
+    checkInputFile("symbolize", "dump", dump, /^(0x)?[0-9a-f]{17,}$/i.test(dump) ? " (as a PC it is more than 64 bits)" : "");
     pcs = readArea(dump);
     mapPath ??= blockMapPathFor(dump);
   } else {
@@ -67,9 +64,7 @@ export function symbolizeCommand(args: string[]): number {
     if (!values.all && pcs.length === 0) throw new UsageError("symbolize", "give a DUMP, PCs, or --all");
     mapPath ??= blockMapPathFor("kcov.out");
   }
-  if (!fs.existsSync(mapPath)) {
-    throw new UsageError("symbolize", `the block map '${mapPath}' does not exist; name it with '--map'`);
-  }
+  checkInputFile("symbolize", "block map", mapPath, "; name it with '--map'");
   installBlockMap(readBlockMap(mapPath));
 
   const out: string[] = [];
