@@ -5,7 +5,9 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { aflCommand } from "../fuzz/engines/afl";
 import { expectStatus, jskcov, makeProject, removeProjects, requireBuild } from "./cli-helpers";
+import { invocationFor } from "./native-helpers";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -176,6 +178,33 @@ describe("--regression with a native engine (it was ignored: libFuzzer fuzzed on
     expectStatus(result, 2);
     expect(result.stderr).toContain("--regression: afl-fuzz has no mode that replays inputs");
   });
+
+  test("--engine afl -runs=0: the same error, naming -runs=0 (it became afl-fuzz's -E 0, which stops after the dry run of the seeds)", () => {
+    const dir = makeProject({ "target.js": TARGET, "corpus/a": "a" });
+    for (const flags of [["-runs=0"], ["-runs=5", "-runs=0"]]) {
+      const result = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "target.js", "corpus", "--", ...flags, "-print_command=1"]);
+      expectStatus(result, 2);
+      expect(result.stderr).toContain("-runs=0 is libFuzzer's regression mode (replay the inputs once each): afl-fuzz has no mode that replays inputs");
+      expect(result.stdout).toBe("");
+    }
+    // The last -runs counts, as in libFuzzer; -runs=N > 0 stays afl-fuzz's -E N.
+    const command = jskcov(dir, ["fuzz", "--engine", "afl", "--no-cache", "target.js", "corpus", "--", "-runs=0", "-runs=7", "-print_command=1"]);
+    expectStatus(command, 0);
+    expect(command.stdout).toMatch(/^afl-fuzz .* -E 7 -- /m);
+  });
+});
+
+test("--engine afl: a flag that is not libFuzzer's gets libFuzzer's warning naming it and is not passed to afl-fuzz (it was an error); afl-fuzz's own options pass", () => {
+  const warnings: string[] = [];
+  const command = aflCommand(invocationFor("planted-bug.js", ["-detect_leaks=0", "-runz=3", "-S", "s1"]), "seeds", (line) => warnings.push(line));
+  expect(warnings).toEqual([
+    "WARNING: unrecognized flag '-detect_leaks=0'; 'jskcov fuzz --help' lists the flags",
+    "WARNING: unrecognized flag '-runz=3'; 'jskcov fuzz --help' lists the flags (did you mean -runs?)",
+  ]);
+  expect(command.args.join(" ")).not.toMatch(/detect_leaks|runz/);
+  expect(command.args.slice(-2)).toEqual(["-S", "s1"]);
+  // A libFuzzer flag afl-fuzz has no equivalent for is still an error.
+  expect(() => aflCommand(invocationFor("planted-bug.js", ["-jobs=4"]), "seeds")).toThrow(/-jobs' has no afl-fuzz equivalent/);
 });
 
 test.each([

@@ -15,7 +15,7 @@ describe("engine flags", () => {
   });
 
   test("-name=value sets a flag; the last one given wins", () => {
-    const flags = parseFuzzerFlags(["-runs=100", "-seed=7", "-dict=a.dict", "-runs=5"], BUILTIN_ENGINE_FLAGS, "builtin");
+    const flags = parseFuzzerFlags(["-runs=100", "-seed=7", "-dict=a.dict", "-runs=5"], BUILTIN_ENGINE_FLAGS, "builtin", () => {});
     expect(flags.runs).toBe(5);
     expect(flags.seed).toBe(7);
     expect(flags.dict).toBe("a.dict");
@@ -24,7 +24,6 @@ describe("engine flags", () => {
 
   test.each([
     [["-runs"], "is not of the form -name=value"],
-    [["-runz=3"], "unknown engine flag '-runz' (did you mean -runs?)"],
     [["-runs=abc"], "-runs takes an integer"],
     [["-seed=-1"], "-seed takes a whole number"],
     [["-dict="], "needs a value"],
@@ -33,8 +32,18 @@ describe("engine flags", () => {
     [["--runs=5"], "engine flag '--runs=5' has two dashes: libFuzzer's flags take one, and libFuzzer ignores flags that start with '--'; did you mean '-runs=5'?"],
     [["-runs=1", "--no_such=1"], "engine flag '--no_such=1' has two dashes"],
   ])("%j is an error naming the flag", (args, message) => {
-    expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin")).toThrow(FlagError);
-    expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin")).toThrow(message);
+    expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin", () => {})).toThrow(FlagError);
+    expect(() => parseFuzzerFlags(args, BUILTIN_ENGINE_FLAGS, "builtin", () => {})).toThrow(message);
+  });
+
+  test("a flag not in the table is ignored with libFuzzer's warning naming it, as libFuzzer does (it was an error)", () => {
+    const warnings: string[] = [];
+    const flags = parseFuzzerFlags(["-runz=3", "-detect_leaks=0", "-runs=2"], BUILTIN_ENGINE_FLAGS, "builtin", (message) => warnings.push(message));
+    expect(warnings).toEqual([
+      "WARNING: unrecognized flag '-runz=3'; 'jskcov fuzz --help' lists the flags (did you mean -runs?)",
+      "WARNING: unrecognized flag '-detect_leaks=0'; 'jskcov fuzz --help' lists the flags",
+    ]);
+    expect(flags).toEqual({ ...defaultFlags(), runs: 2 });
   });
 
   test("docs/fuzzing.md documents every flag with its default", () => {

@@ -44,7 +44,7 @@ Options:
                        gets them through its compare hooks, afl-fuzz through cmplog, -c 0)
   -h, --help           Show this help
 
-Engine flags (after '--', libFuzzer's -name=value; unknown flags are errors):
+Engine flags (after '--', libFuzzer's -name=value; an unknown flag is warned about and ignored, as by libFuzzer):
 ${formatFlagHelp()}
 Examples:
   jskcov fuzz fuzz/parse.fuzz.js corpus/ -- -max_total_time=60 -dict=fuzz/json.dict
@@ -137,6 +137,11 @@ async function fuzz(args: string[]): Promise<number> {
  * files given run one by one); afl-fuzz has no mode that replays, so it is an error.
  */
 function nativeEngineArgs(engine: string, engineArgs: string[], regression: boolean, inputs: string[]): string[] {
+  // afl-fuzz's -E 0 (what -runs=0 became) stops after the seeds' dry run, where a crashing
+  // seed aborts afl-fuzz with no finding saved: not libFuzzer's replay.
+  if (engine === "afl" && lastFlagValue(engineArgs, "runs") === 0) {
+    throw new UsageError("fuzz", `-runs=0 is libFuzzer's regression mode (replay the inputs once each): afl-fuzz has no mode that replays inputs; replay them with the built-in engine (the default) or --engine libfuzzer`);
+  }
   if (!regression) return engineArgs;
   if (engine !== "libfuzzer") {
     throw new UsageError("fuzz", `--regression: afl-fuzz has no mode that replays inputs; replay them with the built-in engine (the default) or --engine libfuzzer`);
@@ -147,7 +152,7 @@ function nativeEngineArgs(engine: string, engineArgs: string[], regression: bool
 
 function parseEngineFlags(engineArgs: string[]): FuzzerFlags {
   try {
-    return parseFuzzerFlags(engineArgs, BUILTIN_ENGINE_FLAGS, "builtin");
+    return parseFuzzerFlags(engineArgs, BUILTIN_ENGINE_FLAGS, "builtin", (message) => process.stderr.write(`${message}\n`));
   } catch (error) {
     if (error instanceof FlagError) throw new UsageError("fuzz", error.message);
     throw error;
@@ -226,8 +231,14 @@ function prepareOutputCorpus(dir: string, createMissingDirs: boolean): void {
 
 /** -create_missing_dirs for the native engines, which parse their flags themselves: the last one given wins. */
 function lastCreateMissingDirs(engineArgs: string[]): boolean {
-  const given = engineArgs.map((arg) => /^-create_missing_dirs=(-?\d+)$/.exec(arg)).filter((match) => match !== null);
-  return given.length > 0 && Number(given[given.length - 1][1]) !== 0;
+  const given = lastFlagValue(engineArgs, "create_missing_dirs");
+  return given !== undefined && given !== 0;
+}
+
+/** The value of the last `-name=N` of the engine flags (the one libFuzzer uses), if any. */
+function lastFlagValue(engineArgs: string[], name: string): number | undefined {
+  const given = engineArgs.map((arg) => new RegExp(`^-${name}=(-?\\d+)$`).exec(arg)).filter((match) => match !== null);
+  return given.length > 0 ? Number(given[given.length - 1][1]) : undefined;
 }
 
 /**

@@ -98,13 +98,29 @@ export function rejectDoubleDashFlags(args: readonly string[]): void {
 }
 
 /**
+ * libFuzzer's warning for a flag it does not know, which it then ignores (FuzzerFlags.cpp:
+ * "WARNING: unrecognized flag '...'; use -help=1 to list all flags"), with the flag a typo
+ * most likely meant. Every engine says it, so a flag from a libFuzzer command line (or a
+ * typo) is never dropped in silence, and never stops a run that libFuzzer would run.
+ */
+export function unrecognizedFlagWarning(arg: string, name: string): string {
+  const hint = closestFlag(name);
+  return `WARNING: unrecognized flag '${arg}'; 'jskcov fuzz --help' lists the flags${hint === undefined ? "" : ` (did you mean -${hint}?)`}`;
+}
+
+/** Whether `name` is a flag of the table. */
+export function isKnownFlag(name: string): name is FlagName {
+  return isFlagName(name);
+}
+
+/**
  * Parses `-name=value` arguments (libFuzzer accepts nothing else). Throws FlagError
  * naming the argument for: a malformed argument, `--name=value` (rejectDoubleDashFlags),
- * an unknown flag (libFuzzer warns and goes on; jskcov stops, so a typo cannot silently
- * change a CI run), a value of the wrong type, or a flag the engine does not implement.
+ * a value of the wrong type, or a flag of the table the engine does not implement. A flag
+ * not in the table is ignored with libFuzzer's warning, given to `warn`, as libFuzzer does.
  * `engineName` is for the messages.
  */
-export function parseFuzzerFlags(args: readonly string[], supports: EngineFlagSupport, engineName: string): FuzzerFlags {
+export function parseFuzzerFlags(args: readonly string[], supports: EngineFlagSupport, engineName: string, warn: (message: string) => void): FuzzerFlags {
   rejectDoubleDashFlags(args);
   const flags = defaultFlags() as Record<string, number | string>;
   for (const arg of args) {
@@ -114,8 +130,8 @@ export function parseFuzzerFlags(args: readonly string[], supports: EngineFlagSu
     }
     const [, name, value] = match;
     if (!isFlagName(name)) {
-      const hint = closestFlag(name);
-      throw new FlagError(`unknown engine flag '-${name}'${hint === undefined ? "" : ` (did you mean -${hint}?)`}; 'jskcov fuzz --help' lists the flags`);
+      warn(unrecognizedFlagWarning(arg, name));
+      continue;
     }
     const definition: FlagDefinition = FUZZER_FLAGS[name];
     if (!supports(definition, name)) {

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FUZZER_FLAGS, FlagError, type FlagDefinition } from "../flags";
+import { FUZZER_FLAGS, FlagError, isKnownFlag, unrecognizedFlagWarning, type FlagDefinition } from "../flags";
 import { prepareArtifactDirectories, writeArtifact } from "../findings";
 import { buildAflDirectAddon, buildHarness, findAflFuzz } from "./native-build";
 import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
@@ -52,7 +52,7 @@ export interface AflCommand {
 }
 
 /** afl-fuzz's command line for an invocation (without the harness path, appended by the caller). */
-export function aflCommand(invocation: NativeEngineInvocation, seedDir: string): AflCommand {
+export function aflCommand(invocation: NativeEngineInvocation, seedDir: string, warn: (message: string) => void = () => {}): AflCommand {
   const passed: string[] = [];
   const env: NodeJS.ProcessEnv = {};
   let timeoutGiven = false;
@@ -82,6 +82,9 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string):
       }
       timeoutGiven ||= name === "timeout";
       passed.push(...FLAG_TRANSLATIONS[name](value));
+    } else if (!ENGINE_FLAGS.has(name) && !isKnownFlag(name)) {
+      // Not a flag of libFuzzer's that jskcov knows: ignored with libFuzzer's warning, as libFuzzer would.
+      warn(unrecognizedFlagWarning(arg, name));
     } else if (!ENGINE_FLAGS.has(name)) {
       throw new FlagError(
         `engine flag '-${name}' has no afl-fuzz equivalent; the afl engine takes -timeout, -max_total_time, -runs, ` +
@@ -219,7 +222,7 @@ function targetLoadFailure(target: string, env: NodeJS.ProcessEnv): string | und
  * -print_command=1, e.g. to start -M/-S instances by hand). Resolves with afl-fuzz's exit status.
  */
 export async function runAfl(invocation: NativeEngineInvocation): Promise<number> {
-  const { printOnly, artifactPrefix, createMissingDirs } = aflCommand(invocation, "");
+  const { printOnly, artifactPrefix, createMissingDirs } = aflCommand(invocation, "", (line) => process.stderr.write(`${line}\n`));
   // Before afl-fuzz starts: its findings are copied there when it ends (libFuzzer's rule).
   if (!printOnly) prepareArtifactDirectories({ artifact_prefix: artifactPrefix, exact_artifact_path: "", create_missing_dirs: createMissingDirs ? 1 : 0 });
   const harness = buildHarness("afl");
