@@ -4,6 +4,7 @@
 // each in a fresh realm; what it logs and throws must be the same. The snippets probe what
 // instrumentation could disturb: evaluation order and count, `this`, template objects,
 // `new.target`, `arguments`, scopes, hoisting, completion values, error messages.
+import * as vm from "node:vm";
 import { typeScriptPresetOptions } from "../cli/babel";
 import { version as babelVersion, type PluginItem } from "@babel/core";
 import { VARIANTS, compileSnippet, realmCounters, runInRealm, type Shape } from "./helpers/realm-differential";
@@ -620,6 +621,148 @@ const CASES: Case[] = [
       log("a".localeCompare("b"));`,
   },
   {
+    name: "class fields and static blocks: evaluation order, this, super, computed keys and private statics",
+    source: `
+      const order = [];
+      const key = (k) => { order.push("key " + k); return k; };
+      class Base { static sb = (order.push("Base.sb"), "sb"); get g() { order.push("get g"); return this.v > 1 ? "big" : "small"; } }
+      class A extends Base {
+        [key("a")] = (order.push("field a"), this.constructor.name);
+        v = this.a === "A" ? 2 : 0;
+        arrow = () => this.v === 2 && super.g;
+        static [key("s")] = (order.push("static s"), this.name);
+        static #p = 1;
+        static {
+          order.push("block 1 " + (this.s === "A") + " " + (A.#p === 1 ? "p" : "-"));
+          var inBlock = this.#p + 1; let l = inBlock > 1 ? "gt" : "le";
+          if (super.constructor === Function.prototype.constructor) order.push("super ok");
+          order.push(l);
+        }
+        static q = this.s + "!";
+        static { try { throw new Error("in block"); } catch (e) { order.push(e.message); } finally { order.push("finally"); } }
+        static count(o) { return #p in o ? A.#p : -1; }
+      }
+      const a = new A();
+      log(order, a.a, a.v, a.arrow(), A.q, A.count(A), A.count({}), typeof inBlock);
+      const C = class Named { static self = Named; static { this.seen = Named === this; } x = Named.name; };
+      log(C.self === C, C.seen, new C().x);`,
+  },
+  {
+    name: "getters and setters with side effects in comparisons, updates and switches",
+    source: `
+      const trace = [];
+      const o = { _x: 1, get x() { trace.push("get x " + this._x); return this._x; }, set x(v) { trace.push("set x " + v); this._x = v; } };
+      const p = Object.create({ get y() { trace.push("get y"); return 2; } });
+      log(o.x === 1, o.x < p.y, p.y > o.x, (o.x += 1) > 1, o.x++ < 3, ++o.x >= 4, (o.x = 0) == false, o.x !== o.x);
+      switch (o.x) { case p.y: log("y"); break; case (o.x = 5, 0): log("zero"); break; default: log("default"); }
+      const q = { get s() { trace.push("get s"); return "abc"; } };
+      log(q.s.startsWith("a"), q.s.includes(q.s), q.s.indexOf("c") > 1, q.s.localeCompare(q.s) === 0);
+      class K { get #g() { trace.push("#g"); return 3; } test() { return this.#g === 3 && this.#g > 2; } }
+      log(new K().test(), trace);`,
+  },
+  {
+    name: "optional chaining and nullish and logical assignment in conditions",
+    source: `
+      const seen = [];
+      const o = { a: null, n: 0, b: { c: () => true, d: undefined }, get g() { seen.push("g"); return this.n; } };
+      if (o.a ??= 3) seen.push("assigned " + o.a);
+      if (o.b?.d ?? true) seen.push("nullish default");
+      while ((o.n ||= 1) < 4) o.n++;
+      for (let i = 0; (o.x ??= [])?.length < 2; i++) o.x.push(i);
+      if (o?.b?.c?.() === true && !o.missing?.deep.deeper) seen.push("chain");
+      const r = o.z?.w ? "w" : o.b?.c ? "c" : "none";
+      do { o.k &&= o.k - 1; } while (o.k ??= 2, o.k > 0 && o.k !== 1);
+      log(seen, o.a, o.n, o.x, r, o.k, (o.g ?? 9) === 4, o?.g >= 4, null?.x === undefined, (o.q ||= o.g) === 4);`,
+  },
+  {
+    name: "labeled blocks: break out of blocks, ifs, switch cases and try/finally",
+    source: `
+      const out = [];
+      function f(x) {
+        outer: {
+          inner: { if (x === 1) break inner; if (x === 2) break outer; out.push("inner end " + x); }
+          out.push("after inner " + x);
+          check: if (x > 2) { if (x === 3) break check; out.push("x > 3"); } else out.push("else " + x);
+        }
+        sw: switch (x) { case 1: block: { if (x) break block; out.push("never"); } out.push("case 1 after block"); break sw; default: out.push("default"); }
+        tr: try { if (x === 2) break tr; out.push("try " + x); } finally { out.push("finally " + x); }
+        a: b: c: out.push("three labels " + x);
+        loop: for (const y of [1, 2]) { blk: { if (y === 1) break blk; continue loop; } out.push("y " + y); }
+        return x;
+      }
+      log([1, 2, 3, 4].map(f), out);`,
+  },
+  {
+    name: "generators inside switch: yield in discriminants, case tests and bodies; return and throw mid-switch",
+    source: `
+      function* g(x) {
+        switch (yield "disc") {
+          case (yield "test 1"): yield "body 1";
+          case 2: { const r = yield "body 2"; if (r) return "returned " + r; }
+          default: try { yield "in try"; } finally { yield "finally"; }
+        }
+        switch (x) { case 1: function* inner() { yield "inner"; } yield* inner(); break; }
+        return "end";
+      }
+      const run = (inputs, action) => { const it = g(1), got = []; let step = it.next();
+        for (const input of inputs) { if (step.done) break; got.push(step.value); step = it.next(input); }
+        if (!step.done && action) { try { step = it[action](action + "!"); } catch (e) { got.push("threw " + e); } }
+        got.push(step.value, step.done); return got; };
+      log(run([1, 1, 0, 0, 0, 0, 0]), run([2, 0, "r"]), run([5, 0, 0], "return"), run([5, 0], "throw"), run([1, 1], "throw"));`,
+  },
+  {
+    name: "arguments aliasing in sloppy mode: writes, deletes, defineProperty, length and callee",
+    shapes: SLOPPY,
+    source: `
+      function f(a, b) {
+        arguments[0] = a === 1 ? 10 : 20;
+        const first = a;
+        delete arguments[1]; b = "b2";
+        const afterDelete = arguments[1];
+        arguments.length = 5;
+        Object.defineProperty(arguments, "0", { value: 99, writable: false });
+        a = 7;
+        return [first, a, arguments[0], afterDelete, arguments.length, arguments.callee === f, a === arguments[0] ? "aliased" : "unaliased"];
+      }
+      function d(a = 1) { arguments[0] = 5; return a === 5 ? "aliased" : "unaliased"; }
+      function r(a, ...rest) { arguments[0] = 5; return a; }
+      function s(a) { a = 3; return arguments[0] === 3 ? (arguments[0] > 2 ? "mapped" : "no") : "unmapped"; }
+      log(f(1, 2), f(2), d(2), r(1), s(1), s());`,
+  },
+  {
+    name: "eval and new Function inside instrumented code: scopes, var leaks, completion values",
+    shapes: SLOPPY,
+    source: `
+      var g = "global";
+      function f(x) {
+        var local = x > 1 ? "big" : "small";
+        const direct = eval("if (x > 1) { local + '!'; } else { 'else'; }");
+        eval("var leaked = local === 'big' ? 1 : 2; function declared() { return leaked; }");
+        const indirect = (0, eval)("typeof local + ' ' + typeof g");
+        const made = new Function("a", "b", "if (a === b) return 'same ' + typeof x; return typeof g;");
+        switch (x) { case 2: return [direct, leaked, declared(), indirect, made(1, 1), made(1, 2), eval("switch (x) { case 2: 'two'; }")]; }
+        return [direct, leaked, indirect, eval("for (var i = 0; i < 2; i++) i;"), eval("do { 'loop'; } while (false)")];
+      }
+      log(f(1), f(2), typeof leaked, eval("x = 1; if (x) { 'yes' }"), eval("try { 't' } finally { 'f' }"));`,
+  },
+  {
+    name: "using declarations (explicit resource management) dispose in order, also on exceptions",
+    shapes: ["strict", "module"],
+    presets: [() => ({ plugins: [require.resolve("@babel/plugin-transform-explicit-resource-management")] })],
+    source: `
+      const disposed = [];
+      const res = (name) => ({ name, [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() { disposed.push(name); } });
+      function f(x) {
+        using a = res("a");
+        if (x > 1) { using b = res("b"); if (x > 2) throw new Error("thrown " + x); disposed.push("after b"); }
+        for (using c of [res("c1"), res("c2")]) { if (c.name === "c2") break; }
+        using n = null;
+        return a.name + x;
+      }
+      log(f(1), f(2), disposed.splice(0));
+      try { f(3); } catch (e) { log(e.message, disposed); }`,
+  },
+  {
     name: "TypeScript: enums, parameter properties, namespaces, non-null and casts",
     filename: "snippet.ts",
     shapes: ["module"],
@@ -683,4 +826,40 @@ log(module.exports(o), module.exports(null));`;
   // a literal [] while the array iterator is the built-in one, else the file's own iterable.
   expect(compiled.code).toMatch(new RegExp(String.raw`(\$spreadsAsBuiltIn\(\) \? x\?\.b\.c\(\.\.\.\((__cov_kcov\$[0-9a-f]{8})\[\d+\] = 1, \[\]\)\) : ` +
     String.raw`x\?\.b\.c\(\.\.\.\(\2\[\d+\] = 1, \2\$none\(\)\)\))`));
+});
+
+describe("a script's completion value (what eval, vm.runInContext and node -p give back) is the original's", () => {
+  // Counter statements have a value (`C[i] = 1` is 1): one that ran after the script's last
+  // value became its value. Each script below changed under some option set before.
+  const SCRIPTS = [
+    '"x"; if (false) {}',
+    "1; if (true) {}",
+    '"use strict"; function g() { return 1; }',
+    "5; do { } while (false)",
+    '"v"; var i = 0; while (i < 2) { if (i === 1) { i++; break; } i++; }',
+    '"s"; switch (1) { case 1: { } }',
+    '"t"; try { } catch (e) { }',
+    '"l"; lbl: { if (true) break lbl; }',
+    '"f"; for (var j = 0; j < 2; j++) { if (j) continue; }',
+    '"c"; class K { static { if (true) {} } }',
+    "var k = 3; k > 1 ? 'big' : 'small'",
+    "var o = { a: 1 }; o.a && 'and'; if (o.a) { 'in if'; }",
+    "for (var n = 0; n < 3; n++) { if (n === 2) { 'last'; } else { } }",
+  ];
+  const completion = (code: string) => {
+    try {
+      return { value: vm.runInContext(code, vm.createContext({})) as unknown };
+    } catch (error) {
+      return { threw: String(error) };
+    }
+  };
+  test.each(SCRIPTS)("%s", (source) => {
+    for (const shape of ["sloppy", "strict"] as Shape[]) {
+      const expected = completion(compileSnippet(source, shape).code);
+      for (const variant of VARIANTS) {
+        const actual = completion(compileSnippet(source, shape, { plugin: variant.plugin }).code);
+        expect({ shape, variant: variant.name, ...actual }).toEqual({ shape, variant: variant.name, ...expected });
+      }
+    }
+  });
 });

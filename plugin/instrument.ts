@@ -19,6 +19,7 @@ import { walk, type NodeCursor } from "./node-walk";
 import { MAX_REGION_SIZE, REGION_SLACK, formatPc, layoutFile, pcAt, type PcLayoutName, type RegionLayout } from "./pc-layout";
 import type { RangeMapper } from "./source-ranges";
 import { stringifyJson } from "../runtime/own-json";
+import { keepScriptCompletionValue } from "./completion-values";
 
 export interface InstrumentRequest {
   program: NodePath<T.Program>;
@@ -276,6 +277,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     }
   });
   const { usesSpreadHelpers } = emitCounters(counted);
+  keepScriptCompletionValue(program.node, countersName);
 
   const compareOriginals = request.mapRanges(foundCompares.map((site) => site.range));
   const compares: CompareEntry[] = foundCompares.map((site, index) => {
