@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { blockAt, blocksAtTransformTime, expectStatus, jskcov, makeProject, node, readDump, removeProjects, requireBuild } from "./cli-helpers";
+import { REPO, blockAt, blocksAtTransformTime, expectStatus, jskcov, makeProject, node, readDump, removeProjects, requireBuild } from "./cli-helpers";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -37,5 +37,34 @@ describe("a program that replaces JSON.parse and JSON.stringify", () => {
     expect(ran.has(blockAt(blocksAtTransformTime(project, "lib.js"), "if-consequent", 2).pc)).toBe(true);
     const map = JSON.parse(fs.readFileSync(path.join(project, "kcov.out.blocks.json"), "utf8"));
     expect(map.files.map((file: { path: string }) => file.path).sort()).toEqual(["lib.js", "main.js"]);
+  });
+});
+
+describe("what a program sees of jskcov's require hook", () => {
+  const FILES = {
+    "outer.js": 'Error.stackTraceLimit = Number(process.argv[2]);\nrequire("./middle");\n',
+    "middle.js": 'require("./thrower");\n',
+    "thrower.js": 'throw new Error("at load");\n',
+  };
+  const frames = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("    at "));
+
+  test("an error thrown at load has node's frames and two of jskcov's per require level (a Module._load hook made it three)", () => {
+    const project = makeProject(FILES);
+    // Up to the entry's require: below it, jskcov starts the main module (docs/cli.md, "Where the program runs").
+    const untilEntry = (lines: string[]) => lines.slice(0, lines.findIndex((line) => line.includes(`${path.join(project, "outer.js")}:2:`)) + 1);
+    const plain = untilEntry(frames(node(project, ["outer.js", "50"]).stderr));
+    const run = untilEntry(frames(jskcov(project, ["run", "--no-cache", "--out", "kcov.out", "--", "outer.js", "50"]).stderr));
+    expect(plain.length).toBeGreaterThan(10);
+    const own = run.filter((line) => line.includes(path.join(REPO, "dist")));
+    expect(run.filter((line) => !own.includes(line))).toEqual(plain);
+    // Two require levels: middle.js and thrower.js.
+    expect(own.map((line) => line.replace(/ \(.*/, ""))).toEqual(Array(2).fill(["    at module._compile", "    at extensions.<computed> [as .js]"]).flat());
+  });
+
+  test("with node's default limit, the frame of the require that loaded the file is still in the trace", () => {
+    const project = makeProject(FILES);
+    const run = jskcov(project, ["run", "--no-cache", "--out", "kcov.out", "--", "outer.js", "10"]);
+    expect(frames(run.stderr)).toHaveLength(10);
+    expect(run.stderr).toContain(`${path.join(project, "middle.js")}:1:1`);
   });
 });

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type * as BabelCore from "@babel/core";
+import { importModule } from "./dynamic-import";
 import { parseJson, stringifyJson } from "../runtime/own-json";
 
 export interface BabelToolchain {
@@ -27,8 +28,6 @@ export function typeScriptPresetOptions(babelVersion: string, options: Record<st
   return babelVersion.startsWith("7.") ? { allowDeclareFields: true, ...options } : options;
 }
 
-/** `import()` as Node runs it: TypeScript's CommonJS output would turn it into require(). */
-const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
 /**
  * A plugin module's default export: require() of an ES module gives a namespace, Babel 7's

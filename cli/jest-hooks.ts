@@ -15,7 +15,6 @@
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as nodeModule from "node:module";
 import * as path from "node:path";
 import { REGISTRY_KEY, REGISTRY_VERSION, type KcovRegistry } from "../runtime";
 import { requireHookExtensions } from "./file-kinds";
@@ -118,16 +117,23 @@ function withInstrumentingTransformer(exports: TransformExports, transformer: So
   return replaced;
 }
 
-/** Hooks Jest when it loads in this process; does nothing in a process without Jest. */
-export function hookJest(transformer: SourceTransformer, mapDir: string | null | undefined): void {
+/**
+ * The files of @jest/transform whose exports give createScriptTransformer: Jest 29's
+ * build/ScriptTransformer.js (its index.js re-exports it through a getter) and Jest 30's
+ * bundled build/index.js.
+ */
+const JEST_TRANSFORM_FILE = /[\\/]@jest[\\/]transform[\\/]build[\\/](ScriptTransformer|index)\.js$/;
+
+/**
+ * Hooks Jest when it loads in this process; does nothing in a process without Jest. The
+ * require hook calls the function it returns with every CommonJS module it has loaded, so
+ * that @jest/transform's exports are replaced before any requirer sees them (a hook on
+ * Module._load did it before, at the cost of a frame of jskcov's in every require's stack).
+ */
+export function hookJest(transformer: SourceTransformer, mapDir: string | null | undefined): (module: { exports: unknown }, filename: string) => void {
   shareRegistryWithContexts();
-  const moduleInternals = nodeModule as unknown as { Module: { _load: (request: string, parent: { filename?: string } | null, isMain: boolean) => unknown } };
-  const Module = moduleInternals.Module;
-  const load = Module._load;
-  const jestTransformDir = `${path.sep}@jest${path.sep}transform${path.sep}`;
-  Module._load = function (request, parent, isMain) {
-    const exported = load.call(this, request, parent, isMain);
-    const isTransform = request === "@jest/transform" || (request === "./ScriptTransformer" && parent?.filename?.includes(jestTransformDir));
-    return isTransform && exported !== null && typeof exported === "object" ? withInstrumentingTransformer(exported as TransformExports, transformer, mapDir) : exported;
+  return (module, filename) => {
+    if (!JEST_TRANSFORM_FILE.test(filename) || module.exports === null || typeof module.exports !== "object") return;
+    module.exports = withInstrumentingTransformer(module.exports as TransformExports, transformer, mapDir);
   };
 }

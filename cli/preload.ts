@@ -35,7 +35,8 @@ import { hookJest } from "./jest-hooks";
 import { writeProcessDump, type StartedChild } from "./process-dumps";
 import { blockMapPathFor, readRunConfig, type RunConfig, type SerializedRunConfig } from "./run-config";
 import { createProgressCounters } from "./progress";
-import { requireHookExtensions } from "./file-kinds";
+import { importModule } from "./dynamic-import";
+import { needsCompiling, requireHookExtensions } from "./file-kinds";
 import { SourceTransformer, mayBeEsModuleEntry } from "./transform";
 import { stringifyJson } from "../runtime/own-json";
 
@@ -46,7 +47,8 @@ const SUPERVISOR_CHECK_MS = 500;
 const STARTED = Symbol.for("babel-plugin-kcov.preload-started");
 
 type CompileFunction = (this: unknown, content: string, filename: string, ...rest: unknown[]) => unknown;
-type ExtensionLoader = (module: { _compile: CompileFunction }, filename: string) => void;
+type LoadedModule = { _compile: CompileFunction; exports: unknown };
+type ExtensionLoader = (module: LoadedModule, filename: string) => void;
 
 /**
  * The require hook: for each extension, the loader Node would use, with the module's
@@ -56,7 +58,7 @@ type ExtensionLoader = (module: { _compile: CompileFunction }, filename: string)
  * with `export` would run as an ES module instead of failing as it does under node.
  * (pirates, used before, dropped it.)
  */
-function installRequireHook(transformer: SourceTransformer): void {
+function installRequireHook(transformer: SourceTransformer, afterLoad: (module: LoadedModule, filename: string) => void): void {
   const extensions = (nodeModule as unknown as { Module: { _extensions: Record<string, ExtensionLoader> } }).Module._extensions;
   const javaScriptLoader = extensions[".js"];
   for (const extension of requireHookExtensions()) {
@@ -70,6 +72,7 @@ function installRequireHook(transformer: SourceTransformer): void {
         };
       }
       loader(module, filename);
+      afterLoad(module, filename);
     };
   }
 }
@@ -89,7 +92,7 @@ function importHooksNeededFromStart(): boolean {
   const entry = process.argv[1];
   if (!isMainThread || entry === undefined || entry === "-") return true;
   const flags = `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`;
-  if (/--(import|loader|experimental-loader|input-type|experimental-default-type)\b/.test(flags)) return true;
+  if (ES_MODULE_LOADER_FLAGS.test(flags) || /--input-type\b/.test(flags)) return true;
   return mayBeEsModuleEntry(entry);
 }
 
@@ -112,6 +115,37 @@ function registerImportHooksWhenNeeded(config: RunConfig): void {
       registerImportHooks(config);
     }
     return compile.call(this, content, filename, ...rest);
+  };
+}
+
+/** Node options that make Node load the main script with its ES module loader (and jskcov's hooks see it there). */
+const ES_MODULE_LOADER_FLAGS = /--(import|loader|experimental-loader|experimental-default-type)\b/;
+
+/**
+ * A TypeScript or JSX main script that is an ES module, in a process Node started without
+ * --import (a child the program forks or spawns; `jskcov run` gives its own entry --import):
+ * Node 20 loads it with its CommonJS loader, so it ran as CommonJS, where the same file as
+ * the run's entry runs as an ES module. It is imported instead, as Node runs an ES module
+ * entry: an error at its top level is uncaught from a promise, and a top-level await that
+ * never settles exits with status 13, as Node's own entry does.
+ */
+function runEsModuleEntryAsModule(transformer: SourceTransformer): void {
+  const entry = process.argv[1];
+  if (!isMainThread || entry === undefined || !needsCompiling(entry)) return;
+  if (ES_MODULE_LOADER_FLAGS.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return;
+  const file = path.resolve(entry);
+  if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return;
+  if (transformer.moduleFormatOf(file, fs.readFileSync(file, "utf8")) !== "module") return;
+  const Module = (nodeModule as unknown as { Module: { runMain: (main?: string) => void } }).Module;
+  const runMain = Module.runMain;
+  Module.runMain = function () {
+    Module.runMain = runMain;
+    const unsettledTopLevelAwait = () => {
+      process.exitCode ??= 13;
+    };
+    process.on("exit", unsettledTopLevelAwait);
+    // Not caught: a rejection is the program's uncaught error, as for Node's own entry.
+    void importModule(pathToFileURL(file).href).finally(() => process.off("exit", unsettledTopLevelAwait));
   };
 }
 
@@ -214,9 +248,9 @@ export function startCoverage(serialized: SerializedRunConfig, afterWritten?: Af
   const transformer = new SourceTransformer(config);
   const started = trackStartedChildren();
   reportClashes(config);
-  installRequireHook(transformer);
+  installRequireHook(transformer, hookJest(transformer, config.processDir));
   registerImportHooksWhenNeeded(config);
-  hookJest(transformer, config.processDir);
+  runEsModuleEntryAsModule(transformer);
   let written = false;
   const writeOnce = (code: number | null = null, signal: NodeJS.Signals | null = null) => {
     if (written) return;
