@@ -227,6 +227,8 @@ export class BuiltinFuzzer {
     log(`INFO: jskcov: ${this.#feedback.registeredBlocks} PCs registered by the instrumented files loaded so far`);
     if (flags.max_len <= 0) log(`INFO: -max_len is not provided; jskcov will not generate inputs larger than ${maxLen} bytes`);
     if (flags.use_feedback === 0) log("INFO: -use_feedback=0: coverage is ignored, the seed corpus is mutated blind");
+    // Guided, new inputs will be written: the writing thread starts while the seeds run.
+    const corpusWriter = flags.use_feedback !== 0 ? this.#corpusFiles.start() : undefined;
     // libFuzzer's first execution (ReadAndExecuteSeedCorpora): the empty input, once per
     // session and never a corpus entry, so a target that fails on no data is found at once.
     if (this.#config.startExecutions === 0) {
@@ -255,6 +257,7 @@ export class BuiltinFuzzer {
       }
     }
     const fallback = copyBytes(seeds[0].data, Math.min(maxLen, seeds[0].data.length));
+    await corpusWriter;
     this.#status("INITED");
 
     this.#loop = {
