@@ -66,3 +66,26 @@ test("a write asked for just before the executing thread blocks is written while
   expect(content).toBe("asked for before the hang");
   files.close();
 });
+
+test("start() resolves once the writing thread runs, before any write; writes then land as before", async () => {
+  const files = new CorpusFiles(dir);
+  await files.start();
+  // Started, nothing asked for: nothing written.
+  expect(fs.readdirSync(dir)).toEqual([]);
+  await files.start(); // a second call starts no second thread and resolves too
+  const file = files.write(Buffer.from("after start"));
+  await files.flush();
+  expect(fs.readdirSync(dir)).toEqual([sha1Hex(Buffer.from("after start"))]);
+  expect(fs.readFileSync(file, "utf8")).toBe("after start");
+  files.close();
+});
+
+test("start() on a directory that cannot be written resolves; the failure comes with the first write", async () => {
+  const missing = path.join(dir, "no-such-dir");
+  const files = new CorpusFiles(missing);
+  await files.start();
+  expect(files.failed).toBe(false);
+  files.write(Buffer.from("x"));
+  await expect(files.flush()).rejects.toThrow(`cannot write the corpus directory ${missing}: ENOENT`);
+  files.close();
+});

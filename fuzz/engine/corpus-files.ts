@@ -46,6 +46,8 @@ export class CorpusFiles {
   /** Resolves the flushes waiting for the worker's answer, in the order they were asked. */
   readonly #flushes: (() => void)[] = [];
   #failure: Error | undefined;
+  /** Resolves once the worker runs, or has stopped (see start()). */
+  #running: Promise<void> | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -58,12 +60,8 @@ export class CorpusFiles {
    * loop at its first new input, where, on a loaded machine, it competes with the target.
    */
   start(): Promise<void> {
-    const worker = (this.#worker ??= this.#start());
-    return new Promise((resolve) => {
-      worker.once("online", resolve);
-      worker.once("error", () => resolve());
-      worker.once("exit", () => resolve());
-    });
+    this.#worker ??= this.#start();
+    return this.#running!;
   }
 
   /** Asks for `data` to be written as <dir>/<its SHA-1>; returns that path. */
@@ -113,6 +111,11 @@ export class CorpusFiles {
     // No preload (execArgv: []): it loads and instruments nothing, and does not keep the executor alive.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], stdout: true, stderr: true });
     worker.unref();
+    this.#running = new Promise((resolve) => {
+      worker.once("online", () => resolve());
+      worker.once("error", () => resolve());
+      worker.once("exit", () => resolve());
+    });
     worker.on("message", (answer: Answer) => {
       if ("failed" in answer) this.#fail(answer.failed);
       else this.#flushes.shift()?.();
