@@ -24,8 +24,14 @@
 //
 // It prints the issue's two figures per counter mode, each against its target: the engine
 // work per execution, and js-yaml's engine/bare-loop ratio. --details adds the whole
-// process's CPU time (every thread: the corpus writer, GC, JIT) and what instrumentation
-// alone costs (the bare loop on instrumented js-yaml).
+// process's CPU time (every thread: the corpus writer, GC, JIT) and where js-yaml's ratio
+// goes, each step a bare loop on instrumented js-yaml over the same inputs, against the
+// bare loop on the uninstrumented library: the instrumentation alone; plus reading the
+// kcov device and the novelty check after each input (KcovFeedback, as the engine calls
+// it); plus publishing each input for the watchdog first (CurrentInputWriter's pwrite, the
+// executor's side of the timeout machinery). The rest of the engine's ratio is its other
+// work: mutation, scheduling, the corpus and its files, and what all of it does to the
+// caches and the garbage collector.
 // Usage: npm run build && node bench/fuzz-engine.mjs [--smoke] [--runs N] [--reps N] [--modes count,hit] [--details]
 
 import * as fs from "node:fs";
@@ -57,6 +63,8 @@ const require = createRequire(import.meta.url);
 const { BuiltinFuzzer } = require(path.join(REPO_ROOT, "dist/fuzz/engine/fuzz-loop.js"));
 const { defaultFlags } = require(path.join(REPO_ROOT, "dist/fuzz/flags.js"));
 const { memoryDir } = require(path.join(REPO_ROOT, "dist/fuzz/engine/supervisor.js"));
+const { KcovFeedback } = require(path.join(REPO_ROOT, "dist/fuzz/engine/coverage.js"));
+const { CurrentInputWriter } = require(path.join(REPO_ROOT, "dist/fuzz/engine/current-input.js"));
 const kcovPlugin = require(path.join(REPO_ROOT, "dist/plugin/index.js"));
 
 const { values } = parseArgs({
@@ -191,6 +199,37 @@ function bareLoop(fuzz, inputs) {
   return since(started);
 }
 
+/**
+ * bareLoop, plus what the engine does around each execution with the kcov device: the
+ * flush of own blocks and the novelty check (a new feature is kept, as the engine keeps
+ * it); with `publish`, the pwrite of the input for the watchdog before it runs.
+ */
+function bareLoopReading(fuzz, inputs, counterMode, publish) {
+  const recorder = new InputRecorder();
+  const feedback = new KcovFeedback(counterMode === "count");
+  const writer = publish ? new CurrentInputWriter(path.join(fs.mkdtempSync(path.join(inputDir, "split-")), "current-input"), 4096) : undefined;
+  const started = now();
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (writer !== undefined) {
+      writer.input.set(input);
+      writer.publish(input.length);
+    }
+    recorder.record(input);
+    fuzz(input);
+    feedback.collectOwnBlocks();
+    if (feedback.reachedNewFeature()) {
+      feedback.complete();
+      void feedback.featureCount;
+      feedback.keep();
+    }
+  }
+  const time = since(started);
+  writer?.close();
+  feedback.close();
+  return time;
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1];
@@ -229,25 +268,40 @@ async function realTarget(counterMode) {
   const warmUp = await fuzzInProcess("js-yaml", target(instrumented), seeds, counterMode);
   bareLoop(target(plain), warmUp.inputs);
   bareLoop(target(instrumented), warmUp.inputs);
+  if (values.details) {
+    bareLoopReading(target(instrumented), warmUp.inputs, counterMode, false);
+    bareLoopReading(target(instrumented), warmUp.inputs, counterMode, true);
+  }
   for (let rep = 0; rep < reps; rep++) {
     const { time, inputs } = await fuzzInProcess("js-yaml", target(instrumented), seeds, counterMode);
     const bare = bareLoop(target(plain), inputs);
     const bareInstrumented = bareLoop(target(instrumented), inputs);
+    const reading = values.details ? bareLoopReading(target(instrumented), inputs, counterMode, false) : undefined;
+    const publishing = values.details ? bareLoopReading(target(instrumented), inputs, counterMode, true) : undefined;
     const rate = (ms) => (inputs.length * 1000) / ms;
     runsOf.push({
       ratio: time.main / bare.main,
       processRatio: time.process / bare.process,
       instrumentationRatio: bareInstrumented.main / bare.main,
+      readingRatio: reading === undefined ? NaN : reading.main / bare.main,
+      publishingRatio: publishing === undefined ? NaN : publishing.main / bare.main,
       rates: { engine: rate(time.main), bare: rate(bare.main), bareInstrumented: rate(bareInstrumented.main) },
     });
   }
   const ratio = median(runsOf.map((run) => run.ratio));
-  return { ...runsOf.find((run) => run.ratio === ratio), processRatio: median(runsOf.map((run) => run.processRatio)) };
+  const medianOf = (key) => median(runsOf.map((run) => run[key]));
+  return {
+    ...runsOf.find((run) => run.ratio === ratio),
+    processRatio: medianOf("processRatio"),
+    instrumentationRatio: medianOf("instrumentationRatio"),
+    readingRatio: medianOf("readingRatio"),
+    publishingRatio: medianOf("publishingRatio"),
+  };
 }
 
 /** Runs one part in a child process (a fresh registry: only that part's files are instrumented); returns its JSON. */
 function partInChild(part, counterMode) {
-  const args = [process.argv[1], "--part", part, "--mode", counterMode, "--runs", String(runs), "--reps", String(reps), ...(smoke ? ["--smoke"] : [])];
+  const args = [process.argv[1], "--part", part, "--mode", counterMode, "--runs", String(runs), "--reps", String(reps), ...(smoke ? ["--smoke"] : []), ...(values.details ? ["--details"] : [])];
   const child = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 });
   if (child.status !== 0) throw new Error(`bench/fuzz-engine.mjs --part ${part} --mode ${counterMode} failed (status ${child.status}):\n${child.stderr}`);
   return JSON.parse(child.stdout.trim().split("\n").pop());
@@ -279,6 +333,11 @@ try {
       console.log(
         `${mode} mode, details: every thread's CPU time: engine work ${overhead.processMicrosecondsPerExec.toFixed(2)} µs, js-yaml ${real.processRatio.toFixed(2)}x; ` +
           `bare loop on instrumented js-yaml ${Math.round(real.rates.bareInstrumented)} exec/s: instrumentation alone ${real.instrumentationRatio.toFixed(2)}x`,
+      );
+      console.log(
+        `${mode} mode, details: js-yaml vs the bare loop on uninstrumented js-yaml (medians of the ${reps} runs): instrumentation alone ${real.instrumentationRatio.toFixed(2)}x, ` +
+          `+ reading the kcov device and the novelty check ${real.readingRatio.toFixed(2)}x, + publishing each input for the watchdog ${real.publishingRatio.toFixed(2)}x, ` +
+          `the engine ${real.ratio.toFixed(2)}x (the rest: mutation, scheduling, the corpus, and their effect on caches and GC)`,
       );
     }
     // Smoke runs are too short for 10 ms CPU ticks: they check that everything runs, not the figures.
