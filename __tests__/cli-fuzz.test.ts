@@ -3,9 +3,10 @@
 // asserted is what a user relies on: the artifact a finding leaves, its bytes, the exit
 // status, and whether coverage guidance finds what blind mutation does not.
 
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectStatus, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
+import { JSKCOV, eventually, expectStatus, isRunning, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
 import { sha1Hex } from "../fuzz/findings";
 
 beforeAll(requireBuild);
@@ -360,5 +361,46 @@ describe("command line", () => {
     expectStatus(result, 77);
     expect(result.stderr).toContain("ManualDict");
     expect(onlyArtifact(path.join(dir, "out"), "crash-").toString("latin1")).toContain("magic-word");
+  });
+});
+
+describe("jskcov fuzz killed by SIGKILL", () => {
+  // The target says where its executor runs: its pid, and its config file in the session directory.
+  const REPORTS_ITS_EXECUTOR = `require("node:fs").writeFileSync(__dirname + "/executor.json", JSON.stringify({ pid: process.pid, config: process.argv[2] }));
+module.exports.fuzz = function (data) { if (data.length > 2 && data[0] === 1) return 1; };
+`;
+
+  test("its executor ends itself and removes the session's temporary directories", async () => {
+    const dir = makeProject({ "target.js": REPORTS_ITS_EXECUTOR });
+    const cli = spawn(process.execPath, [JSKCOV, "fuzz", "target.js", "--", "-max_total_time=120"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    cli.stderr.on("data", (data: Buffer) => (stderr += String(data)));
+    await eventually(() => /^#\d+\s+INITED/m.test(stderr), 60000, `jskcov fuzz's INITED line; stderr so far:\n${stderr}`);
+    const executor = JSON.parse(fs.readFileSync(path.join(dir, "executor.json"), "utf8")) as { pid: number; config: string };
+    const { currentInputFile } = JSON.parse(fs.readFileSync(executor.config, "utf8")) as { currentInputFile: string };
+    const temporaryDirs = [path.dirname(executor.config), path.dirname(currentInputFile)];
+    expect(temporaryDirs.every((temporary) => fs.existsSync(temporary))).toBe(true);
+    cli.kill("SIGKILL");
+    await eventually(() => !isRunning(executor.pid), 10000, `executor ${executor.pid} still runs after jskcov fuzz was killed`);
+    expect(temporaryDirs.filter((temporary) => fs.existsSync(temporary))).toEqual([]);
+  });
+
+  test("a child process of the target, which inherits the executor's configuration, removes nothing when it ends", () => {
+    const dir = makeProject({
+      "child.js": "",
+      "target.js": `const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+let spawned = false;
+module.exports.fuzz = function (data) {
+  if (spawned) return;
+  spawned = true;
+  // The preload again, as fork() would give it: the child's parent is the executor, not jskcov fuzz.
+  spawnSync(process.execPath, [...process.execArgv, __dirname + "/child.js"], { stdio: "inherit" });
+  if (!fs.existsSync(process.argv[2])) throw new Error("the session directory is gone");
+};
+`,
+    });
+    const result = fuzz(dir, ["target.js", "--", "-seed=1", "-runs=100"]);
+    expectStatus(result, 0);
   });
 });

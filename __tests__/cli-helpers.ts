@@ -100,6 +100,25 @@ export function symbolizedPairs(output: string): [string, string][] {
   return pairs;
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending one). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when `predicate` holds, checking every 100 ms; rejects after `limitMs`. */
+export async function eventually(predicate: () => boolean, limitMs: number, what: string): Promise<void> {
+  for (let waited = 0; waited < limitMs; waited += 100) {
+    if (predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`still not true after ${limitMs} ms: ${what}`);
+}
+
 /** Shows a failed process's output in the assertion message. */
 export function expectStatus(result: Result, status: number): void {
   if (result.status !== status) {

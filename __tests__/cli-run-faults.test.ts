@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { JSKCOV, expectStatus, jskcov, makeProject, readDump, removeProjects, requireBuild } from "./cli-helpers";
+import { JSKCOV, eventually, expectStatus, isRunning, jskcov, makeProject, readDump, removeProjects, requireBuild } from "./cli-helpers";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -18,24 +18,6 @@ const WAITER = [
   "setInterval(() => {}, 1000);",
   "",
 ].join("\n");
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves when `predicate` holds, checking every 100 ms; rejects after `limitMs`. */
-async function eventually(predicate: () => boolean, limitMs: number, what: string): Promise<void> {
-  for (let waited = 0; waited < limitMs; waited += 100) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`still not true after ${limitMs} ms: ${what}`);
-}
 
 describe("jskcov run faults", () => {
   let project: string;

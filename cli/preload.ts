@@ -212,6 +212,22 @@ function endWithSupervisor(supervisorPid: number, writeNow: () => void): void {
 }
 
 /**
+ * Returns what removes the supervisor's temporary directories, which nobody else would,
+ * if this process was the supervisor's child and is now an orphan. It runs once the
+ * coverage is written, however the process ends (the check above, or a write to the
+ * gone supervisor's pipe): the dump would otherwise recreate them. The program's own
+ * children inherit the configuration, so only a child of the supervisor may remove them.
+ */
+function leftoversRemoverOf(config: RunConfig): () => void {
+  const leftovers = config.removeWhenOrphaned ?? [];
+  if (config.supervisorPid == null || process.ppid !== config.supervisorPid || leftovers.length === 0) return () => {};
+  return () => {
+    if (process.ppid === config.supervisorPid) return;
+    for (const dir of leftovers) fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/**
  * A file whose registration clashes (its PC region overlaps an earlier file's) is reported
  * when it loads and left out of coverage, with a seed that moves it clear of every file
  * loaded so far; the program goes on, and the other files are covered as usual.
@@ -251,12 +267,14 @@ export function startCoverage(serialized: SerializedRunConfig, afterWritten?: Af
   installRequireHook(transformer, hookJest(transformer, config.processDir));
   registerImportHooksWhenNeeded(config);
   runEsModuleEntryAsModule(transformer);
+  const removeLeftoversIfOrphaned = leftoversRemoverOf(config);
   let written = false;
   const writeOnce = (code: number | null = null, signal: NodeJS.Signals | null = null) => {
     if (written) return;
     written = true;
     writeCoverage(config, transformer, started);
     afterWritten?.(code, signal);
+    removeLeftoversIfOrphaned();
   };
   if (isMainThread) {
     onExit((code, signal) => writeOnce(code, signal as NodeJS.Signals | null), { alwaysLast: true });

@@ -39,6 +39,11 @@ export interface RunConfig {
   babelrc?: boolean;
   /** The pid of `jskcov run`: the program it started ends itself when that process is gone. */
   supervisorPid?: number | null;
+  /**
+   * Temporary directories of the supervisor that the program removes when it ends itself
+   * because the supervisor is gone (`jskcov fuzz` killed by SIGKILL cannot remove its own).
+   */
+  removeWhenOrphaned?: string[];
   /** Transform cache directory, or null for no cache. */
   cacheDir: string | null;
   /** Print progress on stderr. */

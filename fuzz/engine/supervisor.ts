@@ -302,8 +302,12 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
   const { flags } = session;
   const nodeArgs = ["--enable-source-maps"];
   if (flags.rss_limit_mb > 0) nodeArgs.push(`--max-old-space-size=${flags.rss_limit_mb}`);
-  // supervisorPid: an executor whose `jskcov fuzz` is gone (SIGKILL) ends itself.
-  const runConfig: SerializedRunConfig = { ...session.runConfig, out: path.join(sessionDir, "kcov.out"), progress: false, processDir: null, supervisorPid: process.pid };
+  // supervisorPid: an executor whose `jskcov fuzz` is gone (SIGKILL) ends itself, and
+  // removes the session's temporary directories, which nobody else would.
+  const runConfig: SerializedRunConfig = {
+    ...session.runConfig, out: path.join(sessionDir, "kcov.out"), progress: false, processDir: null,
+    supervisorPid: process.pid, removeWhenOrphaned: [sessionDir, path.dirname(config.currentInputFile)],
+  };
   const child = spawn(process.execPath, [...nodeArgs, "--import", preload, path.join(__dirname, "fuzz-process.js"), configFile], {
     // fd 3 (CHANNEL_FD): the channel to the executor's stack reporter (hang-stack.ts).
     stdio: ["ignore", "inherit", "pipe", "pipe"],
