@@ -3,9 +3,10 @@
 // an uncaught exception's report), its worker threads must load the preload as a child
 // process's do, and --spawn must give the same results from a child process.
 
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { blockAt, blocksAtTransformTime, expectStatus, jskcov, makeProject, node, readDump, removeProjects, requireBuild } from "./cli-helpers";
+import { JSKCOV, NODE, blockAt, blocksAtTransformTime, expectStatus, jskcov, makeProject, node, readDump, removeProjects, requireBuild } from "./cli-helpers";
 
 beforeAll(requireBuild);
 afterAll(removeProjects);
@@ -62,6 +63,21 @@ describe("jskcov run in its own process", () => {
     // Both cover the same blocks.
     expect(readDump(path.join(project, "kcov.out"))).toEqual(readDump(path.join(project, "spawned.out")));
     expect(readDump(path.join(project, "kcov.out")).length).toBeGreaterThan(0);
+  });
+
+  test("process.argv0 and process.title are node's as the user typed it, with --spawn too", () => {
+    const project = makeProject({ "src/names.js": "console.log(JSON.stringify([process.argv0, process.title]));\n" });
+    // As from a shell (or jskcov's bin script through `env node`): argv[0] is "node", not Node's path.
+    const asTyped = (args: string[]) =>
+      spawnSync(NODE, args, { cwd: project, encoding: "utf8", argv0: "node", env: { ...process.env, NODE_OPTIONS: "" } });
+    const plain = asTyped(["src/names.js"]);
+    expectStatus(plain, 0);
+    expect(JSON.parse(plain.stdout)).toEqual(["node", "node"]);
+    for (const options of [[], ["--spawn"]]) {
+      const covered = asTyped([JSKCOV, "run", ...options, "--out", "names.out", "--", "node", "src/names.js"]);
+      expectStatus(covered, 0);
+      expect(covered.stdout).toBe(plain.stdout);
+    }
   });
 
   test("an uncaught exception is reported as node reports it, with status 1, and the coverage is written", () => {

@@ -401,6 +401,8 @@ function runInChild(parsed: ParsedRun, processDir: string, preload: string): Pro
   const compiledEntry = script !== null && (needsCompiling(script) || script.endsWith(".mts"));
   const entryOptions = compiledEntry ? ["--import", pathToFileURL(preload).href] : [];
   const child = spawn(process.execPath, [...entryOptions, ...nodeArgs, ...(script === null ? [] : [script]), ...scriptArgs], {
+    // argv[0] as jskcov's own ("node" from a shell), as in-process: the program's process.argv0 and process.title.
+    argv0: process.argv0,
     stdio: "inherit",
     env: { ...process.env, NODE_OPTIONS: nodeOptionsWithPreload(preload), [RUN_CONFIG_ENV]: stringifyJson(childConfig) },
   });
