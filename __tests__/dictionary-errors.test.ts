@@ -1,7 +1,10 @@
 // Dictionary errors name the file, the line and the column of the line (found by
 // conformance: columns were counted from the token's opening quote, so a `name=` prefix or
 // indentation put them elsewhere than the editor shows).
-import { DictionaryError, parseDictionary } from "../fuzz/engine/dictionary";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DictionaryError, parseDictionary, readDictionary } from "../fuzz/engine/dictionary";
 
 function errorOf(text: string): string {
   try {
@@ -27,4 +30,13 @@ test.each([
 test("good lines: escapes, names with levels, CRLF, comments and indentation", () => {
   const tokens = parseDictionary('# c\r\n  kw@1="a\\x00\\\\\\""\r\n\r\n"\\xff"\n', "words.dict");
   expect(tokens.map((token) => [...token])).toEqual([[0x61, 0x00, 0x5c, 0x22], [0xff]]);
+});
+
+test("a directory given as the dictionary: the error says so, naming it", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-dict-dir-"));
+  try {
+    expect(() => readDictionary(dir)).toThrow(new DictionaryError(`cannot read the dictionary ${dir}: it is a directory (-dict takes one file)`));
+  } finally {
+    fs.rmdirSync(dir);
+  }
 });

@@ -16,7 +16,8 @@ export function readDictionary(file: string): Uint8Array[] {
   try {
     text = fs.readFileSync(file, "latin1");
   } catch (error) {
-    throw new DictionaryError(`cannot read the dictionary ${file}: ${(error as Error).message}`);
+    const why = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory (-dict takes one file)" : (error as Error).message;
+    throw new DictionaryError(`cannot read the dictionary ${file}: ${why}`);
   }
   return parseDictionary(text, file);
 }
