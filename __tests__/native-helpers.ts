@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildAflDirectAddon, buildHarness, type HarnessKind } from "../fuzz/engines/native-build";
 import { NativeSession, type NativeEngineInvocation } from "../fuzz/engines/native-session";
-import { requireBuild } from "./cli-helpers";
+import { isRunning, requireBuild } from "./cli-helpers";
 
 export const REPO = path.resolve(__dirname, "..");
 export const TARGETS = path.join(__dirname, "native-targets");
@@ -83,20 +83,11 @@ export function runHarness(
   });
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until none of `pids` is alive (the parent-death signal is delivered asynchronously). */
 export async function expectAllGone(pids: number[], withinMs = 10000): Promise<void> {
   const deadline = Date.now() + withinMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(pids.filter(isAlive)).toEqual([]);
+  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(pids.filter(isRunning)).toEqual([]);
 }
 
 /**
