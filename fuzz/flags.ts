@@ -82,7 +82,8 @@ export function defaultFlags(): FuzzerFlags {
   return flags as FuzzerFlags;
 }
 
-function isFlagName(name: string): name is FlagName {
+/** Whether `name` is a flag of the table. */
+export function isFlagName(name: string): name is FlagName {
   return Object.prototype.hasOwnProperty.call(FUZZER_FLAGS, name);
 }
 
@@ -106,11 +107,6 @@ export function rejectDoubleDashFlags(args: readonly string[]): void {
 export function unrecognizedFlagWarning(arg: string, name: string): string {
   const hint = closestFlag(name);
   return `WARNING: unrecognized flag '${arg}'; 'jskcov fuzz --help' lists the flags${hint === undefined ? "" : ` (did you mean -${hint}?)`}`;
-}
-
-/** Whether `name` is a flag of the table. */
-export function isKnownFlag(name: string): name is FlagName {
-  return isFlagName(name);
 }
 
 /**

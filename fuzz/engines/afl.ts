@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FUZZER_FLAGS, FlagError, isKnownFlag, unrecognizedFlagWarning, type FlagDefinition } from "../flags";
+import { FUZZER_FLAGS, FlagError, isFlagName, unrecognizedFlagWarning, type FlagDefinition } from "../flags";
 import { prepareArtifactDirectories, writeArtifact } from "../findings";
 import { buildAflDirectAddon, buildHarness, findAflFuzz } from "./native-build";
 import { NativeSession, executorArgv, runEngineProcess, type NativeEngineInvocation } from "./native-session";
@@ -82,7 +82,7 @@ export function aflCommand(invocation: NativeEngineInvocation, seedDir: string, 
       }
       timeoutGiven ||= name === "timeout";
       passed.push(...FLAG_TRANSLATIONS[name](value));
-    } else if (!ENGINE_FLAGS.has(name) && !isKnownFlag(name)) {
+    } else if (!ENGINE_FLAGS.has(name) && !isFlagName(name)) {
       // Not a flag of libFuzzer's that jskcov knows: ignored with libFuzzer's warning, as libFuzzer would.
       warn(unrecognizedFlagWarning(arg, name));
     } else if (!ENGINE_FLAGS.has(name)) {
