@@ -35,8 +35,8 @@ export interface Compiled {
   metadata?: KcovFileMetadata;
 }
 
-export function compileSnippet(source: string, shape: Shape, options: { plugin?: KcovPluginOptions; presets?: PluginItem[]; filename?: string } = {}): Compiled {
-  const plugins: PluginItem[] = [];
+export function compileSnippet(source: string, shape: Shape, options: { plugin?: KcovPluginOptions; presets?: PluginItem[]; plugins?: PluginItem[]; filename?: string } = {}): Compiled {
+  const plugins: PluginItem[] = [...(options.plugins ?? [])];
   if (options.plugin) plugins.push([kcovPlugin, { instrumentationFilter: "**", ...options.plugin }]);
   if (shape === "module") plugins.push(cjsPlugin);
   const result = transformSync(shape === "strict" ? `"use strict";\n${source}` : source, {
