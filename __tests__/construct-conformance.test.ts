@@ -7,22 +7,13 @@
 import * as vm from "node:vm";
 import { typeScriptPresetOptions } from "../cli/babel";
 import { version as babelVersion, type PluginItem } from "@babel/core";
-import { VARIANTS, compileSnippet, realmCounters, runInRealm, type Shape } from "./helpers/realm-differential";
-
-interface Case {
-  name: string;
-  source: string;
-  /** Default: all three. Sloppy-only code (with, arguments aliasing, Annex B) says so. */
-  shapes?: Shape[];
-  presets?: PluginItem[];
-  filename?: string;
-}
+import { VARIANTS, compileSnippet, describeDifferentialCases, realmCounters, runInRealm, type DifferentialCase, type Shape } from "./helpers/realm-differential";
 
 const SLOPPY: Shape[] = ["sloppy"];
 const TYPESCRIPT: PluginItem = [require.resolve("@babel/preset-typescript"), typeScriptPresetOptions(babelVersion, {})];
 const REACT: PluginItem = [require.resolve("@babel/preset-react"), { runtime: "classic" }];
 
-const CASES: Case[] = [
+const CASES: DifferentialCase[] = [
   {
     name: "an optional call without arguments calls no replaced array iterator",
     source: `
@@ -788,23 +779,9 @@ const CASES: Case[] = [
   },
 ];
 
-describe.each(CASES)("$name", ({ name, source, shapes, presets, filename }) => {
-  const recordsComparisons = /^(comparison|switch|method comparison|traced string methods on non-strings|optional calls of traced|BigInt with)/.test(name);
-  for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
-    test(`${shape}: every option set behaves as the original`, async () => {
-      const options = { presets, filename: filename ? `${__dirname}/../conformance/${filename}` : undefined };
-      const expected = (await runInRealm(compileSnippet(source, shape, options).code)).log;
-      expect(expected.length).toBeGreaterThan(0);
-      for (const variant of VARIANTS) {
-        const compiled = compileSnippet(source, shape, { ...options, plugin: variant.plugin });
-        expect(compiled.metadata).toBeDefined();
-        const { log, recorded } = await runInRealm(compiled.code, { recorder: variant.recorder });
-        expect({ variant: variant.name, log }).toEqual({ variant: variant.name, log: expected });
-        if (variant.recorder && recordsComparisons) expect(recorded).toBeGreaterThan(0);
-      }
-    });
-  }
-});
+describeDifferentialCases(CASES, (name) =>
+  /^(comparison|switch|method comparison|traced string methods on non-strings|optional calls of traced|BigInt with)/.test(name),
+);
 
 test("a called chain after an optional link counts the link's continuation exactly when it goes on", async () => {
   const source = `const o = { b: { c() { return this === o.b; } } };

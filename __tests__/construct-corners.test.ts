@@ -3,21 +3,12 @@
 // CommonJS, each in a fresh realm; what it logs and throws must be the same.
 import { typeScriptPresetOptions } from "../cli/babel";
 import { version as babelVersion, type PluginItem } from "@babel/core";
-import { VARIANTS, compileSnippet, runInRealm, type Shape } from "./helpers/realm-differential";
-
-interface Case {
-  name: string;
-  source: string;
-  shapes?: Shape[];
-  presets?: PluginItem[];
-  filename?: string;
-  plugins?: PluginItem[];
-}
+import { describeDifferentialCases, type DifferentialCase, type Shape } from "./helpers/realm-differential";
 
 const SLOPPY: Shape[] = ["sloppy"];
 const TYPESCRIPT: PluginItem = [require.resolve("@babel/preset-typescript"), typeScriptPresetOptions(babelVersion, {})];
 
-const CASES: Case[] = [
+const CASES: DifferentialCase[] = [
   {
     name: "for await over sync and async iterables, with break, return and throw",
     source: `
@@ -284,18 +275,4 @@ const CASES: Case[] = [
   },
 ];
 
-describe.each(CASES)("$name", ({ source, shapes, presets, filename, plugins }) => {
-  for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
-    test(`${shape}: every option set behaves as the original`, async () => {
-      const options = { presets, plugins, filename: filename ? `${__dirname}/../conformance/${filename}` : undefined };
-      const expected = (await runInRealm(compileSnippet(source, shape, options).code)).log;
-      expect(expected.length).toBeGreaterThan(0);
-      for (const variant of VARIANTS) {
-        const compiled = compileSnippet(source, shape, { ...options, plugin: variant.plugin });
-        expect(compiled.metadata).toBeDefined();
-        const { log } = await runInRealm(compiled.code, { recorder: variant.recorder });
-        expect({ variant: variant.name, log }).toEqual({ variant: variant.name, log: expected });
-      }
-    });
-  }
-});
+describeDifferentialCases(CASES);

@@ -2,6 +2,7 @@
 // with it (under each option set), each output runs in its own vm context, and what it
 // logged, threw or left pending is compared. A fresh realm per run lets a snippet replace
 // built-ins (`Array.prototype[Symbol.iterator]`) without touching the test's own realm.
+import * as path from "node:path";
 import * as vm from "node:vm";
 import { transformSync, type PluginItem } from "@babel/core";
 import kcovPlugin from "../../plugin";
@@ -108,4 +109,42 @@ export function realmCounters(context: vm.Context, metadata: KcovFileMetadata): 
   const file = registry.files.find((f) => f.path === metadata.path && f.fingerprint === metadata.fingerprint);
   if (!file) throw new Error(`${metadata.path} is not registered in the realm`);
   return file.counters;
+}
+
+/** A snippet of a differential suite (describeDifferentialCases). */
+export interface DifferentialCase {
+  name: string;
+  source: string;
+  /** Default: all three. Sloppy-only code (with, arguments aliasing, Annex B) says so. */
+  shapes?: Shape[];
+  presets?: PluginItem[];
+  /** Babel plugins of both builds, for syntax the presets do not parse (legacy decorators). */
+  plugins?: PluginItem[];
+  /** A name in conformance/ (its extension picks the parser); default: Babel's "unknown". */
+  filename?: string;
+}
+
+/**
+ * One test per case and shape: the snippet, compiled without the plugin and under every
+ * option set, each in a fresh realm, logs and throws the same, and logs something (so an
+ * empty run cannot pass). Where `recordsComparisons(name)`, the variants with a recorder
+ * must also have recorded a comparison.
+ */
+export function describeDifferentialCases(cases: DifferentialCase[], recordsComparisons: (name: string) => boolean = () => false): void {
+  describe.each(cases)("$name", ({ name, source, shapes, presets, plugins, filename }) => {
+    for (const shape of shapes ?? (["sloppy", "strict", "module"] as Shape[])) {
+      test(`${shape}: every option set behaves as the original`, async () => {
+        const options = { presets, plugins, filename: filename ? path.join(REPO_ROOT, "conformance", filename) : undefined };
+        const expected = (await runInRealm(compileSnippet(source, shape, options).code)).log;
+        expect(expected.length).toBeGreaterThan(0);
+        for (const variant of VARIANTS) {
+          const compiled = compileSnippet(source, shape, { ...options, plugin: variant.plugin });
+          expect(compiled.metadata).toBeDefined();
+          const { log, recorded } = await runInRealm(compiled.code, { recorder: variant.recorder });
+          expect({ variant: variant.name, log }).toEqual({ variant: variant.name, log: expected });
+          if (variant.recorder && recordsComparisons(name)) expect(recorded).toBeGreaterThan(0);
+        }
+      });
+    }
+  });
 }
