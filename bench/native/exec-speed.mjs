@@ -19,7 +19,14 @@
 // - the engines interleaved in each round, medians of the rounds.
 // Each engine makes its own inputs, so exec/s also depends on how costly they are for the
 // library (libFuzzer's random bytes often fail qs's printable-ASCII check at once): the
-// figure is the engines' speed on the same target, not the cost of one fixed input.
+// figure is the engines' speed on the same target, not the cost of one fixed input. So the
+// wrapper also counts, in every process that runs the target, the inputs, their bytes and
+// the time spent in the library (two clock reads per input), and a second table splits each
+// engine's time per execution of the long run's extra executions into the library's part
+// (its own inputs' cost) and the rest (mutation, feedback, and for libFuzzer and AFL++ the
+// harness and the executor's round trip). The same -max_len is not the same lengths:
+// libFuzzer's -len_control (default 100) raises its length limit slowly from the longest
+// seed, the built-in engine and afl-fuzz mutate up to -max_len at once.
 //
 // AFL++ runs as `jskcov fuzz --engine afl` runs it by default ("afl": the direct AFL++ mode;
 // afl-fuzz binds itself to a free core, and the harness and the executor inherit it), as
@@ -29,7 +36,8 @@
 // "afl-executor-cpu" (afl-fuzz -b 0, JSKCOV_EXECUTOR_CPU=1: the executor alone on the other
 // core, both sides spinning; docs/executor-protocol.md, "Where the executor runs"),
 // "libfuzzer-one-core" (under taskset -c 0: libFuzzer, the harness and the executor on one
-// core, where no one spins), and
+// core, where no one spins), "libfuzzer-no-spin" (JSKCOV_SPIN_US=0: both on any CPU, every
+// wait blocks at once), and
 // "libfuzzer-2^16" / "afl-2^16" (JSKCOV_FEEDBACK_SLOTS=65536, the feedback size before 2^13), and
 // "afl-direct" (JSKCOV_AFL_DIRECT=1, the same as "afl" since it is the default: the executor
 // speaks afl-fuzz's forkserver protocol itself, docs/executor-protocol.md, "The direct AFL++ mode").
@@ -45,11 +53,11 @@
 // mutation included) plus afl-fuzz's floor, over the built-in's.
 //
 //   npm run build && node bench/native/exec-speed.mjs [--targets qs,fast-xml-parser,jpeg-js] [--rounds 3] [--cmp]
-//     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-2^16,afl-2^16,
+//     [--engines builtin,libfuzzer,afl,afl-no-affinity,afl-executor-cpu,libfuzzer-one-core,libfuzzer-no-spin,libfuzzer-2^16,afl-2^16,
 //      afl-piped,afl-direct,afl-native-floor,afl-direct-floor]
 
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +87,7 @@ const ENGINE_SETUPS = {
   "afl-no-affinity": { engine: "afl", label: "AFL++ AFL_NO_AFFINITY=1", env: { AFL_NO_AFFINITY: "1" }, args: [] },
   "afl-executor-cpu": { engine: "afl", label: "AFL++ -b 0, JSKCOV_EXECUTOR_CPU=1", env: { JSKCOV_EXECUTOR_CPU: "1" }, args: ["-b", "0"] },
   "libfuzzer-one-core": { engine: "libfuzzer", label: "libFuzzer on one core", env: {}, args: [], prefix: ["taskset", "-c", "0"] },
+  "libfuzzer-no-spin": { engine: "libfuzzer", label: "libFuzzer JSKCOV_SPIN_US=0", env: { JSKCOV_SPIN_US: "0" }, args: [] },
   "libfuzzer-2^16": { engine: "libfuzzer", label: "libFuzzer 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
   "afl-2^16": { engine: "afl", label: "AFL++ 2^16 slots", env: { JSKCOV_FEEDBACK_SLOTS: "65536" }, args: [] },
   "afl-direct": { engine: "afl", label: "AFL++ direct (JSKCOV_AFL_DIRECT=1)", env: { JSKCOV_AFL_DIRECT: "1" }, args: [] },
@@ -111,16 +120,49 @@ function installLibraries() {
   if (result.status !== 0) throw new Error("npm ci in bench/fuzz failed");
 }
 
-/** bench/fuzz's target for `name`, wrapped so that nothing it throws ends the run. */
+/** The environment variable naming the directory where the wrapped target writes what it ran. */
+const PROBE_DIR_ENV = "EXEC_SPEED_PROBE_DIR";
+/** The wrapper writes its counts every this many inputs (an executor is SIGKILLed at the end, with no exit handler). */
+const PROBE_EVERY = 1024;
+
+/**
+ * bench/fuzz's target for `name`, wrapped so that nothing it throws ends the run, and so that
+ * each process that runs it writes its inputs' count, bytes and time in the target to
+ * $EXEC_SPEED_PROBE_DIR/<pid>.json.
+ */
 function noStopTarget(name) {
   const file = join(WORKDIR, `${name}.no-stop.fuzz.js`);
   writeFileSync(
     file,
     `// bench/native/exec-speed.mjs: ${name}'s fuzz target, whose findings do not stop any engine.\n` +
+      `const { writeFileSync } = require("node:fs");\n` +
+      `const { join } = require("node:path");\n` +
+      `const { performance } = require("node:perf_hooks");\n` +
       `const { fuzz } = require(${JSON.stringify(join(FUZZ_BENCH, "targets", `${name}.fuzz.js`))});\n` +
-      "module.exports.fuzz = function (data) {\n  try {\n    fuzz(data);\n  } catch {}\n};\n",
+      `const probeFile = join(process.env.${PROBE_DIR_ENV}, \`\${process.pid}.json\`);\n` +
+      "const probe = { inputs: 0, bytes: 0, targetMs: 0 };\n" +
+      "const writeProbe = () => writeFileSync(probeFile, JSON.stringify(probe));\n" +
+      'process.on("exit", writeProbe);\n' +
+      "module.exports.fuzz = function (data) {\n" +
+      "  const started = performance.now();\n" +
+      "  try {\n    fuzz(data);\n  } catch {}\n" +
+      "  probe.targetMs += performance.now() - started;\n" +
+      "  probe.bytes += data.length;\n" +
+      `  if (++probe.inputs % ${PROBE_EVERY} === 0) writeProbe();\n` +
+      "};\n",
   );
   return file;
+}
+
+/** What the wrapped target's processes of one run wrote: inputs, bytes, ms in the target (undefined for a floor). */
+function readProbes(dir) {
+  if (!existsSync(dir)) return undefined;
+  const total = { inputs: 0, bytes: 0, targetMs: 0 };
+  for (const file of readdirSync(dir)) {
+    const probe = JSON.parse(readFileSync(join(dir, file), "utf8"));
+    for (const key of Object.keys(total)) total[key] += probe[key];
+  }
+  return total.inputs > 0 ? total : undefined;
 }
 
 /** One run of `engine` for `runs` executions from the seeds: its wall time and the executions it made. */
@@ -130,14 +172,16 @@ function run(setupName, name, target, runs, label) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(FUZZ_BENCH, "seeds", name), join(dir, "corpus"), { recursive: true });
+  mkdirSync(join(dir, "probe"));
   const afl = engine === "afl";
   // -max_len for every engine (afl-fuzz: -G): each engine tries inputs of the same bound.
-  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, `-max_len=${MAX_LEN}`, ...(afl ? ["-o", join(dir, "afl-out")] : ["-print_final_stats=1"]), ...extraArgs];
+  const engineSpecific = afl ? ["-o", join(dir, "afl-out")] : ["-print_final_stats=1"];
+  const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, `-max_len=${MAX_LEN}`, ...engineSpecific, ...extraArgs];
   const args = [
     JSKCOV, "fuzz", "--engine", engine, "--root", FUZZ_BENCH, "--filter", `node_modules/${name}/**`, ...(values.cmp ? [] : ["--no-cmp"]),
     target, join(dir, "corpus"), "--", ...engineFlags,
   ];
-  const env = { ...process.env, NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", ...engineEnv };
+  const env = { ...process.env, [PROBE_DIR_ENV]: join(dir, "probe"), NODE_OPTIONS: "", AFL_NO_UI: "1", AFL_SKIP_CPUFREQ: "1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: "1", ...engineEnv };
   // A floor row: afl-fuzz's command line exactly as jskcov fuzz --engine afl makes it, on the floor target.
   const floorArgs = floor === undefined ? undefined : ["afl-fuzz", ...aflCommand(floorInvocation(engineFlags), join(dir, "corpus")).args, "--", floorTargets[floor]];
   const started = process.hrtime.bigint();
@@ -155,11 +199,23 @@ function run(setupName, name, target, runs, label) {
     if (match === null) throw new Error(`no stat::number_of_executed_units in the output of ${engine} on ${name}:\n${output.slice(-3000)}`);
     executions = Number(match[1]);
   }
+  const probe = readProbes(join(dir, "probe"));
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, executions };
+  return { seconds, executions, probe };
 }
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+
+/**
+ * The long run's extra inputs as the wrapper counted them: their mean length, the time per
+ * input in the target, and the rest of the time per execution at `speed` (undefined for a floor).
+ */
+function inputSplit(short, long, speed) {
+  if (short === undefined || long === undefined) return undefined;
+  const inputs = long.inputs - short.inputs;
+  const targetUs = ((long.targetMs - short.targetMs) * 1000) / inputs;
+  return { bytes: (long.bytes - short.bytes) / inputs, targetUs, restUs: 1e6 / speed - targetUs };
+}
 
 installLibraries();
 // Built (and cached) before any run is timed: the first use of a changed harness compiles it.
@@ -174,7 +230,7 @@ const floorInvocation = (engineArgs) => ({ engineArgs, runConfig: { traceCmp: fa
 mkdirSync(WORKDIR, { recursive: true });
 const loads = [loadavg()[0]];
 try {
-  const measured = {}; // target -> engine -> { speed: [], startup: [] }
+  const measured = {}; // target -> engine -> { speed: [], startup: [], split: [] }
   for (let round = 0; round < rounds; round++) {
     for (const name of targets) {
       const target = noStopTarget(name);
@@ -185,9 +241,13 @@ try {
         const speed = (long.executions - short.executions) / (long.seconds - short.seconds);
         // What the short run took beyond its executions at the steady speed: start-up and warm-up.
         const startup = short.seconds - short.executions / speed;
-        (measured[name][engine] ??= { speed: [], startup: [] }).speed.push(speed);
-        measured[name][engine].startup.push(startup);
-        process.stderr.write(`round ${round + 1}: ${name} ${engine}: ${Math.round(speed)} exec/s (start-up and warm-up ${startup.toFixed(1)} s)\n`);
+        const split = inputSplit(short.probe, long.probe, speed);
+        const engineMeasured = (measured[name][engine] ??= { speed: [], startup: [], split: [] });
+        engineMeasured.speed.push(speed);
+        engineMeasured.startup.push(startup);
+        if (split !== undefined) engineMeasured.split.push(split);
+        const splitText = split === undefined ? "" : `; inputs ${split.bytes.toFixed(1)} bytes, target ${split.targetUs.toFixed(1)} µs + the rest ${split.restUs.toFixed(1)} µs per execution`;
+        process.stderr.write(`round ${round + 1}: ${name} ${engine}: ${Math.round(speed)} exec/s (start-up and warm-up ${startup.toFixed(1)} s${splitText})\n`);
       }
       loads.push(loadavg()[0]);
     }
@@ -205,6 +265,21 @@ try {
     const startups = ENGINES.map((engine) => median(measured[name][engine].startup).toFixed(1)).join(", ");
     const each = measured[name].builtin.speed.map((_, i) => ENGINES.map((engine) => Math.round(measured[name][engine].speed[i])).join("/")).join("; ");
     lines.push(`| ${name} | ${ENGINES.map((engine) => Math.round(of(engine))).join(" | ")} | ${ENGINES.slice(1).map(ratio).join(" | ")} | ${startups} | ${each} |`);
+  }
+  lines.push(
+    "",
+    "Per execution of the long run's extra executions (medians; the wrapper's counts): the inputs' mean length, the time in the library, and the rest (the engine, and the harness and executor's path).",
+    "",
+    "| library | engine | input bytes | library µs | the rest µs | each round (bytes, library + rest µs) |",
+    "|---|---|---:|---:|---:|---|",
+  );
+  for (const name of targets) {
+    for (const engine of ENGINES.filter((engine) => measured[name][engine].split.length > 0)) {
+      const splits = measured[name][engine].split;
+      const of = (key) => median(splits.map((split) => split[key])).toFixed(1);
+      const each = splits.map((split) => `${split.bytes.toFixed(1)}, ${split.targetUs.toFixed(1)} + ${split.restUs.toFixed(1)}`).join("; ");
+      lines.push(`| ${name} | ${ENGINE_SETUPS[engine].label} | ${of("bytes")} | ${of("targetUs")} | ${of("restUs")} | ${each} |`);
+    }
   }
   const floors = ENGINES.filter((engine) => ENGINE_SETUPS[engine].floor !== undefined);
   if (floors.length > 0) {
