@@ -175,7 +175,11 @@ function run(setupName, name, target, runs, label) {
   mkdirSync(join(dir, "probe"));
   const afl = engine === "afl";
   // -max_len for every engine (afl-fuzz: -G): each engine tries inputs of the same bound.
-  const engineSpecific = afl ? ["-o", join(dir, "afl-out")] : ["-print_final_stats=1"];
+  // -reload=0 for libFuzzer, as the built-in engine and afl-fuzz behave: by default it rereads
+  // its corpus directory once a second and runs what it finds, so its inputs depend on the
+  // wall clock (two runs with the same seed parted after about 13,000 executions) and the
+  // long run stops replaying the short one's.
+  const engineSpecific = afl ? ["-o", join(dir, "afl-out")] : engine === "libfuzzer" ? ["-print_final_stats=1", "-reload=0"] : ["-print_final_stats=1"];
   const engineFlags = ["-seed=1", `-runs=${runs}`, `-timeout=${TIMEOUT_SECONDS}`, `-max_len=${MAX_LEN}`, ...engineSpecific, ...extraArgs];
   const args = [
     JSKCOV, "fuzz", "--engine", engine, "--root", FUZZ_BENCH, "--filter", `node_modules/${name}/**`, ...(values.cmp ? [] : ["--no-cmp"]),
