@@ -1,7 +1,8 @@
-// Scheduling of the built-in engine's corpus (fuzz/engine/corpus.ts): an entry whose
-// mutants are much slower than the corpus median's is picked much less often, as soon as
-// the evidence is beyond the noise margin (one stall is not); such entries together get a
-// bounded share of the time; a fast target is never affected.
+// Scheduling of the built-in engine's corpus (fuzz/engine/corpus.ts): an entry that reaches
+// features few entries reach is picked more often; an entry whose mutants are much slower
+// than the corpus median's is picked much less often, as soon as the evidence is beyond the
+// noise margin (one stall is not); such entries together get a bounded share of the time; a
+// fast target is never affected.
 import { Corpus } from "../fuzz/engine/corpus";
 import { Random } from "../fuzz/engine/random";
 
@@ -30,6 +31,41 @@ function noteMutants(corpus: Corpus, runs: number, slowMs: number): void {
 
 test("equal entries share the picks", () => {
   expect(shareOfLast(corpusOfFour())).toBeCloseTo(0.25, 1);
+});
+
+/** The four features that only entry 3 of corpusWithCommonFeatures reaches. */
+const RARE_FEATURES = Uint32Array.of(3, 4, 5, 6);
+
+/**
+ * Four entries of 64 bytes: entries 0-2 hold one feature each, which 30 larger entries
+ * (retired from the start: they hold nothing) reached too; entry 3 holds RARE_FEATURES.
+ */
+function corpusWithCommonFeatures(): Corpus {
+  const corpus = new Corpus();
+  for (let i = 0; i < 3; i++) corpus.add(new Uint8Array(64).fill(i), 0.05, 100, Uint32Array.of(i), 1, undefined, false);
+  corpus.add(new Uint8Array(64).fill(3), 0.05, 100, RARE_FEATURES, RARE_FEATURES.length, undefined, false);
+  for (let i = 0; i < 30; i++) corpus.add(new Uint8Array(128).fill(i), 0.05, 100, Uint32Array.of(0, 1, 2), 3, undefined, false);
+  return corpus;
+}
+
+/**
+ * Entry 3's share of the picks: weights (1 + 4 held) x sqrt(1 + 4 x 1/1) against
+ * (1 + 1 held) x sqrt(1 + 1/31) for each of entries 0-2. By the features held alone it
+ * would be 5 / 11.
+ */
+const RARE_SHARE = (5 * Math.sqrt(5)) / (5 * Math.sqrt(5) + 3 * 2 * Math.sqrt(1 + 1 / 31));
+
+test("an entry reaching what no other entry reaches is picked more often than entries whose features many reached", () => {
+  const corpus = corpusWithCommonFeatures();
+  expect(corpus.activeCount).toBe(4);
+  expect(shareOfLast(corpus)).toBeCloseTo(RARE_SHARE, 1);
+});
+
+test("REDUCEs of an entry do not make its features commoner: the replaced input's reach is taken back", () => {
+  const corpus = corpusWithCommonFeatures();
+  for (let size = 63; size > 33; size--) corpus.replace(3, new Uint8Array(size).fill(3), 0.05, 100, RARE_FEATURES, RARE_FEATURES.length);
+  // Counted 31 times each, its features would be as common as the others': a share of 5 / 11.
+  expect(shareOfLast(corpus)).toBeCloseTo(RARE_SHARE, 1);
 });
 
 test("an entry whose mutants run 200x the median's gets at most 4 times its share of the time", () => {

@@ -375,7 +375,7 @@ export class BuiltinFuzzer {
       const entry = corpus.entries[parent];
       const previousFile = entry.file;
       const data = copyBytes(input, size);
-      corpus.replace(parent, data, elapsed, feedback.hits);
+      corpus.replace(parent, data, elapsed, feedback.hits, feedback.features, feedback.featureCount);
       entry.file = this.#saveToCorpus(data);
       if (entry.writtenBySession && previousFile !== undefined && previousFile !== entry.file) this.#corpusFiles.remove(previousFile);
       entry.writtenBySession = true;
