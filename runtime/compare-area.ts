@@ -98,6 +98,12 @@ const toBigInt = BigInt;
 const asUintN = BigInt.asUintN;
 const toNumber = Number;
 
+// And so that a string record never calls a replaced String.prototype.charCodeAt, nor the
+// count's store a replaced Atomics.store: in a real run the program shares this realm.
+// `charCodeAt(text, i)` is `text.charCodeAt(i)` with no lookup; V8 inlines it as well.
+const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (text: string, index: number) => number;
+const atomicStore = Atomics.store;
+
 const TWO_32 = 4294967296;
 const MIN_INT64 = -9223372036854775808;
 const MAX_UINT64_EXCLUSIVE = 18446744073709551616;
@@ -159,7 +165,7 @@ function writeText(bytes: Uint8Array, operand: string, at: number): number {
   let written = 0;
   let i = 0;
   for (; i < length; i++) {
-    let code = operand.charCodeAt(i);
+    let code = charCodeAt(operand, i);
     if (code < 0x80) {
       if (written + 1 > OPERAND_BYTES) break;
       bytes[at + written++] = code;
@@ -168,7 +174,7 @@ function writeText(bytes: Uint8Array, operand: string, at: number): number {
       bytes[at + written++] = 0xc0 | (code >> 6);
       bytes[at + written++] = 0x80 | (code & 0x3f);
     } else {
-      const next = code >= 0xd800 && code < 0xdc00 && i + 1 < length ? operand.charCodeAt(i + 1) : 0;
+      const next = code >= 0xd800 && code < 0xdc00 && i + 1 < length ? charCodeAt(operand, i + 1) : 0;
       if (next >= 0xdc00 && next < 0xe000) {
         if (written + 4 > OPERAND_BYTES) break;
         code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
@@ -320,7 +326,7 @@ export class CompareArea implements CompareRecorders {
       const length = operand.length;
       const limit = length < OPERAND_BYTES ? length : OPERAND_BYTES;
       for (let i = 0; i < limit; i++) {
-        const code = operand.charCodeAt(i);
+        const code = charCodeAt(operand, i);
         if (code >= 0x80) return writeText(stringBytes, operand, at);
         stringBytes[at + i] = code;
       }
@@ -423,7 +429,7 @@ export class CompareArea implements CompareRecorders {
 
   set count(value: number) {
     this.#halves[HIGH_HALF] = 0;
-    Atomics.store(this.#halves, LOW_HALF, value);
+    atomicStore(this.#halves, LOW_HALF, value);
   }
 
   get stringCount(): number {
