@@ -7,9 +7,15 @@
 // counts its calls, around a workload that makes every kind of record; traced and
 // recorded, the program must return and count exactly what the original does.
 //
+// What the hooks keep: nothing of the program's once a comparison is done, which a WeakRef
+// sees after a full collection (in a child process, for --expose-gc).
+//
 // What the rewritten sites do: differential cases (realm-differential) for what the
 // `p`/`q` hooks and method receivers read a second time, comparisons that run inside other
 // comparisons' operands, spread and reflective calls of traced methods, and TDZ reads.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { typeScriptPresetOptions } from "../cli/babel";
 import { version as babelVersion, type PluginItem } from "@babel/core";
@@ -76,6 +82,33 @@ describe("a program that replaces a built-in while a comparison recorder runs in
     expect(area.count).toBeGreaterThan(0);
     expect(area.stringCount).toBeGreaterThan(0);
   });
+});
+
+test("a traced comparison keeps neither operand alive once it is done: a WeakRef of the program sees it collected", () => {
+  // h.a === h.b compares two non-constants, neither a local name: the two-call l/r form, whose
+  // l keeps the right operand for r.
+  const source = `
+    const holder = { a: 1, b: { payload: [1, 2, 3] } };
+    function same(h) { return h.a === h.b; }
+    const ref = new WeakRef(holder.b);
+    const result = same(holder);
+    holder.b = null;
+    setTimeout(() => { gc(); console.log(JSON.stringify([result, ref.deref() === undefined ? "collected" : "alive"])); }, 0);`;
+  const filename = path.join(REPO_ROOT, "compare-conformance/weak.js");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kcov-compare-weak-"));
+  const run = (code: string) => {
+    const script = path.join(dir, "run.js");
+    fs.writeFileSync(script, code);
+    const result = spawnSync(process.execPath, ["--expose-gc", script], { encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  try {
+    const expected = run(transform(source, filename, { sourceType: "script" }).code);
+    expect(expected).toEqual({ status: 0, stdout: '[false,"collected"]\n', stderr: "" });
+    expect(run(instrument(source, filename, { traceCmp: true }, { sourceType: "script" }).code)).toEqual(expected);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const TYPESCRIPT: PluginItem = [require.resolve("@babel/preset-typescript"), typeScriptPresetOptions(babelVersion, {})];

@@ -28,7 +28,8 @@
 // and calls the recorder for that pair of types (runtime/compare-area.ts CompareRecorders).
 //
 // Between `l` returning and `r` running no other code can run, so the one kept operand
-// per realm is enough.
+// per realm is enough. `r` lets go of it: the hooks keep nothing of the program's alive,
+// which a WeakRef or FinalizationRegistry of the program would see (and a large operand cost).
 import type { types as T } from "@babel/core";
 import { statementsTemplate, t } from "./babel-types";
 import type { NodeCursor } from "./node-walk";
@@ -243,7 +244,7 @@ export function emitCompareSite(site: CompareSite, sitePc: bigint, emitter: Comp
  * made the shared object unreachable or unusable before the file loaded (took `Symbol`
  * away, froze the object), the file gets hooks of its own that record nothing.
  */
-const HOOKS_VERSION = 2;
+const HOOKS_VERSION = 3;
 
 function hooksSource(global: string): string {
   return `
@@ -271,7 +272,7 @@ function %%initName%%() {
       h.recordSwitchInt32 = h.recordSwitch;
     }
     h.l = function (pc, hi, a, b) { this.kept = b; if (this.record !== null) recordPair(this, pc, hi, a, b); return a; };
-    h.r = function () { return this.kept; };
+    h.r = function () { var b = this.kept; this.kept = undefined; return b; };
     h.p = function (pc, hi, a, b) { if (this.record !== null) recordPair(this, pc, hi, a, b); return a; };
     h.q = function (pc, hi, a, b) { if (this.record !== null) recordPair(this, pc, hi, a, b); return b; };
     h.ki = function (pc, hi, x, k) {
