@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { JSKCOV, eventually, expectStatus, isRunning, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
+import { JSKCOV, REPO, eventually, expectStatus, isRunning, jskcov, makeProject, removeProjects, requireBuild, type Result } from "./cli-helpers";
 import { sha1Hex } from "../fuzz/findings";
 
 beforeAll(requireBuild);
@@ -306,6 +306,23 @@ describe("targets: module kinds and async", () => {
     const result = fuzz(dir, ["target.ts", "--", "-seed=1", "-runs=60000", "-artifact_prefix=out/"]);
     expectStatus(result, 77);
     expect(onlyArtifact(path.join(dir, "out"), "crash-").subarray(0, 2).toString()).toBe("TS");
+  });
+
+  test("a sync target called by the fuzzing loop has only the engine's frames below its own: no async frames, none of the event loop's", () => {
+    // The 10th call is in the fuzzing loop (the empty input and the one seed come first).
+    const dir = makeProject({
+      "target.js":
+        "const fs = require('node:fs');\nlet calls = 0;\nmodule.exports.fuzz = () => {\n  if (++calls !== 10) return;\n" +
+        "  Error.stackTraceLimit = Infinity;\n  fs.writeFileSync('stack.txt', new Error('probe').stack);\n};\n",
+    });
+    expectStatus(fuzz(dir, ["target.js", "--", "-seed=1", "-runs=20"]), 0);
+    const below = fs.readFileSync(path.join(dir, "stack.txt"), "utf8").split("\n").slice(2);
+    expect(below.length).toBeGreaterThan(0);
+    // The loop runs from a microtask (fuzz-loop.ts, nextMacrotask): no frames of Node's timers.
+    for (const frame of below) {
+      expect(frame).not.toMatch(/^\s+at async /);
+      expect(frame).toContain(`(${REPO}${path.sep}`);
+    }
   });
 });
 
