@@ -127,15 +127,22 @@ test("restarts for memory (JSKCOV_EXECUTOR_MAX_RSS_MB, checked every 64 runs) co
  * An executor killed at the worst moment of the exchange (JSKCOV_AFL_DIRECT_KILL_AT, a test
  * hook of native/afl-direct.c: it SIGKILLs itself right after the step), as afl-fuzz's timer
  * or a kill from outside could: just after reading a request whose pid afl-fuzz already had
- * (state 4: the harness must not wait for that request again), just after writing its pid
+ * (state 4: the harness must not wait for that request again), just after its pid went out
  * (state 2: only the status is missing), just after writing a run's status and the next pid
- * (state 5: the harness sees from the pipes that afl-fuzz has them). Each kill is that run's
- * crash; afl-fuzz stays in step with the next executor to the end of its budget.
+ * (state 5: the harness sees from the pipes that afl-fuzz has them), just before asking the
+ * harness for its pid (state 6: afl-fuzz waits for the pid), just after the status of the run
+ * before a restart went to the harness (state 2, the status passed on). Each kill is that
+ * run's crash; afl-fuzz stays in step with the next executor to the end of its budget. The
+ * last two failed ("Fork server is misbehaving") while the executor wrote those words itself.
  */
 test.each([
   ["request:30", 4, {}],
   ["pid:30", 2, { JSKCOV_AFL_MIN_TIMEOUT_MS: "0" }], // every status through the harness: each run's pid is written apart
   ["status:30", 5, {}],
+  // A kill from outside before the pid went out: afl-fuzz still waits for the pid.
+  ["before-pid:30", 6, { JSKCOV_AFL_MIN_TIMEOUT_MS: "0" }],
+  // The status of the run before a restart (JSKCOV_EXECUTOR_MAX_RUNS), and no pid after it.
+  ["status:30", 2, { JSKCOV_EXECUTOR_MAX_RUNS: "30" }],
 ])("an executor killed right after a step (JSKCOV_AFL_DIRECT_KILL_AT=%s) leaves afl-fuzz in step (direct state %d)", async (killAt, state, env) => {
   const executions = 200;
   // The early pid's bound is the -t given (10 s): every run of this target is far shorter, so statuses go with the next pid.

@@ -1,9 +1,11 @@
 /*
  * afl-direct.c: the executor's addon for the direct AFL++ mode (docs/executor-protocol.md,
  * "The direct AFL++ mode"). Loaded by fuzz/executor.ts when native/harness.c hands it
- * afl-fuzz's forkserver: the executor then reads afl-fuzz's requests on fd 198, gives its
- * own pid and each run's wait status on fd 199, reads each input from afl-fuzz's shared
- * memory (__AFL_SHM_FUZZ_ID) and adds the run's PCs to afl-fuzz's bitmap (__AFL_SHM_ID),
+ * afl-fuzz's forkserver: the executor then reads afl-fuzz's requests on fd 198, writes a
+ * short run's wait status with its own pid for the next run on fd 199 (the harness writes
+ * the other statuses and pids, whose delivery a kill could leave in doubt), reads each
+ * input from afl-fuzz's shared memory (__AFL_SHM_FUZZ_ID) and adds the run's PCs to
+ * afl-fuzz's bitmap (__AFL_SHM_ID),
  * with the harness's PC -> slot map (native/pc-map.h). Per execution that is two process
  * switches (afl-fuzz -> executor -> afl-fuzz) instead of four; the harness stays alive as
  * the supervisor (crashes, timeouts, deaths, restarts).
@@ -100,10 +102,11 @@ static void *attach(const char *variable, int flags, size_t *bytes) {
 }
 
 /* JSKCOV_AFL_DIRECT_KILL_AT=STAGE:RUN, for the tests only (__tests__/native-afl-direct.test.ts):
- * the executor SIGKILLs itself right after that step of its RUN-th run (STAGE: request, after
- * reading it; pid, after writing it; status, after writing the status and the next pid), the
- * worst moment for a kill from outside or by afl-fuzz's timer. */
-enum kill_stage { KILL_NEVER, KILL_AFTER_REQUEST, KILL_AFTER_PID, KILL_AFTER_STATUS };
+ * the executor SIGKILLs itself at that step of its RUN-th run (STAGE: request, after reading
+ * it; before-pid, once "running" is stored and before its pid goes out; pid, after the pid went
+ * out; status, after the run's status went out), the worst moments for a kill from outside or
+ * by afl-fuzz's timer. */
+enum kill_stage { KILL_NEVER, KILL_AFTER_REQUEST, KILL_BEFORE_PID, KILL_AFTER_PID, KILL_AFTER_STATUS };
 static struct {
   enum kill_stage stage;
   uint32_t run;
@@ -112,8 +115,8 @@ static struct {
 static void kill_at_parse(void) {
   const char *text = getenv("JSKCOV_AFL_DIRECT_KILL_AT");
   if (text == NULL || *text == '\0') return;
-  static const char *const stages[] = {"request:", "pid:", "status:"};
-  for (int i = 0; i < 3; i++) {
+  static const char *const stages[] = {"request:", "before-pid:", "pid:", "status:"};
+  for (int i = 0; i < 4; i++) {
     if (strncmp(text, stages[i], strlen(stages[i])) == 0) {
       kill_at.stage = (enum kill_stage)(i + 1);
       kill_at.run = (uint32_t)strtoul(text + strlen(stages[i]), NULL, 10);
@@ -177,8 +180,9 @@ static napi_value setup(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* next(): waits for afl-fuzz's next request, gives it this executor's pid (unless sent with the
- * last status) and returns a copy of the input; undefined once afl-fuzz is gone. */
+/* next(): waits for afl-fuzz's next request, has the harness give it this executor's pid
+ * (unless it went with the last status) and returns a copy of the input; undefined once
+ * afl-fuzz is gone. */
 static napi_value next(napi_env env, napi_callback_info info) {
   (void)info;
   if (!direct.ready) return fail(env, "next() before setup()");
@@ -195,13 +199,21 @@ static napi_value next(napi_env env, napi_callback_info info) {
   }
   __atomic_store_n(&direct.control[AFL_DIRECT_RUN], direct.control[AFL_DIRECT_RUN] + 1, __ATOMIC_RELEASE);
   kill_if_at(KILL_AFTER_REQUEST);
-  /* "Running" before the pid: afl-fuzz's timer, which may kill us, starts once it has the pid. */
-  direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_RUNNING;
   if (!direct.pid_sent_early) {
-    direct.pid_sent_ns = now_ns(); /* before the write: afl-fuzz's timer starts after it */
-    if (write_fully(AFL_DIRECT_STATUS_FD, &direct.pid, 4) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
-    kill_if_at(KILL_AFTER_PID);
+    /* The harness writes a lone pid and says when it did: a kill next to our own write would
+     * leave no one knowing whether afl-fuzz got it. "Asked" before the ask: afl-fuzz's timer,
+     * which may kill us, starts once it has the pid. */
+    direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_PID_ASKED;
+    kill_if_at(KILL_BEFORE_PID);
+    direct.pid_sent_ns = now_ns(); /* before the harness's write: afl-fuzz's timer starts after it */
+    struct afl_direct_handoff ask = {AFL_DIRECT_HANDOFF_MAGIC, direct.control[AFL_DIRECT_RUN], 0, AFL_DIRECT_HANDOFF_PID};
+    uint32_t written;
+    if (write_fully(AFL_DIRECT_HANDOFF_FD, &ask, sizeof ask) != 0 || read_fully(AFL_DIRECT_ACK_FD, &written, 4) != 0 || written != ask.run) {
+      return fail(env, "the harness did not write this executor's pid for run %u: %s", ask.run, strerror(errno));
+    }
   }
+  direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_RUNNING;
+  if (!direct.pid_sent_early) kill_if_at(KILL_AFTER_PID);
   direct.pid_sent_early = 0;
   uint32_t length = *(const volatile uint32_t *)direct.input;
   if (length > direct.input_capacity) length = direct.input_capacity;
@@ -229,9 +241,10 @@ static napi_value add(napi_env env, napi_callback_info info) {
 /*
  * report(waitStatus, restart): the run's wait status for afl-fuzz. A run shorter than the
  * early-pid bound cannot have been killed by afl-fuzz's timer, so the status goes straight to
- * afl-fuzz, with the next run's pid unless the executor is about to exit. A longer run's
- * status goes to the harness (the reply pipe), which writes it: afl-fuzz's kill may be on its
- * way, and then only the harness, which sees the death, knows whether afl-fuzz got a status.
+ * afl-fuzz with the next run's pid, in one write whose arrival the pipes show (state 5). A
+ * longer run's status goes to the harness (the reply pipe), which writes it: afl-fuzz's kill
+ * may be on its way, and then only the harness, which sees the death, knows whether afl-fuzz
+ * got a status. So does the status before a restart, which has no pid to go with it.
  */
 static napi_value report(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -242,17 +255,18 @@ static napi_value report(napi_env env, napi_callback_info info) {
       napi_get_value_bool(env, argv[1], &restart) != 0) {
     return fail(env, "report(waitStatus, restart)");
   }
-  if (now_ns() - direct.pid_sent_ns < direct.early_pid_bound_ns) {
+  if (!restart && now_ns() - direct.pid_sent_ns < direct.early_pid_bound_ns) {
     uint32_t words[2] = {status, direct.pid};
     /* Before the write: once afl-fuzz has the next pid, its timer for the next run may kill us. */
-    if (!restart) direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_STATUS_AND_PID_WRITING;
-    if (write_fully(AFL_DIRECT_STATUS_FD, words, restart ? 4 : 8) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
+    direct.control[AFL_DIRECT_STATE] = AFL_DIRECT_STATUS_AND_PID_WRITING;
+    if (write_fully(AFL_DIRECT_STATUS_FD, words, 8) != 0) return fail(env, "cannot write to afl-fuzz's status pipe: %s", strerror(errno));
     kill_if_at(KILL_AFTER_STATUS);
-    direct.pid_sent_early = !restart;
+    direct.pid_sent_early = 1;
     direct.pid_sent_ns = now_ns();
   } else {
-    struct afl_direct_handoff handoff = {AFL_DIRECT_HANDOFF_MAGIC, direct.control[AFL_DIRECT_RUN], status, 0};
+    struct afl_direct_handoff handoff = {AFL_DIRECT_HANDOFF_MAGIC, direct.control[AFL_DIRECT_RUN], status, AFL_DIRECT_HANDOFF_STATUS};
     if (write_fully(AFL_DIRECT_HANDOFF_FD, &handoff, sizeof handoff) != 0) return fail(env, "cannot write to the harness: %s", strerror(errno));
+    kill_if_at(KILL_AFTER_STATUS);
   }
   direct.control[AFL_DIRECT_STATE] = direct.pid_sent_early ? AFL_DIRECT_WAITING_EARLY_PID_SENT : AFL_DIRECT_WAITING;
   return undefined(env);

@@ -10,8 +10,11 @@
 /* afl-fuzz's forkserver pipes: its requests, and the pids and wait statuses it reads. */
 #define AFL_DIRECT_CONTROL_FD 198
 #define AFL_DIRECT_STATUS_FD 199
-/* The executor's reply pipe (its fd 4): the status of a run too long to write itself. */
+/* The executor's reply pipe (its fd 4): what the harness writes to afl-fuzz for it (a lone
+ * pid, the status of a long run or of the run before a restart). */
 #define AFL_DIRECT_HANDOFF_FD 4
+/* The executor's request pipe (its fd 3): the harness's word that it wrote a lone pid. */
+#define AFL_DIRECT_ACK_FD 3
 
 /* The request that hands the forkserver to the executor (docs/executor-protocol.md). */
 #define REQUEST_SERVE_AFL 4
@@ -41,16 +44,23 @@ struct afl_direct_config {
 enum afl_direct_state {
   AFL_DIRECT_WAITING = 0,                 /* polling for a request; afl-fuzz has no pid for it yet */
   AFL_DIRECT_REQUEST_READ = 1,            /* that request readable, perhaps read; its pid not yet written */
-  AFL_DIRECT_RUNNING = 2,                 /* its pid being written or written; the run's status not yet */
+  AFL_DIRECT_RUNNING = 2,                 /* afl-fuzz has its pid; the run's status not yet written */
   AFL_DIRECT_WAITING_EARLY_PID_SENT = 3,  /* polling for a request whose pid afl-fuzz already has */
   AFL_DIRECT_REQUEST_READ_EARLY_PID_SENT = 4, /* that request readable, perhaps read */
   AFL_DIRECT_STATUS_AND_PID_WRITING = 5,  /* the run's status and the next run's pid being written, or written */
+  AFL_DIRECT_PID_ASKED = 6,               /* its pid asked of the harness: afl-fuzz has it if the harness wrote it */
 };
 
-/* The reply-pipe message of a run whose status the harness writes. */
+/*
+ * The reply-pipe message of what the harness writes to afl-fuzz for the executor: a run's
+ * wait status, or the executor's pid for a run whose pid did not go with the last status.
+ * The executor never writes those itself: only the writer knows whether a write was done
+ * when a kill from outside lands next to it, and the harness outlives the executor.
+ */
 #define AFL_DIRECT_HANDOFF_MAGIC 0x41464c53u /* "SLFA" */
+enum afl_direct_handoff_kind { AFL_DIRECT_HANDOFF_STATUS = 0, AFL_DIRECT_HANDOFF_PID = 1 };
 struct afl_direct_handoff {
-  uint32_t magic, run, wait_status, reserved;
+  uint32_t magic, run, wait_status, kind; /* wait_status: 0 for a pid */
 };
 
 #endif

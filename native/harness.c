@@ -1158,13 +1158,20 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
   for (;;) {
     if (executor.pid == 0) executor_start();
     if (getenv("JSKCOV_HARNESS_VERBOSE") != NULL) fprintf(stderr, "jskcov-harness: executor %d serves afl-fuzz directly\n", (int)executor.pid);
-    uint32_t handed_off_run = 0;
+    uint32_t pid = (uint32_t)executor.pid;
+    uint32_t handed_off_run = 0, pid_written_run = 0;
     if (afl_direct_hand_over(early_pid_before_ns) == 0) {
       struct afl_direct_handoff handoff;
       while (read_fully(executor.reply_fd, &handoff, sizeof handoff) == 0) {
-        if (handoff.magic != AFL_DIRECT_HANDOFF_MAGIC) {
+        if (handoff.magic != AFL_DIRECT_HANDOFF_MAGIC || handoff.kind > AFL_DIRECT_HANDOFF_PID) {
           executor_kill();
-          fatal("the executor sent 0x%08x in the direct AFL++ mode, not a run's status", handoff.magic);
+          fatal("the executor sent 0x%08x (kind %u) in the direct AFL++ mode, not a run's status or pid", handoff.magic, handoff.kind);
+        }
+        if (handoff.kind == AFL_DIRECT_HANDOFF_PID) {
+          if (write_fully(FORKSRV_FD + 1, &pid, 4) != 0) return; /* afl-fuzz is gone */
+          pid_written_run = handoff.run;
+          write_fully(executor.request_fd, &handoff.run, 4); /* the executor may be dead already: its death comes next */
+          continue;
         }
         handed_off_run = handoff.run;
         stats.direct.statuses_passed_on++;
@@ -1174,7 +1181,6 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
     volatile uint32_t *control = executor.control;
     uint32_t serving = control[AFL_DIRECT_SERVING], state = control[AFL_DIRECT_STATE], run = control[AFL_DIRECT_RUN];
     uint32_t afl_gone = control[AFL_DIRECT_AFL_GONE];
-    uint32_t pid = (uint32_t)executor.pid;
     if (stats.enabled) { /* before the reap: a dead executor's /proc entry lasts until then */
       stats.direct.executor_cpu_us += process_cpu_us(executor.pid);
       stats.direct.runs += run;
@@ -1192,6 +1198,8 @@ static void afl_direct_serve(uint8_t *bitmap, uint64_t early_pid_before_ns) {
     if (state == AFL_DIRECT_WAITING) continue; /* between runs: the next executor reads the next request */
     if (state == AFL_DIRECT_RUNNING && run == handed_off_run) continue; /* its status was written already */
     if (state == AFL_DIRECT_STATUS_AND_PID_WRITING && status_and_pid_written()) state = AFL_DIRECT_WAITING_EARLY_PID_SENT;
+    /* A pid asked of us went out if we wrote it (we read every ask before the end of file). */
+    if (state == AFL_DIRECT_PID_ASKED) state = pid_written_run == run ? AFL_DIRECT_RUNNING : AFL_DIRECT_REQUEST_READ;
     /* The request of the run that died, if the executor had not read it: afl-fuzz has written
      * it or will, since it has the pid; while waiting for the request, read it whole. */
     uint32_t request;
