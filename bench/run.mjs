@@ -347,14 +347,16 @@ function summarize(options, activeVariants, unavailable, prepared, samples, coll
  * against a literal, and a switch's cases until one matches), so the records say how much
  * each one records for what it costs; `kcov-cmp-jazzer-sites`, when it ran, is kcov on
  * Jazzer.js's sites only (the same site set), and with $KCOV_BENCH_BASELINE_DIST the
- * baseline build's figures come too. Empty unless the variants it needs ran.
+ * baseline build's figures come too; `jazzer-cmp-native`, when it ran, is Jazzer.js with its
+ * compare calls crossing into Node-API (bench/jazzer-addon-standin.c). Empty unless the
+ * variants it needs ran.
  */
 function compareAgainstJazzer(options, runtime, cpuGeomeans) {
   const needed = ["kcov-hit", "kcov-cmp", "jazzer-cov", "jazzer-cmp"];
   const ratio = (name, id) => runtime[name][id]?.cpuRatio;
   if (!options.workloadNames.every((name) => needed.every((id) => Number.isFinite(ratio(name, id))))) return [];
   // Columns of the optional kcov builds, when they ran: on Jazzer.js's sites only, and the baseline build.
-  const extras = [["kcov-cmp-jazzer-sites", "kcov on Jazzer.js's sites"], ["kcov-cmp-baseline", "baseline kcov"]]
+  const extras = [["kcov-cmp-jazzer-sites", "kcov on Jazzer.js's sites"], ["kcov-cmp-baseline", "baseline kcov"], ["jazzer-cmp-native", "Jazzer.js, native stand-in"]]
     .filter(([id]) => options.workloadNames.every((name) => Number.isFinite(ratio(name, id))));
   const coverageOf = (id) => (id.startsWith("kcov") ? "kcov-hit" : "jazzer-cov");
   const added = (name, id) => ratio(name, id) - ratio(name, coverageOf(id));

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { jazzerAddonStandin } from "./jazzer-addon-standin.mjs";
 
 const require = createRequire(import.meta.url);
 // The Babel every variant transforms with: the repository's (Babel 7), or the one installed
@@ -185,16 +186,28 @@ function jazzerCoverage(file) {
  * C++ and copies each string to UTF-8), and the tracker's registration calls, made once
  * when it is created, do nothing. So the cost measured for Jazzer.js is a lower bound.
  */
-function jazzerFuzzerPreamble() {
+function jazzerFuzzerPreamble(nativeStandin) {
   const published = (path) => JSON.stringify(readFileSync(require.resolve(path), "utf8"));
-  return `globalThis.Fuzzer ??= (() => {
-  const table = new Array(1024).fill(0);
+  // The compare calls: a JavaScript table, or with `nativeStandin` (jazzer-cmp-native) the
+  // Node-API stand-in of bench/jazzer-addon-standin.c, which converts the arguments as the real addon does.
+  const compareCalls =
+    nativeStandin === undefined
+      ? `const table = new Array(1024).fill(0);
   let calls = 0; // what reaches the addon: its records, counted as kcov's are
   globalThis[${COMPARE_RECORDS_KEY}] = () => calls;
   const remember = (id, a, b) => { calls++; table[2 * id] = a; table[2 * id + 1] = b; };
+  const compare = { traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember };`
+      : `const compare = { exports: {} };
+  process.dlopen(compare, ${JSON.stringify(nativeStandin)});
+  globalThis[${COMPARE_RECORDS_KEY}] = compare.exports.calls;
+  const { traceIntegerCompare, traceUnequalStrings, traceStringContainment, tracePcIndir } = compare.exports;
+  Object.assign(compare, { traceIntegerCompare, traceUnequalStrings, traceStringContainment, tracePcIndir });`;
+  return `globalThis.Fuzzer ??= (() => {
+  ${compareCalls}
   const ignore = () => {};
   const addon = {
-    traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember,
+    traceIntegerCompare: compare.traceIntegerCompare, traceUnequalStrings: compare.traceUnequalStrings,
+    traceStringContainment: compare.traceStringContainment, tracePcIndir: compare.tracePcIndir,
     registerCoverageMap: ignore, registerNewCounters: ignore, registerModuleCounters: ignore,
   };
   const load = (source) => {
@@ -217,19 +230,32 @@ function jazzerAvailability() {
   }
 }
 
-/** Jazzer.js as it instruments a file for fuzzing: its coverage, and with `compare` its compareHooks plugin after it. */
-function jazzerVariant({ id, label, description, compare }) {
+/**
+ * Jazzer.js as it instruments a file for fuzzing: its coverage, and with `compare` its
+ * compareHooks plugin after it; `nativeStandin`: its compare calls go to the Node-API stand-in.
+ */
+function jazzerVariant({ id, label, description, compare, nativeStandin = false }) {
+  let standinPath;
   return {
     id,
     label,
     description,
-    availability: jazzerAvailability,
+    availability() {
+      const missing = jazzerAvailability();
+      if (missing !== null || !nativeStandin) return missing;
+      try {
+        standinPath = jazzerAddonStandin();
+        return null;
+      } catch (error) {
+        return `bench/jazzer-addon-standin.c not built: ${error.message}`;
+      }
+    },
     transform(file) {
       const coverage = jazzerCoverage(file);
       const plugins = [coverage.plugin];
       if (compare) plugins.push(require("@jazzer.js/instrumentor/dist/plugins/compareHooks.js").compareHooks);
       const result = babel.transformSync(file.code, babelOptions(file, plugins));
-      return { code: coverage.counters() + jazzerFuzzerPreamble() + result.code, blocks: coverage.edges() };
+      return { code: coverage.counters() + jazzerFuzzerPreamble(nativeStandin ? (standinPath ?? jazzerAddonStandin()) : undefined) + result.code, blocks: coverage.edges() };
     },
   };
 }
@@ -302,6 +328,15 @@ export const variants = [
       "Jazzer.js cov plus its compareHooks plugin after it, as its loaders run them; its published tracer (dist/trace.js) " +
       "with a JavaScript 512-entry table standing in for the native addon's compare calls (a lower bound of its cost)",
     compare: true,
+  }),
+  jazzerVariant({
+    id: "jazzer-cmp-native",
+    label: "Jazzer.js cmp, native",
+    description:
+      "Jazzer.js cmp with its compare calls crossing into a Node-API stand-in (bench/jazzer-addon-standin.c) that converts " +
+      "their arguments as the real addon does (Int64Value, Utf8Value) and keeps them; libFuzzer's work behind them left out (a lower bound)",
+    compare: true,
+    nativeStandin: true,
   }),
   {
     id: "v8-block",
