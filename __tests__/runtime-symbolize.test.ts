@@ -1,7 +1,7 @@
 // From PCs back to blocks: symbolize, blocks(), blockAtIndex and runsc's text form.
 
 import { Kcov, KCOV_TRACE_PC, blockAtIndex, blocks, formatSymbolized, symbolize } from "../runtime";
-import * as ownJson from "../runtime/own-json";
+import * as intrinsics from "../runtime/intrinsics";
 import { pcOf, registerFile, resetRealm } from "./runtime-helpers";
 
 beforeEach(() => {
@@ -116,8 +116,8 @@ test("formatSymbolized prints runsc symbolize's two lines, columns from 1", () =
 });
 
 test("the table is parsed once, on first need", () => {
-  // The runtime parses with JSON.parse as it was at load (runtime/own-json.ts), not the program's.
-  const parse = jest.spyOn(ownJson, "parseJson");
+  // The runtime parses with JSON.parse as it was at load (runtime/intrinsics.ts), not the program's.
+  const parse = jest.spyOn(intrinsics, "parseJson");
   try {
     symbolize(pcOf(0x1000));
     symbolize(pcOf(0x1000));

@@ -4,6 +4,8 @@
 // runtime reads block tables. The runtime imports nothing, so this lives here and the
 // plugin imports it.
 
+import { charCodeAt } from "./intrinsics";
+
 export const BASE64_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Digit value by character code, -1 for characters that are not base64 digits. */
@@ -22,7 +24,7 @@ export class VlqReader {
     let scale = 1;
     let digit: number;
     do {
-      const code = this.text.charCodeAt(this.position++);
+      const code = charCodeAt(this.text, this.position++);
       digit = code < 128 ? DIGIT_VALUES[code] : -1; // NaN (past the end) < 128 is false
       if (digit < 0) return NaN;
       value += (digit & 31) * scale;

@@ -4,7 +4,9 @@
 
 import { VlqReader } from "./base64-vlq";
 import { compareRegionOf, regionBounds, type KcovFileRecord } from "./registry";
-import { parseJson } from "./own-json";
+import {
+  OwnMap, OwnUint32Array, OwnWeakMap, freeze, isArray, isInteger, mapGet, mapSet, parseJson, toBigInt, weakMapGet, weakMapSet,
+} from "./intrinsics";
 
 /** Numbers per block in the table's flat `blocks` array (plugin/block-table.ts BLOCK_FIELDS). */
 const BLOCK_FIELDS = 9;
@@ -59,7 +61,7 @@ const COMPARE_FIELDS = 8;
  * stored as a VLQ difference from its usual value. Returns undefined on malformed text.
  */
 export function decodeBlockFields(text: string, blockCount: number): number[] | undefined {
-  const flat = new Array<number>(blockCount * BLOCK_FIELDS);
+  const flat: number[] = [];
   const reader = new VlqReader(text);
   const read = (): number => reader.read();
   let slot = -1, fn = 0, source = 0, line = 0;
@@ -76,7 +78,18 @@ export function decodeBlockFields(text: string, blockCount: number): number[] | 
     flat[at + 7] = line + read();
     flat[at + 8] = read();
   }
-  return reader.position === text.length && !flat.some(Number.isNaN) ? flat : undefined;
+  if (reader.position !== text.length) return undefined;
+  for (let at = 0; at < flat.length; at++) if (flat[at] !== flat[at]) return undefined; // NaN: a malformed value
+  return flat;
+}
+
+/** Whether every item of `list` is an integer in [min, max): a loop, not list.every (intrinsics.ts). */
+function everyInteger(list: unknown[], min: number, max: number): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (!isInteger(item) || (item as number) < min || (item as number) >= max) return false;
+  }
+  return true;
 }
 
 /** A parsed table plus what the runtime derives from it. */
@@ -113,14 +126,14 @@ export interface DecodedTable {
   compareByPc: Map<bigint, SymbolizedBlock> | undefined;
 }
 
-const decoded = new WeakMap<KcovFileRecord, DecodedTable>();
+const decoded = new OwnWeakMap<KcovFileRecord, DecodedTable>();
 
 /** The record's table, parsed and checked once. Throws if the table breaks the contract. */
 export function decodeTable(record: KcovFileRecord): DecodedTable {
-  let entry = decoded.get(record);
+  let entry = weakMapGet(decoded, record);
   if (entry === undefined) {
     entry = parseTable(record);
-    decoded.set(record, entry);
+    weakMapSet(decoded, record, entry);
   }
   return entry;
 }
@@ -142,7 +155,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   }
   const compares = table.compares ?? [];
   const compareRegionSize = (compareRegionOf(record) ?? record).regionSize;
-  if (!Array.isArray(compares) || compares.length % COMPARE_FIELDS !== 0 || !compares.every(Number.isInteger)) {
+  if (!isArray(compares) || compares.length % COMPARE_FIELDS !== 0 || !everyInteger(compares, -Infinity, Infinity)) {
     fail("has malformed comparison sites");
   }
   for (let at = 0; at < compares.length; at += COMPARE_FIELDS) {
@@ -154,16 +167,16 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   if (flat === undefined) return fail(`does not hold ${record.blockCount} well-formed blocks`);
   const counterCount = record.counters.length;
   const either = table.either ?? [];
-  if (!Array.isArray(either) || either.length % 2 !== 0 ||
-      !either.every((c) => Number.isInteger(c) && c >= 0 && c < counterCount)) {
+  if (!isArray(either) || either.length % 2 !== 0 || !everyInteger(either, 0, counterCount)) {
     return fail("has malformed counter pairs");
   }
   const region = regionBounds(record);
-  const slotByBlock = new Uint32Array(record.blockCount);
-  const pcLowByBlock = new Uint32Array(record.blockCount);
-  const counterByBlock = new Uint32Array(record.blockCount);
-  const counterBByBlock = new Uint32Array(record.blockCount);
-  const ownBlock = new Uint32Array(counterCount).fill(0xffffffff);
+  const slotByBlock = new OwnUint32Array(record.blockCount);
+  const pcLowByBlock = new OwnUint32Array(record.blockCount);
+  const counterByBlock = new OwnUint32Array(record.blockCount);
+  const counterBByBlock = new OwnUint32Array(record.blockCount);
+  const ownBlock = new OwnUint32Array(counterCount);
+  for (let counter = 0; counter < counterCount; counter++) ownBlock[counter] = 0xffffffff;
   const extras: number[] = [];
   for (let block = 0; block < record.blockCount; block++) {
     const slotOffset = flat[block * BLOCK_FIELDS];
@@ -177,20 +190,26 @@ function parseTable(record: KcovFileRecord): DecodedTable {
     slotByBlock[block] = slotOffset;
     pcLowByBlock[block] = region.low + slotOffset * 8;
     const pair = counter - counterCount;
-    const [a, b] = pair >= 0 ? [either[2 * pair], either[2 * pair + 1]] : [counter, counter];
+    const a = pair >= 0 ? either[2 * pair] : counter;
+    const b = pair >= 0 ? either[2 * pair + 1] : counter;
     counterByBlock[block] = a;
     counterBByBlock[block] = b;
     if (pair < 0 && ownBlock[counter] === 0xffffffff) ownBlock[counter] = block;
-    else extras.push(block, a, b);
+    else {
+      const at = extras.length;
+      extras[at] = block;
+      extras[at + 1] = a;
+      extras[at + 2] = b;
+    }
   }
   for (let counter = 0; counter < counterCount; counter++) {
     if (ownBlock[counter] === 0xffffffff) fail(`has no block for counter ${counter}`);
     // The flush emits own blocks in counter order: that must be block order too.
     if (counter > 0 && ownBlock[counter] < ownBlock[counter - 1]) fail(`numbers counter ${counter} out of block order`);
   }
-  const extraBlock = new Uint32Array(extras.length / 3);
-  const extraCounter = new Uint32Array(extras.length / 3);
-  const extraCounterB = new Uint32Array(extras.length / 3);
+  const extraBlock = new OwnUint32Array(extras.length / 3);
+  const extraCounter = new OwnUint32Array(extras.length / 3);
+  const extraCounterB = new OwnUint32Array(extras.length / 3);
   for (let i = 0; i < extraBlock.length; i++) {
     extraBlock[i] = extras[3 * i];
     extraCounter[i] = extras[3 * i + 1];
@@ -198,7 +217,7 @@ function parseTable(record: KcovFileRecord): DecodedTable {
   }
   return {
     ownBlock, extraBlock, extraCounter, extraCounterB, pcLowByBlock, pcHigh: region.high, counterByBlock, counterBByBlock, slotByBlock,
-    hitCounters: new Uint32Array(counterCount),
+    hitCounters: new OwnUint32Array(counterCount),
     table: { ...table, blocks: flat }, symbolized: undefined, blockBySlot: undefined, compareByPc: undefined,
   };
 }
@@ -209,21 +228,19 @@ export function symbolizedBlocks(record: KcovFileRecord): readonly SymbolizedBlo
   if (entry.symbolized !== undefined) return entry.symbolized;
   const { sources, functions, kinds, blocks: flat } = entry.table;
   const result: SymbolizedBlock[] = [];
-  const regionPc = BigInt(record.regionPc);
+  const regionPc = toBigInt(record.regionPc);
   for (let block = 0; block < record.blockCount; block++) {
     const at = block * BLOCK_FIELDS;
-    result.push(
-      Object.freeze({
-        pc: regionPc + BigInt(entry.slotByBlock[block] * 8),
-        file: sources[flat[at + 4]],
-        start: Object.freeze({ line: flat[at + 5], column: flat[at + 6] }),
-        end: Object.freeze({ line: flat[at + 7], column: flat[at + 8] }),
-        functionName: functions[flat[at + 3]],
-        kind: kinds[flat[at + 2]],
-      }),
-    );
+    result[block] = freeze({
+      pc: regionPc + toBigInt(entry.slotByBlock[block] * 8),
+      file: sources[flat[at + 4]],
+      start: freeze({ line: flat[at + 5], column: flat[at + 6] }),
+      end: freeze({ line: flat[at + 7], column: flat[at + 8] }),
+      functionName: functions[flat[at + 3]],
+      kind: kinds[flat[at + 2]],
+    });
   }
-  entry.symbolized = Object.freeze(result);
+  entry.symbolized = freeze(result);
   return entry.symbolized;
 }
 
@@ -231,12 +248,11 @@ export function symbolizedBlocks(record: KcovFileRecord): readonly SymbolizedBlo
 export function blockAtSlot(record: KcovFileRecord, slot: number): number | undefined {
   const entry = decodeTable(record);
   if (entry.blockBySlot === undefined) {
-    entry.blockBySlot = new Map();
-    for (let block = 0; block < record.blockCount; block++) {
-      entry.blockBySlot.set(entry.slotByBlock[block], block);
-    }
+    const blockBySlot = new OwnMap<number, number>();
+    for (let block = 0; block < record.blockCount; block++) mapSet(blockBySlot, entry.slotByBlock[block], block);
+    entry.blockBySlot = blockBySlot;
   }
-  return entry.blockBySlot.get(slot);
+  return mapGet(entry.blockBySlot, slot);
 }
 
 /**
@@ -247,22 +263,22 @@ export function blockAtSlot(record: KcovFileRecord, slot: number): number | unde
 export function compareAtPc(record: KcovFileRecord, pc: bigint): SymbolizedBlock | undefined {
   const entry = decodeTable(record);
   if (entry.compareByPc === undefined) {
-    const compareByPc = new Map<bigint, SymbolizedBlock>();
-    const regionPc = BigInt((compareRegionOf(record) ?? record).regionPc);
+    const compareByPc = new OwnMap<bigint, SymbolizedBlock>();
+    const regionPc = toBigInt((compareRegionOf(record) ?? record).regionPc);
     const { sources, functions, kinds } = entry.table;
     const flat = entry.table.compares ?? [];
     for (let at = 0; at + COMPARE_FIELDS <= flat.length; at += COMPARE_FIELDS) {
-      const sitePc = regionPc + BigInt(flat[at] * 8);
-      compareByPc.set(sitePc, Object.freeze({
+      const sitePc = regionPc + toBigInt(flat[at] * 8);
+      mapSet(compareByPc, sitePc, freeze({
         pc: sitePc,
         file: sources[flat[at + 3]],
-        start: Object.freeze({ line: flat[at + 4], column: flat[at + 5] }),
-        end: Object.freeze({ line: flat[at + 6], column: flat[at + 7] }),
+        start: freeze({ line: flat[at + 4], column: flat[at + 5] }),
+        end: freeze({ line: flat[at + 6], column: flat[at + 7] }),
         functionName: functions[flat[at + 2]],
         kind: kinds[flat[at + 1]],
       }));
     }
     entry.compareByPc = compareByPc;
   }
-  return entry.compareByPc.get(pc);
+  return mapGet(entry.compareByPc, pc);
 }

@@ -4,6 +4,7 @@
 // prelude, or here); an enabled device puts its `record` function there.
 
 import { HIGH_HALF, LOW_HALF } from "./consume-counters";
+import * as intrinsics from "./intrinsics";
 
 /** Where instrumented files find the hooks; Symbol.for so that every copy agrees. */
 export const COMPARE_HOOKS_KEY = Symbol.for("babel-plugin-kcov.compare");
@@ -73,36 +74,30 @@ export function compareHooks(): CompareHooks {
 
 /** Puts `recorders` (or nothing, for null) in the hooks; returns what was there, for a later restore. */
 export function installRecorders(hooks: CompareHooks, recorders: CompareRecorders | null): CompareRecorders | null {
-  const previous = hooks.record === null ? null
-    : Object.fromEntries(RECORDER_NAMES.map((name) => [name, hooks[name]])) as unknown as CompareRecorders;
+  let previous: CompareRecorders | null = null;
+  if (hooks.record !== null) {
+    const saved: Record<string, unknown> = {};
+    for (let i = 0; i < RECORDER_NAMES.length; i++) saved[RECORDER_NAMES[i]] = hooks[RECORDER_NAMES[i]];
+    previous = saved as unknown as CompareRecorders;
+  }
   if (recorders === null) {
     hooks.record = null;
   } else {
     // The specialised recorders first: a hook that sees `record` set may call them at once.
-    for (const name of RECORDER_NAMES) if (name !== "record") (hooks as Record<string, unknown>)[name] = recorders[name];
+    for (let i = 1; i < RECORDER_NAMES.length; i++) (hooks as Record<string, unknown>)[RECORDER_NAMES[i]] = recorders[RECORDER_NAMES[i]];
     hooks.record = recorders.record;
   }
   return previous;
 }
 
-// Captured at first use, so that user code that patches them later is never called.
-// The getters read internal slots: a Proxy or a look-alike object gets undefined.
-const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const typedArrayTag = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!;
-const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, "length")!.get!;
-const callGetter = Function.prototype.call.bind(Function.prototype.call) as (getter: () => unknown, self: unknown) => unknown;
-
-// Captured at load for the same reason: a BigInt record must not call a replaced BigInt,
-// BigInt.asUintN or Number (asUintN uses no `this`).
-const toBigInt = BigInt;
-const asUintN = BigInt.asUintN;
-const toNumber = Number;
-
-// And so that a string record never calls a replaced String.prototype.charCodeAt, nor the
-// count's store a replaced Atomics.store: in a real run the program shares this realm.
-// `charCodeAt(text, i)` is `text.charCodeAt(i)` with no lookup; V8 inlines it as well.
-const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (text: string, index: number) => number;
-const atomicStore = Atomics.store;
+// The recorders run inside the program: every built-in they call comes from intrinsics.ts,
+// as it was when the runtime loaded. Copied into module constants, since TypeScript
+// compiles each use of an import to a property load, which on every record cost as much as
+// the record. `charCodeAt(text, i)` is `text.charCodeAt(i)` with no lookup; V8 inlines it.
+const {
+  OwnUint32Array, OwnUint8Array, asUintN, atomicsStore: atomicStore, callGetter, charCodeAt, isArray, mathFloor, toBigInt, toNumber,
+  typedArrayLength, typedArrayTag,
+} = intrinsics;
 
 const TWO_32 = 4294967296;
 const MIN_INT64 = -9223372036854775808;
@@ -144,7 +139,6 @@ function byteArray(value: unknown): Uint8Array | undefined {
     ? (value as Uint8Array) : undefined;
 }
 
-const isArray = Array.isArray;
 
 /** Added to an operand's written length when it was longer than OPERAND_BYTES (writeOperand). */
 const TRUNCATED = 0x100;
@@ -237,11 +231,11 @@ export class CompareArea implements CompareRecorders {
   constructor(buffer: SharedArrayBuffer, stringBuffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.stringBuffer = stringBuffer;
-    this.capacity = Math.floor((buffer.byteLength / 8 - 1) / 4);
-    this.stringCapacity = Math.floor((stringBuffer.byteLength - HEADER_BYTES) / RECORD_BYTES);
-    this.#halves = new Uint32Array(buffer);
-    this.#stringHalves = new Uint32Array(stringBuffer);
-    this.#stringBytes = new Uint8Array(stringBuffer);
+    this.capacity = mathFloor((buffer.byteLength / 8 - 1) / 4);
+    this.stringCapacity = mathFloor((stringBuffer.byteLength - HEADER_BYTES) / RECORD_BYTES);
+    this.#halves = new OwnUint32Array(buffer);
+    this.#stringHalves = new OwnUint32Array(stringBuffer);
+    this.#stringBytes = new OwnUint8Array(stringBuffer);
     this.#stringHalves[6 + LOW_HALF] = RECORD_BYTES;
     // The recorder keeps everything it touches in locals: TypeScript compiles each use of
     // an imported LOW_HALF to a property load from the module, which doubled a record's cost.

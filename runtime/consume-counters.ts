@@ -7,6 +7,7 @@
 
 import { decodeTable, type DecodedTable } from "./block-table";
 import { realmRegistry, type KcovFileRecord, type KcovRegistry } from "./registry";
+import { OwnFloat64Array, OwnUint32Array, OwnUint8Array, fillTypedArray } from "./intrinsics";
 
 /** Index of a 64-bit word's low and high halves in a Uint32Array: the host's byte order. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -59,20 +60,21 @@ interface ExtrasByCounter {
 function extrasByCounter(groups: DecodedTable, counterCount: number, blockCount: number): ExtrasByCounter {
   const { extraCounter, extraCounterB } = groups;
   const extraCount = extraCounter.length;
-  const start = new Uint32Array(counterCount + 1);
+  const start = new OwnUint32Array(counterCount + 1);
   const pairOf = (extra: number): boolean => extraCounterB[extra] !== extraCounter[extra];
   for (let extra = 0; extra < extraCount; extra++) {
     start[extraCounter[extra] + 1]++;
     if (pairOf(extra)) start[extraCounterB[extra] + 1]++;
   }
   for (let counter = 0; counter < counterCount; counter++) start[counter + 1] += start[counter];
-  const list = new Uint32Array(start[counterCount]);
-  const filled = start.slice(0, counterCount);
+  const list = new OwnUint32Array(start[counterCount]);
+  const filled = new OwnUint32Array(counterCount);
+  for (let counter = 0; counter < counterCount; counter++) filled[counter] = start[counter];
   for (let extra = 0; extra < extraCount; extra++) {
     list[filled[extraCounter[extra]]++] = extra;
     if (pairOf(extra)) list[filled[extraCounterB[extra]]++] = extra;
   }
-  return { start, list, listedIn: new Uint32Array(extraCount), due: new Uint32Array(extraCount), blocks: new Uint32Array(blockCount), flush: 0 };
+  return { start, list, listedIn: new OwnUint32Array(extraCount), due: new OwnUint32Array(extraCount), blocks: new OwnUint32Array(blockCount), flush: 0 };
 }
 
 /**
@@ -102,7 +104,7 @@ class RegisteredCounters {
   /** Registry records seen so far (files left out of coverage included). */
   private synced = 0;
   // The current flush's output, in fields so that `consumeRange` stays a small method.
-  private out: Uint32Array = new Uint32Array(0);
+  private out: Uint32Array = new OwnUint32Array(0);
   private toIndices = false;
   private next = 0;
   private limit = 0;
@@ -117,18 +119,19 @@ class RegisteredCounters {
   /** Picks up files that registered since the last call. */
   sync(): void {
     const records = this.registry.files;
+    const files = this.files;
     for (; this.synced < records.length; this.synced++) {
       const record = records[this.synced];
       if (record.leftOut !== undefined) continue;
       const { counters, blockCount } = record;
       const words =
-        counters instanceof Uint8Array && counters.byteOffset % 8 === 0
-          ? new Float64Array(counters.buffer, counters.byteOffset, counters.length >> 3)
+        counters instanceof OwnUint8Array && counters.byteOffset % 8 === 0
+          ? new OwnFloat64Array(counters.buffer, counters.byteOffset, counters.length >> 3)
           : null;
-      this.files.push({
-        record, words, firstBlock: this.blockTotal, firstCounter: this.counterTotal, counts: counters instanceof Float64Array,
+      files[files.length] = {
+        record, words, firstBlock: this.blockTotal, firstCounter: this.counterTotal, counts: counters instanceof OwnFloat64Array,
         groups: null, extras: null, pending: null, pendingCount: 0, listedHits: 0,
-      });
+      };
       this.blockTotal += blockCount;
       this.counterTotal += counters.length;
     }
@@ -137,9 +140,11 @@ class RegisteredCounters {
   /** Sets every counter to 0 and drops pending blocks: what ran before this call is forgotten. */
   clearAll(): void {
     this.sharedBlocksDue = false;
-    for (const file of this.files) {
-      file.record.counters.fill(0);
-      file.pending?.fill(0);
+    const files = this.files;
+    for (let f = 0; f < files.length; f++) {
+      const file = files[f];
+      fillTypedArray(file.record.counters, 0);
+      if (file.pending !== null) fillTypedArray(file.pending, 0);
       file.pendingCount = 0;
     }
   }
@@ -176,11 +181,18 @@ class RegisteredCounters {
     this.limit = out.length;
     this.counts = counts;
     if (counts !== null) counts.length = 0;
-    this.ownBlocksOnly = ownBlocksOnly && out.length >= this.blockTotal && this.files.every((file) => file.pendingCount === 0);
+    this.ownBlocksOnly = ownBlocksOnly && out.length >= this.blockTotal && !this.anyPending();
     this.consumeAll();
     this.sharedBlocksDue = this.ownBlocksOnly;
     this.ownBlocksOnly = false;
     return this.next;
+  }
+
+  /** Whether some file has blocks pending from an earlier flush. */
+  private anyPending(): boolean {
+    const files = this.files;
+    for (let f = 0; f < files.length; f++) if (files[f].pendingCount !== 0) return true;
+    return false;
   }
 
   /** True while the last flush wrote own blocks only and `listSharedBlocks` can complete it. */
@@ -198,7 +210,9 @@ class RegisteredCounters {
     if (out.length < this.blockTotal) throw new RangeError(`listSharedBlocks needs room for every registered block (${this.blockTotal})`);
     this.out = out;
     this.next = 0;
-    for (const file of this.files) {
+    const files = this.files;
+    for (let f = 0; f < files.length; f++) {
+      const file = files[f];
       const hits = file.listedHits;
       if (hits === 0) continue;
       const groups = file.groups!;
@@ -368,7 +382,7 @@ class RegisteredCounters {
   private listDueExtras(extras: ExtrasByCounter, hitCounters: Uint32Array, hits: number): number {
     const { start, list, listedIn, due } = extras;
     const flush = (extras.flush = extras.flush === 0xffffffff ? 1 : extras.flush + 1);
-    if (flush === 1) listedIn.fill(0);
+    if (flush === 1) fillTypedArray(listedIn, 0);
     let count = 0;
     for (let i = 0; i < hits; i++) {
       const counter = hitCounters[i];
@@ -419,7 +433,7 @@ class RegisteredCounters {
       for (let c = 0; c < counters.length; c++) if (counters[c] !== 0) groups.hitCounters[hits++] = c;
       this.reportCounts(file, groups.hitCounters, hits);
     }
-    counters.fill(0);
+    fillTypedArray(counters, 0);
     this.writeBlocks(file, groups, count);
   }
 
@@ -431,7 +445,8 @@ class RegisteredCounters {
     const blocks = file.extras!.blocks;
     const out = this.out;
     const next = this.next;
-    const fit = Math.max(0, Math.min(count, this.limit - next));
+    const room = this.limit - next;
+    const fit = count < room ? count : room > 0 ? room : 0;
     if (this.toIndices) {
       const firstBlock = file.firstBlock;
       for (let i = 0; i < fit; i++) out[next + i] = firstBlock + blocks[i];
@@ -444,7 +459,7 @@ class RegisteredCounters {
     }
     this.next = next + fit;
     if (fit === count) return;
-    const pending = (file.pending ??= new Uint8Array(file.record.blockCount));
+    const pending = (file.pending ??= new OwnUint8Array(file.record.blockCount));
     for (let i = fit; i < count; i++) pending[blocks[i]] = 1;
     file.pendingCount += count - fit;
     this.leftover += count - fit;

@@ -4,15 +4,23 @@
 // every collect() copies what changed into the file with pwrite.
 
 import { HIGH_HALF, LOW_HALF } from "./consume-counters";
+import { OwnUint32Array, OwnUint8Array } from "./intrinsics";
 
-type NodeFs = typeof import("node:fs");
+type NodeFs = Pick<typeof import("node:fs"), "openSync" | "fchmodSync" | "ftruncateSync" | "closeSync" | "readSync" | "writeSync">;
 let nodeFs: NodeFs | undefined;
 
-/** node:fs, loaded on first use so the rest of the runtime runs where there is no fs. */
+/**
+ * node:fs's functions, loaded on first use so the rest of the runtime runs where there is
+ * no fs, and kept then (as intrinsics.ts keeps the built-ins): a program that replaces
+ * fs.writeSync afterwards is not called by collect().
+ */
 function fs(): NodeFs {
-  // A static import would load fs in every program under test, even without a file area.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  nodeFs ??= require("node:fs") as NodeFs;
+  if (nodeFs === undefined) {
+    // A static import would load fs in every program under test, even without a file area.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openSync, fchmodSync, ftruncateSync, closeSync, readSync, writeSync } = require("node:fs") as typeof import("node:fs");
+    nodeFs = { openSync, fchmodSync, ftruncateSync, closeSync, readSync, writeSync };
+  }
   return nodeFs;
 }
 
@@ -24,8 +32,8 @@ export class FileArea {
   readonly path: string;
   private readonly fd: number;
   private readonly areaBytes: Uint8Array;
-  private readonly word0Bytes = new Uint8Array(8);
-  private readonly word0Halves = new Uint32Array(this.word0Bytes.buffer);
+  private readonly word0Bytes = new OwnUint8Array(8);
+  private readonly word0Halves = new OwnUint32Array(this.word0Bytes.buffer);
 
   /** Creates or truncates `path` with mode 0600 and sizes it to the area. */
   constructor(path: string, area: SharedArrayBuffer) {
@@ -40,7 +48,7 @@ export class FileArea {
     }
     this.path = path;
     this.fd = fd;
-    this.areaBytes = new Uint8Array(area);
+    this.areaBytes = new OwnUint8Array(area);
   }
 
   /** Word 0 of the file copy, or Infinity if its high half is set (treated as full). */

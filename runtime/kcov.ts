@@ -15,6 +15,7 @@ import { CompareArea, DEFAULT_STRING_RECORDS, compareHooks, installRecorders } f
 import { HIGH_HALF, LOW_HALF, registeredCounters, type CounterCounts } from "./consume-counters";
 import { KcovError } from "./errors";
 import { FileArea } from "./file-area";
+import * as intrinsics from "./intrinsics";
 import { realmRegistry } from "./registry";
 
 /** Options for `new Kcov()`. */
@@ -46,6 +47,11 @@ const ENABLED_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-device");
 const ENABLED_CMP_DEVICE_KEY = Symbol.for("babel-plugin-kcov.enabled-cmp-device");
 type RealmGlobal = typeof globalThis & { [ENABLED_DEVICE_KEY]?: Kcov; [ENABLED_CMP_DEVICE_KEY]?: Kcov };
 
+// Module constants rather than uses of the import: each of those is a property load.
+const {
+  OwnBigUint64Array, OwnFloat64Array, OwnSharedArrayBuffer, OwnUint32Array, OwnUint8Array, atomicsLoad, atomicsStore, copyWithinTypedArray, isInteger,
+} = intrinsics;
+
 const MODE_NAMES = ["DISABLED", "INIT", "TRACE_PC", "TRACE_CMP"];
 const MAX_STRING_RECORDS = 1 << 20;
 
@@ -69,7 +75,7 @@ export class Kcov {
   #leftover = 0;
   #buffer: SharedArrayBuffer | undefined;
   /** The area as 32-bit halves: PCs are written without creating BigInts. */
-  #halves: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  #halves: Uint32Array<ArrayBufferLike> = new OwnUint32Array(0);
   #view: BigUint64Array<SharedArrayBuffer> | undefined;
   #fileArea: FileArea | undefined;
   readonly #filePath: string | undefined;
@@ -91,7 +97,7 @@ export class Kcov {
       throw new TypeError(`new Kcov({ file }) needs a non-empty path string; got ${String(options.file)}`);
     }
     const stringRecords = options.stringRecords ?? DEFAULT_STRING_RECORDS;
-    if (!Number.isInteger(stringRecords) || stringRecords < 1 || stringRecords > MAX_STRING_RECORDS) {
+    if (!isInteger(stringRecords) || stringRecords < 1 || stringRecords > MAX_STRING_RECORDS) {
       throw new TypeError(`new Kcov({ stringRecords }) needs a whole number from 1 to ${MAX_STRING_RECORDS}; got ${String(stringRecords)}`);
     }
     if (options.stringFile !== undefined && (typeof options.stringFile !== "string" || options.stringFile === "" || options.file === undefined)) {
@@ -149,18 +155,18 @@ export class Kcov {
           `an area cannot be resized: close() this device and create a new Kcov.`,
       );
     }
-    if (!Number.isInteger(words) || words < KCOV_MIN_AREA_WORDS || words > KCOV_MAX_AREA_WORDS) {
+    if (!isInteger(words) || words < KCOV_MIN_AREA_WORDS || words > KCOV_MAX_AREA_WORDS) {
       throw new KcovError(
         "EINVAL",
         `initTrace(words) needs a whole number of 64-bit words from ${KCOV_MIN_AREA_WORDS} ` +
           `(word 0 and one PC) to ${KCOV_MAX_AREA_WORDS}; got ${String(words)}.`,
       );
     }
-    const buffer = new SharedArrayBuffer(words * 8);
+    const buffer = new OwnSharedArrayBuffer(words * 8);
     // Open the file before changing state, so a failure leaves the device DISABLED.
     this.#fileArea = this.#filePath === undefined ? undefined : new FileArea(this.#filePath, buffer);
     this.#buffer = buffer;
-    this.#halves = new Uint32Array(buffer);
+    this.#halves = new OwnUint32Array(buffer);
     this.#areaWords = words;
     this.#mode = KCOV_MODE_INIT;
   }
@@ -184,7 +190,7 @@ export class Kcov {
           `(${this.#areaWords} words * 8); got ${String(byteLength)}. Omit the argument.`,
       );
     }
-    this.#view ??= new BigUint64Array(this.#buffer);
+    this.#view ??= new OwnBigUint64Array(this.#buffer);
     this.#mapped = true;
     return this.#view;
   }
@@ -205,10 +211,10 @@ export class Kcov {
 
   #compareArea(): { area: CompareArea; view: Uint8Array<SharedArrayBuffer> } {
     if (this.#compare === undefined) {
-      const strings = new SharedArrayBuffer(CompareArea.stringAreaBytes(this.#stringRecords));
+      const strings = new OwnSharedArrayBuffer(CompareArea.stringAreaBytes(this.#stringRecords));
       this.#stringFileArea = this.#stringFilePath === undefined ? undefined : new FileArea(this.#stringFilePath, strings);
       this.#compare = new CompareArea(this.#buffer!, strings);
-      this.#stringView = new Uint8Array(strings);
+      this.#stringView = new OwnUint8Array(strings);
     }
     return { area: this.#compare, view: this.#stringView! };
   }
@@ -285,10 +291,10 @@ export class Kcov {
     const areaWords = this.#areaWords;
     const fileArea = this.#fileArea;
     const counters = registeredCounters();
-    const areaCount = Atomics.load(halves, HIGH_HALF) === 0 ? Atomics.load(halves, LOW_HALF) : Infinity;
+    const areaCount = atomicsLoad(halves, HIGH_HALF) === 0 ? atomicsLoad(halves, LOW_HALF) : Infinity;
     const fileCount = fileArea === undefined ? Infinity : fileArea.readCount();
     // A reset may have been made in either copy; a consumer only ever lowers the count.
-    const count = Math.min(areaCount, fileCount);
+    const count = areaCount < fileCount ? areaCount : fileCount;
     if (count >= areaWords - 1) {
       // Full, or a count no area of this size can hold: append nothing, as Linux does.
       counters.consumeIntoArea(halves, areaWords, areaWords);
@@ -300,7 +306,7 @@ export class Kcov {
     const newCount = count + appended;
     if (newCount !== areaCount) {
       halves[HIGH_HALF] = 0;
-      Atomics.store(halves, LOW_HALF, newCount);
+      atomicsStore(halves, LOW_HALF, newCount);
     }
     if (fileArea !== undefined && (appended > 0 || newCount !== fileCount)) fileArea.write(count + 1, newCount + 1);
     return appended;
@@ -356,7 +362,7 @@ export class Kcov {
       throw new KcovError("EINVAL", "completeIndices() completes the last flush of collectOwnIndices(), and there is none to complete: " +
         "it was a full flush, or another flush came after it.");
     }
-    if (!(out instanceof Uint32Array)) throw new TypeError("completeIndices(out) needs a Uint32Array to fill.");
+    if (!(out instanceof OwnUint32Array)) throw new TypeError("completeIndices(out) needs a Uint32Array to fill.");
     return counters.listSharedBlocks(out);
   }
 
@@ -365,11 +371,11 @@ export class Kcov {
     if (this.#mode === KCOV_MODE_TRACE_CMP) {
       throw new KcovError("EINVAL", `${call}() reports blocks: it needs a device enabled with KCOV_TRACE_PC, not KCOV_TRACE_CMP.`);
     }
-    if (!(out instanceof Uint32Array)) {
+    if (!(out instanceof OwnUint32Array)) {
       throw new TypeError(`${call}(out) needs a Uint32Array to fill.`);
     }
     const counters = registeredCounters();
-    if (counts !== undefined && !(counts.counter instanceof Uint32Array && counts.value instanceof Float64Array &&
+    if (counts !== undefined && !(counts.counter instanceof OwnUint32Array && counts.value instanceof OwnFloat64Array &&
         counts.counter.length >= counters.counterTotal && counts.value.length >= counters.counterTotal)) {
       throw new TypeError(
         `${call}(out, counts) needs counts.counter (a Uint32Array) and counts.value (a Float64Array) ` +
@@ -415,7 +421,7 @@ export class Kcov {
     this.#stringView = undefined;
     this.#buffer = undefined;
     this.#view = undefined;
-    this.#halves = new Uint32Array(0);
+    this.#halves = new OwnUint32Array(0);
   }
 
   #release(): void {
@@ -479,10 +485,11 @@ function syncArea(
   const from = count >= synced ? synced : 0;
   const appended = count === Infinity ? 0 : count - from;
   if (file === undefined || count === Infinity) return { count, appended };
-  const target = Math.min(file.readCount(), from);
+  const fileCount = file.readCount();
+  const target = fileCount < from ? fileCount : from;
   if (target < from) {
-    const words = new BigUint64Array(buffer);
-    words.copyWithin(firstWord + target * recordWords, firstWord + from * recordWords, firstWord + count * recordWords);
+    const words = new OwnBigUint64Array(buffer);
+    copyWithinTypedArray(words, firstWord + target * recordWords, firstWord + from * recordWords, firstWord + count * recordWords);
   }
   const newCount = target + appended;
   if (newCount !== count) setCount(newCount);

@@ -4,7 +4,7 @@
 // registration through `onRegister`.
 
 import { KcovRegistrationError } from "./errors";
-import { stringifyJson } from "./own-json";
+import { OwnWeakMap, callGetter, execRegExp, isArray, isSafeInteger, isView, parseInteger, sliceString, stringifyJson, typedArrayTag, weakMapGet, weakMapSet } from "./intrinsics";
 
 /** Where the registry lives; Symbol.for so that every module instance finds the same one. */
 export const REGISTRY_KEY = Symbol.for("babel-plugin-kcov.registry");
@@ -76,7 +76,7 @@ function adopt(realm: RealmGlobal): KcovRegistry {
     registry = { version: REGISTRY_VERSION, files: [], onRegister: null };
     realm[REGISTRY_KEY] = registry;
   }
-  if (registry.version !== REGISTRY_VERSION || !Array.isArray(registry.files)) {
+  if (registry.version !== REGISTRY_VERSION || !isArray(registry.files)) {
     throw new Error(
       `babel-plugin-kcov: this realm's registry has version ${String(registry.version)}, ` +
         `but this runtime reads version ${REGISTRY_VERSION}. Use the runtime from the same ` +
@@ -118,7 +118,10 @@ export function leaveOutClashingFiles(report: (error: KcovRegistrationError, fil
 
 /** The registered files that take part in coverage: all but those left out. */
 export function coveredFiles(): KcovFileRecord[] {
-  return realmRegistry().files.filter((file) => file.leftOut === undefined);
+  const files = realmRegistry().files;
+  const covered: KcovFileRecord[] = [];
+  for (let i = 0; i < files.length; i++) if (files[i].leftOut === undefined) covered[covered.length] = files[i];
+  return covered;
 }
 
 /** Checks `record` against `files[0..count)`, the files registered before it. */
@@ -142,9 +145,10 @@ export function checkRegistration(
           `build (clear stale transform caches).`,
       );
     }
-    for (const a of regionsOf(earlier)) {
-      for (const b of regions) {
-        if (regionsOverlap(a, b)) throw overlapError(earlier, a, record, b);
+    const earlierRegions = regionsOf(earlier);
+    for (let j = 0; j < earlierRegions.length; j++) {
+      for (let k = 0; k < regions.length; k++) {
+        if (regionsOverlap(earlierRegions[j], regions[k])) throw overlapError(earlier, earlierRegions[j], record, regions[k]);
       }
     }
   }
@@ -157,29 +161,29 @@ export interface PcRegion {
   readonly what: "blocks" | "comparison sites";
 }
 
-const regionsByRecord = new WeakMap<object, readonly PcRegion[]>();
+const regionsByRecord = new OwnWeakMap<object, readonly PcRegion[]>();
 
 /** The file's regions: its blocks' and, with traceCmp, its comparison sites'. The record must have passed checkShape. */
 export function regionsOf(record: Pick<KcovFileRecord, "regionPc" | "regionSize" | "compareRegionPc" | "compareRegionSize">): readonly PcRegion[] {
-  let regions = regionsByRecord.get(record);
+  let regions = weakMapGet(regionsByRecord, record);
   if (regions === undefined) {
-    regions = [{ regionPc: record.regionPc, regionSize: record.regionSize, what: "blocks" }];
+    const blocks: PcRegion = { regionPc: record.regionPc, regionSize: record.regionSize, what: "blocks" };
     const compare = compareRegionOf(record);
-    if (compare !== undefined) regions = [...regions, compare];
-    regionsByRecord.set(record, regions);
+    regions = compare === undefined ? [blocks] : [blocks, compare];
+    weakMapSet(regionsByRecord, record, regions);
   }
   return regions;
 }
 
-const compareRegions = new WeakMap<object, PcRegion>();
+const compareRegions = new OwnWeakMap<object, PcRegion>();
 
 /** The region of the file's comparison sites, or undefined if it has none. */
 export function compareRegionOf(record: Pick<KcovFileRecord, "compareRegionPc" | "compareRegionSize">): PcRegion | undefined {
   if (record.compareRegionPc === undefined) return undefined;
-  let region = compareRegions.get(record);
+  let region = weakMapGet(compareRegions, record);
   if (region === undefined) {
     region = { regionPc: record.compareRegionPc, regionSize: record.compareRegionSize!, what: "comparison sites" };
-    compareRegions.set(record, region);
+    weakMapSet(compareRegions, record, region);
   }
   return region;
 }
@@ -211,15 +215,15 @@ export interface RegionBounds {
 
 const REGION_PC = /^0x[0-9a-f]{16}$/;
 const MAX_REGION_SLOTS = 2 ** 29;
-const boundsByRecord = new WeakMap<object, RegionBounds>();
+const boundsByRecord = new OwnWeakMap<object, RegionBounds>();
 
 /** The record's region, parsed once. The record must have passed checkShape. */
 export function regionBounds(record: Pick<KcovFileRecord, "regionPc" | "regionSize">): RegionBounds {
-  let bounds = boundsByRecord.get(record);
+  let bounds = weakMapGet(boundsByRecord, record);
   if (bounds === undefined) {
-    const low = parseInt(record.regionPc.slice(10), 16);
-    bounds = { high: parseInt(record.regionPc.slice(2, 10), 16), low, lowEnd: low + record.regionSize * 8 };
-    boundsByRecord.set(record, bounds);
+    const low = parseInteger(sliceString(record.regionPc, 10), 16);
+    bounds = { high: parseInteger(sliceString(record.regionPc, 2, 10), 16), low, lowEnd: low + record.regionSize * 8 };
+    weakMapSet(boundsByRecord, record, bounds);
   }
   return bounds;
 }
@@ -238,19 +242,19 @@ function describeRegion(region: Pick<KcovFileRecord, "regionPc" | "regionSize">)
 
 /** By tag rather than instanceof, so counters made in another realm (vm contexts) pass. */
 function isCounterArray(counters: unknown): boolean {
-  if (!ArrayBuffer.isView(counters)) return false;
-  const tag = (counters as Uint8Array)[Symbol.toStringTag];
+  if (!isView(counters)) return false;
+  const tag = callGetter(typedArrayTag, counters);
   return tag === "Uint8Array" || tag === "Float64Array";
 }
 
 /** What is wrong with a region's fields, or undefined. `name` prefixes the field names. */
 function regionProblem(regionPc: unknown, regionSize: unknown, name: "region" | "compareRegion"): string | undefined {
-  return !Number.isSafeInteger(regionSize) || (regionSize as number) <= 0 || (regionSize as number) > MAX_REGION_SLOTS ||
+  return !isSafeInteger(regionSize) || (regionSize as number) <= 0 || (regionSize as number) > MAX_REGION_SLOTS ||
       ((regionSize as number) & ((regionSize as number) - 1)) !== 0
     ? `${name}Size ${String(regionSize)} is not a power of two up to 2^29`
-    : typeof regionPc !== "string" || !REGION_PC.test(regionPc)
+    : typeof regionPc !== "string" || execRegExp(REGION_PC, regionPc) === null
       ? `${name}Pc ${stringifyJson(regionPc)} is not "0x" and 16 lowercase hex digits`
-      : parseInt(regionPc.slice(10), 16) % ((regionSize as number) * 8) !== 0
+      : parseInteger(sliceString(regionPc, 10), 16) % ((regionSize as number) * 8) !== 0
         ? `${name}Pc ${regionPc} is not a multiple of the region's ${(regionSize as number) * 8} bytes`
         : undefined;
 }
@@ -268,7 +272,7 @@ function checkShape(record: KcovFileRecord): void {
           ? `its comparison region ${describeRegion(compareRegionOf(record)!)} overlaps its block region ${describeRegion(record)}`
           : !isCounterArray(counters)
             ? "counters is neither a Uint8Array nor a Float64Array"
-            : !Number.isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)
+            : !isSafeInteger(blockCount) || blockCount < counters.length || (blockCount > 0 && counters.length === 0)
               ? `blockCount ${blockCount} does not fit its ${counters.length} counters`
               : typeof record.table !== "string"
                 ? "table is not a string"

@@ -5,6 +5,7 @@
 import { KERNEL32_HIGH_WORD } from "./constants";
 import { blockAtSlot, compareAtPc, decodeTable, symbolizedBlocks, type SymbolizedBlock } from "./block-table";
 import { coveredFiles, regionBounds, regionsOf } from "./registry";
+import { isInteger, isSafeInteger, toBigInt, toNumber } from "./intrinsics";
 
 export type { SymbolizedBlock, SourcePosition } from "./block-table";
 
@@ -19,14 +20,19 @@ export type { SymbolizedBlock, SourcePosition } from "./block-table";
 export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
   const fullPc = typeof pc === "number" ? fromLow32(pc) : pc;
   if (fullPc === undefined || fullPc < 0n || fullPc > 0xffffffffffffffffn || fullPc % 8n !== 0n) return undefined;
-  const high = Number(fullPc >> 32n);
-  const low = Number(fullPc & 0xffffffffn);
+  const high = toNumber(fullPc >> 32n);
+  const low = toNumber(fullPc & 0xffffffffn);
   const inRegion = (region: Parameters<typeof regionBounds>[0]): boolean => {
     const bounds = regionBounds(region);
     return bounds.high === high && low >= bounds.low && low < bounds.lowEnd;
   };
-  for (const record of coveredFiles()) {
-    if (!regionsOf(record).some(inRegion)) continue;
+  const files = coveredFiles();
+  for (let f = 0; f < files.length; f++) {
+    const record = files[f];
+    const regions = regionsOf(record);
+    let owned = false;
+    for (let r = 0; r < regions.length && !owned; r++) owned = inRegion(regions[r]);
+    if (!owned) continue;
     // Regions never overlap: the file that owns the region owns the PC, a block or a comparison site.
     const block = inRegion(record) ? blockAtSlot(record, (low - regionBounds(record).low) / 8) : undefined;
     return block === undefined ? compareAtPc(record, fullPc) : symbolizedBlocks(record)[block];
@@ -35,8 +41,8 @@ export function symbolize(pc: bigint | number): SymbolizedBlock | undefined {
 }
 
 function fromLow32(low: number): bigint | undefined {
-  if (!Number.isInteger(low) || low < 0 || low > 0xffffffff) return undefined;
-  return (BigInt(KERNEL32_HIGH_WORD) << 32n) | BigInt(low);
+  if (!isInteger(low) || low < 0 || low > 0xffffffff) return undefined;
+  return (toBigInt(KERNEL32_HIGH_WORD) << 32n) | toBigInt(low);
 }
 
 /**
@@ -45,7 +51,11 @@ function fromLow32(low: number): bigint | undefined {
  * table on first use.
  */
 export function* blocks(): IterableIterator<SymbolizedBlock> {
-  for (const record of coveredFiles()) yield* symbolizedBlocks(record);
+  const files = coveredFiles();
+  for (let f = 0; f < files.length; f++) {
+    const symbolized = symbolizedBlocks(files[f]);
+    for (let block = 0; block < symbolized.length; block++) yield symbolized[block];
+  }
 }
 
 /**
@@ -55,14 +65,17 @@ export function* blocks(): IterableIterator<SymbolizedBlock> {
  */
 export function executedBlocks(): SymbolizedBlock[] {
   const ran: SymbolizedBlock[] = [];
-  for (const record of coveredFiles()) {
-    if (!record.counters.some((value) => value !== 0)) continue;
+  const files = coveredFiles();
+  for (let f = 0; f < files.length; f++) {
+    const record = files[f];
+    const counters = record.counters;
+    let anySet = false;
+    for (let c = 0; c < counters.length && !anySet; c++) anySet = counters[c] !== 0;
+    if (!anySet) continue;
     const { counterByBlock, counterBByBlock } = decodeTable(record);
     const symbolized = symbolizedBlocks(record);
     for (let block = 0; block < record.blockCount; block++) {
-      if (record.counters[counterByBlock[block]] !== 0 || record.counters[counterBByBlock[block]] !== 0) {
-        ran.push(symbolized[block]);
-      }
+      if (counters[counterByBlock[block]] !== 0 || counters[counterBByBlock[block]] !== 0) ran[ran.length] = symbolized[block];
     }
   }
   return ran;
@@ -73,9 +86,11 @@ export function executedBlocks(): SymbolizedBlock[] {
  * earlier-registered files first), or undefined past the last block.
  */
 export function blockAtIndex(index: number): SymbolizedBlock | undefined {
-  if (!Number.isSafeInteger(index) || index < 0) return undefined;
+  if (!isSafeInteger(index) || index < 0) return undefined;
   let first = 0;
-  for (const record of coveredFiles()) {
+  const files = coveredFiles();
+  for (let f = 0; f < files.length; f++) {
+    const record = files[f];
     if (index < first + record.blockCount) return symbolizedBlocks(record)[index - first];
     first += record.blockCount;
   }
