@@ -68,3 +68,46 @@ describe("what a program sees of jskcov's require hook", () => {
     expect(run.stderr).toContain(`${path.join(project, "middle.js")}:1:1`);
   });
 });
+
+describe("a program that replaces the built-ins the runtime and the exit flush use", () => {
+  // After its files loaded and ran, the program swaps them for functions that throw; at exit
+  // jskcov reads the counters, symbolizes the blocks and writes the dump and its block map
+  // (runtime/intrinsics.ts). In a child process: when the program runs in jskcov's own
+  // process, jskcov's merge of the dumps runs there too, and that still uses Array methods.
+  const REPLACED = [
+    "Atomics.load", "Atomics.store", "Math.min", "Math.max", "Math.floor",
+    ...["push", "map", "filter", "forEach", "some", "every", "sort", "slice", "reduce"].map((key) => `Array.prototype.${key}`),
+    ...["fill", "some", "slice", "set", "subarray"].map((key) => `Object.getPrototypeOf(Uint8Array.prototype).${key}`),
+    ...["keys", "freeze", "entries", "fromEntries"].map((key) => `Object.${key}`),
+    "WeakMap.prototype.get", "WeakMap.prototype.set", "Map.prototype.get", "Map.prototype.set",
+    "Number.isInteger", "Number.isSafeInteger", "Array.isArray", "ArrayBuffer.isView", "String.prototype.slice",
+  ];
+  const programThatReplaces = (replaced: string[]) => [
+    'const lib = require("./lib");',
+    "console.log(lib(5));",
+    ...replaced.map((name) => `${name} = function () { throw new Error("the program's ${name}"); };`),
+    "process.exitCode = 3;",
+    "",
+  ].join("\n");
+
+  test("gets its dump, its block map and its exit status, in a child process", () => {
+    const launcher = ["node", "--stack-size=2000"];
+    const project = makeProject({ "lib.js": LIB, "main.js": programThatReplaces(REPLACED), "control.js": programThatReplaces([]) });
+    const plain = node(project, ["main.js"]);
+    expectStatus(plain, 3);
+    const result = jskcov(project, ["run", "--no-cache", "--out", "kcov.out", "--", ...launcher, "main.js"]);
+    expectStatus(result, 3);
+    expect(result.stdout).toBe(plain.stdout);
+    expect(result.stderr).toBe("");
+    // The same PCs, in the same order, as a run of the program that leaves them alone.
+    expectStatus(jskcov(project, ["run", "--no-cache", "--out", "control.out", "--", ...launcher, "control.js"]), 3);
+    const ran = readDump(path.join(project, "kcov.out"));
+    expect(ran).toContain(blockAt(blocksAtTransformTime(project, "lib.js"), "if-consequent", 2).pc);
+    const controlPcs = readDump(path.join(project, "control.out"));
+    const lib = new Set(blocksAtTransformTime(project, "lib.js").map((block) => block.pc));
+    expect(ran.filter((pc) => lib.has(pc))).toEqual(controlPcs.filter((pc) => lib.has(pc)));
+    expect(ran.length).toBe(controlPcs.length);
+    const map = JSON.parse(fs.readFileSync(path.join(project, "kcov.out.blocks.json"), "utf8"));
+    expect(map.files.map((file: { path: string }) => file.path).sort()).toEqual(["lib.js", "main.js"]);
+  });
+});

@@ -11,6 +11,7 @@ import { decodeTable, symbolizedBlocks } from "../runtime/block-table";
 import { checkRegistration } from "../runtime/registry";
 import { hashSources, tableSources } from "./source-hashes";
 import { parseJson, stringifyJson } from "../runtime/own-json";
+import { OwnFloat64Array } from "../runtime/intrinsics";
 
 export const BLOCK_MAP_FORMAT = "jskcov-block-map";
 export const BLOCK_MAP_VERSION = 2;
@@ -61,33 +62,44 @@ export function registeredFiles(): KcovFileRecord[] {
  * clearing them, so a program that has its own `Kcov` device enabled is not disturbed.
  */
 export function executedPcs(): bigint[] {
-  return executedBlocks().map((block) => block.pc);
+  // Loops rather than Array methods here and below: this runs at the program's exit, after
+  // it may have replaced them (runtime/intrinsics.ts).
+  const blocks = executedBlocks();
+  const pcs: bigint[] = [];
+  for (let i = 0; i < blocks.length; i++) pcs[i] = blocks[i].pc;
+  return pcs;
 }
 
 /** The map of `files` (registry records): the covered ones in `files`, those left out in `leftOut`. */
 export function blockMapOf(files: readonly KcovFileRecord[], root: string): BlockMap {
-  const leftOut = files.filter((file) => file.leftOut !== undefined)
-    .map((file) => ({ path: file.path, fingerprint: file.fingerprint, reason: file.leftOut! }));
+  const leftOut: LeftOutFile[] = [];
+  const covered: BlockMapFile[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i];
+    if (file.leftOut !== undefined) {
+      leftOut[leftOut.length] = { path: file.path, fingerprint: file.fingerprint, reason: file.leftOut };
+      continue;
+    }
+    const table = parseJson(file.table) as unknown;
+    covered[covered.length] = {
+      path: file.path,
+      fingerprint: file.fingerprint,
+      regionPc: file.regionPc,
+      regionSize: file.regionSize,
+      ...compareRegionFields(file),
+      blockCount: file.blockCount,
+      counterCount: file.counters.length,
+      counterMode: file.counters instanceof OwnFloat64Array ? "count" : "hit",
+      table,
+      sourceHashes: hashSources(tableSources(table), root),
+    };
+  }
   return {
     format: BLOCK_MAP_FORMAT,
     version: BLOCK_MAP_VERSION,
     root,
     ...(leftOut.length > 0 ? { leftOut } : {}),
-    files: files.filter((file) => file.leftOut === undefined).map((file) => {
-      const table = parseJson(file.table) as unknown;
-      return {
-        path: file.path,
-        fingerprint: file.fingerprint,
-        regionPc: file.regionPc,
-        regionSize: file.regionSize,
-        ...compareRegionFields(file),
-        blockCount: file.blockCount,
-        counterCount: file.counters.length,
-        counterMode: file.counters instanceof Float64Array ? "count" : "hit",
-        table,
-        sourceHashes: hashSources(tableSources(table), root),
-      };
-    }),
+    files: covered,
   };
 }
 
@@ -101,7 +113,7 @@ function compareRegionFields(file: Pick<KcovFileRecord, "compareRegionPc" | "com
 export function encodeArea(pcs: readonly bigint[]): Buffer {
   const area = Buffer.alloc((pcs.length + 1) * 8);
   area.writeBigUInt64LE(BigInt(pcs.length), 0);
-  pcs.forEach((pc, index) => area.writeBigUInt64LE(pc, (index + 1) * 8));
+  for (let index = 0; index < pcs.length; index++) area.writeBigUInt64LE(pcs[index], (index + 1) * 8);
   return area;
 }
 

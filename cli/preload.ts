@@ -162,10 +162,18 @@ function trackStartedChildren(): { nodeChildren: () => StartedChild[]; workers: 
     // Node's own hooks thread (module.register) is a worker too, of class InternalWorker.
     if (worker.constructor.name !== "InternalWorker") workers.push(worker.threadId);
   });
-  const nodeChildren = () =>
-    children
-      .filter((child) => child.pid !== undefined && isNodeExecutable(child.spawnfile))
-      .map((child) => ({ pid: child.pid as number, command: child.spawnargs.join(" ") }));
+  // Loops, not Array methods: this runs at exit, after the program may have replaced them.
+  const nodeChildren = () => {
+    const started: StartedChild[] = [];
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (child.pid === undefined || !isNodeExecutable(child.spawnfile)) continue;
+      let command = "";
+      for (let a = 0; a < child.spawnargs.length; a++) command += (a === 0 ? "" : " ") + child.spawnargs[a];
+      started[started.length] = { pid: child.pid, command };
+    }
+    return started;
+  };
   return { nodeChildren, workers };
 }
 

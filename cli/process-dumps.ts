@@ -51,7 +51,9 @@ function dumpId(pid: number, threadId: number): string {
 
 /** Writes this thread's dump, block map and record into `dir`. */
 export function writeProcessDump(dir: string, root: string, record: ProcessRecord): void {
-  const base = path.join(dir, dumpId(record.pid, record.threadId));
+  // Not path.join: Node's calls the realm's Array.prototype.push, which the program may have
+  // replaced by the time this runs, at its exit (runtime/intrinsics.ts).
+  const base = dir + path.sep + dumpId(record.pid, record.threadId);
   const dumpPath = base + DUMP_SUFFIX;
   fs.writeFileSync(blockMapPathFor(dumpPath), stringifyJson(blockMapOf(registeredFiles(), root)) + "\n");
   fs.writeFileSync(dumpPath, encodeArea(executedPcs()));

@@ -6,6 +6,11 @@
 const FIRST_REPORT_MS = 1000;
 const REPORT_INTERVAL_MS = 1000;
 
+// Captured at load: the require hook counts, and the exit flush reads, after the program
+// may have replaced Atomics' functions (runtime/intrinsics.ts).
+const atomicsAdd = Atomics.add;
+const atomicsLoad = Atomics.load;
+
 const FILES = 0;
 const CACHE_HITS = 1;
 
@@ -23,8 +28,8 @@ export class ProgressReporter {
   }
 
   fileDone(cacheHit: boolean): void {
-    Atomics.add(this.#counts, FILES, 1);
-    if (cacheHit) Atomics.add(this.#counts, CACHE_HITS, 1);
+    atomicsAdd(this.#counts, FILES, 1);
+    if (cacheHit) atomicsAdd(this.#counts, CACHE_HITS, 1);
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.#started < FIRST_REPORT_MS || now - this.#lastReport < REPORT_INTERVAL_MS) return;
@@ -33,15 +38,15 @@ export class ProgressReporter {
   }
 
   files(): number {
-    return Atomics.load(this.#counts, FILES);
+    return atomicsLoad(this.#counts, FILES);
   }
 
   cacheHits(): number {
-    return Atomics.load(this.#counts, CACHE_HITS);
+    return atomicsLoad(this.#counts, CACHE_HITS);
   }
 
   /** E.g. "transformed 120 files (100 from the cache)". */
   describe(): string {
-    return `transformed ${Atomics.load(this.#counts, FILES)} files (${Atomics.load(this.#counts, CACHE_HITS)} from the cache)`;
+    return `transformed ${atomicsLoad(this.#counts, FILES)} files (${atomicsLoad(this.#counts, CACHE_HITS)} from the cache)`;
   }
 }

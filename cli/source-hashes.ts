@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isArray } from "../runtime/intrinsics";
 
 /** SHA-256 of a file's bytes, hex; undefined if it cannot be read. */
 export function contentHash(file: string): string | undefined {
@@ -19,13 +20,17 @@ export function contentHash(file: string): string | undefined {
 /** The sources a block table names, relative to the root. */
 export function tableSources(table: unknown): string[] {
   const sources = (table as { sources?: unknown } | null)?.sources;
-  return Array.isArray(sources) ? sources.filter((source): source is string => typeof source === "string") : [];
+  // Loops, not Array methods: this runs at the program's exit (runtime/intrinsics.ts).
+  const names: string[] = [];
+  if (isArray(sources)) for (let i = 0; i < sources.length; i++) if (typeof sources[i] === "string") names[names.length] = sources[i] as string;
+  return names;
 }
 
 /** Hashes of the readable ones of `sources`, relative to `root`. */
 export function hashSources(sources: readonly string[], root: string): Record<string, string> {
   const hashes: Record<string, string> = {};
-  for (const source of sources) {
+  for (let i = 0; i < sources.length; i++) {
+    const source = sources[i];
     const hash = contentHash(path.resolve(root, source));
     if (hash !== undefined) hashes[source] = hash;
   }
