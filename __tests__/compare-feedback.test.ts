@@ -3,7 +3,7 @@
 // comparison, for the magic-value shapes of bench/magic: a 4-byte magic, a string keyword,
 // a length field and a checksum field.
 import * as path from "node:path";
-import { CompareFeedback, CompareTable, tokenFromPair, type RandomSource } from "../fuzz/engine/compare-feedback";
+import { CompareFeedback, CompareTable, findFrom, tokenFromPair, type RandomSource } from "../fuzz/engine/compare-feedback";
 import { instrument, loadCommonJs } from "./helpers/instrument";
 import { resetRealm } from "./runtime-helpers";
 
@@ -99,4 +99,37 @@ test("input-to-state: the other operand is written where the input holds one; el
   const random = sequence(3);
   expect(tokenFromPair(pair, Uint8Array.of(9, 0x01, 0x02, 9), random)).toEqual({ token: pair.a, at: 1 });
   expect(tokenFromPair(pair, Uint8Array.of(9, 9, 9), random)).toEqual(pair.a);
+});
+
+test("findFrom: the first occurrence at or after the start, wrapping around, as a scan of every position from the start finds it", () => {
+  /** The definition: each position from start % (last + 1) on, wrapping, checked byte by byte. */
+  const scan = (haystack: Uint8Array, needle: Uint8Array, start: number): number => {
+    const last = haystack.length - needle.length;
+    if (needle.length === 0 || last < 0) return -1;
+    for (let tried = 0; tried <= last; tried++) {
+      const at = (start + tried) % (last + 1);
+      if (needle.every((byte, i) => haystack[at + i] === byte)) return at;
+    }
+    return -1;
+  };
+  let state = 12345;
+  const next = (n: number) => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  // Small alphabets, so that needles occur several times, overlap and straddle the start.
+  let found = 0;
+  for (let round = 0; round < 3000; round++) {
+    const alphabet = 1 + next(4);
+    const haystack = Uint8Array.from({ length: next(24) }, () => next(alphabet));
+    const needle = Uint8Array.from({ length: next(5) }, () => next(alphabet));
+    const start = next(haystack.length + 3);
+    const expected = scan(haystack, needle, start);
+    expect([round, findFrom(haystack, needle, start)]).toEqual([round, expected]);
+    if (expected >= 0) found++;
+  }
+  expect(found).toBeGreaterThan(1000);
+  // A match that straddles the start is found from the start, not before it.
+  expect(findFrom(Uint8Array.of(1, 2, 1, 2, 1), Uint8Array.of(1, 2), 1)).toBe(2);
+  expect(findFrom(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2), 2)).toBe(0);
 });

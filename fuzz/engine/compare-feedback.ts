@@ -39,13 +39,28 @@ const TABLE_SIZE = 512;
 const AREA_RECORDS = 4096;
 const STRING_RECORDS = 512;
 
-/** Where `needle` first occurs in `haystack` from a random start (wrapping), or -1. */
-function findFrom(haystack: Uint8Array, needle: Uint8Array, start: number): number {
+/**
+ * Where `needle` first occurs in `haystack` from a random start, wrapping: the first match at
+ * or after `start % (last + 1)`, else the first before it; -1 if none.
+ */
+export function findFrom(haystack: Uint8Array, needle: Uint8Array, start: number): number {
   const last = haystack.length - needle.length;
   if (needle.length === 0 || last < 0) return -1;
-  for (let tried = 0; tried <= last; tried++) {
-    const at = (start + tried) % (last + 1);
-    let i = 0;
+  const from = start % (last + 1);
+  const after = firstMatchIn(haystack, needle, from, last);
+  return after >= 0 ? after : firstMatchIn(haystack, needle, 0, from - 1);
+}
+
+/**
+ * The first position in [from, to] where `needle` occurs, or -1. The candidates come from
+ * the typed array's own indexOf for the needle's first byte: a builtin, as fast in a
+ * session's first executions (cold, interpreted code) as later, where a byte-by-byte loop
+ * over every position cost a guided run's start several milliseconds.
+ */
+function firstMatchIn(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const lead = needle[0];
+  for (let at = haystack.indexOf(lead, from); at >= 0 && at <= to; at = haystack.indexOf(lead, at + 1)) {
+    let i = 1;
     while (i < needle.length && haystack[at + i] === needle[i]) i++;
     if (i === needle.length) return at;
   }
