@@ -822,6 +822,19 @@ describe("a script's completion value (what eval, vm.runInContext and node -p gi
     "var k = 3; k > 1 ? 'big' : 'small'",
     "var o = { a: 1 }; o.a && 'and'; if (o.a) { 'in if'; }",
     "for (var n = 0; n < 3; n++) { if (n === 2) { 'last'; } else { } }",
+    // A break or continue skips the value after it: the counter before it was the value.
+    '"b"; for (var i = 0; i < 2; i++) { if (i === 1) continue; "body"; }',
+    '"b"; while (true) { if (1) break; "body"; }',
+    '"b"; do { if (true) break; "body"; } while (false)',
+    '"b"; for (var k in { x: 1 }) { if (k) { continue; } "body"; }',
+    '"b"; lbl: { if (true) break lbl; "body"; }',
+    '"b"; lbl: { { if (true) break lbl; } "body"; }',
+    '"b"; lbl: { break lbl; "body"; }',
+    '"b"; switch (1) { case 1: if (true) break; "body"; }',
+    '"b"; for (var i = 0; i < 2; i++) { try { if (i) continue; } finally { } "body"; }',
+    '"b"; outer: for (var i = 0; i < 2; i++) { for (;;) { if (i) continue outer; break; } "body"; }',
+    '"b"; for (var i = 0; i < 1; i++) { inner: { if (true) break inner; "body"; } }',
+    '"b"; for (var i = 0; i < 2; i++) { if (i === 0) { "z"; } else continue; "body"; }',
   ];
   const completion = (code: string) => {
     try {

@@ -6,6 +6,8 @@
 // node's exits are its children's, less the targets it holds itself (a loop takes
 // unlabeled `break` and `continue`, a switch unlabeled `break`, a labeled statement its
 // label). Functions keep their exits to themselves. One pass, no walk of its own.
+// Completion values (completion-values.ts) ask the narrower question: which nodes
+// `break`/`continue` can leave, skipping what follows them in their list.
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
 import { walk } from "./node-walk";
@@ -16,12 +18,18 @@ const CONTINUE = 4; // unlabeled continue
 
 export class AbruptExits {
   private readonly leaving = new Set<T.Node>();
+  private readonly jumping = new Set<T.Node>();
   /** Per node open in the walk: its exit bits so far, and labeled targets (`break:x`), if any. */
   private readonly bits: number[] = [];
   private readonly labeled: Array<string[] | undefined> = [];
 
   mayLeaveAbruptly(node: T.Node): boolean {
     return this.leaving.has(node);
+  }
+
+  /** Whether a `break` or `continue` inside `node` can take control to a target outside it. */
+  mayJumpOut(node: T.Node): boolean {
+    return this.jumping.has(node);
   }
 
   enter(node: T.Node): void {
@@ -60,6 +68,7 @@ export class AbruptExits {
     }
     if (bits === 0 && !labels) return;
     this.leaving.add(node);
+    if ((bits & (BREAK | CONTINUE)) !== 0 || labels) this.jumping.add(node);
     const parent = this.bits.length - 1;
     if (parent < 0) return;
     this.bits[parent] |= bits;

@@ -5,9 +5,19 @@
 // the directive). Those counters are written `var C = (C[i] = 1, C);`: a var statement has
 // no value, and C is the file's own var already, so nothing else changes. ES modules have
 // no completion value, and neither do function bodies, so only scripts, outside functions.
+//
+// A `break` or `continue` skips the rest of its list: the value of `{ C[i] = 1; continue; }`
+// is the counter's (`if (x) continue; y;` gets that block), though a value follows in the
+// list around it. So a statement that can jump out of its list is looked into whatever
+// follows it, and unless it always has a value of its own (an `if`, a loop, a `switch`, a
+// `try` or a `with` gives `undefined` for an empty one) it does not count as a value for
+// what comes before it.
 
 import type { types as T } from "@babel/core";
 import { t } from "./babel-types";
+import type { AbruptExits } from "./abrupt-exits";
+
+type Jumps = Pick<AbruptExits, "mayJumpOut">;
 
 /** Whether `expression` is only counter increments of `countersName` (`C[i] = 1`, `C[i]++`, or a sequence of them). */
 function isCounterIncrement(expression: T.Expression, countersName: string): boolean {
@@ -22,6 +32,17 @@ function hasNoValue(statement: T.Statement): boolean {
   if (t.isLabeledStatement(statement)) return hasNoValue(statement.body);
   return t.isDeclaration(statement) || t.isEmptyStatement(statement) || t.isDebuggerStatement(statement) ||
     t.isBreakStatement(statement) || t.isContinueStatement(statement);
+}
+
+/** Statements whose completion is never empty, also when a `break` or `continue` leaves them. */
+function neverEmpty(statement: T.Statement): boolean {
+  return t.isIfStatement(statement) || t.isLoop(statement) || t.isSwitchStatement(statement) ||
+    t.isTryStatement(statement) || t.isWithStatement(statement);
+}
+
+/** Whether a `break` or `continue` can skip what follows `statement` in its list, or in a labeled statement's body. */
+function mayJump(statement: T.Statement, exits: Jumps): boolean {
+  return exits.mayJumpOut(statement) || (t.isLabeledStatement(statement) && exits.mayJumpOut(statement.body));
 }
 
 /** `var C = (INCREMENT, C);` */
@@ -45,7 +66,7 @@ function innerStatementSlots(statement: T.Statement): Array<{ node: T.Node; key:
 }
 
 /** Rewrites the counters of `list` (and of the lists inside it) that could give it its value. */
-function keepListValue(list: T.Statement[], countersName: string): void {
+function keepListValue(list: T.Statement[], countersName: string, exits: Jumps): void {
   let valueFollows = false;
   for (let index = list.length - 1; index >= 0; index--) {
     const statement = list[index];
@@ -53,27 +74,29 @@ function keepListValue(list: T.Statement[], countersName: string): void {
       list[index] = withoutValue(statement.expression, countersName);
       continue;
     }
-    // A statement followed by a value cannot give the list its value (a loop's body can, in its last run: it is followed by nothing).
-    if (!valueFollows) keepStatementValue(statement, countersName);
-    valueFollows ||= !hasNoValue(statement);
+    // A statement followed by a value cannot give the list its value (a loop's body can, in its
+    // last run: it is followed by nothing), unless a break or continue in it skips that value.
+    const jumps = mayJump(statement, exits);
+    if (!valueFollows || jumps) keepStatementValue(statement, countersName, exits);
+    valueFollows = jumps && !neverEmpty(statement) ? false : valueFollows || !hasNoValue(statement);
   }
 }
 
-function keepStatementValue(statement: T.Statement, countersName: string): void {
+function keepStatementValue(statement: T.Statement, countersName: string, exits: Jumps): void {
   for (const { node, key } of innerStatementSlots(statement)) {
     const slot = (node as unknown as Record<string, T.Statement | T.Statement[]>)[key];
     if (Array.isArray(slot)) {
-      keepListValue(slot, countersName);
+      keepListValue(slot, countersName, exits);
     } else if (t.isExpressionStatement(slot) && isCounterIncrement(slot.expression, countersName)) {
       (node as unknown as Record<string, T.Statement>)[key] = withoutValue(slot.expression, countersName);
     } else {
-      keepStatementValue(slot, countersName);
+      keepStatementValue(slot, countersName, exits);
     }
   }
 }
 
 /** Keeps the completion value of a script whose counters are in place (see above). */
-export function keepScriptCompletionValue(program: T.Program, countersName: string): void {
+export function keepScriptCompletionValue(program: T.Program, countersName: string, exits: Jumps): void {
   if (program.sourceType === "module") return;
-  keepListValue(program.body, countersName);
+  keepListValue(program.body, countersName, exits);
 }

@@ -277,7 +277,7 @@ export function instrumentProgram(request: InstrumentRequest): KcovFileMetadata 
     }
   });
   const { usesSpreadHelpers } = emitCounters(counted);
-  keepScriptCompletionValue(program.node, countersName);
+  keepScriptCompletionValue(program.node, countersName, exits);
 
   const compareOriginals = request.mapRanges(foundCompares.map((site) => site.range));
   const compares: CompareEntry[] = foundCompares.map((site, index) => {
