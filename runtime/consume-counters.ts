@@ -267,20 +267,26 @@ class RegisteredCounters {
       }
       return hits;
     }
-    // "count" counters (never negative): four at a time, by their sum, then those four
-    // without branches. Twice as fast as one at a time where few ran, as fast where many did.
+    // "count" counters (never negative), and "hit" counters that cannot be read as words:
+    // eight at a time, by their sum, then those eight without branches; one at a time past
+    // the last multiple of eight. The `| 0` keeps the indices 32-bit integers (no overflow
+    // checks). Each load still pays its own bounds check; eight per test halves the loop's
+    // own overhead per counter against four (about 1/6 fewer instructions per scan).
     let hits = 0;
     let list: Uint32Array | null = null;
-    let c = 0;
-    for (const end = counters.length - 3; c < end; c += 4) {
-      if (counters[c] + counters[c + 1] + counters[c + 2] + counters[c + 3] === 0) continue;
+    const whole = counters.length & ~7;
+    for (let c = 0; c < whole; c = (c + 8) | 0) {
+      const sum =
+        counters[c] + counters[(c + 1) | 0] + (counters[(c + 2) | 0] + counters[(c + 3) | 0]) +
+        (counters[(c + 4) | 0] + counters[(c + 5) | 0] + (counters[(c + 6) | 0] + counters[(c + 7) | 0]));
+      if (sum === 0) continue;
       list ??= this.groupsOf(file).hitCounters;
-      for (let k = c; k < c + 4; k++) {
+      for (let k = c; k < c + 8; k++) {
         list[hits] = k;
         hits += counters[k] !== 0 ? 1 : 0;
       }
     }
-    for (; c < counters.length; c++) {
+    for (let c = whole; c < counters.length; c++) {
       if (counters[c] !== 0) this.groupsOf(file).hitCounters[hits++] = c;
     }
     return hits;
