@@ -402,6 +402,28 @@ module.exports.fuzz = function (data) { if (data.length > 2 && data[0] === 1) re
     expect(temporaryDirs.filter((temporary) => fs.existsSync(temporary))).toEqual([]);
   });
 
+  test("a reader of its output that goes away (jskcov fuzz ... 2>&1 | head) ends the session as an interrupt: executor stopped, temporary directories removed", async () => {
+    // The target says where its executor runs and writes to stderr on every input (jskcov fuzz passes that on, so its
+    // next write after head is gone fails), and throws at its 3000th: an executor left to run on reports that finding
+    // and exits, and then nobody removed the session's directories (jskcov fuzz had died of the EPIPE, status 1).
+    const dir = makeProject({
+      "target.js": `const fs = require("node:fs");
+const config = process.argv[2];
+fs.writeFileSync(__dirname + "/executor.json", JSON.stringify({ pid: process.pid, config, currentInputFile: JSON.parse(fs.readFileSync(config, "utf8")).currentInputFile }));
+let calls = 0;
+module.exports.fuzz = (data) => { process.stderr.write("ran\\n"); if (++calls === 3000) throw new Error("late"); };
+`,
+    });
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(JSKCOV)} fuzz target.js -- -max_total_time=120 2>&1; echo $? > status`;
+    const shell = spawn("sh", ["-c", `(${command}) | head -n 20 > /dev/null`], { cwd: dir, stdio: "ignore" });
+    await new Promise<void>((resolve) => shell.on("exit", () => resolve()));
+    await eventually(() => fs.existsSync(path.join(dir, "status")), 30000, "jskcov fuzz's exit status");
+    expect(fs.readFileSync(path.join(dir, "status"), "utf8").trim()).toBe("72"); // libFuzzer's status for an interrupted run
+    const executor = JSON.parse(fs.readFileSync(path.join(dir, "executor.json"), "utf8")) as { pid: number; config: string; currentInputFile: string };
+    await eventually(() => !isRunning(executor.pid), 10000, `executor ${executor.pid} still runs after jskcov fuzz lost its reader`);
+    expect([path.dirname(executor.config), path.dirname(executor.currentInputFile)].filter((temporary) => fs.existsSync(temporary))).toEqual([]);
+  });
+
   test("a child process of the target, which inherits the executor's configuration, removes nothing when it ends", () => {
     const dir = makeProject({
       "child.js": "",

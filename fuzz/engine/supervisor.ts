@@ -52,12 +52,20 @@ interface ExecutorEnd {
 export async function runBuiltinEngine(session: FuzzSession): Promise<number> {
   const sessionDir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-fuzz-"));
   const inputDir = memoryDir() ?? sessionDir;
+  // Once a reader has gone (`jskcov fuzz ... | head`), the last lines fail quietly (runExecutor ends the session).
+  process.stdout.on("error", failQuietlyWithoutReader);
+  process.stderr.on("error", failQuietlyWithoutReader);
   try {
     return await superviseSession(session, sessionDir, path.join(inputDir, "current-input"));
   } finally {
     fs.rmSync(sessionDir, { recursive: true, force: true });
     if (inputDir !== sessionDir) fs.rmSync(inputDir, { recursive: true, force: true });
   }
+}
+
+/** An error of our stdout or stderr: EPIPE, the reader has gone, is no failure of ours; anything else is. */
+function failQuietlyWithoutReader(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") throw error;
 }
 
 /** Where Linux keeps a memory file system for anyone: the current-input file's place. */
@@ -360,14 +368,24 @@ function runExecutor(session: FuzzSession, config: ExecutorConfig, sessionDir: s
     }
   }, pollMs);
   const interrupt = () => kill("interrupt");
+  // The reader of our stdout or stderr gone (`| head`): no one reads the session any more, so
+  // it ends as an interrupt does, and the executor does not die on the broken pipe it shares
+  // (which would leave the session's directories behind).
+  const interruptWithoutReader = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") interrupt();
+  };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
+  process.stdout.on("error", interruptWithoutReader);
+  process.stderr.on("error", interruptWithoutReader);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearInterval(watchdog);
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);
+      process.stdout.off("error", interruptWithoutReader);
+      process.stderr.off("error", interruptWithoutReader);
       resolve({ code, signal, killedFor, stderrTail, peakRssMb, stack });
     });
   });
