@@ -2,6 +2,8 @@
 // SharedArrayBuffer can be read from another thread with Atomics.
 
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { Kcov, KCOV_TRACE_PC, REGISTRY_KEY, type KcovRegistry } from "../runtime";
 import { encodeBlockFields } from "../plugin/block-table";
@@ -11,6 +13,7 @@ let runtimePath: string;
 beforeAll(() => {
   runtimePath = compileRuntime();
 });
+afterAll(() => fs.rmSync(path.dirname(runtimePath), { recursive: true, force: true }));
 beforeEach(resetRealm);
 
 /** Encoded tables of 0..8 blocks on consecutive slots and lines, for the worker's `register`. */
