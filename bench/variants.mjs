@@ -197,11 +197,10 @@ function jazzerFuzzerPreamble(nativeStandin) {
   globalThis[${COMPARE_RECORDS_KEY}] = () => calls;
   const remember = (id, a, b) => { calls++; table[2 * id] = a; table[2 * id + 1] = b; };
   const compare = { traceIntegerCompare: remember, traceUnequalStrings: remember, traceStringContainment: remember, tracePcIndir: remember };`
-      : `const compare = { exports: {} };
-  process.dlopen(compare, ${JSON.stringify(nativeStandin)});
-  globalThis[${COMPARE_RECORDS_KEY}] = compare.exports.calls;
-  const { traceIntegerCompare, traceUnequalStrings, traceStringContainment, tracePcIndir } = compare.exports;
-  Object.assign(compare, { traceIntegerCompare, traceUnequalStrings, traceStringContainment, tracePcIndir });`;
+      : `const standin = { exports: {} };
+  process.dlopen(standin, ${JSON.stringify(nativeStandin)});
+  const compare = standin.exports;
+  globalThis[${COMPARE_RECORDS_KEY}] = compare.calls;`;
   return `globalThis.Fuzzer ??= (() => {
   ${compareCalls}
   const ignore = () => {};
