@@ -67,7 +67,17 @@ const FUZZ_OPTIONS = {
 
 export const FUZZ_ENGINES = ["builtin", ...NATIVE_ENGINES] as const;
 
+/** An error of our stdout or stderr: EPIPE (the reader has gone) is no failure of ours; anything else is. */
+function failQuietlyWithoutReader(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") throw error;
+}
+
 export async function fuzzCommand(args: string[]): Promise<number> {
+  // A reader that has gone (`jskcov fuzz ... 2>&1 | head`) is no failure of ours: what is
+  // still printed goes nowhere, the session ends and cleans up (the built-in engine's
+  // supervisor ends it as an interrupt; a native engine meets the broken pipe itself).
+  process.stdout.on("error", failQuietlyWithoutReader);
+  process.stderr.on("error", failQuietlyWithoutReader);
   try {
     return await fuzz(args);
   } catch (error) {

@@ -52,9 +52,6 @@ interface ExecutorEnd {
 export async function runBuiltinEngine(session: FuzzSession): Promise<number> {
   const sessionDir = fs.mkdtempSync(path.join(os.tmpdir(), "jskcov-fuzz-"));
   const inputDir = memoryDir() ?? sessionDir;
-  // Once a reader has gone (`jskcov fuzz ... | head`), the last lines fail quietly (runExecutor ends the session).
-  process.stdout.on("error", failQuietlyWithoutReader);
-  process.stderr.on("error", failQuietlyWithoutReader);
   try {
     return await superviseSession(session, sessionDir, path.join(inputDir, "current-input"));
   } finally {
@@ -63,10 +60,6 @@ export async function runBuiltinEngine(session: FuzzSession): Promise<number> {
   }
 }
 
-/** An error of our stdout or stderr: EPIPE, the reader has gone, is no failure of ours; anything else is. */
-function failQuietlyWithoutReader(error: NodeJS.ErrnoException): void {
-  if (error.code !== "EPIPE") throw error;
-}
 
 /** Where Linux keeps a memory file system for anyone: the current-input file's place. */
 const MEMORY_FS = "/dev/shm";
