@@ -60,7 +60,6 @@ export async function runBuiltinEngine(session: FuzzSession): Promise<number> {
   }
 }
 
-
 /** Where Linux keeps a memory file system for anyone: the current-input file's place. */
 const MEMORY_FS = "/dev/shm";
 
