@@ -68,6 +68,40 @@ test("REDUCEs of an entry do not make its features commoner: the replaced input'
   expect(shareOfLast(corpus)).toBeCloseTo(RARE_SHARE, 1);
 });
 
+/**
+ * Sixteen entries of 64 bytes holding one feature each; entry 0 also holds RARE_FEATURES
+ * (rarity 4 + 1). Then `later` retired entries of 128 bytes reach RARE_FEATURES too.
+ * Returns entry 0's share of 10,000 picks after 1,000.
+ */
+function shareOfRareEntryAfter(later: number): number {
+  const corpus = new Corpus();
+  const features = Uint32Array.of(0, ...RARE_FEATURES);
+  corpus.add(new Uint8Array(64), 0.05, 100, features, features.length, undefined, false);
+  for (let i = 1; i < 16; i++) corpus.add(new Uint8Array(64).fill(i), 0.05, 100, Uint32Array.of(100 + i), 1, undefined, false);
+  const random = new Random(1);
+  for (let i = 0; i < 1000; i++) corpus.pick(random);
+  for (let i = 0; i < later; i++) corpus.add(new Uint8Array(128).fill(i), 0.05, 100, RARE_FEATURES, RARE_FEATURES.length, undefined, false);
+  for (let i = 0; i < 1000; i++) corpus.pick(random);
+  let rare = 0;
+  for (let i = 0; i < 10000; i++) if (corpus.pick(random) === 0) rare++;
+  return rare / 10000;
+}
+
+/** Entry 0's share when its rarity is 1 + 4 / (1 + later): (1 + 5) x sqrt(1 + rarity) against 15 x 2 x sqrt(2). */
+function rareShare(later: number): number {
+  const weight = 6 * Math.sqrt(2 + 4 / (1 + later));
+  return weight / (weight + 15 * 2 * Math.sqrt(2));
+}
+
+test("rarities are recomputed once the adds and replacements since the last time reach an eighth of the active entries", () => {
+  expect(Math.abs(shareOfRareEntryAfter(0) - rareShare(0))).toBeLessThan(0.015);
+  // One add among 16 active entries: entry 0 keeps the rarity it was given (exact: rareShare(1)).
+  expect(Math.abs(shareOfRareEntryAfter(1) - rareShare(0))).toBeLessThan(0.015);
+  expect(rareShare(0) - rareShare(1)).toBeGreaterThan(0.03);
+  // Two: every rarity is recomputed at the next rebuild of the weights.
+  expect(Math.abs(shareOfRareEntryAfter(2) - rareShare(2))).toBeLessThan(0.015);
+});
+
 test("an entry whose mutants run 200x the median's gets at most 4 times its share of the time", () => {
   const corpus = corpusOfFour();
   noteMutants(corpus, 64, 20);
